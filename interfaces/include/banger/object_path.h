@@ -1,0 +1,14 @@
+#pragma once
+#include <cstdint>
+#include <optional>
+#include <string>
+
+namespace banger::bus {
+
+// The one place VM ids become object paths (sd_bus_path_encode) and back.
+std::string vm_path(const std::string& vm_id);
+std::optional<std::string> vm_id_from_path(const std::string& path);
+
+std::string operation_path(std::uint64_t number);
+
+}  // namespace banger::bus

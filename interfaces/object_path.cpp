@@ -1,0 +1,39 @@
+#include "banger/object_path.h"
+
+#include "banger/bus_names.h"
+
+#include <cstdlib>
+#include <memory>
+#include <new>
+#include <string>
+
+#include <systemd/sd-bus.h>
+
+namespace banger::bus {
+
+namespace {
+struct free_deleter {
+  void operator()(char* p) const { std::free(p); }
+};
+}  // namespace
+
+std::string vm_path(const std::string& vm_id) {
+  char* raw = nullptr;
+  if (sd_bus_path_encode(vm_path_prefix, vm_id.c_str(), &raw) < 0) throw std::bad_alloc();
+  std::unique_ptr<char, free_deleter> out(raw);
+  return out.get();
+}
+
+std::optional<std::string> vm_id_from_path(const std::string& path) {
+  char* raw = nullptr;
+  int r = sd_bus_path_decode(path.c_str(), vm_path_prefix, &raw);
+  if (r <= 0) return std::nullopt;
+  std::unique_ptr<char, free_deleter> out(raw);
+  return std::string(out.get());
+}
+
+std::string operation_path(std::uint64_t number) {
+  return std::string(operation_path_prefix) + "/" + std::to_string(number);
+}
+
+}  // namespace banger::bus

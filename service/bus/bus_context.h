@@ -1,0 +1,28 @@
+#pragma once
+#include "core/options.h"
+
+namespace sdbus {
+class IConnection;
+}
+
+namespace banger {
+
+class Authorizer;
+class EventLoop;
+class ObjectRegistry;
+class VmManager;
+class WorkerPool;
+
+// What every bus object needs, wired once by the daemon's composition root.
+struct BusContext {
+  sdbus::IConnection& connection;
+  EventLoop& loop;
+  WorkerPool& pool;
+  Authorizer& authorizer;
+  VmManager& vms;
+  ObjectRegistry& registry;
+  CreateDefaults defaults;
+  HostLimits limits;
+};
+
+}  // namespace banger

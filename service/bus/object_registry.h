@@ -1,0 +1,67 @@
+#pragma once
+#include <atomic>
+#include <chrono>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "bus/bus_context.h"
+#include "core/capability.h"
+#include "core/vm_events.h"
+
+namespace banger {
+
+class EventLoop;
+class OperationObject;
+class VmObject;
+
+// The exported VM and Operation objects. Domain events arrive on worker threads
+// and are carried over to the bus thread; every other member runs there.
+class ObjectRegistry final : public VmEvents {
+ public:
+  ObjectRegistry(EventLoop& loop, std::chrono::seconds operation_linger);
+  ~ObjectRegistry() override;
+
+  // Exports the VMs that exist at start-up; events before this are stale.
+  // (The context is given here, not at construction, because the VmManager in
+  // it reports its events to this registry.)
+  void load(BusContext& ctx, const std::vector<VmRecord>& vms);
+  // At shutdown: unexport without InterfacesRemoved (the VMs live on).
+  void unload();
+
+  VmObject& resolve(const std::string& ref);  // Error(no_such_vm | ambiguous)
+  std::vector<VmRecord> records() const;
+
+  // Operations: the number is taken on a worker, the object made on the bus thread.
+  std::uint64_t reserve_operation() { return next_operation_++; }
+  void add_operation(std::uint64_t number, std::string kind, std::string target);
+  void finish_operation(std::uint64_t number, bool success, const std::string& error);
+  void progress_operation(std::uint64_t number, const std::string& stage, double fraction);
+
+  void vm_added(const VmRecord& vm) override;
+  void vm_changed(const VmRecord& before, const VmRecord& after, std::string_view reason) override;
+  void vm_removed(const VmRecord& vm) override;
+
+ private:
+  EventLoop& loop_;
+  BusContext* ctx_ = nullptr;
+  std::chrono::seconds linger_;
+  bool live_ = false;
+  std::map<std::string, std::unique_ptr<VmObject>> vms_;  // by id
+  std::map<std::uint64_t, std::unique_ptr<OperationObject>> operations_;
+  std::atomic<std::uint64_t> next_operation_{1};
+};
+
+// Feeds an Operation object from a worker thread.
+class OperationProgress final : public ProgressSink {
+ public:
+  OperationProgress(BusContext& ctx, std::uint64_t number) : ctx_(ctx), number_(number) {}
+  void report(std::string_view stage, double fraction) override;
+
+ private:
+  BusContext& ctx_;
+  std::uint64_t number_;
+};
+
+}  // namespace banger

@@ -1,0 +1,88 @@
+#include "bus/vm_object.h"
+
+#include "banger/bus_names.h"
+#include "banger/object_path.h"
+#include "bus/options.h"
+#include "bus/request.h"
+#include "core/vm_manager.h"
+
+namespace banger {
+
+VmObject::VmObject(BusContext& ctx, VmRecord vm)
+    : AdaptorInterfaces(ctx.connection, bus::vm_path(vm.id)), ctx_(ctx), vm_(std::move(vm)) {
+  registerAdaptor();
+  getObject().emitInterfacesAddedSignal();
+}
+
+VmObject::~VmObject() {
+  if (announce_removal_) getObject().emitInterfacesRemovedSignal();
+  unregisterAdaptor();
+}
+
+void VmObject::update(const VmRecord& vm, std::string_view reason) {
+  std::vector<std::string> changed;
+  if (vm.name != vm_.name) changed.emplace_back("Name");
+  if (vm.state != vm_.state) changed.emplace_back("State");
+  if (vm.vcpus != vm_.vcpus) changed.emplace_back("VCPUs");
+  if (vm.memory_mib != vm_.memory_mib) changed.emplace_back("MemoryMiB");
+  if (vm.image != vm_.image) changed.emplace_back("Image");
+  if (vm.last_error != vm_.last_error) changed.emplace_back("LastError");
+  if (vm.updated_at_us != vm_.updated_at_us) changed.emplace_back("UpdatedAt");
+  VmState old_state = vm_.state;
+  vm_ = vm;
+  if (changed.empty()) return;
+  getObject().emitPropertiesChangedSignal(bus::vm_interface, changed);
+  if (old_state != vm_.state)
+    emitStateChanged(std::string(to_string(old_state)), std::string(to_string(vm_.state)), std::string(reason));
+}
+
+Caller VmObject::current_caller() const { return caller_of(*getObject().getCurrentlyProcessedMessage()); }
+
+void VmObject::act(sdbus::Result<>&& result, const Caller& caller, const char* verb,
+                   std::function<void(VmManager&)> work) {
+  // Owners act under manage-own-vms; anyone else needs manage-vms.
+  const char* action = caller.uid == vm_.owner_uid ? bus::action::manage_own_vms : bus::action::manage_vms;
+  authorize_and_run(ctx_, std::move(result), caller, action, {{"vm", vm_.name}, {"vm_id", vm_.id}, {"verb", verb}},
+                    [&vms = ctx_.vms, work] {
+                      work(vms);
+                      return std::tuple<>();
+                    });
+}
+
+void VmObject::start(sdbus::Result<>&& result, const Caller& caller) {
+  act(std::move(result), caller, "start", [id = vm_.id](VmManager& m) { m.start(id); });
+}
+
+void VmObject::stop(sdbus::Result<>&& result, const Caller& caller, bool force) {
+  act(std::move(result), caller, "stop", [id = vm_.id, force](VmManager& m) { m.stop(id, force); });
+}
+
+void VmObject::remove(sdbus::Result<>&& result, const Caller& caller) {
+  act(std::move(result), caller, "delete", [id = vm_.id](VmManager& m) { m.remove(id); });
+}
+
+void VmObject::Start(sdbus::Result<>&& result) { start(std::move(result), current_caller()); }
+
+void VmObject::Stop(sdbus::Result<>&& result, bool force) { stop(std::move(result), current_caller(), force); }
+
+void VmObject::Restart(sdbus::Result<>&& result) {
+  act(std::move(result), current_caller(), "restart", [id = vm_.id](VmManager& m) { m.restart(id); });
+}
+
+void VmObject::Kill(sdbus::Result<>&& result) {
+  act(std::move(result), current_caller(), "kill", [id = vm_.id](VmManager& m) { m.kill(id); });
+}
+
+void VmObject::Delete(sdbus::Result<>&& result) { remove(std::move(result), current_caller()); }
+
+void VmObject::Set(sdbus::Result<>&& result, std::map<std::string, sdbus::Variant> changes) {
+  VmChanges parsed;
+  if (!validated(result, [&] { parsed = parse_changes(to_option_map(changes), ctx_.limits); })) return;
+  act(std::move(result), current_caller(), "set", [id = vm_.id, parsed](VmManager& m) { m.set(id, parsed); });
+}
+
+void VmObject::Touch(sdbus::Result<>&& result) {
+  act(std::move(result), current_caller(), "touch", [id = vm_.id](VmManager& m) { m.touch(id); });
+}
+
+}  // namespace banger

@@ -1,0 +1,62 @@
+#pragma once
+#include <functional>
+#include <string>
+
+#include <sdbus-c++/sdbus-c++.h>
+
+#include "bus/bus_context.h"
+#include "bus/caller.h"
+#include "core/vm.h"
+#include "dev.banger.banger1.VM_adaptor.h"
+
+namespace banger {
+
+class VmManager;
+
+// One exported VM. Properties answer from the cached record (never fail, never
+// touch the store); the record is refreshed from domain events on the bus thread.
+class VmObject final : public sdbus::AdaptorInterfaces<dev::banger::banger1::VM_adaptor, sdbus::Properties_adaptor> {
+ public:
+  // Exports the object and announces it (InterfacesAdded) only once complete.
+  VmObject(BusContext& ctx, VmRecord vm);
+  // Unexports; announces InterfacesRemoved unless the daemon is shutting down.
+  ~VmObject();
+
+  const VmRecord& record() const { return vm_; }
+  void update(const VmRecord& vm, std::string_view reason);
+  void withdraw_silently() { announce_removal_ = false; }
+
+  // The verbs, shared with the Manager's by-name methods.
+  void start(sdbus::Result<>&& result, const Caller& caller);
+  void stop(sdbus::Result<>&& result, const Caller& caller, bool force);
+  void remove(sdbus::Result<>&& result, const Caller& caller);
+
+ private:
+  void Start(sdbus::Result<>&& result) override;
+  void Stop(sdbus::Result<>&& result, bool force) override;
+  void Restart(sdbus::Result<>&& result) override;
+  void Kill(sdbus::Result<>&& result) override;
+  void Delete(sdbus::Result<>&& result) override;
+  void Set(sdbus::Result<>&& result, std::map<std::string, sdbus::Variant> changes) override;
+  void Touch(sdbus::Result<>&& result) override;
+
+  std::string Id() override { return vm_.id; }
+  std::string Name() override { return vm_.name; }
+  uint32_t OwnerUID() override { return vm_.owner_uid; }
+  std::string State() override { return std::string(to_string(vm_.state)); }
+  uint32_t VCPUs() override { return vm_.vcpus; }
+  uint32_t MemoryMiB() override { return vm_.memory_mib; }
+  std::string Image() override { return vm_.image; }
+  std::string LastError() override { return vm_.last_error; }
+  uint64_t CreatedAt() override { return vm_.created_at_us; }
+  uint64_t UpdatedAt() override { return vm_.updated_at_us; }
+
+  Caller current_caller() const;
+  void act(sdbus::Result<>&& result, const Caller& caller, const char* verb, std::function<void(VmManager&)> work);
+
+  BusContext& ctx_;
+  VmRecord vm_;
+  bool announce_removal_ = true;
+};
+
+}  // namespace banger

@@ -1,0 +1,46 @@
+#include "capabilities/vm_directories.h"
+
+#include <system_error>
+
+#include <fmt/format.h>
+
+#include "core/errors.h"
+#include "core/log.h"
+
+namespace banger {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+void make_private_dir(const fs::path& dir) {
+  std::error_code ec;
+  fs::create_directories(dir, ec);
+  if (!ec) fs::permissions(dir, fs::perms::owner_all, ec);
+  if (ec) throw Error(ErrorKind::backend_failed, fmt::format("cannot create {}: {}", dir.string(), ec.message()));
+}
+
+void remove_dir(const fs::path& dir) noexcept {
+  std::error_code ec;
+  fs::remove_all(dir, ec);
+  if (ec) log::warn("cannot remove {}: {}", dir.string(), ec.message());
+}
+
+}  // namespace
+
+VmDirectories::VmDirectories(fs::path state_dir, fs::path runtime_dir)
+    : state_root_(std::move(state_dir) / "vms"), runtime_root_(std::move(runtime_dir) / "vms") {}
+
+fs::path VmDirectories::state_dir_of(const VmRecord& vm) const { return state_root_ / vm.id; }
+fs::path VmDirectories::runtime_dir_of(const VmRecord& vm) const { return runtime_root_ / vm.id; }
+
+void VmDirectories::provision(const VmRecord& vm, ProgressSink&) { make_private_dir(state_dir_of(vm)); }
+
+void VmDirectories::prepare_host(const VmRecord& vm) { make_private_dir(runtime_dir_of(vm)); }
+
+void VmDirectories::cleanup(const VmRecord& vm, CleanupReason reason) noexcept {
+  remove_dir(runtime_dir_of(vm));
+  if (reason == CleanupReason::deleted || reason == CleanupReason::create_failed) remove_dir(state_dir_of(vm));
+}
+
+}  // namespace banger

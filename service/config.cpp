@@ -1,0 +1,171 @@
+#include "config.h"
+
+#include <array>
+#include <cstdint>
+#include <fstream>
+#include <span>
+#include <sstream>
+#include <string_view>
+#include <system_error>
+
+#include <toml++/toml.h>
+
+#include "banger_build_config.h"
+
+namespace banger {
+
+namespace {
+
+// One key's value plus enough context to name it in an error message.
+class Field {
+ public:
+  Field(const std::string& source, std::string_view section, std::string_view key, const toml::node& node)
+      : source_(source), section_(section), key_(key), node_(node) {}
+
+  [[noreturn]] void fail(std::string_view problem) const {
+    throw ConfigError(source_ + ": " + std::string(section_) + "." + std::string(key_) + ": " +
+                      std::string(problem));
+  }
+
+  // Wrong type and out of range share one message: either way the fix is the same.
+  std::int64_t integer(std::int64_t min, std::int64_t max) const {
+    const auto* v = node_.as_integer();
+    if (v == nullptr || v->get() < min || v->get() > max)
+      fail("must be an integer between " + std::to_string(min) + " and " + std::to_string(max));
+    return v->get();
+  }
+
+  std::string non_empty_string() const {
+    const auto* v = node_.as_string();
+    if (v == nullptr || v->get().empty()) fail("must be a non-empty string");
+    return v->get();
+  }
+
+  bool boolean() const {
+    const auto* v = node_.as_boolean();
+    if (v == nullptr) fail("must be true or false");
+    return v->get();
+  }
+
+ private:
+  const std::string& source_;
+  std::string_view section_;
+  std::string_view key_;
+  const toml::node& node_;
+};
+
+struct Key {
+  std::string_view name;
+  void (*apply)(Config&, const Field&);
+};
+
+struct Section {
+  std::string_view name;
+  std::span<const Key> keys;
+};
+
+// Adding a setting: a member in config.h, an entry here, and a documented
+// line in data/bangerd.toml (a unit test checks the file covers every key).
+constexpr std::array daemon_keys{
+    Key{"state_dir", [](Config& c, const Field& f) { c.state_dir = f.non_empty_string(); }},
+    Key{"runtime_dir", [](Config& c, const Field& f) { c.runtime_dir = f.non_empty_string(); }},
+    Key{"workers", [](Config& c, const Field& f) { c.workers = static_cast<unsigned>(f.integer(1, 64)); }},
+    Key{"lock_timeout_ms",
+        [](Config& c, const Field& f) { c.lock_timeout = std::chrono::milliseconds(f.integer(0, 3'600'000)); }},
+    Key{"operation_linger_s",
+        [](Config& c, const Field& f) { c.operation_linger = std::chrono::seconds(f.integer(0, 86'400)); }},
+    Key{"status_poll_ms",
+        [](Config& c, const Field& f) { c.status_poll = std::chrono::milliseconds(f.integer(50, 60'000)); }},
+    Key{"polkit", [](Config& c, const Field& f) { c.polkit = f.boolean(); }},
+};
+
+constexpr std::array vm_keys{
+    Key{"backend", [](Config& c, const Field& f) { c.backend = f.non_empty_string(); }},
+    Key{"default_vcpus",
+        [](Config& c, const Field& f) { c.default_vcpus = static_cast<std::uint32_t>(f.integer(1, 256)); }},
+    Key{"default_memory_mib",
+        [](Config& c, const Field& f) {
+          c.default_memory_mib = static_cast<std::uint32_t>(f.integer(128, 1'048'576));
+        }},
+    Key{"default_image", [](Config& c, const Field& f) { c.default_image = f.non_empty_string(); }},
+    Key{"stop_timeout_s",
+        [](Config& c, const Field& f) { c.stop_timeout = std::chrono::seconds(f.integer(0, 3600)); }},
+};
+
+constexpr std::array sections{
+    Section{"daemon", daemon_keys},
+    Section{"vm", vm_keys},
+};
+
+[[noreturn]] void fail(const std::string& source, std::string_view name, std::string_view problem) {
+  throw ConfigError(source + ": " + std::string(name) + ": " + std::string(problem));
+}
+
+void apply_section(Config& config, const Section& section, const toml::table& table, const std::string& source) {
+  for (const auto& [key, node] : table) {
+    const Key* known = nullptr;
+    for (const Key& k : section.keys)
+      if (k.name == key.str()) known = &k;
+    if (known == nullptr) fail(source, std::string(section.name) + "." + std::string(key.str()), "unknown key");
+    known->apply(config, Field(source, section.name, key.str(), node));
+  }
+}
+
+std::string read_file(const std::filesystem::path& path) {
+  std::error_code ec;
+  if (!std::filesystem::exists(path, ec)) throw ConfigError(path.string() + ": no such file");
+  if (std::filesystem::is_directory(path, ec)) throw ConfigError(path.string() + ": is a directory");
+  std::ifstream in(path, std::ios::binary);
+  std::ostringstream text;
+  if (in) text << in.rdbuf();
+  if (!in) throw ConfigError(path.string() + ": cannot be read");
+  return std::move(text).str();
+}
+
+}  // namespace
+
+Config default_config() {
+  Config config;
+  config.state_dir = BANGER_DEFAULT_STATE_DIR;
+  config.runtime_dir = BANGER_DEFAULT_RUNTIME_DIR;
+  return config;
+}
+
+Config parse_config(std::string_view toml_text, const std::string& source_name) {
+  toml::table root;
+  try {
+    root = toml::parse(toml_text, source_name);
+  } catch (const toml::parse_error& e) {
+    const auto& begin = e.source().begin;
+    throw ConfigError(source_name + ": line " + std::to_string(begin.line) + ", column " +
+                      std::to_string(begin.column) + ": " + std::string(e.description()));
+  }
+
+  Config config = default_config();
+  for (const auto& [name, node] : root) {
+    const Section* section = nullptr;
+    for (const Section& s : sections)
+      if (s.name == name.str()) section = &s;
+    if (section == nullptr) {
+      fail(source_name, name.str(),
+           node.is_table() ? "unknown section (expected [daemon] or [vm])"
+                           : "unknown key (settings belong in [daemon] or [vm])");
+    }
+    const auto* table = node.as_table();
+    if (table == nullptr) fail(source_name, name.str(), "must be a table");
+    apply_section(config, *section, *table, source_name);
+  }
+  return config;
+}
+
+Config load_config(const std::optional<std::filesystem::path>& path) {
+  if (!path) {
+    const std::filesystem::path fallback = BANGER_DEFAULT_CONFIG;
+    std::error_code ec;
+    if (!std::filesystem::exists(fallback, ec)) return default_config();
+    return parse_config(read_file(fallback), fallback.string());
+  }
+  return parse_config(read_file(*path), path->string());
+}
+
+}  // namespace banger

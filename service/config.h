@@ -1,0 +1,44 @@
+#pragma once
+#include <chrono>
+#include <cstdint>
+#include <filesystem>
+#include <optional>
+#include <string>
+
+namespace banger {
+
+// bangerd's settings. Every key of the TOML file is optional; see
+// data/bangerd.toml for the documented defaults.
+struct Config {
+  // [daemon]
+  std::filesystem::path state_dir;    // default: BANGER_DEFAULT_STATE_DIR
+  std::filesystem::path runtime_dir;  // default: BANGER_DEFAULT_RUNTIME_DIR
+  unsigned workers = 4;                          // worker threads for long operations
+  std::chrono::milliseconds lock_timeout{30000};  // waiting for a busy VM longer answers Busy
+  std::chrono::seconds operation_linger{60};      // finished Operation objects stay this long
+  std::chrono::milliseconds status_poll{1000};    // how often running VMMs are checked for exit
+  bool polkit = true;  // false only for tests of the daemon without polkitd: then only uid 0 is allowed
+
+  // [vm]
+  std::string backend = "firecracker";
+  std::uint32_t default_vcpus = 1;
+  std::uint32_t default_memory_mib = 512;
+  std::string default_image = "default";
+  std::chrono::seconds stop_timeout{30};  // graceful stop waits this long, then kills
+};
+
+// Parses TOML text. Unknown sections or keys, wrong types and out-of-range
+// values throw ConfigError naming the key ("vm.default_vcpus: ...").
+class ConfigError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+Config default_config();
+Config parse_config(std::string_view toml_text, const std::string& source_name = "config");
+
+// path == nullopt: read BANGER_DEFAULT_CONFIG if it exists, else defaults.
+// path given: the file must exist (ConfigError otherwise).
+Config load_config(const std::optional<std::filesystem::path>& path);
+
+}  // namespace banger

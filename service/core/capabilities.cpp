@@ -1,0 +1,75 @@
+#include "core/capabilities.h"
+
+#include "core/log.h"
+
+namespace banger {
+
+std::string_view to_string(CleanupReason reason) {
+  switch (reason) {
+    case CleanupReason::create_failed: return "create-failed";
+    case CleanupReason::start_failed: return "start-failed";
+    case CleanupReason::stopped: return "stopped";
+    case CleanupReason::deleted: return "deleted";
+  }
+  return "?";
+}
+
+Capabilities::Capabilities(std::vector<std::shared_ptr<Capability>> capabilities)
+    : capabilities_(std::move(capabilities)) {}
+
+void Capabilities::provision(const VmRecord& vm, ProgressSink& progress) {
+  for (std::size_t i = 0; i < capabilities_.size(); ++i) {
+    try {
+      capabilities_[i]->provision(vm, progress);
+    } catch (...) {
+      cleanup_from(i, vm, CleanupReason::create_failed);
+      throw;
+    }
+  }
+}
+
+void Capabilities::run_preflight(const VmRecord& vm) {
+  std::vector<PreflightCheck> checks;
+  for (auto& c : capabilities_) c->add_start_preflight(vm, checks);
+  for (auto& check : checks) check.run();
+}
+
+void Capabilities::prepare_host(const VmRecord& vm) {
+  for (std::size_t i = 0; i < capabilities_.size(); ++i) {
+    try {
+      capabilities_[i]->prepare_host(vm);
+    } catch (...) {
+      cleanup_from(i, vm, CleanupReason::start_failed);
+      throw;
+    }
+  }
+}
+
+void Capabilities::contribute(const VmRecord& vm, GuestConfig& guest, MachineConfig& machine) {
+  for (auto& c : capabilities_) c->contribute_guest(vm, guest);
+  for (auto& c : capabilities_) c->contribute_machine(vm, machine);
+}
+
+void Capabilities::post_start(const VmRecord& vm) {
+  for (auto& c : capabilities_) c->post_start(vm);
+}
+
+void Capabilities::cleanup(const VmRecord& vm, CleanupReason reason) noexcept {
+  if (!capabilities_.empty()) cleanup_from(capabilities_.size() - 1, vm, reason);
+}
+
+void Capabilities::cleanup_from(std::size_t last, const VmRecord& vm, CleanupReason reason) noexcept {
+  for (std::size_t i = last + 1; i-- > 0;) capabilities_[i]->cleanup(vm, reason);
+}
+
+void Capabilities::apply_config_change(const VmRecord& before, const VmRecord& after) {
+  for (auto& c : capabilities_) c->apply_config_change(before, after);
+}
+
+std::vector<DoctorCheck> Capabilities::doctor_checks() {
+  std::vector<DoctorCheck> checks;
+  for (auto& c : capabilities_) c->add_doctor_checks(checks);
+  return checks;
+}
+
+}  // namespace banger

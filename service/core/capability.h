@@ -1,0 +1,54 @@
+#pragma once
+#include <functional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/machine_config.h"
+#include "core/vm.h"
+
+namespace banger {
+
+enum class CleanupReason { create_failed, start_failed, stopped, deleted };
+
+std::string_view to_string(CleanupReason reason);
+
+struct PreflightCheck {
+  std::string name;
+  std::function<void()> run;  // throws banger::Error to refuse the start
+};
+
+class ProgressSink {
+ public:
+  virtual ~ProgressSink() = default;
+  virtual void report(std::string_view stage, double fraction) = 0;
+};
+
+// A host-side feature of a VM (directories, disks, tap, NAT, DNS …). Each hook
+// has a do-nothing default so a capability overrides only what it needs.
+// Implementations receive their dependencies in their constructor and never
+// hold a pointer back to the daemon. Hooks may throw banger::Error, except
+// cleanup, which must be idempotent and must not throw: it runs after partial
+// failures, on stop, on delete and on recovery after a crash.
+class Capability {
+ public:
+  virtual ~Capability() = default;
+  virtual std::string_view name() const = 0;
+
+  // create: make the VM's lasting host resources (disks, directories).
+  virtual void provision(const VmRecord& vm, ProgressSink& progress) {}
+  // start, before anything is touched: register checks that may refuse the start.
+  virtual void add_start_preflight(const VmRecord& vm, std::vector<PreflightCheck>& checks) {}
+  // start: make per-run host resources (runtime dir, tap, NAT rule).
+  virtual void prepare_host(const VmRecord& vm) {}
+  virtual void contribute_guest(const VmRecord& vm, GuestConfig& guest) {}
+  virtual void contribute_machine(const VmRecord& vm, MachineConfig& machine) {}
+  // start, after the VMM runs the guest.
+  virtual void post_start(const VmRecord& vm) {}
+  virtual void cleanup(const VmRecord& vm, CleanupReason reason) noexcept {}
+  // Set: settings changed on a stopped VM (or its name, any time).
+  virtual void apply_config_change(const VmRecord& before, const VmRecord& after) {}
+  virtual void add_doctor_checks(std::vector<DoctorCheck>& checks) {}
+};
+
+}  // namespace banger

@@ -1,0 +1,124 @@
+#include "core/options.h"
+
+#include <unistd.h>
+
+#include <fmt/format.h>
+
+#include "core/errors.h"
+
+namespace banger {
+
+std::string signature_of(const OptionValue& value) {
+  struct {
+    std::string operator()(bool) const { return "b"; }
+    std::string operator()(std::uint32_t) const { return "u"; }
+    std::string operator()(std::int32_t) const { return "i"; }
+    std::string operator()(std::uint64_t) const { return "t"; }
+    std::string operator()(std::int64_t) const { return "x"; }
+    std::string operator()(double) const { return "d"; }
+    std::string operator()(const std::string&) const { return "s"; }
+    std::string operator()(const UnsupportedOption& u) const { return u.signature; }
+  } visitor;
+  return std::visit(visitor, value);
+}
+
+HostLimits probe_host_limits() {
+  HostLimits limits;
+  long cores = sysconf(_SC_NPROCESSORS_ONLN);
+  long pages = sysconf(_SC_PHYS_PAGES);
+  long page_size = sysconf(_SC_PAGE_SIZE);
+  if (cores > 0) limits.cpu_cores = static_cast<std::uint32_t>(cores);
+  if (pages > 0 && page_size > 0)
+    limits.memory_mib = static_cast<std::uint64_t>(pages) * static_cast<std::uint64_t>(page_size) / (1024 * 1024);
+  return limits;
+}
+
+namespace {
+
+bool is_lower_alnum(char c) { return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9'); }
+
+template <typename T>
+const T& expect(const std::string& key, const OptionValue& value) {
+  if (const T* typed = std::get_if<T>(&value)) return *typed;
+  throw Error(ErrorKind::invalid_args, fmt::format("option '{}' must be of type '{}', got '{}'", key,
+                                                   signature_of(OptionValue{T{}}), signature_of(value)));
+}
+
+std::uint32_t checked_vcpus(const std::string& key, const OptionValue& value, const HostLimits& limits) {
+  auto vcpus = expect<std::uint32_t>(key, value);
+  if (vcpus < 1 || vcpus > limits.cpu_cores)
+    throw Error(ErrorKind::invalid_args,
+                fmt::format("option '{}' must be between 1 and {} (host cores), got {}", key, limits.cpu_cores, vcpus));
+  return vcpus;
+}
+
+std::uint32_t checked_memory(const std::string& key, const OptionValue& value, const HostLimits& limits) {
+  auto memory = expect<std::uint32_t>(key, value);
+  if (memory < min_memory_mib || memory > limits.memory_mib)
+    throw Error(ErrorKind::invalid_args, fmt::format("option '{}' must be between {} and {} MiB (host RAM), got {}",
+                                                     key, min_memory_mib, limits.memory_mib, memory));
+  return memory;
+}
+
+[[noreturn]] void unknown_key(const std::string& key, std::string_view known) {
+  throw Error(ErrorKind::invalid_args, fmt::format("unknown option '{}' (known: {})", key, known));
+}
+
+}  // namespace
+
+void validate_vm_name(std::string_view name) {
+  // A DNS label, because the name becomes <name>.<domain> on the host's resolver.
+  bool ok = !name.empty() && name.size() <= 63 && name.front() >= 'a' && name.front() <= 'z';
+  for (char c : name) ok = ok && (is_lower_alnum(c) || c == '-');
+  if (!ok)
+    throw Error(ErrorKind::invalid_args,
+                fmt::format("invalid VM name '{}': use 1-63 characters a-z, 0-9 and '-', starting with a letter",
+                            name));
+}
+
+void validate_image_name(std::string_view image) {
+  bool ok = !image.empty() && image.size() <= 64 && is_lower_alnum(image.front());
+  for (char c : image) ok = ok && (is_lower_alnum(c) || c == '-' || c == '.' || c == '_');
+  if (!ok)
+    throw Error(ErrorKind::invalid_args,
+                fmt::format("option 'image': invalid image name '{}': use a-z, 0-9, '.', '_' and '-'", image));
+}
+
+CreateSpec parse_create_request(std::string name, const OptionMap& options, const CreateDefaults& defaults,
+                                const HostLimits& limits) {
+  validate_vm_name(name);
+  CreateSpec spec{std::move(name), defaults.vcpus, defaults.memory_mib, defaults.image};
+  for (const auto& [key, value] : options) {
+    if (key == "vcpus") {
+      spec.vcpus = checked_vcpus(key, value, limits);
+    } else if (key == "memory") {
+      spec.memory_mib = checked_memory(key, value, limits);
+    } else if (key == "image") {
+      spec.image = expect<std::string>(key, value);
+      validate_image_name(spec.image);
+    } else {
+      unknown_key(key, "vcpus, memory, image");
+    }
+  }
+  return spec;
+}
+
+VmChanges parse_changes(const OptionMap& changes, const HostLimits& limits) {
+  if (changes.empty()) throw Error(ErrorKind::invalid_args, "no changes given (known: name, vcpus, memory)");
+  VmChanges out;
+  for (const auto& [key, value] : changes) {
+    if (key == "name") {
+      out.name = expect<std::string>(key, value);
+      validate_vm_name(*out.name);
+    } else if (key == "vcpus") {
+      out.vcpus = checked_vcpus(key, value, limits);
+    } else if (key == "memory") {
+      out.memory_mib = checked_memory(key, value, limits);
+    } else {
+      unknown_key(key, "name, vcpus, memory");
+    }
+  }
+  return out;
+}
+
+}  // namespace banger

@@ -1,0 +1,59 @@
+#pragma once
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <variant>
+
+namespace banger {
+
+// A value of an a{sv} option dictionary, free of sdbus types. The bus layer
+// converts each variant; a type banger never takes arrives as Unsupported so the
+// domain can name the key and the type it got.
+struct UnsupportedOption {
+  std::string signature;
+  bool operator==(const UnsupportedOption&) const = default;
+};
+using OptionValue = std::variant<bool, std::uint32_t, std::int32_t, std::uint64_t, std::int64_t, double,
+                                 std::string, UnsupportedOption>;
+using OptionMap = std::map<std::string, OptionValue>;
+
+// The D-Bus signature of the value ("u", "s", …), for error messages.
+std::string signature_of(const OptionValue& value);
+
+struct HostLimits {
+  std::uint32_t cpu_cores = 1;
+  std::uint64_t memory_mib = 128;
+};
+HostLimits probe_host_limits();
+
+struct CreateDefaults {
+  std::uint32_t vcpus = 1;
+  std::uint32_t memory_mib = 512;
+  std::string image = "default";
+};
+
+struct CreateSpec {
+  std::string name;
+  std::uint32_t vcpus = 1;
+  std::uint32_t memory_mib = 512;
+  std::string image;
+};
+
+struct VmChanges {
+  std::optional<std::string> name;
+  std::optional<std::uint32_t> vcpus;
+  std::optional<std::uint32_t> memory_mib;
+  bool touches_hardware() const { return vcpus.has_value() || memory_mib.has_value(); }
+};
+
+inline constexpr std::uint32_t min_memory_mib = 128;
+
+// Each throws Error(invalid_args) with a message naming the offending key.
+void validate_vm_name(std::string_view name);
+void validate_image_name(std::string_view image);
+CreateSpec parse_create_request(std::string name, const OptionMap& options, const CreateDefaults& defaults,
+                                const HostLimits& limits);
+VmChanges parse_changes(const OptionMap& changes, const HostLimits& limits);
+
+}  // namespace banger

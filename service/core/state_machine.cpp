@@ -1,0 +1,72 @@
+#include "core/state_machine.h"
+
+#include <fmt/format.h>
+
+#include "core/errors.h"
+
+namespace banger {
+
+std::string_view to_string(Verb verb) {
+  switch (verb) {
+    case Verb::start: return "start";
+    case Verb::stop: return "stop";
+    case Verb::force_stop: return "stop --force";
+    case Verb::restart: return "restart";
+    case Verb::kill: return "kill";
+    case Verb::remove: return "delete";
+    case Verb::set_hardware: return "change vcpus or memory of";
+    case Verb::rename: return "rename";
+    case Verb::touch: return "touch";
+  }
+  return "?";
+}
+
+namespace {
+
+bool is_down(VmState s) {
+  return s == VmState::created || s == VmState::stopped || s == VmState::failed;
+}
+
+bool allowed(Verb verb, VmState s) {
+  switch (verb) {
+    case Verb::start: return is_down(s);
+    case Verb::stop: return s == VmState::running;
+    case Verb::force_stop:
+    case Verb::kill: return s == VmState::running || s == VmState::starting || s == VmState::stopping;
+    case Verb::restart: return s == VmState::running;
+    case Verb::remove:
+    case Verb::set_hardware: return is_down(s);
+    case Verb::rename:
+    case Verb::touch: return true;
+  }
+  return false;
+}
+
+}  // namespace
+
+void require_allowed(Verb verb, VmState state, std::string_view vm_name) {
+  if (state == VmState::creating && verb != Verb::touch)
+    throw Error(ErrorKind::busy, fmt::format("VM '{}' is still being created", vm_name));
+  if (allowed(verb, state)) return;
+  std::string hint;
+  if (verb == Verb::remove && state == VmState::running) hint = "; stop it first";
+  if ((verb == Verb::stop || verb == Verb::restart) && state == VmState::starting) hint = "; use force to stop it";
+  throw Error(ErrorKind::invalid_state,
+              fmt::format("cannot {} VM '{}': it is {}{}", to_string(verb), vm_name, to_string(state), hint));
+}
+
+bool is_valid_transition(VmState from, VmState to) {
+  using S = VmState;
+  switch (from) {
+    case S::creating: return to == S::created;
+    case S::created:
+    case S::stopped:
+    case S::failed: return to == S::starting;
+    case S::starting: return to == S::running || to == S::failed || to == S::stopped;
+    case S::running: return to == S::stopping || to == S::stopped || to == S::failed;
+    case S::stopping: return to == S::stopped || to == S::failed;
+  }
+  return false;
+}
+
+}  // namespace banger

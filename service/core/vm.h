@@ -1,0 +1,33 @@
+#pragma once
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace banger {
+
+enum class VmState { creating, created, starting, running, stopping, stopped, failed };
+
+std::string_view to_string(VmState state);
+std::optional<VmState> parse_vm_state(std::string_view text);
+
+// One VM as the store keeps it. `handles` is the VMM backend's opaque JSON that
+// lets a restarted daemon find (adopt) and release what the backend launched.
+struct VmRecord {
+  std::string id;
+  std::string name;
+  std::uint32_t owner_uid = 0;
+  VmState state = VmState::creating;
+  std::uint32_t vcpus = 1;
+  std::uint32_t memory_mib = 512;
+  std::string image;
+  std::string last_error;
+  std::uint64_t created_at_us = 0;
+  std::uint64_t updated_at_us = 0;
+  std::string backend;
+  std::string handles;
+
+  bool operator==(const VmRecord&) const = default;
+};
+
+}  // namespace banger

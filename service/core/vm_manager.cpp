@@ -1,0 +1,299 @@
+#include "core/vm_manager.h"
+
+#include <fmt/format.h>
+
+#include "core/errors.h"
+#include "core/ids.h"
+#include "core/log.h"
+#include "core/state_machine.h"
+
+namespace banger {
+
+namespace {
+
+// A failure of anything but our own validation reaches the user as BackendFailed.
+Error as_domain_error(std::exception_ptr failure) {
+  try {
+    std::rethrow_exception(failure);
+  } catch (const Error& e) {
+    return e;
+  } catch (const std::exception& e) {
+    return Error(ErrorKind::backend_failed, e.what());
+  } catch (...) {
+    return Error(ErrorKind::backend_failed, "unknown failure");
+  }
+}
+
+}  // namespace
+
+VmManager::VmManager(Deps deps, VmManagerSettings settings) : deps_(deps), settings_(std::move(settings)) {}
+
+VmManager::Locked VmManager::lock(const std::string& id, std::optional<std::chrono::milliseconds> timeout) {
+  auto guard = locks_.acquire(id, timeout.value_or(settings_.lock_timeout), fmt::format("VM {}", id.substr(0, 12)));
+  auto vm = deps_.store.find_vm(id);
+  if (!vm) throw Error(ErrorKind::no_such_vm, fmt::format("VM {} no longer exists", id));
+  return {std::move(guard), std::move(*vm)};
+}
+
+void VmManager::commit_state(VmRecord& vm, VmState to, std::string_view reason, std::string last_error) {
+  if (!is_valid_transition(vm.state, to))
+    throw Error(ErrorKind::internal,
+                fmt::format("internal: VM '{}' cannot go from {} to {}", vm.name, to_string(vm.state), to_string(to)));
+  VmRecord before = vm;
+  vm.state = to;
+  vm.last_error = std::move(last_error);
+  vm.updated_at_us = now_us();
+  deps_.store.update_vm(vm);
+  deps_.events.vm_changed(before, vm, reason);
+}
+
+VmRecord VmManager::begin_create(const CreateSpec& spec, std::uint32_t owner_uid) {
+  VmRecord vm;
+  vm.id = new_vm_id();
+  vm.name = spec.name;
+  vm.owner_uid = owner_uid;
+  vm.state = VmState::creating;
+  vm.vcpus = spec.vcpus;
+  vm.memory_mib = spec.memory_mib;
+  vm.image = spec.image;
+  vm.created_at_us = vm.updated_at_us = now_us();
+  vm.backend = std::string(deps_.backend.name());
+  {
+    std::lock_guard serialise(create_mutex_);
+    deps_.store.insert_vm(vm);  // Error(exists) when the name is taken
+  }
+  deps_.events.vm_added(vm);
+  return vm;
+}
+
+VmRecord VmManager::finish_create(const std::string& id, ProgressSink& progress) {
+  auto [guard, vm] = lock(id);
+  try {
+    progress.report("provisioning", 0.1);
+    deps_.capabilities.provision(vm, progress);
+    progress.report("recording", 0.9);
+    commit_state(vm, VmState::created, "created");
+    progress.report("done", 1.0);
+    return vm;
+  } catch (...) {
+    auto error = as_domain_error(std::current_exception());
+    log::warn("create of VM '{}' failed: {}", vm.name, error.what());
+    try {
+      deps_.store.delete_vm(vm.id);
+    } catch (const std::exception& e) {
+      log::error("could not drop the record of failed VM '{}': {}", vm.name, e.what());
+    }
+    deps_.events.vm_removed(vm);
+    throw error;
+  }
+}
+
+MachineConfig VmManager::machine_for(const VmRecord& vm) const {
+  MachineConfig machine;
+  machine.vm_id = vm.id;
+  machine.vm_name = vm.name;
+  machine.vcpus = vm.vcpus;
+  machine.memory_mib = vm.memory_mib;
+  machine.runtime_dir = settings_.runtime_dir / "vms" / vm.id;
+  return machine;
+}
+
+VmRecord VmManager::start(const std::string& id) {
+  auto [guard, vm] = lock(id);
+  require_allowed(Verb::start, vm.state, vm.name);
+  return start_locked(std::move(vm));
+}
+
+VmRecord VmManager::start_locked(VmRecord vm) {
+  deps_.capabilities.run_preflight(vm);  // refusing here changes nothing
+  if (!vm.handles.empty()) {
+    // A VM that failed to stop may still have its old VMM; never launch a second one beside it.
+    deps_.backend.kill(vm.handles);
+    vm.handles.clear();
+  }
+  commit_state(vm, VmState::starting, "start requested");
+  bool host_prepared = false;
+  try {
+    deps_.capabilities.prepare_host(vm);
+    host_prepared = true;
+    GuestConfig guest;
+    MachineConfig machine = machine_for(vm);
+    deps_.capabilities.contribute(vm, guest, machine);
+    vm.handles = deps_.backend.launch(machine);
+    vm.backend = std::string(deps_.backend.name());
+    deps_.store.update_vm(vm);  // before anything else can fail: a crash now must still find the VMM
+    deps_.backend.configure(vm.handles, machine);
+    deps_.backend.start(vm.handles);
+    deps_.capabilities.post_start(vm);
+    commit_state(vm, VmState::running, "started");
+    return vm;
+  } catch (...) {
+    auto error = as_domain_error(std::current_exception());
+    if (!vm.handles.empty()) {
+      try {
+        deps_.backend.kill(vm.handles);
+      } catch (const std::exception& e) {
+        log::warn("VM '{}': could not kill the VMM after a failed start: {}", vm.name, e.what());
+      }
+    }
+    if (host_prepared) deps_.capabilities.cleanup(vm, CleanupReason::start_failed);
+    vm.handles.clear();
+    commit_state(vm, VmState::failed, error.what(), error.what());
+    throw error;
+  }
+}
+
+VmRecord VmManager::stop(const std::string& id, bool force) {
+  auto [guard, vm] = lock(id);
+  require_allowed(force ? Verb::force_stop : Verb::stop, vm.state, vm.name);
+  return stop_locked(std::move(vm), force, force ? "forced stop" : "stopped");
+}
+
+VmRecord VmManager::kill(const std::string& id) {
+  auto [guard, vm] = lock(id);
+  require_allowed(Verb::kill, vm.state, vm.name);
+  return stop_locked(std::move(vm), true, "killed");
+}
+
+VmRecord VmManager::stop_locked(VmRecord vm, bool force, std::string_view reason) {
+  if (vm.state == VmState::running) commit_state(vm, VmState::stopping, force ? "kill requested" : "stop requested");
+  std::string failure;
+  if (!vm.handles.empty()) {
+    try {
+      if (force)
+        deps_.backend.kill(vm.handles);
+      else
+        deps_.backend.stop(vm.handles, settings_.stop_timeout);
+    } catch (const std::exception& e) {
+      failure = e.what();
+    }
+  }
+  if (!failure.empty()) {
+    // Careful: the VMM may still run. Keep its handles so kill, or the reaper, can finish the job.
+    commit_state(vm, VmState::failed, failure, failure);
+    throw Error(ErrorKind::backend_failed, failure);
+  }
+  deps_.capabilities.cleanup(vm, CleanupReason::stopped);
+  vm.handles.clear();
+  commit_state(vm, VmState::stopped, reason);
+  return vm;
+}
+
+VmRecord VmManager::restart(const std::string& id) {
+  auto [guard, vm] = lock(id);
+  require_allowed(Verb::restart, vm.state, vm.name);
+  vm = stop_locked(std::move(vm), false, "restarting");
+  return start_locked(std::move(vm));
+}
+
+void VmManager::remove(const std::string& id) {
+  auto [guard, vm] = lock(id);
+  require_allowed(Verb::remove, vm.state, vm.name);
+  if (!vm.handles.empty()) {
+    // A failed VM may still hold a VMM that would not stop; make sure it is gone.
+    try {
+      deps_.backend.kill(vm.handles);
+    } catch (const std::exception& e) {
+      throw Error(ErrorKind::backend_failed, fmt::format("cannot delete VM '{}': {}", vm.name, e.what()));
+    }
+  }
+  deps_.capabilities.cleanup(vm, CleanupReason::deleted);
+  deps_.store.delete_vm(vm.id);
+  deps_.events.vm_removed(vm);
+}
+
+VmRecord VmManager::set(const std::string& id, const VmChanges& changes) {
+  auto [guard, vm] = lock(id);
+  require_allowed(changes.touches_hardware() ? Verb::set_hardware : Verb::rename, vm.state, vm.name);
+  VmRecord after = vm;
+  if (changes.name) after.name = *changes.name;
+  if (changes.vcpus) after.vcpus = *changes.vcpus;
+  if (changes.memory_mib) after.memory_mib = *changes.memory_mib;
+  if (after == vm) return vm;
+  after.updated_at_us = now_us();
+  deps_.store.update_vm(after);  // Error(exists) for a taken name
+  try {
+    deps_.capabilities.apply_config_change(vm, after);
+  } catch (...) {
+    deps_.store.update_vm(vm);
+    throw;
+  }
+  deps_.events.vm_changed(vm, after, {});
+  return after;
+}
+
+VmRecord VmManager::touch(const std::string& id) {
+  auto [guard, vm] = lock(id);
+  require_allowed(Verb::touch, vm.state, vm.name);
+  VmRecord before = vm;
+  vm.updated_at_us = now_us();
+  deps_.store.update_vm(vm);
+  deps_.events.vm_changed(before, vm, {});
+  return vm;
+}
+
+std::vector<VmRecord> VmManager::list() { return deps_.store.list_vms(); }
+
+void VmManager::recover() {
+  for (auto vm : deps_.store.list_vms()) {
+    auto guard = locks_.acquire(vm.id, settings_.lock_timeout, vm.id);
+    switch (vm.state) {
+      case VmState::creating:
+        log::warn("VM '{}' was being created when bangerd stopped; removing it", vm.name);
+        deps_.capabilities.cleanup(vm, CleanupReason::create_failed);
+        deps_.store.delete_vm(vm.id);
+        break;
+      case VmState::running:
+        if (!vm.handles.empty() && deps_.backend.adopt(vm.handles)) {
+          log::info("adopted running VM '{}'", vm.name);
+          break;
+        }
+        deps_.capabilities.cleanup(vm, CleanupReason::stopped);
+        vm.handles.clear();
+        commit_state(vm, VmState::stopped, "the VMM exited while bangerd was not running",
+                     "the VMM exited while bangerd was not running");
+        break;
+      case VmState::starting:
+      case VmState::stopping: {
+        // The operation was cut off halfway; end the VMM rather than guess how far it got.
+        bool was_starting = vm.state == VmState::starting;
+        if (!vm.handles.empty() && deps_.backend.adopt(vm.handles)) {
+          try {
+            deps_.backend.kill(vm.handles);
+          } catch (const std::exception& e) {
+            log::error("VM '{}': cannot end its VMM: {}", vm.name, e.what());
+            continue;
+          }
+        }
+        deps_.capabilities.cleanup(vm, was_starting ? CleanupReason::start_failed : CleanupReason::stopped);
+        vm.handles.clear();
+        std::string why = fmt::format("bangerd restarted while the VM was {}", to_string(vm.state));
+        commit_state(vm, was_starting ? VmState::failed : VmState::stopped, why, was_starting ? why : "");
+        break;
+      }
+      default: break;
+    }
+  }
+}
+
+void VmManager::reap_exited() {
+  for (const auto& listed : deps_.store.list_vms()) {
+    if (listed.state != VmState::running) continue;
+    try {
+      // Never wait: a VM that is locked is being handled by someone else right now.
+      auto [guard, vm] = lock(listed.id, std::chrono::milliseconds(0));
+      if (vm.state != VmState::running || vm.handles.empty()) continue;
+      if (deps_.backend.status(vm.handles) != VmmStatus::exited) continue;
+      deps_.capabilities.cleanup(vm, CleanupReason::stopped);
+      vm.handles.clear();
+      commit_state(vm, VmState::stopped, "the guest shut down");
+    } catch (const Error& e) {
+      if (e.kind() != ErrorKind::busy && e.kind() != ErrorKind::no_such_vm)
+        log::warn("checking VM '{}': {}", listed.name, e.what());
+    } catch (const std::exception& e) {
+      log::warn("checking VM '{}': {}", listed.name, e.what());
+    }
+  }
+}
+
+}  // namespace banger

@@ -1,0 +1,36 @@
+#pragma once
+#include <chrono>
+#include <string>
+#include <string_view>
+
+#include "core/machine_config.h"
+
+namespace banger {
+
+enum class VmmStatus { running, paused, exited };
+
+// A VMM implementation (Firecracker, QEMU, the tests' stand-in). `handles` is
+// the backend's own JSON, stored with the VM, naming what it launched (pid,
+// process start time, sockets) so that a restarted daemon can adopt or release
+// it. Every call throws Error(backend_failed) with a message fit for LastError.
+class VmmBackend {
+ public:
+  virtual ~VmmBackend() = default;
+  virtual std::string_view name() const = 0;
+
+  // Starts the VMM process in its own session, so it outlives the daemon.
+  virtual std::string launch(const MachineConfig& machine) = 0;
+  virtual void configure(const std::string& handles, const MachineConfig& machine) = 0;
+  virtual void start(const std::string& handles) = 0;
+  // Asks the guest to shut down; after `timeout` ends the VMM forcibly.
+  virtual void stop(const std::string& handles, std::chrono::milliseconds timeout) = 0;
+  virtual void kill(const std::string& handles) = 0;
+  virtual void pause(const std::string& handles) = 0;
+  virtual void resume(const std::string& handles) = 0;
+  virtual VmmStatus status(const std::string& handles) = 0;
+  // After a daemon restart: true when the process named by `handles` is still
+  // the one launched (not a reused pid) and still runs.
+  virtual bool adopt(const std::string& handles) = 0;
+};
+
+}  // namespace banger

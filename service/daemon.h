@@ -1,0 +1,29 @@
+#pragma once
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "config.h"
+#include "core/capability.h"
+#include "core/vmm_backend.h"
+
+namespace banger {
+
+using BackendFactory = std::function<std::unique_ptr<VmmBackend>(const Config&)>;
+using CapabilityFactory = std::function<std::shared_ptr<Capability>(const Config&)>;
+
+// What a build adds to the daemon: its VMM backends by name (config [vm] backend
+// picks one) and extra capabilities, run after the built-in ones. The tests'
+// bangerd-test adds its stand-in backend here.
+struct DaemonExtensions {
+  std::map<std::string, BackendFactory> backends;
+  std::vector<CapabilityFactory> capabilities;
+};
+
+// bangerd's main: parses the command line, loads the config, wires every
+// service and capability once, exports the objects, then takes the bus name.
+int run_daemon(int argc, char** argv, DaemonExtensions extensions);
+
+}  // namespace banger

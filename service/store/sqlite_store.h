@@ -1,0 +1,41 @@
+#pragma once
+#include <filesystem>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "store/migrations.h"
+#include "store/store.h"
+
+namespace banger {
+
+// Store backed by one SQLite file (WAL mode). Opening applies any schema
+// migrations the file has not seen yet and refuses files written by a newer
+// bangerd. ":memory:" gives a private in-memory database (for tests).
+class SqliteStore final : public Store {
+ public:
+  explicit SqliteStore(const std::filesystem::path& db_file);
+  // Exercises the migration machinery with a custom step list (tests only).
+  SqliteStore(const std::filesystem::path& db_file, std::span<const Migration> migrations);
+  ~SqliteStore() override;
+
+  SqliteStore(const SqliteStore&) = delete;
+  SqliteStore& operator=(const SqliteStore&) = delete;
+
+  std::vector<VmRecord> list_vms() override;
+  std::optional<VmRecord> find_vm(const std::string& id) override;
+  void insert_vm(const VmRecord& vm) override;
+  void update_vm(const VmRecord& vm) override;
+  void delete_vm(const std::string& id) override;
+
+  int schema_version();  // highest applied migration, 0 for none
+  bool integrity_ok();   // PRAGMA integrity_check reports "ok"
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace banger

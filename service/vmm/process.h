@@ -1,0 +1,33 @@
+#pragma once
+#include <sys/types.h>
+
+#include <chrono>
+#include <cstdint>
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace banger {
+
+// A process identified by pid and kernel start time, so that a reused pid is
+// never mistaken for the VMM banger launched.
+struct ProcessId {
+  pid_t pid = 0;
+  std::uint64_t start_time = 0;  // /proc/<pid>/stat field 22, clock ticks since boot
+};
+
+// Starts argv[0] detached: double fork, its own session, stdin from /dev/null,
+// stdout/stderr appended to `log_file`. It is not our child, so it outlives
+// bangerd and is never a zombie of ours. Throws Error(backend_failed).
+ProcessId spawn_detached(const std::vector<std::string>& argv, const std::filesystem::path& log_file);
+
+std::optional<std::uint64_t> process_start_time(pid_t pid);
+// Alive, not a zombie, and the same process (start time matches).
+bool is_running(const ProcessId& process);
+// SIGTERM, wait up to `grace`, then SIGKILL and wait for it to vanish.
+void terminate(const ProcessId& process, std::chrono::milliseconds grace);
+// Waits up to `timeout` for the process to stop running; true when it did.
+bool wait_gone(const ProcessId& process, std::chrono::milliseconds timeout);
+
+}  // namespace banger

@@ -1,0 +1,13 @@
+#include "daemon.h"
+#include "fault_capability.h"
+#include "test_backend.h"
+
+// bangerd as the bus tests run it: the real daemon plus the stand-in backend
+// and the fault-injection capability.
+int main(int argc, char** argv) {
+  banger::DaemonExtensions extensions;
+  extensions.backends["test"] = [](const banger::Config&) { return std::make_unique<banger::testing::TestBackend>(); };
+  extensions.capabilities.push_back(
+      [](const banger::Config&) { return std::make_shared<banger::testing::FaultCapability>(); });
+  return banger::run_daemon(argc, argv, std::move(extensions));
+}

@@ -1,0 +1,22 @@
+#pragma once
+#include <gmock/gmock.h>
+
+#include "core/capability.h"
+
+namespace banger::testing {
+
+class MockCapability : public Capability {
+ public:
+  MOCK_METHOD(std::string_view, name, (), (const, override));
+  MOCK_METHOD(void, provision, (const VmRecord&, ProgressSink&), (override));
+  MOCK_METHOD(void, add_start_preflight, (const VmRecord&, std::vector<PreflightCheck>&), (override));
+  MOCK_METHOD(void, prepare_host, (const VmRecord&), (override));
+  MOCK_METHOD(void, contribute_guest, (const VmRecord&, GuestConfig&), (override));
+  MOCK_METHOD(void, contribute_machine, (const VmRecord&, MachineConfig&), (override));
+  MOCK_METHOD(void, post_start, (const VmRecord&), (override));
+  MOCK_METHOD(void, cleanup, (const VmRecord&, CleanupReason), (noexcept, override));
+  MOCK_METHOD(void, apply_config_change, (const VmRecord&, const VmRecord&), (override));
+  MOCK_METHOD(void, add_doctor_checks, (std::vector<DoctorCheck>&), (override));
+};
+
+}  // namespace banger::testing

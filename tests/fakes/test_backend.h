@@ -1,0 +1,26 @@
+#pragma once
+#include "core/vmm_backend.h"
+
+namespace banger::testing {
+
+// The stand-in VMM of the tests ("test" in [vm] backend): a real detached
+// process (sleep) per running VM, so launch, stop, kill, exit detection and
+// adoption after a daemon restart are exercised for real; no guest boots.
+// configure() writes the MachineConfig it got to <runtime dir>/machine.json so
+// tests can check what the capabilities contributed.
+// Faults: "launch", "start" fail those steps with BackendFailed.
+class TestBackend final : public VmmBackend {
+ public:
+  std::string_view name() const override { return "test"; }
+  std::string launch(const MachineConfig& machine) override;
+  void configure(const std::string& handles, const MachineConfig& machine) override;
+  void start(const std::string& handles) override;
+  void stop(const std::string& handles, std::chrono::milliseconds timeout) override;
+  void kill(const std::string& handles) override;
+  void pause(const std::string& handles) override;
+  void resume(const std::string& handles) override;
+  VmmStatus status(const std::string& handles) override;
+  bool adopt(const std::string& handles) override;
+};
+
+}  // namespace banger::testing

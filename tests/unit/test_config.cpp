@@ -1,0 +1,253 @@
+#include <gtest/gtest.h>
+#include <stdlib.h>
+
+#include <filesystem>
+#include <fstream>
+#include <set>
+#include <sstream>
+#include <string>
+
+#include "banger_build_config.h"
+#include "config.h"
+
+namespace banger {
+namespace {
+
+namespace fs = std::filesystem;
+using std::chrono::milliseconds;
+using std::chrono::seconds;
+
+std::string error_of(std::string_view text) {
+  try {
+    parse_config(text, "bangerd.toml");
+  } catch (const ConfigError& e) {
+    return e.what();
+  }
+  return "<no error>";
+}
+
+// Everything but the directories, whose defaults depend on how bangerd was built.
+void expect_same_settings(const Config& a, const Config& b) {
+  EXPECT_EQ(a.workers, b.workers);
+  EXPECT_EQ(a.lock_timeout, b.lock_timeout);
+  EXPECT_EQ(a.operation_linger, b.operation_linger);
+  EXPECT_EQ(a.status_poll, b.status_poll);
+  EXPECT_EQ(a.polkit, b.polkit);
+  EXPECT_EQ(a.backend, b.backend);
+  EXPECT_EQ(a.default_vcpus, b.default_vcpus);
+  EXPECT_EQ(a.default_memory_mib, b.default_memory_mib);
+  EXPECT_EQ(a.default_image, b.default_image);
+  EXPECT_EQ(a.stop_timeout, b.stop_timeout);
+}
+
+void expect_same(const Config& a, const Config& b) {
+  EXPECT_EQ(a.state_dir, b.state_dir);
+  EXPECT_EQ(a.runtime_dir, b.runtime_dir);
+  expect_same_settings(a, b);
+}
+
+TEST(Config, DefaultsMatchTheDocumentedValues) {
+  const Config c = default_config();
+  EXPECT_EQ(c.state_dir, fs::path(BANGER_DEFAULT_STATE_DIR));
+  EXPECT_EQ(c.runtime_dir, fs::path(BANGER_DEFAULT_RUNTIME_DIR));
+  EXPECT_EQ(c.workers, 4u);
+  EXPECT_EQ(c.lock_timeout, milliseconds(30000));
+  EXPECT_EQ(c.operation_linger, seconds(60));
+  EXPECT_EQ(c.status_poll, milliseconds(1000));
+  EXPECT_TRUE(c.polkit);
+  EXPECT_EQ(c.backend, "firecracker");
+  EXPECT_EQ(c.default_vcpus, 1u);
+  EXPECT_EQ(c.default_memory_mib, 512u);
+  EXPECT_EQ(c.default_image, "default");
+  EXPECT_EQ(c.stop_timeout, seconds(30));
+}
+
+TEST(Config, EmptyTextAndEmptySectionsGiveDefaults) {
+  expect_same(parse_config(""), default_config());
+  expect_same(parse_config("# nothing\n[daemon]\n[vm]\n"), default_config());
+}
+
+TEST(Config, ReadsEveryKey) {
+  const Config c = parse_config(R"(
+[daemon]
+state_dir = "/srv/banger/state"
+runtime_dir = "/tmp/banger-run"
+workers = 9
+lock_timeout_ms = 250
+operation_linger_s = 0
+status_poll_ms = 50
+polkit = false
+
+[vm]
+backend = "cloud-hypervisor"
+default_vcpus = 256
+default_memory_mib = 128
+default_image = "alpine-3.19"
+stop_timeout_s = 3600
+)");
+  EXPECT_EQ(c.state_dir, fs::path("/srv/banger/state"));
+  EXPECT_EQ(c.runtime_dir, fs::path("/tmp/banger-run"));
+  EXPECT_EQ(c.workers, 9u);
+  EXPECT_EQ(c.lock_timeout, milliseconds(250));
+  EXPECT_EQ(c.operation_linger, seconds(0));
+  EXPECT_EQ(c.status_poll, milliseconds(50));
+  EXPECT_FALSE(c.polkit);
+  EXPECT_EQ(c.backend, "cloud-hypervisor");
+  EXPECT_EQ(c.default_vcpus, 256u);
+  EXPECT_EQ(c.default_memory_mib, 128u);
+  EXPECT_EQ(c.default_image, "alpine-3.19");
+  EXPECT_EQ(c.stop_timeout, seconds(3600));
+}
+
+TEST(Config, UnsetKeysKeepDefaults) {
+  Config expected = default_config();
+  expected.default_vcpus = 2;
+  expect_same(parse_config("vm.default_vcpus = 2\n"), expected);
+}
+
+struct IntKey {
+  const char* section;
+  const char* key;
+  long long min, max;
+};
+
+TEST(Config, IntegerBoundsAreInclusiveAndEnforced) {
+  const IntKey keys[] = {
+      {"daemon", "workers", 1, 64},           {"daemon", "lock_timeout_ms", 0, 3600000},
+      {"daemon", "operation_linger_s", 0, 86400}, {"daemon", "status_poll_ms", 50, 60000},
+      {"vm", "default_vcpus", 1, 256},        {"vm", "default_memory_mib", 128, 1048576},
+      {"vm", "stop_timeout_s", 0, 3600},
+  };
+  for (const auto& k : keys) {
+    SCOPED_TRACE(std::string(k.section) + "." + k.key);
+    const auto doc = [&](const std::string& value) {
+      return "[" + std::string(k.section) + "]\n" + k.key + " = " + value + "\n";
+    };
+    const std::string message = std::string("bangerd.toml: ") + k.section + "." + k.key +
+                                ": must be an integer between " + std::to_string(k.min) + " and " +
+                                std::to_string(k.max);
+    EXPECT_NO_THROW(parse_config(doc(std::to_string(k.min))));
+    EXPECT_NO_THROW(parse_config(doc(std::to_string(k.max))));
+    EXPECT_EQ(error_of(doc(std::to_string(k.min - 1))), message);
+    EXPECT_EQ(error_of(doc(std::to_string(k.max + 1))), message);
+    EXPECT_EQ(error_of(doc("\"8\"")), message);
+    EXPECT_EQ(error_of(doc("8.0")), message);
+  }
+}
+
+TEST(Config, WrongTypesNameTheKey) {
+  EXPECT_EQ(error_of("[vm]\nbackend = \"\"\n"), "bangerd.toml: vm.backend: must be a non-empty string");
+  EXPECT_EQ(error_of("[vm]\ndefault_image = 3\n"), "bangerd.toml: vm.default_image: must be a non-empty string");
+  EXPECT_EQ(error_of("[daemon]\nstate_dir = [\"/a\"]\n"),
+            "bangerd.toml: daemon.state_dir: must be a non-empty string");
+  EXPECT_EQ(error_of("[daemon]\nruntime_dir = \"\"\n"),
+            "bangerd.toml: daemon.runtime_dir: must be a non-empty string");
+  EXPECT_EQ(error_of("[daemon]\npolkit = \"no\"\n"), "bangerd.toml: daemon.polkit: must be true or false");
+  EXPECT_EQ(error_of("[daemon]\npolkit = 0\n"), "bangerd.toml: daemon.polkit: must be true or false");
+}
+
+TEST(Config, UnknownNamesAreReported) {
+  EXPECT_EQ(error_of("[vm]\ncolour = \"red\"\n"), "bangerd.toml: vm.colour: unknown key");
+  EXPECT_EQ(error_of("[daemon.extra]\nx = 1\n"), "bangerd.toml: daemon.extra: unknown key");
+  EXPECT_EQ(error_of("[network]\nbridge = \"br0\"\n"),
+            "bangerd.toml: network: unknown section (expected [daemon] or [vm])");
+  EXPECT_EQ(error_of("workers = 4\n"), "bangerd.toml: workers: unknown key (settings belong in [daemon] or [vm])");
+  EXPECT_EQ(error_of("vm = 3\n"), "bangerd.toml: vm: must be a table");
+}
+
+TEST(Config, SyntaxErrorsGiveLineAndColumn) {
+  const std::string bad_value = error_of("[daemon]\n\nworkers = = 3\n");
+  EXPECT_EQ(bad_value.rfind("bangerd.toml: line 3, column ", 0), 0u) << bad_value;
+  const std::string duplicate = error_of("[vm]\ndefault_vcpus = 1\ndefault_vcpus = 2\n");
+  EXPECT_EQ(duplicate.rfind("bangerd.toml: line 3, column ", 0), 0u) << duplicate;
+}
+
+class ConfigFile : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    std::string pattern = (fs::temp_directory_path() / "banger-config-XXXXXX").string();
+    ASSERT_NE(mkdtemp(pattern.data()), nullptr);
+    dir_ = pattern;
+  }
+  void TearDown() override { fs::remove_all(dir_); }
+  fs::path write(const std::string& text) {
+    const fs::path file = dir_ / "bangerd.toml";
+    std::ofstream(file) << text;
+    return file;
+  }
+  fs::path dir_;
+};
+
+TEST_F(ConfigFile, LoadsAnExplicitFile) {
+  const auto file = write("[daemon]\nworkers = 12\n");
+  EXPECT_EQ(load_config(file).workers, 12u);
+}
+
+TEST_F(ConfigFile, ErrorsNameTheFile) {
+  const auto file = write("[daemon]\nworkers = 0\n");
+  try {
+    load_config(file);
+    FAIL() << "expected ConfigError";
+  } catch (const ConfigError& e) {
+    EXPECT_EQ(std::string(e.what()), file.string() + ": daemon.workers: must be an integer between 1 and 64");
+  }
+}
+
+TEST_F(ConfigFile, MissingExplicitFileIsAnError) {
+  const fs::path missing = dir_ / "absent.toml";
+  try {
+    load_config(missing);
+    FAIL() << "expected ConfigError";
+  } catch (const ConfigError& e) {
+    EXPECT_EQ(std::string(e.what()), missing.string() + ": no such file");
+  }
+}
+
+TEST(Config, NoPathUsesDefaultsWithoutAnInstalledFile) {
+  if (fs::exists(BANGER_DEFAULT_CONFIG)) GTEST_SKIP() << BANGER_DEFAULT_CONFIG << " exists on this machine";
+  expect_same(load_config(std::nullopt), default_config());
+}
+
+fs::path shipped_config() {
+#ifdef BANGER_SOURCE_ROOT
+  return fs::path(BANGER_SOURCE_ROOT) / "data" / "bangerd.toml";
+#else
+  return fs::path(__FILE__).parent_path() / ".." / ".." / "data" / "bangerd.toml";
+#endif
+}
+
+// The shipped file must stay in step with the parser: as shipped it changes
+// nothing, and uncommenting every key must parse back to the defaults.
+TEST(Config, ShippedFileDocumentsEveryKeyWithItsDefault) {
+  const fs::path file = shipped_config();
+  if (!fs::exists(file)) GTEST_SKIP() << "source tree not found at " << file;
+  std::ifstream in(file);
+  std::stringstream original;
+  original << in.rdbuf();
+  expect_same(parse_config(original.str(), "bangerd.toml"), default_config());
+
+  // A commented-out setting looks like "#key = value"; prose comments have a space after '#'.
+  std::set<std::string> keys;
+  std::string uncommented, line;
+  std::istringstream lines(original.str());
+  while (std::getline(lines, line)) {
+    const auto name_end = line.find_first_not_of("abcdefghijklmnopqrstuvwxyz_", 1);
+    if (line.starts_with('#') && name_end != std::string::npos && name_end > 1 &&
+        line.compare(name_end, 3, " = ") == 0) {
+      keys.insert(line.substr(1, name_end - 1));
+      line.erase(0, 1);
+    }
+    uncommented += line + "\n";
+  }
+  EXPECT_EQ(keys, (std::set<std::string>{"state_dir", "runtime_dir", "workers", "lock_timeout_ms",
+                                         "operation_linger_s", "status_poll_ms", "polkit", "backend",
+                                         "default_vcpus", "default_memory_mib", "default_image",
+                                         "stop_timeout_s"}));
+  const Config parsed = parse_config(uncommented, "bangerd.toml");
+  expect_same_settings(parsed, default_config());
+  EXPECT_TRUE(parsed.state_dir.is_absolute());
+  EXPECT_TRUE(parsed.runtime_dir.is_absolute());
+}
+
+}  // namespace
+}  // namespace banger

@@ -1,0 +1,64 @@
+#include <gtest/gtest.h>
+
+#include <signal.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+
+#include "vmm/process.h"
+
+namespace banger {
+namespace {
+
+using namespace std::chrono_literals;
+
+struct Process : ::testing::Test {
+  std::filesystem::path log = std::filesystem::temp_directory_path() / ("banger-process-" + std::to_string(getpid()));
+  void TearDown() override { std::filesystem::remove(log); }
+};
+
+TEST_F(Process, SpawnedProcessIsDetachedAndRunning) {
+  auto p = spawn_detached({"/bin/sleep", "30"}, log);
+  EXPECT_TRUE(is_running(p));
+  EXPECT_NE(getsid(p.pid), getsid(0));  // its own session: survives bangerd's
+  EXPECT_NE(getppid(), p.pid);
+  terminate(p, 1s);
+  EXPECT_FALSE(is_running(p));
+}
+
+TEST_F(Process, WrongStartTimeIsNotTheSameProcess) {
+  auto p = spawn_detached({"/bin/sleep", "30"}, log);
+  ProcessId impostor{p.pid, p.start_time + 1};
+  EXPECT_FALSE(is_running(impostor));
+  terminate(p, 1s);
+}
+
+TEST_F(Process, TerminateEscalatesToSigkill) {
+  // A shell that ignores SIGTERM.
+  auto p = spawn_detached({"/bin/sh", "-c", "trap '' TERM; while :; do sleep 0.05; done"}, log);
+  ASSERT_TRUE(wait_gone(p, 100ms) == false);
+  terminate(p, 100ms);
+  EXPECT_FALSE(is_running(p));
+}
+
+TEST_F(Process, OutputGoesToTheLog) {
+  auto p = spawn_detached({"/bin/sh", "-c", "echo hello-from-vmm"}, log);
+  ASSERT_TRUE(wait_gone(p, 5s));
+  std::ifstream in(log);
+  std::string line;
+  std::getline(in, line);
+  EXPECT_EQ(line, "hello-from-vmm");
+}
+
+TEST_F(Process, MissingBinaryFailsOrExitsAtOnce) {
+  try {
+    auto p = spawn_detached({"/nonexistent/vmm"}, log);
+    EXPECT_TRUE(wait_gone(p, 5s));
+  } catch (const std::exception&) {
+    SUCCEED();
+  }
+}
+
+}  // namespace
+}  // namespace banger

@@ -1,0 +1,78 @@
+#include <gtest/gtest.h>
+
+#include "core/errors.h"
+#include "core/state_machine.h"
+
+namespace banger {
+namespace {
+
+std::optional<ErrorKind> refusal(Verb verb, VmState state) {
+  try {
+    require_allowed(verb, state, "vm");
+    return std::nullopt;
+  } catch (const Error& e) {
+    return e.kind();
+  }
+}
+
+TEST(StateMachine, StartOnlyFromDownStates) {
+  EXPECT_FALSE(refusal(Verb::start, VmState::created));
+  EXPECT_FALSE(refusal(Verb::start, VmState::stopped));
+  EXPECT_FALSE(refusal(Verb::start, VmState::failed));
+  EXPECT_EQ(refusal(Verb::start, VmState::running), ErrorKind::invalid_state);
+  EXPECT_EQ(refusal(Verb::start, VmState::starting), ErrorKind::invalid_state);
+}
+
+TEST(StateMachine, CreatingIsBusyForEverythingButTouch) {
+  for (auto verb : {Verb::start, Verb::stop, Verb::force_stop, Verb::restart, Verb::kill, Verb::remove,
+                    Verb::set_hardware, Verb::rename})
+    EXPECT_EQ(refusal(verb, VmState::creating), ErrorKind::busy) << to_string(verb);
+  EXPECT_FALSE(refusal(Verb::touch, VmState::creating));
+}
+
+TEST(StateMachine, DeleteOfRunningVmIsInvalidStateWithHint) {
+  try {
+    require_allowed(Verb::remove, VmState::running, "web");
+    FAIL();
+  } catch (const Error& e) {
+    EXPECT_EQ(e.kind(), ErrorKind::invalid_state);
+    EXPECT_NE(std::string(e.what()).find("web"), std::string::npos);
+    EXPECT_NE(std::string(e.what()).find("stop it first"), std::string::npos);
+  }
+}
+
+TEST(StateMachine, HardwareChangesOnlyWhileDownRenameAnyTime) {
+  EXPECT_EQ(refusal(Verb::set_hardware, VmState::running), ErrorKind::invalid_state);
+  EXPECT_FALSE(refusal(Verb::set_hardware, VmState::stopped));
+  EXPECT_FALSE(refusal(Verb::rename, VmState::running));
+  EXPECT_FALSE(refusal(Verb::rename, VmState::stopped));
+}
+
+TEST(StateMachine, ForceStopReachesTransitionalStatesPlainStopDoesNot) {
+  EXPECT_FALSE(refusal(Verb::force_stop, VmState::starting));
+  EXPECT_FALSE(refusal(Verb::force_stop, VmState::stopping));
+  EXPECT_EQ(refusal(Verb::stop, VmState::starting), ErrorKind::invalid_state);
+  EXPECT_EQ(refusal(Verb::stop, VmState::stopped), ErrorKind::invalid_state);
+}
+
+TEST(StateMachine, Transitions) {
+  EXPECT_TRUE(is_valid_transition(VmState::creating, VmState::created));
+  EXPECT_TRUE(is_valid_transition(VmState::created, VmState::starting));
+  EXPECT_TRUE(is_valid_transition(VmState::starting, VmState::running));
+  EXPECT_TRUE(is_valid_transition(VmState::starting, VmState::failed));
+  EXPECT_TRUE(is_valid_transition(VmState::running, VmState::stopping));
+  EXPECT_TRUE(is_valid_transition(VmState::stopping, VmState::stopped));
+  EXPECT_FALSE(is_valid_transition(VmState::created, VmState::running));
+  EXPECT_FALSE(is_valid_transition(VmState::stopped, VmState::stopping));
+  EXPECT_FALSE(is_valid_transition(VmState::running, VmState::creating));
+}
+
+TEST(StateMachine, StateNamesRoundTrip) {
+  for (auto s : {VmState::creating, VmState::created, VmState::starting, VmState::running, VmState::stopping,
+                 VmState::stopped, VmState::failed})
+    EXPECT_EQ(parse_vm_state(to_string(s)), s);
+  EXPECT_FALSE(parse_vm_state("paused"));
+}
+
+}  // namespace
+}  // namespace banger

@@ -1,0 +1,316 @@
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <future>
+#include <thread>
+
+#include "core/errors.h"
+#include "core/vm_manager.h"
+#include "mock_capability.h"
+#include "mock_vmm_backend.h"
+#include "recording_events.h"
+#include "store/sqlite_store.h"
+
+namespace banger {
+namespace {
+
+using namespace std::chrono_literals;
+using ::testing::_;
+using ::testing::InSequence;
+using ::testing::Invoke;
+using ::testing::NiceMock;
+using ::testing::Return;
+using ::testing::Throw;
+using testing::MockCapability;
+using testing::MockVmmBackend;
+
+ErrorKind kind_of(const std::function<void()>& f) {
+  try {
+    f();
+  } catch (const Error& e) {
+    return e.kind();
+  }
+  ADD_FAILURE() << "expected an error";
+  return ErrorKind::internal;
+}
+
+VmChanges changes_name(std::string name) {
+  VmChanges c;
+  c.name = std::move(name);
+  return c;
+}
+VmChanges changes_vcpus(std::uint32_t vcpus) {
+  VmChanges c;
+  c.vcpus = vcpus;
+  return c;
+}
+VmChanges changes_memory(std::uint32_t memory) {
+  VmChanges c;
+  c.memory_mib = memory;
+  return c;
+}
+
+struct VmManagerTest : ::testing::Test {
+  SqliteStore store{":memory:"};
+  NiceMock<MockVmmBackend> backend;
+  std::shared_ptr<NiceMock<MockCapability>> cap = std::make_shared<NiceMock<MockCapability>>();
+  Capabilities caps{{cap}};
+  testing::RecordingEvents events;
+  testing::NullProgress progress;
+  VmManager manager{{store, backend, caps, events}, {200ms, 1500ms, "/run/banger-test"}};
+
+  VmManagerTest() {
+    ON_CALL(backend, name()).WillByDefault(Return("mock"));
+    ON_CALL(backend, launch(_)).WillByDefault(Return(R"({"pid":42})"));
+    ON_CALL(backend, status(_)).WillByDefault(Return(VmmStatus::running));
+  }
+
+  VmRecord created(const std::string& name = "web") {
+    auto vm = manager.begin_create({name, 2, 256, "default"}, 1000);
+    return manager.finish_create(vm.id, progress);
+  }
+  VmRecord running(const std::string& name = "web") { return manager.start(created(name).id); }
+  VmState state_of(const std::string& id) { return store.find_vm(id).value().state; }
+};
+
+TEST_F(VmManagerTest, CreateCommitsCreatingThenCreated) {
+  auto vm = manager.begin_create({"web", 2, 256, "default"}, 1000);
+  EXPECT_EQ(vm.state, VmState::creating);
+  EXPECT_EQ(vm.id.size(), 32u);
+  EXPECT_EQ(store.find_vm(vm.id)->owner_uid, 1000u);
+  EXPECT_CALL(*cap, provision(_, _));
+  auto done = manager.finish_create(vm.id, progress);
+  EXPECT_EQ(done.state, VmState::created);
+  EXPECT_EQ(state_of(vm.id), VmState::created);
+  EXPECT_EQ(events.states(vm.id), (std::vector<std::string>{"creating", "created"}));
+  EXPECT_EQ(events.events().front().kind, "added");
+}
+
+TEST_F(VmManagerTest, DuplicateNameIsExistsAndAnnouncesNothing) {
+  created("web");
+  auto before = events.events().size();
+  EXPECT_EQ(kind_of([&] { manager.begin_create({"web", 1, 256, "default"}, 1000); }), ErrorKind::exists);
+  EXPECT_EQ(events.events().size(), before);
+  EXPECT_EQ(store.list_vms().size(), 1u);
+}
+
+TEST_F(VmManagerTest, FailedProvisioningLeavesNothing) {
+  auto vm = manager.begin_create({"web", 1, 256, "default"}, 1000);
+  EXPECT_CALL(*cap, provision(_, _)).WillOnce(Throw(Error(ErrorKind::resource_exhausted, "disk full")));
+  EXPECT_CALL(*cap, cleanup(_, CleanupReason::create_failed));
+  EXPECT_EQ(kind_of([&] { manager.finish_create(vm.id, progress); }), ErrorKind::resource_exhausted);
+  EXPECT_FALSE(store.find_vm(vm.id));
+  EXPECT_EQ(events.events().back().kind, "removed");
+}
+
+TEST_F(VmManagerTest, StartRunsTheBackendInOrderAndRecordsHandles) {
+  auto vm = created();
+  {
+    InSequence order;
+    EXPECT_CALL(*cap, prepare_host(_));
+    EXPECT_CALL(*cap, contribute_machine(_, _)).WillOnce(Invoke([](const VmRecord&, MachineConfig& m) {
+      m.kernel_args.push_back("console=ttyS0");
+    }));
+    EXPECT_CALL(backend, launch(_)).WillOnce(Invoke([&](const MachineConfig& m) {
+      EXPECT_EQ(m.vcpus, 2u);
+      EXPECT_EQ(m.memory_mib, 256u);
+      EXPECT_EQ(m.runtime_dir, std::filesystem::path("/run/banger-test/vms") / vm.id);
+      EXPECT_EQ(m.kernel_args, std::vector<std::string>{"console=ttyS0"});
+      // The handles are committed before configure runs: a crash from here on can still find the VMM.
+      return std::string(R"({"pid":7})");
+    }));
+    EXPECT_CALL(backend, configure(R"({"pid":7})", _)).WillOnce(Invoke([&](const std::string&, const MachineConfig&) {
+      EXPECT_EQ(store.find_vm(vm.id)->handles, R"({"pid":7})");
+    }));
+    EXPECT_CALL(backend, start(R"({"pid":7})"));
+    EXPECT_CALL(*cap, post_start(_));
+  }
+  auto after = manager.start(vm.id);
+  EXPECT_EQ(after.state, VmState::running);
+  EXPECT_EQ(events.states(vm.id), (std::vector<std::string>{"creating", "created", "starting", "running"}));
+}
+
+TEST_F(VmManagerTest, FailedStartKillsCleansAndRecordsTheError) {
+  auto vm = created();
+  EXPECT_CALL(backend, start(_))
+      .WillOnce(Throw(Error(ErrorKind::backend_failed, "InstanceStart: bad kernel")))
+      .WillOnce(Return());
+  EXPECT_CALL(backend, kill(R"({"pid":42})"));
+  EXPECT_CALL(*cap, cleanup(_, CleanupReason::start_failed));
+  EXPECT_EQ(kind_of([&] { manager.start(vm.id); }), ErrorKind::backend_failed);
+  auto stored = store.find_vm(vm.id).value();
+  EXPECT_EQ(stored.state, VmState::failed);
+  EXPECT_EQ(stored.last_error, "InstanceStart: bad kernel");
+  EXPECT_EQ(stored.handles, "");
+  // A failed VM can be started again, and a success clears LastError.
+  EXPECT_EQ(manager.start(vm.id).last_error, "");
+}
+
+TEST_F(VmManagerTest, NonBangerExceptionsBecomeBackendFailed) {
+  auto vm = created();
+  EXPECT_CALL(backend, launch(_)).WillOnce(Throw(std::runtime_error("fork: out of memory")));
+  EXPECT_EQ(kind_of([&] { manager.start(vm.id); }), ErrorKind::backend_failed);
+  EXPECT_EQ(store.find_vm(vm.id)->last_error, "fork: out of memory");
+}
+
+TEST_F(VmManagerTest, StopGracefulUsesTimeoutAndCleansUp) {
+  auto vm = running();
+  EXPECT_CALL(backend, stop(R"({"pid":42})", std::chrono::milliseconds(1500)));
+  EXPECT_CALL(*cap, cleanup(_, CleanupReason::stopped));
+  auto after = manager.stop(vm.id, false);
+  EXPECT_EQ(after.state, VmState::stopped);
+  EXPECT_EQ(after.handles, "");
+  auto states = events.states(vm.id);
+  EXPECT_EQ(std::vector<std::string>(states.end() - 2, states.end()), (std::vector<std::string>{"stopping", "stopped"}));
+}
+
+TEST_F(VmManagerTest, ForceStopAndKillUseKill) {
+  auto vm = running();
+  EXPECT_CALL(backend, kill(_)).Times(1);
+  EXPECT_CALL(backend, stop(_, _)).Times(0);
+  EXPECT_EQ(manager.kill(vm.id).state, VmState::stopped);
+}
+
+TEST_F(VmManagerTest, StopFailureKeepsHandlesAndMarksFailed) {
+  auto vm = running();
+  EXPECT_CALL(backend, stop(_, _)).WillOnce(Throw(Error(ErrorKind::backend_failed, "no answer")));
+  EXPECT_EQ(kind_of([&] { manager.stop(vm.id, false); }), ErrorKind::backend_failed);
+  auto stored = store.find_vm(vm.id).value();
+  EXPECT_EQ(stored.state, VmState::failed);
+  EXPECT_EQ(stored.handles, R"({"pid":42})");
+  // Deleting it ends the VMM first.
+  EXPECT_CALL(backend, kill(R"({"pid":42})"));
+  manager.remove(vm.id);
+  EXPECT_FALSE(store.find_vm(vm.id));
+}
+
+TEST_F(VmManagerTest, DeleteRefusesRunningAndRemovesStopped) {
+  auto vm = running();
+  EXPECT_EQ(kind_of([&] { manager.remove(vm.id); }), ErrorKind::invalid_state);
+  manager.stop(vm.id, false);
+  EXPECT_CALL(*cap, cleanup(_, CleanupReason::deleted));
+  manager.remove(vm.id);
+  EXPECT_FALSE(store.find_vm(vm.id));
+  EXPECT_EQ(events.events().back().kind, "removed");
+  EXPECT_EQ(kind_of([&] { manager.start(vm.id); }), ErrorKind::no_such_vm);
+}
+
+TEST_F(VmManagerTest, SetRenamesAnyTimeButHardwareOnlyWhenDown) {
+  auto vm = running();
+  EXPECT_EQ(manager.set(vm.id, changes_name("web2")).name, "web2");
+  EXPECT_EQ(kind_of([&] { manager.set(vm.id, changes_vcpus(1)); }), ErrorKind::invalid_state);
+  manager.stop(vm.id, false);
+  EXPECT_CALL(*cap, apply_config_change(_, _)).WillOnce(Invoke([](const VmRecord& before, const VmRecord& after) {
+    EXPECT_EQ(before.memory_mib, 256u);
+    EXPECT_EQ(after.memory_mib, 1024u);
+  }));
+  auto after = manager.set(vm.id, changes_memory(1024));
+  EXPECT_EQ(store.find_vm(vm.id)->memory_mib, 1024u);
+  EXPECT_EQ(after.id, vm.id);
+}
+
+TEST_F(VmManagerTest, RenameToTakenNameIsExistsAndChangesNothing) {
+  created("web");
+  auto db = created("db");
+  EXPECT_EQ(kind_of([&] { manager.set(db.id, changes_name("web")); }), ErrorKind::exists);
+  EXPECT_EQ(store.find_vm(db.id)->name, "db");
+}
+
+TEST_F(VmManagerTest, FailedConfigChangeRollsBackTheRecord) {
+  auto vm = created();
+  EXPECT_CALL(*cap, apply_config_change(_, _)).WillOnce(Throw(Error(ErrorKind::backend_failed, "resize failed")));
+  EXPECT_EQ(kind_of([&] { manager.set(vm.id, changes_vcpus(1)); }), ErrorKind::backend_failed);
+  EXPECT_EQ(store.find_vm(vm.id)->vcpus, 2u);
+}
+
+TEST_F(VmManagerTest, TouchBumpsUpdatedAt) {
+  auto vm = created();
+  std::this_thread::sleep_for(2ms);  // the clock must move for the bump to show
+  auto touched = manager.touch(vm.id);
+  EXPECT_GT(touched.updated_at_us, vm.updated_at_us);
+  EXPECT_EQ(store.find_vm(vm.id)->updated_at_us, touched.updated_at_us);
+}
+
+TEST_F(VmManagerTest, LockIsHeldForTheWholeOperation) {
+  auto vm = created();
+  std::promise<void> inside, release;
+  auto released = release.get_future().share();
+  EXPECT_CALL(backend, start(_)).WillOnce(Invoke([&](const std::string&) {
+    inside.set_value();
+    released.wait();
+  }));
+  auto starting = std::async(std::launch::async, [&] { manager.start(vm.id); });
+  inside.get_future().wait();
+  // The VM is "starting" and locked: a concurrent operation waits 200 ms, then gives up.
+  EXPECT_EQ(kind_of([&] { manager.set(vm.id, changes_name("other")); }), ErrorKind::busy);
+  release.set_value();
+  starting.get();
+  EXPECT_EQ(state_of(vm.id), VmState::running);
+}
+
+TEST_F(VmManagerTest, OperationQueuedBehindDeleteSeesTheDeletion) {
+  auto vm = created();
+  std::promise<void> inside, release;
+  auto released = release.get_future().share();
+  EXPECT_CALL(*cap, cleanup(_, CleanupReason::deleted)).WillOnce(Invoke([&](const VmRecord&, CleanupReason) {
+    inside.set_value();
+    released.wait();
+  }));
+  auto deleting = std::async(std::launch::async, [&] { manager.remove(vm.id); });
+  inside.get_future().wait();
+  auto starting = std::async(std::launch::async, [&] { return kind_of([&] { manager.start(vm.id); }); });
+  release.set_value();
+  deleting.get();
+  EXPECT_EQ(starting.get(), ErrorKind::no_such_vm);
+}
+
+TEST_F(VmManagerTest, RecoverAdoptsSettlesAndDrops) {
+  auto alive = running("alive");
+  auto gone = running("gone");
+  auto half = manager.begin_create({"half", 1, 256, "default"}, 1000);
+  ON_CALL(backend, adopt(_)).WillByDefault(Return(false));
+  EXPECT_CALL(backend, adopt(_)).WillRepeatedly(Invoke([&](const std::string&) { return false; }));
+  // Make "alive" distinguishable: give it its own handles.
+  auto record = store.find_vm(alive.id).value();
+  record.handles = R"({"pid":1})";
+  store.update_vm(record);
+  EXPECT_CALL(backend, adopt(R"({"pid":1})")).WillRepeatedly(Return(true));
+  EXPECT_CALL(*cap, cleanup(_, _)).Times(::testing::AnyNumber());
+  EXPECT_CALL(*cap, cleanup(_, CleanupReason::create_failed));
+  manager.recover();
+  EXPECT_EQ(state_of(alive.id), VmState::running);
+  EXPECT_EQ(state_of(gone.id), VmState::stopped);
+  EXPECT_NE(store.find_vm(gone.id)->last_error.find("exited"), std::string::npos);
+  EXPECT_FALSE(store.find_vm(half.id));
+}
+
+TEST_F(VmManagerTest, RecoverEndsAStartCutOffHalfway) {
+  auto vm = created();
+  auto record = store.find_vm(vm.id).value();
+  record.state = VmState::starting;
+  record.handles = R"({"pid":9})";
+  store.update_vm(record);
+  EXPECT_CALL(backend, adopt(R"({"pid":9})")).WillOnce(Return(true));
+  EXPECT_CALL(backend, kill(R"({"pid":9})"));
+  manager.recover();
+  auto after = store.find_vm(vm.id).value();
+  EXPECT_EQ(after.state, VmState::failed);
+  EXPECT_EQ(after.handles, "");
+}
+
+TEST_F(VmManagerTest, ReaperStopsVmsWhoseVmmExited) {
+  auto vm = running();
+  auto other = running("db");
+  EXPECT_CALL(backend, status(R"({"pid":42})")).WillRepeatedly(Return(VmmStatus::exited));
+  auto record = store.find_vm(other.id).value();
+  record.handles = R"({"pid":43})";
+  store.update_vm(record);
+  EXPECT_CALL(backend, status(R"({"pid":43})")).WillRepeatedly(Return(VmmStatus::running));
+  manager.reap_exited();
+  EXPECT_EQ(state_of(vm.id), VmState::stopped);
+  EXPECT_EQ(state_of(other.id), VmState::running);
+  EXPECT_EQ(events.events().back().reason, "the guest shut down");
+}
+
+}  // namespace
+}  // namespace banger
