@@ -14,6 +14,7 @@
 #include "banger_build_config.h"
 #include "bus/authorizer.h"
 #include "bus/event_loop.h"
+#include "bus/managed_objects.h"
 #include "bus/manager_object.h"
 #include "bus/object_registry.h"
 #include "capabilities/vm_directories.h"
@@ -104,6 +105,7 @@ int serve(const Config& config, DaemonExtensions& extensions) {
                  CreateDefaults{config.default_vcpus, config.default_memory_mib, config.default_image},
                  probe_host_limits()};
   ManagerObject manager(ctx);
+  ManagedObjectsResponder managed_objects(*connection, registry);
   registry.load(ctx, vms.list());
   // Take the name last, so no client ever sees a half-exported service.
   connection->requestName(bus::service_name);

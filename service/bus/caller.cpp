@@ -6,15 +6,11 @@
 #include <sdbus-c++/Message.h>
 #include <systemd/sd-bus.h>
 
+#include "bus/raw_message.h"
+
 namespace banger {
 
 namespace {
-
-// sdbus-c++ 1.2 exposes no getter for the message's header flags. Its raw
-// sd_bus_message is a protected member, which a derived class may name.
-struct RawMessage : sdbus::Message {
-  static sd_bus_message* of(const sdbus::Message& m) { return static_cast<sd_bus_message*>(m.*(&RawMessage::msg_)); }
-};
 
 // Unique names are never reused on a bus, so a sender's uid can be cached:
 // this saves a round trip to the bus daemon on every call of a chatty client.
@@ -38,7 +34,7 @@ Caller caller_of(const sdbus::Message& message) {
   Caller caller;
   caller.bus_name = message.getSender();
   caller.uid = cached_uid(message, caller.bus_name);
-  caller.interactive = sd_bus_message_get_allow_interactive_authorization(RawMessage::of(message)) > 0;
+  caller.interactive = sd_bus_message_get_allow_interactive_authorization(raw_message(message)) > 0;
   return caller;
 }
 

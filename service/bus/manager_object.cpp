@@ -75,8 +75,9 @@ void ManagerObject::CreateVM(sdbus::Result<sdbus::ObjectPath, sdbus::ObjectPath>
 
 std::vector<sdbus::Struct<std::string, std::string, std::string, sdbus::ObjectPath>> ManagerObject::ListVMs() {
   std::vector<sdbus::Struct<std::string, std::string, std::string, sdbus::ObjectPath>> out;
-  for (const auto& vm : ctx_.registry.records())
+  ctx_.registry.for_each_vm([&](const VmRecord& vm) {
     out.emplace_back(vm.id, vm.name, std::string(to_string(vm.state)), sdbus::ObjectPath(bus::vm_path(vm.id)));
+  });
   return out;
 }
 

@@ -9,6 +9,8 @@
 
 namespace banger {
 
+const VmRecord& object_record(const VmObject& object) { return object.record(); }
+
 ObjectRegistry::ObjectRegistry(EventLoop& loop, std::chrono::seconds operation_linger)
     : loop_(loop), linger_(operation_linger) {}
 

@@ -18,6 +18,8 @@ class VmObject;
 
 // The exported VM and Operation objects. Domain events arrive on worker threads
 // and are carried over to the bus thread; every other member runs there.
+const VmRecord& object_record(const VmObject& object);
+
 class ObjectRegistry final : public VmEvents {
  public:
   ObjectRegistry(EventLoop& loop, std::chrono::seconds operation_linger);
@@ -32,6 +34,14 @@ class ObjectRegistry final : public VmEvents {
 
   VmObject& resolve(const std::string& ref);  // Error(no_such_vm | ambiguous)
   std::vector<VmRecord> records() const;
+  template <typename F>
+  void for_each_vm(F f) const {
+    for (const auto& [id, object] : vms_) f(object_record(*object));
+  }
+  template <typename F>
+  void for_each_operation(F f) const {
+    for (const auto& [number, object] : operations_) f(number, *object);
+  }
 
   // Operations: the number is taken on a worker, the object made on the bus thread.
   std::uint64_t reserve_operation() { return next_operation_++; }

@@ -14,6 +14,16 @@ class OperationObject final
   OperationObject(sdbus::IConnection& connection, std::string path, std::string kind, std::string target);
   ~OperationObject();
 
+  struct Snapshot {
+    const std::string& kind;
+    const std::string& target;
+    const std::string& stage;
+    double progress;
+    bool done;
+    const std::string& error;
+  };
+  Snapshot snapshot() const { return {kind_, target_, stage_, progress_, done_, error_}; }
+
   void progress(const std::string& stage, double fraction);
   void finish(bool success, const std::string& error);
 
