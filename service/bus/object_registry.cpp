@@ -18,13 +18,22 @@ ObjectRegistry::~ObjectRegistry() { unload(); }
 
 void ObjectRegistry::load(BusContext& ctx, const std::vector<VmRecord>& vms) {
   ctx_ = &ctx;
-  for (const auto& vm : vms) vms_.emplace(vm.id, std::make_unique<VmObject>(ctx, vm));
+  for (const auto& vm : vms) vms_.emplace(vm.id, make_vm_object(vm));
   live_ = true;
+}
+
+std::shared_ptr<VmObject> ObjectRegistry::make_vm_object(const VmRecord& vm) {
+  return std::shared_ptr<VmObject>(new VmObject(*ctx_, vm), [&loop = loop_, stopping = stopping_](VmObject* object) {
+    if (*stopping)
+      delete object;  // shutdown, on the bus thread, after the workers are gone
+    else
+      loop.post([object] { delete object; });
+  });
 }
 
 void ObjectRegistry::unload() {
   live_ = false;
-  for (auto& [id, object] : vms_) object->withdraw_silently();
+  *stopping_ = true;
   vms_.clear();
   operations_.clear();
 }
@@ -61,7 +70,7 @@ void ObjectRegistry::progress_operation(std::uint64_t number, const std::string&
 
 void ObjectRegistry::vm_added(const VmRecord& vm) {
   loop_.post([this, vm] {
-    if (live_ && !vms_.contains(vm.id)) vms_.emplace(vm.id, std::make_unique<VmObject>(*ctx_, vm));
+    if (live_ && !vms_.contains(vm.id)) vms_.emplace(vm.id, make_vm_object(vm));
   });
 }
 
@@ -73,7 +82,10 @@ void ObjectRegistry::vm_changed(const VmRecord&, const VmRecord& after, std::str
 
 void ObjectRegistry::vm_removed(const VmRecord& vm) {
   loop_.post([this, id = vm.id] {
-    if (live_) vms_.erase(id);
+    auto it = vms_.find(id);
+    if (!live_ || it == vms_.end()) return;
+    it->second->announce_removal();
+    vms_.erase(it);
   });
 }
 

@@ -58,7 +58,12 @@ class ObjectRegistry final : public VmEvents {
   BusContext* ctx_ = nullptr;
   std::chrono::seconds linger_;
   bool live_ = false;
-  std::map<std::string, std::unique_ptr<VmObject>> vms_;  // by id
+  std::shared_ptr<VmObject> make_vm_object(const VmRecord& vm);
+
+  // By id. In-flight calls share ownership (see authorize_and_run); the last
+  // owner, on whatever thread, hands the object back to the bus thread to die.
+  std::map<std::string, std::shared_ptr<VmObject>> vms_;
+  std::shared_ptr<std::atomic<bool>> stopping_ = std::make_shared<std::atomic<bool>>(false);
   std::map<std::uint64_t, std::unique_ptr<OperationObject>> operations_;
   std::atomic<std::uint64_t> next_operation_{1};
 };

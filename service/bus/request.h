@@ -18,20 +18,26 @@ namespace banger {
 // validated: authorize (async, polkit) → run `work` on a worker → reply on the
 // bus thread. `work` returns std::tuple<Out...>; whatever it throws becomes the
 // D-Bus error. Domain events posted by `work` reach the bus before the reply.
+// careful: sd-bus checks a reply's signature against the vtable of the object
+// that received the call, so that object must outlive the reply: `keep_alive`
+// holds it until the reply is sent (a Delete removes its own object).
 template <typename... Out, typename Work>
 void authorize_and_run(BusContext& ctx, sdbus::Result<Out...>&& result, const Caller& caller, const std::string& action,
-                       std::map<std::string, std::string> details, Work work) {
+                       std::map<std::string, std::string> details, Work work,
+                       std::shared_ptr<void> keep_alive = nullptr) {
   // sdbus::Result is move-only; std::function needs copyable callables.
   auto reply = std::make_shared<sdbus::Result<Out...>>(std::move(result));
-  ctx.authorizer.check(caller, action, std::move(details), [&ctx, reply, work](std::exception_ptr denied) {
+  ctx.authorizer.check(caller, action, std::move(details), [&ctx, reply, work, keep_alive](std::exception_ptr denied) {
     if (denied) {
       reply->returnError(to_bus_error(denied));
       return;
     }
-    ctx.pool.submit([&ctx, reply, work] {
+    ctx.pool.submit([&ctx, reply, work, keep_alive] {
       try {
         auto out = work();
-        ctx.loop.post([reply, out] { std::apply([&](const auto&... v) { reply->returnResults(v...); }, out); });
+        ctx.loop.post([reply, out, keep_alive] {
+          std::apply([&](const auto&... v) { reply->returnResults(v...); }, out);
+        });
       } catch (...) {
         auto failure = std::current_exception();
         ctx.loop.post([reply, failure] { reply->returnError(to_bus_error(failure)); });

@@ -14,10 +14,9 @@ VmObject::VmObject(BusContext& ctx, VmRecord vm)
   getObject().emitInterfacesAddedSignal();
 }
 
-VmObject::~VmObject() {
-  if (announce_removal_) getObject().emitInterfacesRemovedSignal();
-  unregisterAdaptor();
-}
+VmObject::~VmObject() { unregisterAdaptor(); }
+
+void VmObject::announce_removal() { getObject().emitInterfacesRemovedSignal(); }
 
 void VmObject::update(const VmRecord& vm, std::string_view reason) {
   std::vector<std::string> changed;
@@ -46,7 +45,8 @@ void VmObject::act(sdbus::Result<>&& result, const Caller& caller, const char* v
                     [&vms = ctx_.vms, work] {
                       work(vms);
                       return std::tuple<>();
-                    });
+                    },
+                    shared_from_this());
 }
 
 void VmObject::start(sdbus::Result<>&& result, const Caller& caller) {

@@ -1,5 +1,6 @@
 #pragma once
 #include <functional>
+#include <memory>
 #include <string>
 
 #include <sdbus-c++/sdbus-c++.h>
@@ -15,16 +16,19 @@ class VmManager;
 
 // One exported VM. Properties answer from the cached record (never fail, never
 // touch the store); the record is refreshed from domain events on the bus thread.
-class VmObject final : public sdbus::AdaptorInterfaces<dev::banger::banger1::VM_adaptor, sdbus::Properties_adaptor> {
+class VmObject final : public sdbus::AdaptorInterfaces<dev::banger::banger1::VM_adaptor, sdbus::Properties_adaptor>,
+                       public std::enable_shared_from_this<VmObject> {
  public:
   // Exports the object and announces it (InterfacesAdded) only once complete.
   VmObject(BusContext& ctx, VmRecord vm);
-  // Unexports; announces InterfacesRemoved unless the daemon is shutting down.
+  // Unexports (announcing nothing: see announce_removal).
   ~VmObject();
 
   const VmRecord& record() const { return vm_; }
   void update(const VmRecord& vm, std::string_view reason);
-  void withdraw_silently() { announce_removal_ = false; }
+  // InterfacesRemoved when the VM is deleted; the object itself may live on
+  // until replies to calls it received are sent (see authorize_and_run).
+  void announce_removal();
 
   // The verbs, shared with the Manager's by-name methods.
   void start(sdbus::Result<>&& result, const Caller& caller);
@@ -56,7 +60,6 @@ class VmObject final : public sdbus::AdaptorInterfaces<dev::banger::banger1::VM_
 
   BusContext& ctx_;
   VmRecord vm_;
-  bool announce_removal_ = true;
 };
 
 }  // namespace banger

@@ -1,0 +1,60 @@
+// bangerctl create NAME [--vcpus N] [--memory MIB] [--image NAME] [--start]
+#include "app.h"
+#include "output.h"
+#include "progress.h"
+
+#include <iostream>
+#include <memory>
+
+namespace bangerctl {
+
+namespace {
+
+struct CreateArgs {
+  std::string name;
+  std::uint32_t vcpus = 0;
+  std::uint32_t memory_mib = 0;
+  std::string image;
+  bool start = false;
+  CLI::Option* vcpus_opt = nullptr;
+  CLI::Option* memory_opt = nullptr;
+  CLI::Option* image_opt = nullptr;
+};
+
+}  // namespace
+
+void add_create_command(Context& ctx) {
+  auto args = std::make_shared<CreateArgs>();
+  auto* sub = ctx.app.add_subcommand("create", "Create a VM (and optionally start it)");
+  sub->add_option("NAME", args->name, "Name of the new VM")->required();
+  args->vcpus_opt = sub->add_option("--vcpus", args->vcpus, "Number of virtual CPUs");
+  args->memory_opt = sub->add_option("--memory", args->memory_mib, "Memory in MiB");
+  args->image_opt = sub->add_option("--image", args->image, "Root filesystem image name");
+  sub->add_flag("--start", args->start, "Start the VM once it is created");
+
+  select_with(ctx, sub, &args->name, [args, &g = ctx.globals] {
+    banger::client::CreateOptions options;
+    // Only options given on the command line are sent; the daemon picks defaults.
+    if (args->vcpus_opt->count() > 0) options.vcpus = args->vcpus;
+    if (args->memory_opt->count() > 0) options.memory_mib = args->memory_mib;
+    if (args->image_opt->count() > 0) options.image = args->image;
+
+    auto client = connect(g);
+    banger::client::VmInfo vm;
+    {
+      ProgressBar bar(!g.no_progress);
+      vm = client.create_vm(args->name, options,
+                            [&bar](const std::string& stage, double fraction) { bar.update(stage, fraction); });
+    }
+    if (args->start) {
+      client.start(vm.id);
+      vm = client.get_vm(vm.id);
+    }
+    if (g.json)
+      print_json(to_json(vm));
+    else
+      std::cout << vm.id << '\n';
+  });
+}
+
+}  // namespace bangerctl

@@ -1,0 +1,33 @@
+// bangerctl list|ls, bangerctl show REF
+#include "app.h"
+#include "output.h"
+
+#include <iostream>
+#include <memory>
+
+namespace bangerctl {
+
+void add_query_commands(Context& ctx) {
+  auto* list = ctx.app.add_subcommand("list", "List all VMs");
+  list->alias("ls");
+  select_with(ctx, list, nullptr, [&g = ctx.globals] {
+    const auto vms = connect(g).list_vms();
+    if (g.json)
+      print_json(to_json(vms));
+    else
+      print_vm_table(std::cout, vms);
+  });
+
+  auto ref = std::make_shared<std::string>();
+  auto* show = ctx.app.add_subcommand("show", "Show the details of one VM");
+  show->add_option("REF", *ref, "VM id, name, or unique prefix of either")->required();
+  select_with(ctx, show, ref.get(), [ref, &g = ctx.globals] {
+    const auto vm = connect(g).get_vm(*ref);
+    if (g.json)
+      print_json(to_json(vm));
+    else
+      print_vm_details(std::cout, vm);
+  });
+}
+
+}  // namespace bangerctl

@@ -1,0 +1,48 @@
+// bangerctl set REF [--name N] [--vcpus N] [--memory MIB]
+#include "app.h"
+#include "output.h"
+
+#include <memory>
+
+namespace bangerctl {
+
+namespace {
+
+struct SetArgs {
+  std::string ref;
+  std::string name;
+  std::uint32_t vcpus = 0;
+  std::uint32_t memory_mib = 0;
+  CLI::Option* name_opt = nullptr;
+  CLI::Option* vcpus_opt = nullptr;
+  CLI::Option* memory_opt = nullptr;
+};
+
+}  // namespace
+
+void add_set_command(Context& ctx) {
+  auto args = std::make_shared<SetArgs>();
+  auto* sub = ctx.app.add_subcommand("set", "Change a VM's settings (vcpus and memory only while not running)");
+  sub->add_option("REF", args->ref, "VM id, name, or unique prefix of either")->required();
+  args->name_opt = sub->add_option("--name", args->name, "New name");
+  args->vcpus_opt = sub->add_option("--vcpus", args->vcpus, "Number of virtual CPUs");
+  args->memory_opt = sub->add_option("--memory", args->memory_mib, "Memory in MiB");
+
+  select_with(ctx, sub, &args->ref, [args, &g = ctx.globals] {
+    banger::client::VmChanges changes;
+    if (args->name_opt->count() > 0) changes.name = args->name;
+    if (args->vcpus_opt->count() > 0) changes.vcpus = args->vcpus;
+    if (args->memory_opt->count() > 0) changes.memory_mib = args->memory_mib;
+    if (!changes.name && !changes.vcpus && !changes.memory_mib)
+      throw banger::client::Error(banger::client::ErrorCode::usage, {},
+                                  "nothing to change: give --name, --vcpus or --memory");
+
+    auto client = connect(g);
+    // Pin the id first: after a rename the old ref may no longer resolve.
+    const auto id = client.get_vm(args->ref).id;
+    client.set(id, changes);
+    if (g.json) print_json(to_json(client.get_vm(id)));
+  });
+}
+
+}  // namespace bangerctl

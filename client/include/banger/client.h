@@ -1,0 +1,136 @@
+#pragma once
+// libbanger-client: a typed C++ API over banger's D-Bus contract
+// (interfaces/dev.banger.banger1.*.xml). Nothing here exposes sdbus-c++ or the
+// generated proxies, so callers link against a stable surface.
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <vector>
+
+// Only the declarations marked BANGER_CLIENT_API are exported from the .so.
+#define BANGER_CLIENT_API [[gnu::visibility("default")]]
+
+namespace banger::client {
+
+enum class ErrorCode {
+  failed,              // anything not covered below, including local timeouts
+  usage,               // InvalidArgs, Ambiguous, or a bad argument caught client-side
+  not_found,           // NoSuchVM, or the object vanished
+  denied,              // AccessDenied, InteractiveAuthorizationRequired
+  unreachable,         // no system bus, bangerd not running or not answering
+  exists,              // Exists
+  invalid_state,       // InvalidState
+  busy,                // Busy
+  backend_failed,      // BackendFailed
+  resource_exhausted,  // ResourceExhausted
+};
+
+// Short stable identifier, e.g. "not_found".
+BANGER_CLIENT_API const char* to_string(ErrorCode code) noexcept;
+
+// The single mapping from D-Bus error names to codes; unknown names give failed.
+BANGER_CLIENT_API ErrorCode error_code_for(std::string_view dbus_error_name) noexcept;
+
+class BANGER_CLIENT_API Error : public std::runtime_error {
+ public:
+  // what() is the human-readable message without the D-Bus error name.
+  Error(ErrorCode code, std::string dbus_name, const std::string& message);
+
+  ErrorCode code() const noexcept { return code_; }
+  // Empty when the error arose in the client (e.g. a local timeout).
+  const std::string& dbus_name() const noexcept { return dbus_name_; }
+
+ private:
+  ErrorCode code_;
+  std::string dbus_name_;
+};
+
+struct VmInfo {
+  std::string id;
+  std::string name;
+  std::uint32_t owner_uid = 0;
+  std::string state;  // creating|created|starting|running|stopping|stopped|failed
+  std::uint32_t vcpus = 0;
+  std::uint32_t memory_mib = 0;
+  std::string image;
+  std::string last_error;
+  std::uint64_t created_at_us = 0;  // microseconds since the epoch
+  std::uint64_t updated_at_us = 0;
+  std::string path;  // D-Bus object path
+};
+
+// Unset fields are left to the daemon's defaults.
+struct CreateOptions {
+  std::optional<std::uint32_t> vcpus;
+  std::optional<std::uint32_t> memory_mib;
+  std::optional<std::string> image;
+};
+
+// Unset fields stay unchanged; at least one must be set.
+struct VmChanges {
+  std::optional<std::string> name;
+  std::optional<std::uint32_t> vcpus;
+  std::optional<std::uint32_t> memory_mib;
+};
+
+// Called on the thread that called create_vm, whenever the stage or progress
+// changes; fraction is 0.0 .. 1.0. Anything it throws propagates out of create_vm.
+using ProgressCallback = std::function<void(const std::string& stage, double fraction)>;
+
+struct ConnectOptions {
+  // Let polkit ask the user for a password; method calls then wait up to
+  // 5 minutes for a reply instead of sd-bus's default 25 s.
+  bool allow_interactive_authorization = true;
+};
+
+// One connection to the system bus (DBUS_SYSTEM_BUS_ADDRESS is honoured).
+// Thread-safe: calls on one Client are serialized, so a long wait blocks other
+// callers of the same Client; use one Client per thread to wait concurrently.
+// Every method throws banger::client::Error. A moved-from Client is unusable.
+class BANGER_CLIENT_API Client {
+ public:
+  static Client connect(const ConnectOptions& options = {});
+
+  Client(Client&&) noexcept;
+  Client& operator=(Client&&) noexcept;
+  ~Client();
+
+  std::string daemon_version();
+
+  std::vector<VmInfo> list_vms();  // sorted by name
+  VmInfo get_vm(const std::string& ref);
+
+  // Blocks until provisioning finished (or timeout) and returns the new VM.
+  VmInfo create_vm(const std::string& name, const CreateOptions& options = {},
+                   const ProgressCallback& progress = {},
+                   std::chrono::milliseconds timeout = std::chrono::minutes(10));
+
+  void start(const std::string& ref);
+  void stop(const std::string& ref, bool force = false);
+  void restart(const std::string& ref);
+  void kill(const std::string& ref);
+  void remove(const std::string& ref);
+  void set(const std::string& ref, const VmChanges& changes);
+  void touch(const std::string& ref);
+
+  // Returns once the VM's State equals state (at any moment after the call
+  // began); throws not_found if the VM vanishes, failed on timeout.
+  void wait_for_state(const std::string& ref, const std::string& state,
+                      std::chrono::milliseconds timeout);
+
+ private:
+  struct Impl;
+  explicit Client(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+// The library's own version (BANGER_VERSION at build time).
+BANGER_CLIENT_API const char* library_version() noexcept;
+
+}  // namespace banger::client

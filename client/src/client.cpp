@@ -1,0 +1,131 @@
+#include "banger/client.h"
+
+#include "banger_build_config.h"
+#include "client_impl.h"
+#include "errors_internal.h"
+#include "interactive_auth.h"
+
+#include <algorithm>
+#include <functional>
+#include <tuple>
+
+namespace banger::client {
+
+using detail::translate;
+
+std::string Client::Impl::resolve(const std::string& ref) {
+  if (ref.empty()) throw Error(ErrorCode::usage, {}, "empty VM reference");
+  return manager->GetVM(ref);
+}
+
+VmInfo Client::Impl::read_vm(const std::string& path) {
+  VmProxy vm(*connection, path);
+  return vm_from_properties(path, vm.GetAll(bus::vm_interface));
+}
+
+Client::Client(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+Client::Client(Client&&) noexcept = default;
+Client& Client::operator=(Client&&) noexcept = default;
+Client::~Client() = default;
+
+Client Client::connect(const ConnectOptions& options) {
+  auto impl = std::make_unique<Impl>();
+  try {
+    impl->connection = sdbus::createSystemBusConnection();
+  } catch (const sdbus::Error& e) {
+    throw Error(ErrorCode::unreachable, e.getName(),
+                "cannot connect to the system bus: " + e.getMessage());
+  }
+  translate([&] {
+    if (options.allow_interactive_authorization)
+      detail::allow_interactive_authorization(*impl->connection);
+    impl->manager = std::make_unique<ManagerProxy>(*impl->connection);
+  });
+  return Client(std::move(impl));
+}
+
+std::string Client::daemon_version() {
+  std::lock_guard lock(impl_->mutex);
+  return translate([&] { return impl_->manager->Version(); });
+}
+
+std::vector<VmInfo> Client::list_vms() {
+  std::lock_guard lock(impl_->mutex);
+  auto vms = translate([&] {
+    std::vector<VmInfo> out;
+    // One round trip for every VM with all its properties, instead of
+    // ListVMs followed by a GetAll per VM.
+    for (const auto& [path, interfaces] : impl_->manager->GetManagedObjects()) {
+      const auto it = interfaces.find(bus::vm_interface);
+      if (it != interfaces.end()) out.push_back(vm_from_properties(path, it->second));
+    }
+    return out;
+  });
+  std::sort(vms.begin(), vms.end(), [](const VmInfo& a, const VmInfo& b) {
+    return std::tie(a.name, a.id) < std::tie(b.name, b.id);
+  });
+  return vms;
+}
+
+VmInfo Client::get_vm(const std::string& ref) {
+  std::lock_guard lock(impl_->mutex);
+  return translate([&] { return impl_->read_vm(impl_->resolve(ref)); });
+}
+
+VmInfo Client::create_vm(const std::string& name, const CreateOptions& options,
+                         const ProgressCallback& progress, std::chrono::milliseconds timeout) {
+  std::lock_guard lock(impl_->mutex);
+  return translate([&] { return impl_->create_vm(name, options, progress, timeout); });
+}
+
+void Client::Impl::on_vm(const std::string& ref, const std::function<void(VmProxy&)>& call) {
+  std::lock_guard lock(mutex);
+  translate([&] {
+    VmProxy vm(*connection, resolve(ref));
+    call(vm);
+  });
+}
+
+void Client::start(const std::string& ref) {
+  impl_->on_vm(ref, [](VmProxy& vm) { vm.Start(); });
+}
+
+void Client::stop(const std::string& ref, bool force) {
+  impl_->on_vm(ref, [force](VmProxy& vm) { vm.Stop(force); });
+}
+
+void Client::restart(const std::string& ref) {
+  impl_->on_vm(ref, [](VmProxy& vm) { vm.Restart(); });
+}
+
+void Client::kill(const std::string& ref) {
+  impl_->on_vm(ref, [](VmProxy& vm) { vm.Kill(); });
+}
+
+void Client::remove(const std::string& ref) {
+  impl_->on_vm(ref, [](VmProxy& vm) { vm.Delete(); });
+}
+
+void Client::touch(const std::string& ref) {
+  impl_->on_vm(ref, [](VmProxy& vm) { vm.Touch(); });
+}
+
+void Client::set(const std::string& ref, const VmChanges& changes) {
+  // Keys as the VM.Set contract names them.
+  std::map<std::string, sdbus::Variant> args;
+  if (changes.name) args.emplace("name", sdbus::Variant(*changes.name));
+  if (changes.vcpus) args.emplace("vcpus", sdbus::Variant(*changes.vcpus));
+  if (changes.memory_mib) args.emplace("memory", sdbus::Variant(*changes.memory_mib));
+  if (args.empty()) throw Error(ErrorCode::usage, {}, "nothing to change");
+  impl_->on_vm(ref, [&args](VmProxy& vm) { vm.VM_proxy::Set(args); });
+}
+
+void Client::wait_for_state(const std::string& ref, const std::string& state,
+                            std::chrono::milliseconds timeout) {
+  std::lock_guard lock(impl_->mutex);
+  translate([&] { impl_->wait_for_state(ref, state, timeout); });
+}
+
+const char* library_version() noexcept { return BANGER_VERSION; }
+
+}  // namespace banger::client

@@ -1,0 +1,31 @@
+#include "client_impl.h"
+
+namespace banger::client {
+
+namespace {
+
+template <class T>
+void take(const std::map<std::string, sdbus::Variant>& props, const char* key, T& out) {
+  const auto it = props.find(key);
+  if (it != props.end() && it->second.containsValueOfType<T>()) out = it->second.get<T>();
+}
+
+}  // namespace
+
+VmInfo vm_from_properties(const std::string& path, const std::map<std::string, sdbus::Variant>& props) {
+  VmInfo vm;
+  vm.path = path;
+  take(props, "Id", vm.id);
+  take(props, "Name", vm.name);
+  take(props, "OwnerUID", vm.owner_uid);
+  take(props, "State", vm.state);
+  take(props, "VCPUs", vm.vcpus);
+  take(props, "MemoryMiB", vm.memory_mib);
+  take(props, "Image", vm.image);
+  take(props, "LastError", vm.last_error);
+  take(props, "CreatedAt", vm.created_at_us);
+  take(props, "UpdatedAt", vm.updated_at_us);
+  return vm;
+}
+
+}  // namespace banger::client
