@@ -28,7 +28,13 @@ Error as_domain_error(std::exception_ptr failure) {
 
 VmManager::VmManager(Deps deps, VmManagerSettings settings) : deps_(deps), settings_(std::move(settings)) {}
 
-VmManager::Locked VmManager::lock(const std::string& id, std::optional<std::chrono::milliseconds> timeout) {
+VmManager::Locked VmManager::lock(const std::string& id, std::optional<std::chrono::milliseconds> timeout,
+                                  bool wait_while_creating) {
+  // Provisioning holds the lock for as long as it takes; answer at once instead of queueing behind it.
+  if (!wait_while_creating) {
+    if (auto peek = deps_.store.find_vm(id); peek && peek->state == VmState::creating)
+      throw Error(ErrorKind::busy, fmt::format("VM '{}' is still being created", peek->name));
+  }
   auto guard = locks_.acquire(id, timeout.value_or(settings_.lock_timeout), fmt::format("VM {}", id.substr(0, 12)));
   auto vm = deps_.store.find_vm(id);
   if (!vm) throw Error(ErrorKind::no_such_vm, fmt::format("VM {} no longer exists", id));
@@ -67,7 +73,7 @@ VmRecord VmManager::begin_create(const CreateSpec& spec, std::uint32_t owner_uid
 }
 
 VmRecord VmManager::finish_create(const std::string& id, ProgressSink& progress) {
-  auto [guard, vm] = lock(id);
+  auto [guard, vm] = lock(id, std::nullopt, true);
   try {
     progress.report("provisioning", 0.1);
     deps_.capabilities.provision(vm, progress);
@@ -223,7 +229,7 @@ VmRecord VmManager::set(const std::string& id, const VmChanges& changes) {
 }
 
 VmRecord VmManager::touch(const std::string& id) {
-  auto [guard, vm] = lock(id);
+  auto [guard, vm] = lock(id, std::nullopt, true);
   require_allowed(Verb::touch, vm.state, vm.name);
   VmRecord before = vm;
   vm.updated_at_us = now_us();
@@ -236,7 +242,7 @@ std::vector<VmRecord> VmManager::list() { return deps_.store.list_vms(); }
 
 void VmManager::recover() {
   for (auto vm : deps_.store.list_vms()) {
-    auto guard = locks_.acquire(vm.id, settings_.lock_timeout, vm.id);
+    auto guard = locks_.acquire(vm.id, settings_.lock_timeout, vm.id);  // recover() runs before any client
     switch (vm.state) {
       case VmState::creating:
         log::warn("VM '{}' was being created when bangerd stopped; removing it", vm.name);

@@ -63,7 +63,8 @@ class VmManager {
     LockTable::Guard guard;
     VmRecord vm;
   };
-  Locked lock(const std::string& id, std::optional<std::chrono::milliseconds> timeout = std::nullopt);
+  Locked lock(const std::string& id, std::optional<std::chrono::milliseconds> timeout = std::nullopt,
+              bool wait_while_creating = false);
   void commit_state(VmRecord& vm, VmState to, std::string_view reason, std::string last_error = {});
   VmRecord start_locked(VmRecord vm);
   VmRecord stop_locked(VmRecord vm, bool force, std::string_view reason);

@@ -86,6 +86,14 @@ TEST_F(VmManagerTest, CreateCommitsCreatingThenCreated) {
   EXPECT_EQ(events.events().front().kind, "added");
 }
 
+TEST_F(VmManagerTest, VerbsOnACreatingVmAreBusyAtOnceButTouchWaits) {
+  auto vm = manager.begin_create({"web", 2, 256, "default"}, 1000);
+  EXPECT_EQ(kind_of([&] { manager.start(vm.id); }), ErrorKind::busy);
+  EXPECT_EQ(kind_of([&] { manager.remove(vm.id); }), ErrorKind::busy);
+  EXPECT_EQ(kind_of([&] { manager.set(vm.id, changes_name("db")); }), ErrorKind::busy);
+  EXPECT_EQ(manager.touch(vm.id).state, VmState::creating);
+}
+
 TEST_F(VmManagerTest, DuplicateNameIsExistsAndAnnouncesNothing) {
   created("web");
   auto before = events.events().size();
