@@ -1,17 +1,15 @@
 #include "bus_environment.h"
 
+#include "housekeeping.h"
 #include "name_watcher.h"
 
 #include <grp.h>
 #include <pwd.h>
 #include <signal.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cstdlib>
-#include <fstream>
 #include <iostream>
-#include <iterator>
 #include <sstream>
 #include <stdexcept>
 
@@ -26,31 +24,9 @@ namespace {
 constexpr const char* bus_name = "dev.banger.banger1";
 constexpr const char* polkit_name = "org.freedesktop.PolicyKit1";
 constexpr const char* polkitd_path = "/usr/lib/polkit-1/polkitd";
-// Not $TMPDIR: the bus socket path must stay short (sun_path), and every run
-// must agree where to look when it sweeps up after a killed one.
-const fs::path temp_base = "/tmp";
-
 std::string env_or_empty(const char* name) {
   const char* v = std::getenv(name);
   return v ? v : "";
-}
-
-std::string read_file(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  if (!in) throw std::runtime_error("cannot read " + p.string());
-  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
-}
-
-void write_file(const fs::path& p, const std::string& text, fs::perms perms = fs::perms(0644)) {
-  fs::path tmp = p;
-  tmp += ".tmp";
-  {
-    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-    if (!out) throw std::runtime_error("cannot write " + tmp.string());
-    out << text;
-  }
-  fs::permissions(tmp, perms);
-  fs::rename(tmp, p);  // atomic: readers see the old or the new file, never half
 }
 
 void must(const RunResult& r, const std::string& what) {
@@ -94,17 +70,14 @@ BusEnvironment::~BusEnvironment() {
 }
 
 void BusEnvironment::start() {
-  std::string templ = (temp_base / "banger-bus-XXXXXX").string();
-  if (!mkdtemp(templ.data())) throw std::runtime_error("mkdtemp failed");
-  dir_ = templ;
-  // Test users connect to <dir>/bus.sock, so they must reach into the dir.
-  fs::permissions(dir_, fs::perms(0755));
+  dir_ = make_run_dir();
+  sweep_stale_runs(dir_);
 
   ensure_users();
   for (const auto& binary : {bangerctl_, probe_})
     if (!run_as("banger-eve", {"/usr/bin/test", "-x", binary}).ok())
       throw std::runtime_error(binary + " is not executable by other users; put the build dir where they can reach it");
-  install_polkit_files();
+  installed_ = install_polkit_files(source_root_, dir_);
   write_bus_config();
 
   dbus_.start({"dbus-daemon", "--config-file=" + (dir_ / "bus.conf").string(), "--nofork", "--print-address=3"}, {},
@@ -141,33 +114,6 @@ void BusEnvironment::ensure_users() {
   for (const char* user : {"banger-alice", "banger-bob", "banger-eve"})
     if (in_banger(user))
       throw std::runtime_error(std::string(user) + " is in group banger; the authorization tests need it outside");
-}
-
-// Test copies are named <stem>.test-<temp dir name><ext>, e.g.
-// 49-banger-tests.test-banger-bus-AbC123.rules: polkitd reads every *.rules and
-// *.policy file, and identical duplicates decide the same.
-void BusEnvironment::install_polkit_files() {
-  const std::string tag = ".test-" + dir_.filename().string();
-  const std::pair<fs::path, fs::path> files[] = {
-      {source_root_ / "polkit" / "dev.banger.banger1.policy", "/usr/share/polkit-1/actions"},
-      {source_root_ / "polkit" / "50-dev.banger.banger1.rules", "/etc/polkit-1/rules.d"},
-      {source_root_ / "tests" / "bus" / "data" / "49-banger-tests.rules", "/etc/polkit-1/rules.d"},
-  };
-  for (const auto& [from, to_dir] : files) {
-    fs::create_directories(to_dir);
-    // Leftovers of a run that was killed before its teardown.
-    for (const auto& entry : fs::directory_iterator(to_dir)) {
-      const std::string name = entry.path().filename();
-      auto at = name.find(".test-banger-bus-");
-      if (at == std::string::npos) continue;
-      std::string owner = name.substr(at + 6, std::string("banger-bus-XXXXXX").size());
-      std::error_code ec;
-      if (!fs::exists(temp_base / owner, ec)) fs::remove(entry.path(), ec);
-    }
-    fs::path to = to_dir / (from.stem().string() + tag + from.extension().string());
-    installed_.push_back(to);
-    write_file(to, read_file(from));
-  }
 }
 
 void BusEnvironment::remove_polkit_files() {

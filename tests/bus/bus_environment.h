@@ -3,9 +3,9 @@
 // policy, a real polkitd with the project's actions and rules (plus a test-only
 // rule), and bangerd-test with the "test" VMM backend. Needs root: it installs
 // polkit files into /usr/share/polkit-1 and /etc/polkit-1 under names unique to
-// this environment (so concurrent runs and an installed banger are left alone;
-// removed again at teardown) and creates the test users banger-op (group banger), banger-alice,
-// banger-bob and banger-eve when missing.
+// this environment (see housekeeping.h; removed at teardown, or by the next run
+// if this one is killed) and creates the test users banger-op (group banger),
+// banger-alice, banger-bob and banger-eve when missing.
 //
 // Inputs, from the environment meson's test() sets:
 //   BANGER_BANGERD      bangerd-test binary
@@ -73,7 +73,6 @@ class BusEnvironment {
 
  private:
   void ensure_users();
-  void install_polkit_files();
   void remove_polkit_files();
   void write_bus_config();
   void write_daemon_config();

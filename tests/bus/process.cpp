@@ -226,7 +226,8 @@ void Service::start(const std::vector<std::string>& argv, const EnvOverrides& en
     sigset_t none;
     sigemptyset(&none);
     sigprocmask(SIG_SETMASK, &none, nullptr);
-    setpgid(0, 0);
+    // Services stay in the test's process group: when meson kills a hung test
+    // (its whole group), dbus-daemon, polkitd and bangerd go with it.
     close_range(line_w.fd >= 0 ? 4 : 3, ~0U, 0);
     execve(image.program.c_str(), image.argv.data(), image.envp.data());
     _exit(127);
