@@ -213,6 +213,6 @@ int main(int argc, char** argv) {
                            create.median_us / 1000, create.mean_us / 1000, create.p99_us / 1000,
                            verdict(create.mean_us <= 5000));
   std::cout << fmt::format("  bangerd RSS with {} VMs:       {}\n", vm_count, rss_of(daemon.pid));
-  fs::remove_all(dir);
+  if (!getenv("BENCH_KEEP")) fs::remove_all(dir);
   return 0;
 }

@@ -10,6 +10,7 @@
 namespace banger {
 
 const VmRecord& object_record(const VmObject& object) { return object.record(); }
+const std::string& object_path(const VmObject& object) { return object.path(); }
 
 ObjectRegistry::ObjectRegistry(EventLoop& loop, std::chrono::seconds operation_linger)
     : loop_(loop), linger_(operation_linger) {}

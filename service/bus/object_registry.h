@@ -19,6 +19,7 @@ class VmObject;
 // The exported VM and Operation objects. Domain events arrive on worker threads
 // and are carried over to the bus thread; every other member runs there.
 const VmRecord& object_record(const VmObject& object);
+const std::string& object_path(const VmObject& object);
 
 class ObjectRegistry final : public VmEvents {
  public:
@@ -37,6 +38,11 @@ class ObjectRegistry final : public VmEvents {
   template <typename F>
   void for_each_vm(F f) const {
     for (const auto& [id, object] : vms_) f(object_record(*object));
+  }
+  // f(object path, record), without re-encoding the path.
+  template <typename F>
+  void for_each_vm_with_path(F f) const {
+    for (const auto& [id, object] : vms_) f(object_path(*object), object_record(*object));
   }
   template <typename F>
   void for_each_operation(F f) const {

@@ -25,6 +25,7 @@ class VmObject final : public sdbus::AdaptorInterfaces<dev::banger::banger1::VM_
   ~VmObject();
 
   const VmRecord& record() const { return vm_; }
+  const std::string& path() const { return getObject().getObjectPath(); }
   void update(const VmRecord& vm, std::string_view reason);
   // InterfacesRemoved when the VM is deleted; the object itself may live on
   // until replies to calls it received are sent (see authorize_and_run).
