@@ -72,3 +72,4 @@ if ((keep)); then
 fi
 "$bangerctl" rm --force "$vm"
 "$bangerctl" list
+set +x

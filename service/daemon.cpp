@@ -48,7 +48,11 @@ class Reaper {
           std::unique_lock lock(mutex_);
           while (!wake_.wait_for(lock, interval, [this] { return stop_; })) {
             lock.unlock();
-            vms.reap_exited();
+            try {
+              vms.reap_exited();
+            } catch (const std::exception& e) {  // e.g. the store is briefly unreadable: try again next round
+              log::warn("checking running VMs: {}", e.what());
+            }
             lock.lock();
           }
         }) {}
@@ -69,12 +73,6 @@ class Reaper {
 };
 
 int serve(const Config& config, DaemonExtensions& extensions) {
-  make_dir(config.state_dir, std::filesystem::perms::owner_all | std::filesystem::perms::group_read |
-                                 std::filesystem::perms::group_exec);
-  make_dir(config.runtime_dir, std::filesystem::perms::owner_all | std::filesystem::perms::group_read |
-                                   std::filesystem::perms::group_exec | std::filesystem::perms::others_read |
-                                   std::filesystem::perms::others_exec);
-
   auto factory = extensions.backends.find(config.backend);
   if (factory == extensions.backends.end()) {
     std::string known;
@@ -84,6 +82,12 @@ int serve(const Config& config, DaemonExtensions& extensions) {
     return 1;
   }
   auto backend = factory->second(config);
+
+  make_dir(config.state_dir, std::filesystem::perms::owner_all | std::filesystem::perms::group_read |
+                                 std::filesystem::perms::group_exec);
+  make_dir(config.runtime_dir, std::filesystem::perms::owner_all | std::filesystem::perms::group_read |
+                                   std::filesystem::perms::group_exec | std::filesystem::perms::others_read |
+                                   std::filesystem::perms::others_exec);
 
   std::vector<std::shared_ptr<Capability>> capability_list{
       std::make_shared<VmDirectories>(config.state_dir, config.runtime_dir)};
