@@ -92,6 +92,22 @@ std::string rss_of(pid_t pid) {
 
 const char* verdict(bool ok) { return ok ? "ok" : "MISSED"; }
 
+// Nanoseconds the process has spent on a CPU (first field of schedstat).
+double cpu_ns(pid_t pid) {
+  std::ifstream in(fmt::format("/proc/{}/schedstat", pid));
+  double ns = 0;
+  in >> ns;
+  return ns;
+}
+
+// CPU time (µs) `pid` spends per call of `call`, measured over `count` calls.
+template <typename F>
+double cpu_us_per_call(pid_t pid, int count, F call) {
+  double before = cpu_ns(pid);
+  for (int i = 0; i < count; ++i) call();
+  return (cpu_ns(pid) - before) / 1000.0 / count;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -199,6 +215,28 @@ int main(int argc, char** argv) {
     }));
   }
 
+  // Where the time goes: CPU each process spends per call (the rest is wake-ups and the client).
+  auto get_state = [&] {
+    sdbus::Variant v;
+    vm_proxy->callMethod("Get")
+        .onInterface("org.freedesktop.DBus.Properties")
+        .withArguments(std::string("dev.banger.banger1.VM"), std::string("State"))
+        .storeResultsTo(v);
+  };
+  auto get_id = [&] {
+    std::string id;
+    dbus->callMethod("GetId").onInterface("org.freedesktop.DBus").storeResultsTo(id);
+  };
+  auto get_managed = [&] {
+    auto call = manager->createMethodCall("org.freedesktop.DBus.ObjectManager", "GetManagedObjects");
+    manager->callMethod(call);
+  };
+  double bangerd_per_get = cpu_us_per_call(daemon.pid, 2000, get_state);
+  double bus_per_get = cpu_us_per_call(bus.pid, 2000, get_state);
+  double bus_per_getid = cpu_us_per_call(bus.pid, 2000, get_id);
+  double bangerd_per_gmo = cpu_us_per_call(daemon.pid, 20, get_managed);
+  double bus_per_gmo = cpu_us_per_call(bus.pid, 20, get_managed);
+
   auto id = stats(getid_us), get = stats(get_us), create = stats(create_us), gmo = stats(gmo_us), lst = stats(list_us);
   double ratio = get.median_us / id.median_us;
   std::cout << fmt::format("banger bench ({} VMs, {} cores)\n", vm_count, std::thread::hardware_concurrency());
@@ -213,6 +251,10 @@ int main(int argc, char** argv) {
                            create.median_us / 1000, create.mean_us / 1000, create.p99_us / 1000,
                            verdict(create.mean_us <= 5000));
   std::cout << fmt::format("  bangerd RSS with {} VMs:       {}\n", vm_count, rss_of(daemon.pid));
+  std::cout << fmt::format("  CPU per call: GetId: dbus-daemon {:.1f} us | property Get: bangerd {:.1f} us, dbus-daemon {:.1f} us\n",
+                           bus_per_getid, bangerd_per_get, bus_per_get);
+  std::cout << fmt::format("  CPU per GetManagedObjects: bangerd {:.2f} ms, dbus-daemon {:.2f} ms\n",
+                           bangerd_per_gmo / 1000, bus_per_gmo / 1000);
   if (!getenv("BENCH_KEEP")) fs::remove_all(dir);
   return 0;
 }

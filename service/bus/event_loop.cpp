@@ -100,17 +100,16 @@ void EventLoop::run() {
   signal_fd_ = signalfd(-1, &stop_signals, SFD_CLOEXEC | SFD_NONBLOCK);
 
   for (;;) {
-    while (connection_.processPendingRequest()) {
-    }
     run_due_jobs();
     {
       std::lock_guard lock(mutex_);
       if (quit_) break;
     }
-    // Jobs may have queued outgoing messages: let sd-bus flush them before sleeping.
-    while (connection_.processPendingRequest()) {
-    }
+    // One step, then sleep unless sd-bus already holds more: every extra
+    // "anything else?" probe is a syscall, and syscalls dominate a property Get.
+    connection_.processPendingRequest();
     auto bus = connection_.getEventLoopPollData();
+    if (bus.timeout_usec == 0) continue;
     pollfd fds[3] = {{bus.fd, bus.events, 0}, {wake_fd_, POLLIN, 0}, {signal_fd_, POLLIN, 0}};
     int r = ::poll(fds, 3, poll_timeout_ms(bus.timeout_usec));
     if (r < 0 && errno != EINTR) throw std::system_error(errno, std::generic_category(), "poll");
