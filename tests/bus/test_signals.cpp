@@ -1,6 +1,7 @@
 // (b) Signals: ObjectManager, PropertiesChanged, StateChanged and the
 // Operation's Finished, recorded by an sdbus-c++ client on the private bus.
 #include <algorithm>
+#include <filesystem>
 #include <string>
 
 #include "test_support.h"
@@ -135,6 +136,19 @@ TEST_F(Signals, ProvisionFaultRemovesTheVmAndFailsTheOperation) {
   auto e = error_of([&] { client_->get_vm("sig-fail"); });
   ASSERT_TRUE(e);
   EXPECT_EQ(e->getName(), banger::bus::error::no_such_vm);
+
+  // Nothing left behind: no row in the store, no directory of the VM.
+  auto added = recorder_->wait_for(
+      [&](const Signal& s) { return s.member == "InterfacesAdded" && s.object == vm && s.properties.count("Id"); });
+  ASSERT_TRUE(added);
+  const std::string id = to_string(added->properties.at("Id"));
+  ASSERT_EQ(id.size(), 32u) << id;
+  EXPECT_TRUE(std::filesystem::exists(env().dir() / "state" / "vms")) << "provisioning made the VM's directory";
+  EXPECT_FALSE(std::filesystem::exists(env().dir() / "state" / "vms" / id));
+  auto rows = env().run_as("", {"/usr/bin/sqlite3", (env().dir() / "state" / "banger.db").string(),
+                                "SELECT count(*) FROM vms WHERE id = '" + id + "'"});
+  ASSERT_TRUE(rows.ok()) << rows.describe();
+  EXPECT_EQ(rows.out, "0\n");
 
   // The name is free again once the fault is gone.
   env().set_faults({});
