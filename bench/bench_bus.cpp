@@ -2,7 +2,7 @@
 //   VM property Get round trip vs the bus daemon's own GetId   (≤ 1.5×)
 //   GetManagedObjects and ListVMs with 1,000 VMs               (≤ 10 ms each)
 //   CreateVM round trip: record + exported object              (≤ 5 ms)
-// It brings up a private dbus-daemon (scripts/private-bus.conf.in) and
+// It brings up a private dbus-daemon (dbus/private-bus.conf.in) and
 // bangerd-test (stand-in backend, polkit off: the bench runs as root, whom
 // bangerd allows without asking polkit), all under a temp directory.
 #include <signal.h>
@@ -124,12 +124,11 @@ int main(int argc, char** argv) {
   fs::create_directories(dir);
   std::string conf;
   {
-    std::ifstream in(source_root / "scripts/private-bus.conf.in");
+    std::ifstream in(source_root / "dbus/private-bus.conf.in");
     std::stringstream ss;
     ss << in.rdbuf();
     conf = std::regex_replace(ss.str(), std::regex("@SOCKET@"), (dir / "bus.sock").string());
     conf = std::regex_replace(conf, std::regex("@POLICY@"), (source_root / "dbus/dev.banger.banger1.conf").string());
-    // The bench makes thousands of calls in a burst; lift the per-connection limits a system bus keeps.
     std::ofstream(dir / "bus.conf") << conf;
   }
   std::ofstream(dir / "bangerd.toml") << "[daemon]\npolkit = false\n[vm]\nbackend = \"test\"\n";

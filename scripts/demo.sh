@@ -35,7 +35,7 @@ else
   dir=${BANGER_DEMO_DIR:-/tmp/banger-demo}
   rm -rf "$dir" && mkdir -p "$dir" && chmod 755 "$dir"
   sed -e "s|@SOCKET@|$dir/bus.sock|" -e "s|@POLICY@|$root/dbus/dev.banger.banger1.conf|" \
-    scripts/private-bus.conf.in >"$dir/bus.conf"
+    dbus/private-bus.conf.in >"$dir/bus.conf"
   install -m 0644 polkit/dev.banger.banger1.policy /usr/share/polkit-1/actions/
   install -m 0644 polkit/50-dev.banger.banger1.rules /etc/polkit-1/rules.d/
   dbus-daemon --config-file="$dir/bus.conf" --nofork --nopidfile >"$dir/dbus.log" 2>&1 &

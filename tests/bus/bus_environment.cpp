@@ -125,40 +125,15 @@ void BusEnvironment::remove_polkit_files() {
 }
 
 void BusEnvironment::write_bus_config() {
-  std::ostringstream c;
-  c << R"(<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-Bus Bus Configuration 1.0//EN"
- "http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd">
-<busconfig>
-  <type>system</type>
-  <auth>EXTERNAL</auth>
-  <listen>unix:path=)"
-    << (dir_ / "bus.sock").string() << R"(</listen>
-  <policy context="default">
-    <allow user="*"/>
-    <deny own="*"/>
-    <deny send_type="method_call"/>
-    <allow send_type="signal"/>
-    <allow send_requested_reply="true" send_type="method_return"/>
-    <allow send_requested_reply="true" send_type="error"/>
-    <allow receive_type="method_call"/>
-    <allow receive_type="method_return"/>
-    <allow receive_type="error"/>
-    <allow receive_type="signal"/>
-    <allow send_destination="org.freedesktop.DBus" send_interface="org.freedesktop.DBus"/>
-    <allow send_destination="org.freedesktop.DBus" send_interface="org.freedesktop.DBus.Introspectable"/>
-    <allow send_destination="org.freedesktop.DBus" send_interface="org.freedesktop.DBus.Properties"/>
-    <deny send_destination="org.freedesktop.DBus" send_interface="org.freedesktop.DBus"
-          send_member="UpdateActivationEnvironment"/>
-  </policy>
-  <policy user="root">
-    <allow send_destination="org.freedesktop.DBus" send_interface="org.freedesktop.DBus.Monitoring"/>
-  </policy>
-  <include>)"
-    << (source_root_ / "dbus" / "dev.banger.banger1.conf").string() << R"(</include>
-  <include>/usr/share/dbus-1/system.d/org.freedesktop.PolicyKit1.conf</include>
-</busconfig>
-)";
-  write_file(dir_ / "bus.conf", c.str());
+  // The same private bus as scripts/demo.sh and the bench bring up.
+  std::string config = read_file(source_root_ / "dbus" / "private-bus.conf.in");
+  auto fill = [&config](const std::string& key, const std::string& value) {
+    for (auto at = config.find(key); at != std::string::npos; at = config.find(key, at + value.size()))
+      config.replace(at, key.size(), value);
+  };
+  fill("@SOCKET@", (dir_ / "bus.sock").string());
+  fill("@POLICY@", (source_root_ / "dbus" / "dev.banger.banger1.conf").string());
+  write_file(dir_ / "bus.conf", config);
 }
 
 void BusEnvironment::write_daemon_config() {
