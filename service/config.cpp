@@ -41,6 +41,22 @@ class Field {
     return v->get();
   }
 
+  std::string string() const {
+    const auto* v = node_.as_string();
+    if (v == nullptr) fail("must be a string");
+    return v->get();
+  }
+
+  std::string one_of(std::initializer_list<std::string_view> choices) const {
+    const auto* v = node_.as_string();
+    std::string list;
+    for (auto c : choices) {
+      if (v != nullptr && v->get() == c) return v->get();
+      list += (list.empty() ? "" : ", ") + std::string(c);
+    }
+    fail("must be one of " + list);
+  }
+
   bool boolean() const {
     const auto* v = node_.as_boolean();
     if (v == nullptr) fail("must be true or false");
@@ -92,9 +108,28 @@ constexpr std::array vm_keys{
         [](Config& c, const Field& f) { c.stop_timeout = std::chrono::seconds(f.integer(0, 3600)); }},
 };
 
+constexpr std::array firecracker_keys{
+    Key{"binary", [](Config& c, const Field& f) { c.firecracker.binary = f.non_empty_string(); }},
+    Key{"jailer", [](Config& c, const Field& f) { c.firecracker.jailer = f.string(); }},
+    Key{"jailer_uid",
+        [](Config& c, const Field& f) { c.firecracker.jailer_uid = static_cast<std::uint32_t>(f.integer(0, 4294967294)); }},
+    Key{"jailer_gid",
+        [](Config& c, const Field& f) { c.firecracker.jailer_gid = static_cast<std::uint32_t>(f.integer(0, 4294967294)); }},
+    Key{"chroot_base", [](Config& c, const Field& f) { c.firecracker.chroot_base = f.non_empty_string(); }},
+    Key{"api_timeout_ms",
+        [](Config& c, const Field& f) { c.firecracker.api_timeout = std::chrono::milliseconds(f.integer(100, 600'000)); }},
+};
+
+constexpr std::array qemu_keys{
+    Key{"binary", [](Config& c, const Field& f) { c.qemu.binary = f.non_empty_string(); }},
+    Key{"accel", [](Config& c, const Field& f) { c.qemu.accel = f.one_of({"auto", "kvm", "tcg"}); }},
+};
+
 constexpr std::array sections{
     Section{"daemon", daemon_keys},
     Section{"vm", vm_keys},
+    Section{"firecracker", firecracker_keys},
+    Section{"qemu", qemu_keys},
 };
 
 [[noreturn]] void fail(const std::string& source, std::string_view name, std::string_view problem) {
@@ -148,8 +183,8 @@ Config parse_config(std::string_view toml_text, const std::string& source_name) 
       if (s.name == name.str()) section = &s;
     if (section == nullptr) {
       fail(source_name, name.str(),
-           node.is_table() ? "unknown section (expected [daemon] or [vm])"
-                           : "unknown key (settings belong in [daemon] or [vm])");
+           node.is_table() ? "unknown section (expected [daemon], [vm], [firecracker] or [qemu])"
+                           : "unknown key (settings belong in a section: [daemon], [vm], [firecracker] or [qemu])");
     }
     const auto* table = node.as_table();
     if (table == nullptr) fail(source_name, name.str(), "must be a table");

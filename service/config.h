@@ -7,6 +7,22 @@
 
 namespace banger {
 
+// [firecracker]: how the Firecracker backend launches its VMM.
+struct FirecrackerSettings {
+  std::filesystem::path binary = "/usr/bin/firecracker";
+  std::filesystem::path jailer;  // empty: run firecracker directly, else launch through this jailer
+  std::uint32_t jailer_uid = 0;
+  std::uint32_t jailer_gid = 0;
+  std::filesystem::path chroot_base = "/srv/jailer";
+  std::chrono::milliseconds api_timeout{5000};  // one request to the API socket
+};
+
+// [qemu]: how the QEMU microvm backend launches its VMM.
+struct QemuSettings {
+  std::filesystem::path binary = "/usr/bin/qemu-system-x86_64";
+  std::string accel = "auto";  // auto (KVM when it really runs a guest, else TCG) | kvm | tcg
+};
+
 // bangerd's settings. Every key of the TOML file is optional; see
 // data/bangerd.toml for the documented defaults.
 struct Config {
@@ -25,6 +41,9 @@ struct Config {
   std::uint32_t default_memory_mib = 512;
   std::string default_image = "default";
   std::chrono::seconds stop_timeout{30};  // graceful stop waits this long, then kills
+
+  FirecrackerSettings firecracker;
+  QemuSettings qemu;
 };
 
 // Parses TOML text. Unknown sections or keys, wrong types and out-of-range

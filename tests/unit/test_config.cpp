@@ -146,12 +146,27 @@ TEST(Config, WrongTypesNameTheKey) {
   EXPECT_EQ(error_of("[daemon]\npolkit = 0\n"), "bangerd.toml: daemon.polkit: must be true or false");
 }
 
+TEST(Config, BackendSections) {
+  auto c = parse_config("[firecracker]\nbinary = \"/opt/fc\"\njailer = \"/opt/jailer\"\njailer_uid = 123\n"
+                        "api_timeout_ms = 250\n[qemu]\naccel = \"tcg\"\n",
+                        "bangerd.toml");
+  EXPECT_EQ(c.firecracker.binary, "/opt/fc");
+  EXPECT_EQ(c.firecracker.jailer, "/opt/jailer");
+  EXPECT_EQ(c.firecracker.jailer_uid, 123u);
+  EXPECT_EQ(c.firecracker.api_timeout, std::chrono::milliseconds(250));
+  EXPECT_EQ(c.qemu.accel, "tcg");
+  EXPECT_EQ(c.qemu.binary, "/usr/bin/qemu-system-x86_64");
+  EXPECT_EQ(error_of("[qemu]\naccel = \"hvf\"\n"), "bangerd.toml: qemu.accel: must be one of auto, kvm, tcg");
+  EXPECT_EQ(error_of("[firecracker]\napi_timeout_ms = 5\n"),
+            "bangerd.toml: firecracker.api_timeout_ms: must be an integer between 100 and 600000");
+}
+
 TEST(Config, UnknownNamesAreReported) {
   EXPECT_EQ(error_of("[vm]\ncolour = \"red\"\n"), "bangerd.toml: vm.colour: unknown key");
   EXPECT_EQ(error_of("[daemon.extra]\nx = 1\n"), "bangerd.toml: daemon.extra: unknown key");
   EXPECT_EQ(error_of("[network]\nbridge = \"br0\"\n"),
-            "bangerd.toml: network: unknown section (expected [daemon] or [vm])");
-  EXPECT_EQ(error_of("workers = 4\n"), "bangerd.toml: workers: unknown key (settings belong in [daemon] or [vm])");
+            "bangerd.toml: network: unknown section (expected [daemon], [vm], [firecracker] or [qemu])");
+  EXPECT_EQ(error_of("workers = 4\n"), "bangerd.toml: workers: unknown key (settings belong in a section: [daemon], [vm], [firecracker] or [qemu])");
   EXPECT_EQ(error_of("vm = 3\n"), "bangerd.toml: vm: must be a table");
 }
 
@@ -242,7 +257,10 @@ TEST(Config, ShippedFileDocumentsEveryKeyWithItsDefault) {
   EXPECT_EQ(keys, (std::set<std::string>{"state_dir", "runtime_dir", "workers", "lock_timeout_ms",
                                          "operation_linger_s", "status_poll_ms", "polkit", "backend",
                                          "default_vcpus", "default_memory_mib", "default_image",
-                                         "stop_timeout_s"}));
+                                         "stop_timeout_s",
+                                         // [firecracker] and [qemu]
+                                         "binary", "jailer", "jailer_uid", "jailer_gid", "chroot_base",
+                                         "api_timeout_ms", "accel"}));
   const Config parsed = parse_config(uncommented, "bangerd.toml");
   expect_same_settings(parsed, default_config());
   EXPECT_TRUE(parsed.state_dir.is_absolute());
