@@ -17,6 +17,7 @@
 #include "bus/managed_objects.h"
 #include "bus/manager_object.h"
 #include "bus/object_registry.h"
+#include "capabilities/image_files.h"
 #include "capabilities/vm_directories.h"
 #include "core/capabilities.h"
 #include "core/errors.h"
@@ -91,6 +92,8 @@ int serve(const Config& config, DaemonExtensions& extensions) {
 
   std::vector<std::shared_ptr<Capability>> capability_list{
       std::make_shared<VmDirectories>(config.state_dir, config.runtime_dir)};
+  if (!backend->kernel_file().empty())
+    capability_list.push_back(std::make_shared<ImageFiles>(config.state_dir, std::string(backend->kernel_file())));
   for (auto& make : extensions.capabilities) capability_list.push_back(make(config));
   Capabilities capabilities(std::move(capability_list));
 

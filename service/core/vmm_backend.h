@@ -17,6 +17,9 @@ class VmmBackend {
  public:
   virtual ~VmmBackend() = default;
   virtual std::string_view name() const = 0;
+  // The kernel file of an image this backend boots ("vmlinuz" for QEMU,
+  // "vmlinux" for Firecracker's ELF loader); empty when it boots no image.
+  virtual std::string_view kernel_file() const = 0;
 
   // Starts the VMM process in its own session, so it outlives the daemon.
   virtual std::string launch(const MachineConfig& machine) = 0;

@@ -8,6 +8,7 @@ namespace banger::testing {
 class MockVmmBackend : public VmmBackend {
  public:
   MOCK_METHOD(std::string_view, name, (), (const, override));
+  MOCK_METHOD(std::string_view, kernel_file, (), (const, override));
   MOCK_METHOD(std::string, launch, (const MachineConfig&), (override));
   MOCK_METHOD(void, configure, (const std::string&, const MachineConfig&), (override));
   MOCK_METHOD(void, start, (const std::string&), (override));

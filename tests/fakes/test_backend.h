@@ -12,6 +12,7 @@ namespace banger::testing {
 class TestBackend final : public VmmBackend {
  public:
   std::string_view name() const override { return "test"; }
+  std::string_view kernel_file() const override { return {}; }
   std::string launch(const MachineConfig& machine) override;
   void configure(const std::string& handles, const MachineConfig& machine) override;
   void start(const std::string& handles) override;
