@@ -1,4 +1,11 @@
 #include "daemon.h"
+#include "vmm/firecracker/firecracker_backend.h"
 
-// The Firecracker and QEMU backends register here (see the issues that add them).
-int main(int argc, char** argv) { return banger::run_daemon(argc, argv, {}); }
+// The VMM backends this build offers; [vm] backend in the config picks one.
+int main(int argc, char** argv) {
+  banger::DaemonExtensions extensions;
+  extensions.backends["firecracker"] = [](const banger::Config& c) {
+    return std::make_unique<banger::FirecrackerBackend>(c.firecracker);
+  };
+  return banger::run_daemon(argc, argv, std::move(extensions));
+}

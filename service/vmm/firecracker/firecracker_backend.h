@@ -1,0 +1,32 @@
+#pragma once
+#include "config.h"
+#include "core/vmm_backend.h"
+
+namespace banger {
+
+// Runs each VM in its own Firecracker process (optionally through the jailer)
+// and drives it over the API socket. Handles (JSON) record the pid, its start
+// time, the API socket, the runtime dir and the launched binaries, so that a
+// restarted bangerd re-finds the VMM and never mistakes a reused pid for it.
+class FirecrackerBackend final : public VmmBackend {
+ public:
+  explicit FirecrackerBackend(FirecrackerSettings settings);
+
+  std::string_view name() const override { return "firecracker"; }
+  // Firecracker's loader boots an uncompressed ELF kernel.
+  std::string_view kernel_file() const override { return "vmlinux"; }
+  std::string launch(const MachineConfig& machine) override;
+  void configure(const std::string& handles, const MachineConfig& machine) override;
+  void start(const std::string& handles) override;
+  void stop(const std::string& handles, std::chrono::milliseconds timeout) override;
+  void kill(const std::string& handles) override;
+  void pause(const std::string& handles) override;
+  void resume(const std::string& handles) override;
+  VmmStatus status(const std::string& handles) override;
+  bool adopt(const std::string& handles) override;
+
+ private:
+  FirecrackerSettings settings_;
+};
+
+}  // namespace banger

@@ -1,0 +1,182 @@
+#include "fake_firecracker_api.h"
+
+#include <filesystem>
+#include <initializer_list>
+#include <set>
+
+#include <nlohmann/json.hpp>
+
+namespace fakefc {
+
+namespace {
+
+using nlohmann::json;
+
+enum class Type { string, boolean, integer, object };
+
+struct Field {
+  const char* name;
+  Type type;
+  bool required = false;
+};
+
+const char* type_name(Type type) {
+  switch (type) {
+    case Type::string: return "a string";
+    case Type::boolean: return "a boolean";
+    case Type::integer: return "an integer";
+    case Type::object: return "an object";
+  }
+  return "?";
+}
+
+bool has_type(const json& value, Type type) {
+  switch (type) {
+    case Type::string: return value.is_string();
+    case Type::boolean: return value.is_boolean();
+    case Type::integer: return value.is_number_integer();
+    case Type::object: return value.is_object();
+  }
+  return false;
+}
+
+// Checks a body against a schema's properties: Firecracker (serde with
+// deny_unknown_fields) rejects unknown fields, wrong types and missing
+// required fields alike. Returns the fault message, empty when valid.
+std::string check_schema(const json& body, const char* schema, std::initializer_list<Field> fields) {
+  if (!body.is_object()) return std::string("An error occurred when deserializing the json body of a request: ") +
+                                schema + " must be a JSON object";
+  std::set<std::string> known;
+  for (const auto& field : fields) {
+    known.insert(field.name);
+    if (!body.contains(field.name)) {
+      if (field.required) return std::string(schema) + ": missing field `" + field.name + "`";
+    } else if (!has_type(body[field.name], field.type)) {
+      return std::string(schema) + ": field `" + field.name + "` must be " + type_name(field.type);
+    }
+  }
+  for (const auto& [key, value] : body.items())
+    if (!known.count(key)) return std::string(schema) + ": unknown field `" + key + "`";
+  return {};
+}
+
+bool one_of(const json& body, const char* field, std::initializer_list<const char*> allowed) {
+  if (!body.contains(field)) return true;
+  for (const char* value : allowed)
+    if (body[field] == value) return true;
+  return false;
+}
+
+Reply instance_info(const std::string& id, bool started, bool paused) {
+  json info{{"app_name", "Firecracker"},
+            {"id", id},
+            {"state", !started ? "Not started" : paused ? "Paused" : "Running"},
+            {"vmm_version", "1.17.0-fake"}};
+  return {200, info.dump()};
+}
+
+}  // namespace
+
+Reply fault(const std::string& message) { return {400, json{{"fault_message", message}}.dump()}; }
+
+// PUT /actions: the guest's lifecycle. Returns the fault message, empty on success.
+std::string Vmm::action(const std::string& type) {
+  if (type == "InstanceStart") {
+    if (started_) return "The requested operation is not supported after starting the microVM.";
+    // Stricter than Firecracker (which has machine-config defaults), so that
+    // banger is caught if it ever forgets to size the VM.
+    if (!machine_config_) return "Cannot start microvm without machine-config configured.";
+    if (!boot_source_) return "Cannot start microvm that was not configured with a boot source.";
+    started_ = true;
+    return {};
+  }
+  if (type == "SendCtrlAltDel") {
+    if (!started_) return "The requested operation is not supported before starting the microVM.";
+    shutdown_ = true;  // the simulated guest powers off
+    return {};
+  }
+  if (type == "FlushMetrics") return metrics_ ? "" : "The metrics system is not initialized.";
+  return "InstanceActionInfo: unknown variant `" + type +
+         "`, expected one of `FlushMetrics`, `InstanceStart`, `SendCtrlAltDel`";
+}
+
+Reply Vmm::handle(const std::string& method, const std::string& path, const std::string& text) {
+  if (method == "GET" && path == "/") return instance_info(id_, started_, paused_);
+  if (method == "GET" && path == "/version") return {200, json{{"firecracker_version", "1.17.0-fake"}}.dump()};
+
+  json body = text.empty() ? json() : json::parse(text, nullptr, false);
+  if (body.is_discarded()) return fault("An error occurred when deserializing the json body of a request");
+  const bool pre_boot = path == "/logger" || path == "/metrics" || path == "/machine-config" ||
+                        path == "/boot-source" || path.rfind("/drives/", 0) == 0 ||
+                        path.rfind("/network-interfaces/", 0) == 0;
+  if (method == "PUT" && pre_boot && started_)
+    return fault("The requested operation is not supported after starting the microVM.");
+
+  std::string error;
+  if (method == "PUT" && path == "/logger") {
+    error = check_schema(body, "Logger", {{"level", Type::string}, {"log_path", Type::string},
+                                          {"show_level", Type::boolean}, {"show_log_origin", Type::boolean},
+                                          {"module", Type::string}});
+    if (error.empty() && !one_of(body, "level", {"Error", "Warning", "Info", "Debug", "Trace", "Off"}))
+      error = "Logger: invalid level";
+    // Firecracker opens, never creates, the log file.
+    if (error.empty() && body.contains("log_path") && !std::filesystem::exists(body["log_path"].get<std::string>()))
+      error = "Logger: No such file or directory: " + body["log_path"].get<std::string>();
+  } else if (method == "PUT" && path == "/metrics") {
+    error = check_schema(body, "Metrics", {{"metrics_path", Type::string, true}, {"emit_id", Type::boolean},
+                                           {"properties", Type::object}});
+    if (error.empty() && metrics_) error = "Reinitialization of metrics not allowed.";
+    if (error.empty() && !std::filesystem::exists(body["metrics_path"].get<std::string>()))
+      error = "Metrics: No such file or directory: " + body["metrics_path"].get<std::string>();
+    if (error.empty()) metrics_ = true;
+  } else if (method == "PUT" && path == "/machine-config") {
+    error = check_schema(body, "MachineConfiguration",
+                         {{"vcpu_count", Type::integer, true}, {"mem_size_mib", Type::integer, true},
+                          {"smt", Type::boolean}, {"track_dirty_pages", Type::boolean},
+                          {"huge_pages", Type::string}, {"cpu_template", Type::string}});
+    if (error.empty() && (body["vcpu_count"] < 1 || body["vcpu_count"] > 32))
+      error = "The vCPU number is invalid! The vCPU number can only be 1 or an even number when SMT is enabled.";
+    if (error.empty() && body["mem_size_mib"] < 1) error = "The memory size (MiB) is invalid.";
+    if (error.empty() && body.value("smt", false) && body["vcpu_count"] != 1 && body["vcpu_count"].get<int>() % 2)
+      error = "The vCPU number is invalid! The vCPU number can only be 1 or an even number when SMT is enabled.";
+    if (error.empty() && !one_of(body, "huge_pages", {"None", "Transparent", "2M"})) error = "Invalid huge_pages";
+    if (error.empty()) machine_config_ = true;
+  } else if (method == "PUT" && path == "/boot-source") {
+    error = check_schema(body, "BootSource", {{"kernel_image_path", Type::string, true},
+                                              {"boot_args", Type::string}, {"initrd_path", Type::string}});
+    if (error.empty()) boot_source_ = true;
+  } else if (method == "PUT" && path.rfind("/drives/", 0) == 0) {
+    error = check_schema(body, "Drive", {{"drive_id", Type::string, true}, {"is_root_device", Type::boolean, true},
+                                         {"partuuid", Type::string}, {"cache_type", Type::string},
+                                         {"is_read_only", Type::boolean}, {"path_on_host", Type::string},
+                                         {"rate_limiter", Type::object}, {"io_engine", Type::string},
+                                         {"socket", Type::string}});
+    if (error.empty() && body["drive_id"] != path.substr(8))
+      error = "The id from the path does not match the id from the body!";
+    if (error.empty() && (!one_of(body, "cache_type", {"Unsafe", "Writeback"}) ||
+                          !one_of(body, "io_engine", {"Sync", "Async"})))
+      error = "Drive: invalid cache_type or io_engine";
+  } else if (method == "PUT" && path.rfind("/network-interfaces/", 0) == 0) {
+    error = check_schema(body, "NetworkInterface",
+                         {{"iface_id", Type::string, true}, {"host_dev_name", Type::string, true},
+                          {"guest_mac", Type::string}, {"mtu", Type::integer},
+                          {"rx_rate_limiter", Type::object}, {"tx_rate_limiter", Type::object}});
+    if (error.empty() && body["iface_id"] != path.substr(20))
+      error = "The id from the path does not match the id from the body!";
+  } else if (method == "PUT" && path == "/actions") {
+    error = check_schema(body, "InstanceActionInfo", {{"action_type", Type::string, true}});
+    if (error.empty()) error = action(body["action_type"].get<std::string>());
+  } else if (method == "PATCH" && path == "/vm") {
+    error = check_schema(body, "Vm", {{"state", Type::string, true}});
+    if (error.empty() && !one_of(body, "state", {"Paused", "Resumed"})) error = "Vm: unknown variant of state";
+    if (error.empty() && !started_)
+      error = "The requested operation is not supported before starting the microVM.";
+    if (error.empty()) paused_ = body["state"] == "Paused";
+  } else {
+    // Firecracker answers every path/method outside its API with 400.
+    return fault("Invalid request method and/or path: " + method + " " + path + ".");
+  }
+  return error.empty() ? Reply{} : fault(error);
+}
+
+}  // namespace fakefc

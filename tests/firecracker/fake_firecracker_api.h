@@ -1,0 +1,31 @@
+#pragma once
+#include <string>
+#include <utility>
+
+// The fake Firecracker's API logic, apart from its HTTP plumbing: validates
+// each request against firecracker-api.yaml and keeps the microVM's state.
+namespace fakefc {
+
+struct Reply {
+  int status = 204;
+  std::string body;  // JSON, empty for 204
+};
+
+// 400 with {"fault_message": message}, as every Firecracker error.
+Reply fault(const std::string& message);
+
+class Vmm {
+ public:
+  explicit Vmm(std::string id) : id_(std::move(id)) {}
+  Reply handle(const std::string& method, const std::string& path, const std::string& body);
+  bool shutdown_requested() const { return shutdown_; }
+
+ private:
+  std::string action(const std::string& type);
+
+  std::string id_;
+  bool started_ = false, paused_ = false, shutdown_ = false;
+  bool machine_config_ = false, boot_source_ = false, metrics_ = false;
+};
+
+}  // namespace fakefc

@@ -1,0 +1,271 @@
+// The Firecracker backend against fake-firecracker (path in $FAKE_FIRECRACKER),
+// which records every API request it gets, so the exact calls can be checked.
+#include <gtest/gtest.h>
+#include <stdlib.h>
+
+#include <chrono>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+
+#include <nlohmann/json.hpp>
+
+#include "core/errors.h"
+#include "vmm/firecracker/api_client.h"
+#include "vmm/firecracker/firecracker_backend.h"
+#include "vmm/process.h"
+
+namespace banger {
+namespace {
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+using namespace std::chrono_literals;
+
+class FirecrackerBackendTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    const char* fake = std::getenv("FAKE_FIRECRACKER");
+    ASSERT_NE(fake, nullptr) << "FAKE_FIRECRACKER must name the fake VMM";
+    settings.binary = fake;
+    settings.api_timeout = 2000ms;
+    char dir[] = "/tmp/banger-fc-XXXXXX";
+    ASSERT_NE(mkdtemp(dir), nullptr);
+    root = dir;
+    machine.vm_id = "vm-0001";
+    machine.vcpus = 2;
+    machine.memory_mib = 256;
+    machine.runtime_dir = root / "run";
+    fs::create_directories(machine.runtime_dir);
+    machine.kernel = root / "vmlinux";
+    machine.initrd = root / "initrd.img";
+    machine.kernel_args = {"console=ttyS0", "reboot=k"};
+    machine.drives = {{"rootfs", root / "rootfs.ext4", true, false}, {"work", root / "work.ext4", false, true}};
+    machine.interfaces = {{"eth0", "tap-banger0", "06:00:AC:10:00:02"}};
+  }
+  void TearDown() override {
+    unsetenv("FAKE_FC_FAIL");
+    unsetenv("FAKE_FC_HANG");
+    if (!handles.empty()) {
+      try {
+        FirecrackerBackend(settings).kill(handles);
+      } catch (const Error&) {
+      }
+    }
+    std::error_code ignored;
+    fs::remove_all(root, ignored);
+  }
+
+  fs::path socket() const { return machine.runtime_dir / "firecracker.sock"; }
+
+  std::vector<json> recorded() const {
+    std::vector<json> lines;
+    std::ifstream in(socket().string() + ".requests.jsonl");
+    for (std::string line; std::getline(in, line);) lines.push_back(json::parse(line));
+    return lines;
+  }
+
+  ProcessId process() const {
+    auto j = json::parse(handles);
+    return {j["pid"].get<pid_t>(), j["start_time"].get<std::uint64_t>()};
+  }
+
+  static json req(const char* method, const std::string& path, json body = nullptr) {
+    return json{{"method", method}, {"path", path}, {"body", std::move(body)}};
+  }
+
+  FirecrackerSettings settings;
+  MachineConfig machine;
+  fs::path root;
+  std::string handles;
+};
+
+TEST_F(FirecrackerBackendTest, FullLifecycleSendsTheSpecifiedRequests) {
+  FirecrackerBackend backend(settings);
+  handles = backend.launch(machine);
+  EXPECT_EQ(backend.status(handles), VmmStatus::running);  // the VMM runs, its guest not yet
+  backend.configure(handles, machine);
+  EXPECT_TRUE(fs::exists(machine.runtime_dir / "firecracker.log"));
+  backend.start(handles);
+  EXPECT_EQ(backend.status(handles), VmmStatus::running);
+  backend.pause(handles);
+  EXPECT_EQ(backend.status(handles), VmmStatus::paused);
+  backend.resume(handles);
+  EXPECT_EQ(backend.status(handles), VmmStatus::running);
+
+  auto before = std::chrono::steady_clock::now();
+  backend.stop(handles, 10s);
+  // Graceful: the guest shut down on SendCtrlAltDel, long before the timeout.
+  EXPECT_LT(std::chrono::steady_clock::now() - before, 5s);
+  EXPECT_EQ(backend.status(handles), VmmStatus::exited);
+  EXPECT_FALSE(fs::exists(socket()));
+  std::ifstream vmm_log(machine.runtime_dir / "vmm.log");
+  std::string log_text((std::istreambuf_iterator<char>(vmm_log)), std::istreambuf_iterator<char>());
+  EXPECT_NE(log_text.find("guest shut down"), std::string::npos) << log_text;
+
+  const std::string run = machine.runtime_dir.string();
+  std::vector<json> expected = {
+      req("GET", "/"),
+      req("PUT", "/logger", {{"log_path", run + "/firecracker.log"}, {"level", "Info"}}),
+      req("PUT", "/metrics", {{"metrics_path", run + "/metrics.json"}}),
+      req("PUT", "/machine-config", {{"vcpu_count", 2}, {"mem_size_mib", 256}, {"smt", false}}),
+      req("PUT", "/boot-source",
+          {{"kernel_image_path", root.string() + "/vmlinux"},
+           {"boot_args", "console=ttyS0 reboot=k"},
+           {"initrd_path", root.string() + "/initrd.img"}}),
+      req("PUT", "/drives/rootfs",
+          {{"drive_id", "rootfs"}, {"path_on_host", root.string() + "/rootfs.ext4"},
+           {"is_root_device", true}, {"is_read_only", false}}),
+      req("PUT", "/drives/work",
+          {{"drive_id", "work"}, {"path_on_host", root.string() + "/work.ext4"},
+           {"is_root_device", false}, {"is_read_only", true}}),
+      req("PUT", "/network-interfaces/eth0",
+          {{"iface_id", "eth0"}, {"host_dev_name", "tap-banger0"}, {"guest_mac", "06:00:AC:10:00:02"}}),
+      req("PUT", "/actions", {{"action_type", "InstanceStart"}}),
+      req("GET", "/"),
+      req("PATCH", "/vm", {{"state", "Paused"}}),
+      req("GET", "/"),
+      req("PATCH", "/vm", {{"state", "Resumed"}}),
+      req("GET", "/"),
+      req("PUT", "/actions", {{"action_type", "SendCtrlAltDel"}}),
+  };
+  auto got = recorded();
+  ASSERT_EQ(got.size(), expected.size()) << json(got).dump(1);
+  for (size_t i = 0; i < expected.size(); ++i) EXPECT_EQ(got[i], expected[i]) << "request " << i;
+  handles.clear();
+}
+
+TEST_F(FirecrackerBackendTest, KillEndsTheVmmAtOnce) {
+  FirecrackerBackend backend(settings);
+  handles = backend.launch(machine);
+  backend.configure(handles, machine);
+  backend.start(handles);
+  ASSERT_TRUE(is_running(process()));
+  backend.kill(handles);
+  EXPECT_FALSE(is_running(process()));
+  EXPECT_EQ(backend.status(handles), VmmStatus::exited);
+  EXPECT_FALSE(fs::exists(socket()));
+}
+
+TEST_F(FirecrackerBackendTest, ApiFaultSurfacesWithItsFaultMessage) {
+  setenv("FAKE_FC_FAIL", "PUT /boot-source", 1);
+  FirecrackerBackend backend(settings);
+  handles = backend.launch(machine);
+  try {
+    backend.configure(handles, machine);
+    FAIL() << "configure succeeded despite the injected fault";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.kind(), ErrorKind::backend_failed);
+    EXPECT_NE(std::string(e.what()).find("PUT /boot-source: 400: Injected failure (FAKE_FC_FAIL)"),
+              std::string::npos)
+        << e.what();
+  }
+  // Nothing after the failed call was sent.
+  auto got = recorded();
+  ASSERT_FALSE(got.empty());
+  EXPECT_EQ(got.back(), req("PUT", "/boot-source",
+                                   {{"kernel_image_path", root.string() + "/vmlinux"},
+                                    {"boot_args", "console=ttyS0 reboot=k"},
+                                    {"initrd_path", root.string() + "/initrd.img"}}));
+}
+
+TEST_F(FirecrackerBackendTest, HungApiTimesOut) {
+  setenv("FAKE_FC_HANG", "/actions", 1);
+  settings.api_timeout = 300ms;
+  FirecrackerBackend backend(settings);
+  handles = backend.launch(machine);
+  backend.configure(handles, machine);
+  auto before = std::chrono::steady_clock::now();
+  try {
+    backend.start(handles);
+    FAIL() << "start returned although the API never answered";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.kind(), ErrorKind::backend_failed);
+    EXPECT_NE(std::string(e.what()).find("PUT /actions: timed out"), std::string::npos) << e.what();
+  }
+  EXPECT_LT(std::chrono::steady_clock::now() - before, 2s);
+}
+
+TEST_F(FirecrackerBackendTest, AdoptRecognisesOnlyTheLaunchedVmm) {
+  FirecrackerBackend backend(settings);
+  handles = backend.launch(machine);
+  EXPECT_TRUE(backend.adopt(handles));
+
+  auto wrong_time = json::parse(handles);
+  wrong_time["start_time"] = wrong_time["start_time"].get<std::uint64_t>() + 1;
+  EXPECT_FALSE(backend.adopt(wrong_time.dump()));
+  auto wrong_binary = json::parse(handles);
+  wrong_binary["binary"] = "/usr/bin/firecracker";  // same pid, but not the command we launched
+  EXPECT_FALSE(backend.adopt(wrong_binary.dump()));
+
+  backend.kill(handles);
+  EXPECT_FALSE(backend.adopt(handles));
+}
+
+TEST_F(FirecrackerBackendTest, FakeRejectsInstanceStartBeforeMachineConfig) {
+  FirecrackerBackend backend(settings);
+  handles = backend.launch(machine);
+  FirecrackerApiClient api(socket(), settings.api_timeout);
+  api.request("PUT", "/boot-source", json{{"kernel_image_path", "/vmlinux"}});
+  try {
+    api.request("PUT", "/actions", json{{"action_type", "InstanceStart"}});
+    FAIL() << "the fake started without machine-config";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("PUT /actions: 400: Cannot start microvm without machine-config"),
+              std::string::npos)
+        << e.what();
+  }
+  EXPECT_EQ(json::parse(api.request("GET", "/").body)["state"], "Not started");
+}
+
+TEST_F(FirecrackerBackendTest, FakeEnforcesSchemasAndPreBootRules) {
+  FirecrackerBackend backend(settings);
+  handles = backend.launch(machine);
+  FirecrackerApiClient api(socket(), settings.api_timeout);
+  auto fault_of = [&](const char* method, const char* path, const json& body) -> std::string {
+    try {
+      api.request(method, path, body);
+    } catch (const Error& e) {
+      return e.what();
+    }
+    return "accepted";
+  };
+  EXPECT_NE(fault_of("PUT", "/machine-config", {{"vcpu_count", 0}, {"mem_size_mib", 128}}).find(": 400: "),
+            std::string::npos);
+  EXPECT_NE(fault_of("PUT", "/machine-config", {{"vcpu_count", "2"}, {"mem_size_mib", 128}}).find("must be"),
+            std::string::npos);
+  EXPECT_NE(fault_of("PUT", "/machine-config", {{"vcpu_count", 1}}).find("missing field `mem_size_mib`"),
+            std::string::npos);
+  EXPECT_NE(fault_of("PUT", "/actions", {{"action_type", "Reboot"}}).find("unknown variant"), std::string::npos);
+  EXPECT_NE(fault_of("PATCH", "/vm", {{"state", "Paused"}}).find("before starting"), std::string::npos);
+  EXPECT_NE(fault_of("PUT", "/no-such-thing", json::object()).find("Invalid request method and/or path"),
+            std::string::npos);
+
+  backend.configure(handles, machine);
+  backend.start(handles);
+  EXPECT_NE(fault_of("PUT", "/machine-config", {{"vcpu_count", 1}, {"mem_size_mib", 128}}).find("after starting"),
+            std::string::npos);
+  EXPECT_NE(fault_of("PUT", "/boot-source", {{"kernel_image_path", "/k"}}).find("after starting"),
+            std::string::npos);
+}
+
+TEST_F(FirecrackerBackendTest, JailerRunsFirecrackerWithItsSocketInTheChroot) {
+  ASSERT_NE(std::getenv("FAKE_JAILER"), nullptr);
+  settings.jailer = std::getenv("FAKE_JAILER");
+  settings.jailer_uid = 123;
+  settings.jailer_gid = 456;
+  settings.chroot_base = root / "jail";
+  FirecrackerBackend backend(settings);
+  handles = backend.launch(machine);
+  const fs::path expected = root / "jail/fake-firecracker/vm-0001/root/run/firecracker.socket";
+  EXPECT_EQ(json::parse(handles)["api_socket"], expected.string());
+  EXPECT_TRUE(backend.adopt(handles));  // the jailer exec'd firecracker: same pid, firecracker's name
+  backend.configure(handles, machine);
+  backend.start(handles);
+  EXPECT_EQ(backend.status(handles), VmmStatus::running);
+  backend.kill(handles);
+  EXPECT_FALSE(fs::exists(expected));
+}
+
+}  // namespace
+}  // namespace banger
