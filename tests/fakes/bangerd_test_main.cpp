@@ -1,12 +1,16 @@
 #include "daemon.h"
 #include "fault_capability.h"
 #include "test_backend.h"
+#include "vmm/firecracker/firecracker_backend.h"
 
-// bangerd as the bus tests run it: the real daemon plus the stand-in backend
-// and the fault-injection capability.
+// bangerd as the bus tests run it: the real daemon and its backends, plus the
+// stand-in backend and the fault-injection capability.
 int main(int argc, char** argv) {
   banger::DaemonExtensions extensions;
   extensions.backends["test"] = [](const banger::Config&) { return std::make_unique<banger::testing::TestBackend>(); };
+  extensions.backends["firecracker"] = [](const banger::Config& c) {
+    return std::make_unique<banger::FirecrackerBackend>(c.firecracker);
+  };
   extensions.capabilities.push_back(
       [](const banger::Config&) { return std::make_shared<banger::testing::FaultCapability>(); });
   return banger::run_daemon(argc, argv, std::move(extensions));

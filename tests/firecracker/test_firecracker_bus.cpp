@@ -1,0 +1,101 @@
+// The Firecracker backend behind the whole service: D-Bus calls on a private
+// bus reach bangerd, which drives the fake VMM over its HTTP API.
+#include <filesystem>
+#include <fstream>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "test_support.h"
+
+namespace banger::test {
+namespace {
+
+namespace fs = std::filesystem;
+
+class FirecrackerBus : public ClientTest {
+ protected:
+  void SetUp() override {
+    ClientTest::SetUp();
+    if (IsSkipped() || HasFatalFailure()) return;
+    // The fake boots nothing, but bangerd checks and copies the image's files.
+    auto image = env().dir() / "state" / "images" / "default";
+    fs::create_directories(image);
+    std::ofstream(image / "vmlinux") << "ELF kernel stand-in";
+    std::ofstream(image / "rootfs.ext4") << "rootfs stand-in";
+  }
+
+  std::string id_of(const std::string& vm) { return client_->vm_string(vm, "Id"); }
+
+  // What the fake recorded, read while the VM runs (stop removes the runtime dir).
+  std::vector<nlohmann::json> requests(const std::string& vm) {
+    std::vector<nlohmann::json> out;
+    std::ifstream in(env().dir() / "run" / "vms" / id_of(vm) / "firecracker.sock.requests.jsonl");
+    for (std::string line; std::getline(in, line);) out.push_back(nlohmann::json::parse(line));
+    return out;
+  }
+};
+
+TEST_F(FirecrackerBus, LifecycleOverDBusDrivesTheApi) {
+  const std::string vm = client_->create_ready(*recorder_, "fc-vm", {{"vcpus", sdbus::Variant(2u)},
+                                                                     {"memory", sdbus::Variant(256u)}});
+  client_->vm_call(vm, "Start");
+  ASSERT_TRUE(client_->wait_state(*recorder_, vm, "running")) << client_->vm_string(vm, "LastError");
+
+  auto sent = requests(vm);
+  std::vector<std::string> calls;
+  for (const auto& r : sent) calls.push_back(r["method"].get<std::string>() + " " + r["path"].get<std::string>());
+  EXPECT_EQ(calls, (std::vector<std::string>{"PUT /logger", "PUT /metrics", "PUT /machine-config", "PUT /boot-source",
+                                             "PUT /drives/rootfs", "PUT /actions"}));
+  for (const auto& r : sent) {
+    if (r["path"] == "/machine-config") {
+      EXPECT_EQ(r["body"]["vcpu_count"], 2);
+      EXPECT_EQ(r["body"]["mem_size_mib"], 256);
+    }
+    if (r["path"] == "/drives/rootfs") {
+      EXPECT_EQ(r["body"]["is_root_device"], true);
+      EXPECT_EQ(r["body"]["path_on_host"], (env().dir() / "state" / "vms" / id_of(vm) / "rootfs.ext4").string());
+    }
+    if (r["path"] == "/boot-source") {
+      EXPECT_NE(r["body"]["boot_args"].get<std::string>().find("banger.hostname=fc-vm"), std::string::npos);
+    }
+  }
+
+  // Graceful stop: SendCtrlAltDel, and the fake's guest shuts down.
+  client_->stop(vm);
+  EXPECT_EQ(client_->vm_string(vm, "State"), "stopped");
+  const auto vm_dir = env().dir() / "state" / "vms" / id_of(vm);
+  EXPECT_TRUE(fs::exists(vm_dir / "rootfs.ext4"));
+  client_->vm_call(vm, "Delete");
+  EXPECT_FALSE(fs::exists(vm_dir)) << "the VM's root disk and directory go with it";
+}
+
+TEST_F(FirecrackerBus, VmmKilledBehindBangersBackIsNoticed) {
+  const std::string vm = client_->create_ready(*recorder_, "fc-crash");
+  client_->vm_call(vm, "Start");
+  ASSERT_TRUE(client_->wait_state(*recorder_, vm, "running"));
+  auto pid_file = env().dir() / "run" / "vms" / id_of(vm);
+  auto ps = env().run_as("", {"/usr/bin/pkill", "-KILL", "-f", "--", "--id " + id_of(vm)});
+  ASSERT_TRUE(ps.ok()) << ps.describe();
+  EXPECT_TRUE(client_->wait_state(*recorder_, vm, "stopped", 15s)) << client_->vm_string(vm, "State");
+  EXPECT_FALSE(fs::exists(pid_file)) << "the runtime directory is cleaned up";
+  client_->vm_call(vm, "Delete");
+}
+
+TEST_F(FirecrackerBus, RunningVmIsAdoptedAfterBangerdIsKilled) {
+  const std::string vm = client_->create_ready(*recorder_, "fc-adopt");
+  client_->vm_call(vm, "Start");
+  ASSERT_TRUE(client_->wait_state(*recorder_, vm, "running"));
+  env().kill_daemon();
+  env().start_daemon();
+  auto again = std::make_unique<BusClient>(env().address());
+  EXPECT_EQ(again->get_vm("fc-adopt"), vm);
+  EXPECT_EQ(again->vm_string(vm, "State"), "running");
+  again->vm_call(vm, "Kill");
+  EXPECT_EQ(again->vm_string(vm, "State"), "stopped");
+  again->vm_call(vm, "Delete");
+}
+
+}  // namespace
+}  // namespace banger::test
