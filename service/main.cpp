@@ -1,5 +1,6 @@
 #include "daemon.h"
 #include "vmm/firecracker/firecracker_backend.h"
+#include "vmm/qemu/qemu_backend.h"
 
 // The VMM backends this build offers; [vm] backend in the config picks one.
 int main(int argc, char** argv) {
@@ -7,5 +8,6 @@ int main(int argc, char** argv) {
   extensions.backends["firecracker"] = [](const banger::Config& c) {
     return std::make_unique<banger::FirecrackerBackend>(c.firecracker);
   };
+  extensions.backends["qemu"] = [](const banger::Config& c) { return std::make_unique<banger::QemuBackend>(c.qemu); };
   return banger::run_daemon(argc, argv, std::move(extensions));
 }

@@ -2,6 +2,7 @@
 #include "fault_capability.h"
 #include "test_backend.h"
 #include "vmm/firecracker/firecracker_backend.h"
+#include "vmm/qemu/qemu_backend.h"
 
 // bangerd as the bus tests run it: the real daemon and its backends, plus the
 // stand-in backend and the fault-injection capability.
@@ -11,6 +12,7 @@ int main(int argc, char** argv) {
   extensions.backends["firecracker"] = [](const banger::Config& c) {
     return std::make_unique<banger::FirecrackerBackend>(c.firecracker);
   };
+  extensions.backends["qemu"] = [](const banger::Config& c) { return std::make_unique<banger::QemuBackend>(c.qemu); };
   extensions.capabilities.push_back(
       [](const banger::Config&) { return std::make_shared<banger::testing::FaultCapability>(); });
   return banger::run_daemon(argc, argv, std::move(extensions));

@@ -1,0 +1,273 @@
+#include "vmm/qemu/qemu_backend.h"
+
+
+#include <fstream>
+#include <mutex>
+#include <optional>
+#include <thread>
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include "core/errors.h"
+#include "core/log.h"
+#include "vmm/process.h"
+#include "vmm/qemu/kvm_probe.h"
+#include "vmm/qemu/qmp_client.h"
+
+namespace banger {
+
+namespace fs = std::filesystem;
+using std::chrono::milliseconds;
+using nlohmann::json;
+
+namespace {
+
+constexpr milliseconds qmp_timeout{5000};
+
+struct Handles {
+  ProcessId process;
+  fs::path qmp_socket;
+  fs::path runtime_dir;
+  fs::path binary;
+};
+
+[[noreturn]] void fail(const std::string& message) { throw Error(ErrorKind::backend_failed, "qemu: " + message); }
+
+Handles parse(const std::string& text) {
+  auto j = json::parse(text, nullptr, false);
+  try {
+    if (j.is_discarded()) throw std::runtime_error("not JSON");
+    return {{j.at("pid").get<pid_t>(), j.at("start_time").get<std::uint64_t>()},
+            j.at("qmp_socket").get<std::string>(),
+            j.at("runtime_dir").get<std::string>(),
+            j.at("binary").get<std::string>()};
+  } catch (const std::exception& e) {
+    fail(fmt::format("unreadable handles: {}", e.what()));
+  }
+}
+
+// The last line QEMU wrote to its log: why it refused to start.
+std::string last_log_line(const Handles& h) {
+  std::ifstream in(h.runtime_dir / "vmm.log");
+  std::string line, last;
+  while (std::getline(in, line))
+    if (!line.empty()) last = line;
+  return last.empty() ? "no message in vmm.log" : last;
+}
+
+// A QMP connection to a VMM that must still run; a dead one is reported with
+// QEMU's own last words rather than a bare "connection refused".
+QmpClient connect(const Handles& h) {
+  if (!is_running(h.process)) fail(fmt::format("the VMM (pid {}) is not running: {}", h.process.pid, last_log_line(h)));
+  // Short attempts, so that a QEMU that dies while starting is noticed at once
+  // instead of after the whole timeout.
+  auto deadline = std::chrono::steady_clock::now() + qmp_timeout;
+  for (;;) {
+    try {
+      return QmpClient(h.qmp_socket, milliseconds(200), qmp_timeout);
+    } catch (const Error&) {
+      if (!is_running(h.process)) fail(fmt::format("the VMM exited: {}", last_log_line(h)));
+      if (std::chrono::steady_clock::now() >= deadline) throw;
+    }
+  }
+}
+
+// The guest's TSC rate. Under TCG the kernel's calibration against the PIT
+// (which microvm has not) can hang; tsc_early_khz skips it.
+std::optional<long> host_tsc_khz() {
+  long khz = 0;
+  if (std::ifstream("/sys/devices/system/cpu/cpu0/tsc_freq_khz") >> khz && khz > 0) return khz;
+  std::ifstream cpuinfo("/proc/cpuinfo");
+  std::string line;
+  while (std::getline(cpuinfo, line)) {
+    if (line.rfind("cpu MHz", 0) != 0) continue;
+    auto colon = line.find(':');
+    if (colon == std::string::npos) break;
+    double mhz = std::strtod(line.c_str() + colon + 1, nullptr);
+    if (mhz > 0) return static_cast<long>(mhz * 1000);
+    break;
+  }
+  return std::nullopt;
+}
+
+void remove_sockets(const Handles& h) {
+  std::error_code ignored;
+  fs::remove(h.qmp_socket, ignored);
+}
+
+const std::string& probed_accelerator() {
+  static std::once_flag once;
+  static std::string answer;
+  std::call_once(once, [] {
+    auto probe = probe_kvm();
+    answer = probe.usable ? "kvm" : "tcg";
+    log::info("qemu: using {} ({})", answer, probe.reason);
+  });
+  return answer;
+}
+
+}  // namespace
+
+QemuBackend::QemuBackend(QemuSettings settings) : settings_(std::move(settings)) {
+  if (settings_.accel != "auto" && settings_.accel != "kvm" && settings_.accel != "tcg")
+    throw Error(ErrorKind::invalid_args, "qemu: accel must be auto, kvm or tcg, not " + settings_.accel);
+}
+
+std::string QemuBackend::accelerator() const {
+  return settings_.accel == "auto" ? probed_accelerator() : settings_.accel;
+}
+
+std::vector<std::string> QemuBackend::command_line(const MachineConfig& machine) const {
+  std::string append;
+  for (const auto& arg : machine.kernel_args) append += arg + " ";
+  append += "console=ttyS0";
+  if (auto khz = host_tsc_khz()) append += fmt::format(" tsc_early_khz={}", *khz);
+
+  // acpi=on: the Debian kernel finds virtio-mmio devices and the power button
+  // through ACPI only. No PIT/PIC (ioapic instead), no option ROMs: faster boot.
+  std::vector<std::string> argv{settings_.binary.string(),
+                                "-M", "microvm,acpi=on,x-option-roms=off,pit=off,pic=off,rtc=on",
+                                "-nodefaults", "-no-user-config", "-nographic",
+                                // A guest reboot ends the VMM like a poweroff: banger restarts VMs.
+                                "-no-reboot",
+                                // Frozen until start() sends "cont".
+                                "-S",
+                                "-smp", std::to_string(machine.vcpus),
+                                "-m", fmt::format("{}M", machine.memory_mib),
+                                "-kernel", machine.kernel.string()};
+  if (!machine.initrd.empty()) argv.insert(argv.end(), {"-initrd", machine.initrd.string()});
+  argv.insert(argv.end(), {"-append", append,
+                           "-serial", "file:" + (machine.runtime_dir / "console.log").string(),
+                           "-qmp", "unix:" + (machine.runtime_dir / "qmp.sock").string() + ",server=on,wait=off"});
+  if (accelerator() == "kvm")
+    argv.insert(argv.end(), {"-accel", "kvm", "-cpu", "host"});
+  else
+    argv.insert(argv.end(), {"-accel", "tcg", "-cpu", "max"});
+  for (const auto& drive : machine.drives) {
+    argv.insert(argv.end(), {"-drive", fmt::format("id={},file={},format=raw,if=none{}", drive.id, drive.path.string(),
+                                                   drive.read_only ? ",readonly=on" : ""),
+                             "-device", "virtio-blk-device,drive=" + drive.id});
+  }
+  for (const auto& iface : machine.interfaces) {
+    argv.insert(argv.end(), {"-netdev", fmt::format("tap,id={},ifname={},script=no,downscript=no", iface.id, iface.tap),
+                             "-device", fmt::format("virtio-net-device,netdev={}{}", iface.id,
+                                                    iface.mac.empty() ? "" : ",mac=" + iface.mac)});
+  }
+  return argv;
+}
+
+std::string QemuBackend::launch(const MachineConfig& machine) {
+  const fs::path socket = machine.runtime_dir / "qmp.sock";
+  std::error_code ignored;
+  fs::remove(socket, ignored);  // a stale socket of an earlier VMM
+  auto process = spawn_detached(command_line(machine), machine.runtime_dir / "vmm.log");
+  return json{{"pid", process.pid},
+              {"start_time", process.start_time},
+              {"qmp_socket", socket.string()},
+              {"runtime_dir", machine.runtime_dir.string()},
+              {"binary", settings_.binary.string()}}
+      .dump();
+}
+
+void QemuBackend::configure(const std::string& handles, const MachineConfig&) {
+  // Everything is on QEMU's command line; here only check that it came up.
+  Handles h = parse(handles);
+  auto state = connect(h).status();
+  if (state != "prelaunch" && state != "paused") fail("unexpected VMM state after launch: " + state);
+}
+
+void QemuBackend::start(const std::string& handles) {
+  Handles h = parse(handles);
+  auto qmp = connect(h);
+  qmp.execute("cont");
+  // A KVM internal error (e.g. "emulation failure" under nested
+  // virtualization) pauses QEMU within moments instead of ending it: watch
+  // briefly so that start fails clearly rather than leaving a frozen guest.
+  for (int i = 0; i < 5; ++i) {
+    auto state = qmp.status();
+    if (state == "internal-error")
+      fail("the guest stopped on a KVM internal error (see vmm.log); try accel = \"tcg\"");
+    if (state != "running") fail("the VMM is not running after start: " + state);
+    std::this_thread::sleep_for(milliseconds(50));
+  }
+}
+
+void QemuBackend::stop(const std::string& handles, milliseconds timeout) {
+  Handles h = parse(handles);
+  if (is_running(h.process)) {
+    bool asked = false;
+    try {
+      auto qmp = connect(h);
+      auto state = qmp.status();
+      // A paused guest cannot see the power button; one never started
+      // (prelaunch) or stopped by an error has nobody to press it for.
+      if (state == "paused") {
+        qmp.execute("cont");
+        state = "running";
+      }
+      // The ACPI power button: the guest's init powers off and QEMU exits.
+      if (state == "running") {
+        qmp.execute("system_powerdown");
+        asked = true;
+      }
+    } catch (const Error& e) {
+      log::warn("qemu: graceful stop of pid {}: {}", h.process.pid, e.what());
+    }
+    if (!asked || !wait_gone(h.process, timeout)) {
+      if (asked) log::warn("qemu: guest of pid {} did not power off in time; quitting", h.process.pid);
+      try {
+        connect(h).execute("quit");
+      } catch (const Error&) {
+        // QEMU may close the connection before answering "quit".
+      }
+      if (!wait_gone(h.process, milliseconds(2000))) terminate(h.process, milliseconds(2000));
+    }
+  }
+  remove_sockets(h);
+}
+
+void QemuBackend::kill(const std::string& handles) {
+  Handles h = parse(handles);
+  terminate(h.process, milliseconds(0));
+  remove_sockets(h);
+}
+
+void QemuBackend::pause(const std::string& handles) { connect(parse(handles)).execute("stop"); }
+
+void QemuBackend::resume(const std::string& handles) { connect(parse(handles)).execute("cont"); }
+
+VmmStatus QemuBackend::status(const std::string& handles) {
+  Handles h = parse(handles);
+  if (!is_running(h.process)) {
+    remove_sockets(h);
+    return VmmStatus::exited;
+  }
+  auto state = connect(h).status();
+  if (state == "running") return VmmStatus::running;
+  if (state == "internal-error" || state == "shutdown" || state == "guest-panicked") {
+    log::warn("qemu: pid {} stopped in state {}; ending it", h.process.pid, state);
+    kill(handles);
+    return VmmStatus::exited;
+  }
+  return VmmStatus::paused;  // paused, prelaunch, debug, …: alive but not running
+}
+
+bool QemuBackend::adopt(const std::string& handles) {
+  Handles h = parse(handles);
+  if (!is_running(h.process)) return false;
+  // argv[0] must be the QEMU binary we launched, not a process that took the
+  // pid and happened to start in the same clock tick.
+  std::ifstream cmdline(fmt::format("/proc/{}/cmdline", h.process.pid));
+  std::string first;
+  std::getline(cmdline, first, '\0');
+  if (first != h.binary.string()) return false;
+  try {
+    connect(h).status();
+    return true;
+  } catch (const Error&) {
+    return false;
+  }
+}
+
+}  // namespace banger
