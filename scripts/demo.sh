@@ -8,9 +8,10 @@
 # tears them down at the end (--keep leaves them running and prints how to
 # reach them).
 #
-# Until the Firecracker/QEMU backends land (issue 3), the private bangerd runs
-# the tests' stand-in VMM backend: every VM is a real detached placeholder
-# process, but no guest kernel boots.
+# The VM is real: the default guest image (scripts/build-default-image.sh,
+# cached in the build dir) booted by the QEMU microvm backend; under TCG where
+# KVM cannot run guests. It waits for the guest's "banger: guest ready" on its
+# serial console, shows it, then stops the guest gracefully and deletes it.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 root=$PWD
@@ -29,8 +30,13 @@ ninja -C "$build" >/dev/null
 bangerctl=$build/client/bangerctl
 
 vm=${BANGER_DEMO_VM:-demo}
+image=$build/default-image
+echo "== building (or reusing) the default guest image in $image"
+scripts/build-default-image.sh "$image" >/dev/null
 if [[ -S /run/dbus/system_bus_socket ]] && busctl --system status dev.banger.banger1 >/dev/null 2>&1; then
   echo "== using the system bus and the installed bangerd"
+  state=/var/lib/banger
+  runtime=/run/banger
 else
   dir=${BANGER_DEMO_DIR:-/tmp/banger-demo}
   rm -rf "$dir" && mkdir -p "$dir" && chmod 755 "$dir"
@@ -44,12 +50,14 @@ else
   for _ in $(seq 100); do [[ -S $dir/bus.sock ]] && break; sleep 0.05; done
   /usr/lib/polkit-1/polkitd --no-debug >"$dir/polkitd.log" 2>&1 &
   echo $! >"$dir/polkitd.pid"
-  printf '[vm]\nbackend = "test"\n' >"$dir/bangerd.toml"
-  "$build/tests/fakes/bangerd-test" --config "$dir/bangerd.toml" --state-dir "$dir/state" \
-    --runtime-dir "$dir/run" >"$dir/bangerd.log" 2>&1 &
+  state=$dir/state
+  runtime=$dir/run
+  printf '[vm]\nbackend = "qemu"\n' >"$dir/bangerd.toml"
+  "$build/service/bangerd" --config "$dir/bangerd.toml" --state-dir "$state" \
+    --runtime-dir "$runtime" >"$dir/bangerd.log" 2>&1 &
   echo $! >"$dir/bangerd.pid"
   for _ in $(seq 200); do busctl --system status dev.banger.banger1 >/dev/null 2>&1 && break; sleep 0.05; done
-  echo "== private bus at $DBUS_SYSTEM_BUS_ADDRESS (polkitd, bangerd with the stand-in backend; logs in $dir)"
+  echo "== private bus at $DBUS_SYSTEM_BUS_ADDRESS (polkitd, bangerd with the QEMU backend; logs in $dir)"
   teardown() {
     for p in bangerd polkitd dbus; do
       [[ -f $dir/$p.pid ]] && kill "$(cat "$dir/$p.pid")" 2>/dev/null || true
@@ -58,10 +66,18 @@ else
   ((keep)) || trap teardown EXIT
 fi
 
+[[ -e $state/images/default ]] || { mkdir -p "$state/images" && ln -s "$image" "$state/images/default"; }
+
 set -x
 "$bangerctl" create "$vm" --vcpus 1 --memory 256
 "$bangerctl" start "$vm"
 "$bangerctl" wait "$vm" running --timeout 30
+{ set +x; } 2>/dev/null
+console=$runtime/vms/$("$bangerctl" show "$vm" --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["id"])')/console.log
+for _ in $(seq 600); do grep -q "banger: guest ready" "$console" 2>/dev/null && break; sleep 0.1; done
+echo "== the guest's serial console ($console):"
+grep -E "Linux version|banger:" "$console" || { echo "demo.sh: the guest did not report ready" >&2; exit 1; }
+set -x
 "$bangerctl" list
 "$bangerctl" show "$vm"
 busctl --system tree dev.banger.banger1
@@ -70,6 +86,7 @@ if ((keep)); then
   echo "== kept running; try: DBUS_SYSTEM_BUS_ADDRESS=$DBUS_SYSTEM_BUS_ADDRESS $bangerctl list"
   exit 0
 fi
-"$bangerctl" rm --force "$vm"
+"$bangerctl" stop "$vm"
+"$bangerctl" rm "$vm"
 "$bangerctl" list
 set +x
