@@ -65,6 +65,13 @@ std::optional<std::uint64_t> process_start_time(pid_t pid) {
   return stat->start_time;
 }
 
+std::string process_argv0(pid_t pid) {
+  std::ifstream in(fmt::format("/proc/{}/cmdline", pid), std::ios::binary);
+  std::string first;
+  std::getline(in, first, '\0');
+  return first;
+}
+
 ProcessId spawn_detached(const std::vector<std::string>& argv, const std::filesystem::path& log_file) {
   if (argv.empty()) throw Error(ErrorKind::backend_failed, "empty command line");
   int report[2];

@@ -23,6 +23,8 @@ struct ProcessId {
 ProcessId spawn_detached(const std::vector<std::string>& argv, const std::filesystem::path& log_file);
 
 std::optional<std::uint64_t> process_start_time(pid_t pid);
+// argv[0] of a running process (/proc/<pid>/cmdline), empty when it is gone.
+std::string process_argv0(pid_t pid);
 // Alive, not a zombie, and the same process (start time matches).
 bool is_running(const ProcessId& process);
 // SIGTERM, wait up to `grace`, then SIGKILL and wait for it to vanish.

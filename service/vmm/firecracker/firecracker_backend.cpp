@@ -58,14 +58,6 @@ bool socket_accepts(const fs::path& path) {
   return ok;
 }
 
-// argv[0] of the running process, from /proc/<pid>/cmdline (NUL-separated).
-std::string command_of(pid_t pid) {
-  std::ifstream in(fmt::format("/proc/{}/cmdline", pid), std::ios::binary);
-  std::string first;
-  std::getline(in, first, '\0');
-  return first;
-}
-
 // Firecracker refuses a log or metrics path that does not exist yet.
 void create_file(const fs::path& path) {
   std::ofstream out(path, std::ios::app);
@@ -210,7 +202,7 @@ bool FirecrackerBackend::adopt(const std::string& handles) {
   Handles h = parse(handles);
   if (!is_running(h.process)) return false;
   // After exec the jailer is firecracker, so either name is the VMM we launched.
-  const auto command = fs::path(command_of(h.process.pid)).filename();
+  const auto command = fs::path(process_argv0(h.process.pid)).filename();
   if (command.empty() || (command != h.binary.filename() && (h.jailer.empty() || command != h.jailer.filename())))
     return false;
   try {

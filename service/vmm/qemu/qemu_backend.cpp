@@ -258,10 +258,7 @@ bool QemuBackend::adopt(const std::string& handles) {
   if (!is_running(h.process)) return false;
   // argv[0] must be the QEMU binary we launched, not a process that took the
   // pid and happened to start in the same clock tick.
-  std::ifstream cmdline(fmt::format("/proc/{}/cmdline", h.process.pid));
-  std::string first;
-  std::getline(cmdline, first, '\0');
-  if (first != h.binary.string()) return false;
+  if (process_argv0(h.process.pid) != h.binary.string()) return false;
   try {
     connect(h).status();
     return true;
