@@ -1,0 +1,87 @@
+// A real guest behind the whole service: D-Bus calls on a private bus reach
+// bangerd, whose QEMU backend boots the default image (TCG where KVM cannot run
+// guests). The guest's serial console says when it is up.
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <string>
+#include <thread>
+
+#include "test_support.h"
+
+namespace banger::test {
+namespace {
+
+namespace fs = std::filesystem;
+
+class QemuBus : public ClientTest {
+ protected:
+  void SetUp() override {
+    ClientTest::SetUp();
+    if (IsSkipped() || HasFatalFailure()) return;
+    const fs::path image = std::getenv("BANGER_IMAGE_DIR");
+    auto build = env().run_as("", {std::getenv("BANGER_IMAGE_SCRIPT"), image.string()}, 300s);
+    ASSERT_TRUE(build.ok()) << "the default image could not be built:\n" << build.describe();
+    auto images = env().dir() / "state" / "images";
+    fs::create_directories(images);
+    if (!fs::exists(images / "default")) fs::create_directory_symlink(image, images / "default");
+  }
+
+  fs::path runtime_of(const std::string& vm) { return env().dir() / "run" / "vms" / client_->vm_string(vm, "Id"); }
+
+  // The guest's own word, on its serial console.
+  bool console_says(const fs::path& console, const std::string& text, std::chrono::seconds limit) {
+    for (auto end = std::chrono::steady_clock::now() + limit; std::chrono::steady_clock::now() < end;) {
+      std::ifstream in(console);
+      std::stringstream all;
+      all << in.rdbuf();
+      if (all.str().find(text) != std::string::npos) return true;
+      std::this_thread::sleep_for(100ms);
+    }
+    return false;
+  }
+
+  bool qemu_runs_for(const fs::path& runtime) {
+    return env().run_as("", {"/usr/bin/pgrep", "-f", (runtime / "qmp.sock").string()}).exit_code == 0;
+  }
+};
+
+TEST_F(QemuBus, RealGuestBootsStopsGracefullyAndLeavesNothing) {
+  const std::string vm = client_->create_ready(*recorder_, "qemu-vm", {{"memory", sdbus::Variant(256u)}});
+  const auto runtime = runtime_of(vm);
+  client_->vm_call(vm, "Start");
+  ASSERT_TRUE(client_->wait_state(*recorder_, vm, "running")) << client_->vm_string(vm, "LastError");
+  ASSERT_TRUE(console_says(runtime / "console.log", "banger: guest ready", 90s)) << env().logs();
+  EXPECT_TRUE(console_says(runtime / "console.log", "banger: guest ready (hostname qemu-vm)", 1s))
+      << "the guest's init should have applied the name banger gave it";
+
+  client_->stop(vm);  // ACPI power button; the guest powers off by itself
+  EXPECT_EQ(client_->vm_string(vm, "State"), "stopped");
+  EXPECT_EQ(client_->vm_string(vm, "LastError"), "");
+  EXPECT_FALSE(qemu_runs_for(runtime));
+  EXPECT_FALSE(fs::exists(runtime)) << "the runtime directory goes with the VMM";
+
+  const auto disk = env().dir() / "state" / "vms" / client_->vm_string(vm, "Id");
+  client_->vm_call(vm, "Delete");
+  EXPECT_FALSE(fs::exists(disk));
+}
+
+TEST_F(QemuBus, RunningGuestSurvivesABangerdRestart) {
+  const std::string vm = client_->create_ready(*recorder_, "qemu-adopt", {{"memory", sdbus::Variant(256u)}});
+  const auto runtime = runtime_of(vm);
+  client_->vm_call(vm, "Start");
+  ASSERT_TRUE(client_->wait_state(*recorder_, vm, "running"));
+  env().kill_daemon();
+  env().start_daemon();
+  auto again = std::make_unique<BusClient>(env().address());
+  EXPECT_EQ(again->vm_string(vm, "State"), "running");
+  EXPECT_TRUE(qemu_runs_for(runtime));
+  again->vm_call(vm, "Kill");
+  EXPECT_EQ(again->vm_string(vm, "State"), "stopped");
+  EXPECT_FALSE(qemu_runs_for(runtime));
+  again->vm_call(vm, "Delete");
+}
+
+}  // namespace
+}  // namespace banger::test
