@@ -41,7 +41,7 @@ QmpClient::QmpClient(const std::filesystem::path& socket, std::chrono::milliseco
   while ((fd_ = connect_once(socket)) < 0) {
     if (std::chrono::steady_clock::now() >= deadline)
       fail(fmt::format("cannot connect to {}: {}", socket.string(), std::strerror(errno)));
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    std::this_thread::sleep_for(std::chrono::milliseconds(2));  // QEMU binds within milliseconds
   }
   try {
     if (!read_message().contains("QMP")) fail("no greeting from QEMU");

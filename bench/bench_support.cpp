@@ -1,0 +1,111 @@
+#include "bench_support.h"
+
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <fstream>
+#include <numeric>
+#include <sstream>
+
+#include <fmt/format.h>
+
+namespace banger::bench {
+
+namespace fs = std::filesystem;
+
+Stats stats(std::vector<double> us) {
+  std::sort(us.begin(), us.end());
+  double mean = std::accumulate(us.begin(), us.end(), 0.0) / static_cast<double>(us.size());
+  return {us[us.size() / 2], mean, us[std::min(us.size() - 1, us.size() * 99 / 100)]};
+}
+
+pid_t spawn(std::vector<std::string> argv, const fs::path& log, const std::vector<std::string>& env) {
+  pid_t pid = fork();
+  if (pid == 0) {
+    for (const auto& e : env) putenv(const_cast<char*>(e.c_str()));
+    FILE* out = std::fopen(log.c_str(), "w");
+    if (out) {
+      dup2(fileno(out), 1);
+      dup2(fileno(out), 2);
+    }
+    std::vector<char*> args;
+    for (auto& a : argv) args.push_back(a.data());
+    args.push_back(nullptr);
+    execv(args[0], args.data());
+    _exit(127);
+  }
+  return pid;
+}
+
+void stop_process(pid_t pid) {
+  if (pid <= 0) return;
+  kill(pid, SIGTERM);
+  waitpid(pid, nullptr, 0);
+}
+
+Stack::Stack(const std::string& bangerd, const fs::path& source_root, const std::string& config)
+    : dir_(fs::temp_directory_path() / fmt::format("banger-bench-{}", getpid())) {
+  fs::create_directories(dir_);
+  std::stringstream text;
+  text << std::ifstream(source_root / "dbus/private-bus.conf.in").rdbuf();
+  std::string conf = text.str();
+  auto fill = [&conf](const std::string& key, const std::string& value) {
+    for (auto at = conf.find(key); at != std::string::npos; at = conf.find(key, at + value.size()))
+      conf.replace(at, key.size(), value);
+  };
+  fill("@SOCKET@", (dir_ / "bus.sock").string());
+  fill("@POLICY@", (source_root / "dbus/dev.banger.banger1.conf").string());
+  std::ofstream(dir_ / "bus.conf") << conf;
+  std::ofstream(dir_ / "bangerd.toml") << config;
+
+  bus_ = spawn({"/usr/bin/dbus-daemon", "--config-file=" + (dir_ / "bus.conf").string(), "--nofork", "--nopidfile"},
+               dir_ / "dbus.log");
+  wait_until([&] { return fs::exists(dir_ / "bus.sock"); }, std::chrono::seconds(10), "dbus-daemon");
+  std::string address = "unix:path=" + (dir_ / "bus.sock").string();
+  daemon_ = spawn({bangerd, "--config", (dir_ / "bangerd.toml").string(), "--state-dir", (dir_ / "state").string(),
+                   "--runtime-dir", (dir_ / "run").string()},
+                  dir_ / "bangerd.log", {"DBUS_SYSTEM_BUS_ADDRESS=" + address});
+  connection_ = sdbus::createSessionBusConnectionWithAddress(address);
+  dbus_ = sdbus::createProxy(*connection_, "org.freedesktop.DBus", "/org/freedesktop/DBus");
+  manager_ = sdbus::createProxy(*connection_, "dev.banger.banger1", "/dev/banger/banger1");
+  wait_until(
+      [&] {
+        bool has = false;
+        dbus_->callMethod("NameHasOwner")
+            .onInterface("org.freedesktop.DBus")
+            .withArguments(std::string("dev.banger.banger1"))
+            .storeResultsTo(has);
+        return has;
+      },
+      std::chrono::seconds(20), "bangerd");
+}
+
+Stack::~Stack() {
+  manager_.reset();
+  dbus_.reset();
+  connection_.reset();
+  stop_process(daemon_);
+  stop_process(bus_);
+  if (!std::getenv("BENCH_KEEP")) fs::remove_all(dir_);
+}
+
+std::string rss_of(pid_t pid) {
+  std::ifstream in(fmt::format("/proc/{}/status", pid));
+  std::string line;
+  while (std::getline(in, line))
+    if (line.rfind("VmRSS:", 0) == 0) return line.substr(6);
+  return "?";
+}
+
+double cpu_ns(pid_t pid) {
+  std::ifstream in(fmt::format("/proc/{}/schedstat", pid));
+  double ns = 0;
+  in >> ns;
+  return ns;
+}
+
+const char* verdict(bool ok) { return ok ? "ok" : "MISSED"; }
+
+}  // namespace banger::bench
