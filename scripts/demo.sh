@@ -52,12 +52,12 @@ else
   echo $! >"$dir/polkitd.pid"
   state=$dir/state
   runtime=$dir/run
-  printf '[vm]\nbackend = "qemu"\n' >"$dir/bangerd.toml"
+  printf '[vm]\nbackend = "auto"\n' >"$dir/bangerd.toml"
   "$build/service/bangerd" --config "$dir/bangerd.toml" --state-dir "$state" \
     --runtime-dir "$runtime" >"$dir/bangerd.log" 2>&1 &
   echo $! >"$dir/bangerd.pid"
   for _ in $(seq 200); do busctl --system status dev.banger.banger1 >/dev/null 2>&1 && break; sleep 0.05; done
-  echo "== private bus at $DBUS_SYSTEM_BUS_ADDRESS (polkitd, bangerd with the QEMU backend; logs in $dir)"
+  echo "== private bus at $DBUS_SYSTEM_BUS_ADDRESS (polkitd and bangerd, backend auto; logs in $dir)"
   teardown() {
     for p in bangerd polkitd dbus; do
       [[ -f $dir/$p.pid ]] && kill "$(cat "$dir/$p.pid")" 2>/dev/null || true

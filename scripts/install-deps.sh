@@ -8,8 +8,11 @@ missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
 done
+# The default image is built from packages that are downloaded, not installed: apt must know them.
+apt-cache show linux-image-cloud-amd64 >/dev/null 2>&1 || missing+=(apt-lists)
 if ((${#missing[@]})); then
   export DEBIAN_FRONTEND=noninteractive
   apt-get update -qq
-  apt-get install -y -qq "${missing[@]}"
+  mapfile -t missing < <(printf '%s\n' "${missing[@]}" | grep -vx apt-lists)
+  ((${#missing[@]} == 0)) || apt-get install -y -qq "${missing[@]}"
 fi

@@ -36,7 +36,7 @@ struct Config {
   bool polkit = true;  // false only for tests of the daemon without polkitd: then only uid 0 is allowed
 
   // [vm]
-  std::string backend = "firecracker";
+  std::string backend = "auto";  // auto: firecracker when its binary is installed, else qemu
   std::uint32_t default_vcpus = 1;
   std::uint32_t default_memory_mib = 512;
   std::string default_image = "default";

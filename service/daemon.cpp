@@ -73,12 +73,20 @@ class Reaper {
   std::thread thread_;
 };
 
+// "auto": Firecracker is the primary backend, but most distributions do not ship
+// it; QEMU's microvm boots the default image anywhere.
+std::string chosen_backend(const Config& config) {
+  if (config.backend != "auto") return config.backend;
+  return std::filesystem::exists(config.firecracker.binary) ? "firecracker" : "qemu";
+}
+
 int serve(const Config& config, DaemonExtensions& extensions) {
-  auto factory = extensions.backends.find(config.backend);
+  const std::string backend_name = chosen_backend(config);
+  auto factory = extensions.backends.find(backend_name);
   if (factory == extensions.backends.end()) {
     std::string known;
     for (const auto& [name, f] : extensions.backends) known += (known.empty() ? "" : ", ") + name;
-    log::error("VMM backend '{}' is not available in this build (available: {})", config.backend,
+    log::error("VMM backend '{}' is not available in this build (available: {})", backend_name,
                known.empty() ? "none" : known);
     return 1;
   }
@@ -116,7 +124,7 @@ int serve(const Config& config, DaemonExtensions& extensions) {
   registry.load(ctx, vms.list());
   // Take the name last, so no client ever sees a half-exported service.
   connection->requestName(bus::service_name);
-  log::info("bangerd {} ready (backend {}, state {}, {} VMs)", BANGER_VERSION, config.backend,
+  log::info("bangerd {} ready (backend {}, state {}, {} VMs)", BANGER_VERSION, backend_name,
             config.state_dir.string(), registry.records().size());
 
   {

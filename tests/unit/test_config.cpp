@@ -55,7 +55,7 @@ TEST(Config, DefaultsMatchTheDocumentedValues) {
   EXPECT_EQ(c.operation_linger, seconds(60));
   EXPECT_EQ(c.status_poll, milliseconds(1000));
   EXPECT_TRUE(c.polkit);
-  EXPECT_EQ(c.backend, "firecracker");
+  EXPECT_EQ(c.backend, "auto");
   EXPECT_EQ(c.default_vcpus, 1u);
   EXPECT_EQ(c.default_memory_mib, 512u);
   EXPECT_EQ(c.default_image, "default");
