@@ -25,6 +25,9 @@ struct Invocation {
   std::function<void()> action;
 };
 
+// How every verb describes its REF argument.
+inline constexpr const char* ref_help = "VM id, name, or unique prefix of either";
+
 // What each add_*_command gets to register its verbs with.
 struct Context {
   CLI::App& app;

@@ -8,8 +8,6 @@ namespace bangerctl {
 
 namespace {
 
-constexpr const char* ref_help = "VM id, name, or unique prefix of either";
-
 // How long `delete --force` waits for a force-stopped VM to settle.
 constexpr auto force_stop_settle = std::chrono::seconds(60);
 

@@ -20,7 +20,7 @@ void add_query_commands(Context& ctx) {
 
   auto ref = std::make_shared<std::string>();
   auto* show = ctx.app.add_subcommand("show", "Show the details of one VM");
-  show->add_option("REF", *ref, "VM id, name, or unique prefix of either")->required();
+  show->add_option("REF", *ref, ref_help)->required();
   select_with(ctx, show, ref.get(), [ref, &g = ctx.globals] {
     const auto vm = connect(g).get_vm(*ref);
     if (g.json)

@@ -23,7 +23,7 @@ struct SetArgs {
 void add_set_command(Context& ctx) {
   auto args = std::make_shared<SetArgs>();
   auto* sub = ctx.app.add_subcommand("set", "Change a VM's settings (vcpus and memory only while not running)");
-  sub->add_option("REF", args->ref, "VM id, name, or unique prefix of either")->required();
+  sub->add_option("REF", args->ref, ref_help)->required();
   args->name_opt = sub->add_option("--name", args->name, "New name");
   args->vcpus_opt = sub->add_option("--vcpus", args->vcpus, "Number of virtual CPUs");
   args->memory_opt = sub->add_option("--memory", args->memory_mib, "Memory in MiB");

@@ -19,7 +19,7 @@ struct WaitArgs {
 void add_wait_command(Context& ctx) {
   auto args = std::make_shared<WaitArgs>();
   auto* sub = ctx.app.add_subcommand("wait", "Wait until a VM reaches a state");
-  sub->add_option("REF", args->ref, "VM id, name, or unique prefix of either")->required();
+  sub->add_option("REF", args->ref, ref_help)->required();
   sub->add_option("STATE", args->state, "State to wait for")
       ->required()
       ->check(CLI::IsMember({"creating", "created", "starting", "running", "stopping", "stopped", "failed"}));

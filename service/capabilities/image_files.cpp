@@ -60,13 +60,18 @@ void copy_sparse(const fs::path& from, const fs::path& to) {
 ImageFiles::ImageFiles(fs::path state_dir, std::string kernel_file)
     : state_dir_(std::move(state_dir)), kernel_file_(std::move(kernel_file)) {}
 
-void ImageFiles::provision(const VmRecord& vm, ProgressSink& progress) {
+void ImageFiles::check_create(const VmRecord& vm) {
   auto rootfs = image_dir(vm.image) / "rootfs.ext4";
   if (!fs::exists(rootfs))
     throw Error(ErrorKind::invalid_args,
                 fmt::format("image '{}' is not installed (no {}); build the default one with "
                             "scripts/build-default-image.sh {}",
                             vm.image, rootfs.string(), image_dir("default").string()));
+}
+
+void ImageFiles::provision(const VmRecord& vm, ProgressSink& progress) {
+  check_create(vm);  // it may have gone since
+  auto rootfs = image_dir(vm.image) / "rootfs.ext4";
   progress.report("copying the root disk", 0.3);
   copy_sparse(rootfs, root_disk(vm));
   progress.report("root disk ready", 0.8);

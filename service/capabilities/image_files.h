@@ -16,6 +16,7 @@ class ImageFiles : public Capability {
   ImageFiles(std::filesystem::path state_dir, std::string kernel_file);
 
   std::string_view name() const override { return "image-files"; }
+  void check_create(const VmRecord& vm) override;
   void provision(const VmRecord& vm, ProgressSink& progress) override;
   void add_start_preflight(const VmRecord& vm, std::vector<PreflightCheck>& checks) override;
   void contribute_machine(const VmRecord& vm, MachineConfig& machine) override;

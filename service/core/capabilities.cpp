@@ -17,6 +17,10 @@ std::string_view to_string(CleanupReason reason) {
 Capabilities::Capabilities(std::vector<std::shared_ptr<Capability>> capabilities)
     : capabilities_(std::move(capabilities)) {}
 
+void Capabilities::check_create(const VmRecord& vm) {
+  for (auto& c : capabilities_) c->check_create(vm);
+}
+
 void Capabilities::provision(const VmRecord& vm, ProgressSink& progress) {
   for (std::size_t i = 0; i < capabilities_.size(); ++i) {
     try {

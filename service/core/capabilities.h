@@ -14,6 +14,7 @@ class Capabilities {
  public:
   explicit Capabilities(std::vector<std::shared_ptr<Capability>> capabilities);
 
+  void check_create(const VmRecord& vm);
   void provision(const VmRecord& vm, ProgressSink& progress);
   void run_preflight(const VmRecord& vm);
   void prepare_host(const VmRecord& vm);

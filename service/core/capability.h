@@ -35,6 +35,9 @@ class Capability {
   virtual ~Capability() = default;
   virtual std::string_view name() const = 0;
 
+  // create, before anything exists: refuse a VM this capability cannot serve
+  // (a missing image …), so CreateVM answers the error itself.
+  virtual void check_create(const VmRecord& vm) {}
   // create: make the VM's lasting host resources (disks, directories).
   virtual void provision(const VmRecord& vm, ProgressSink& progress) {}
   // start, before anything is touched: register checks that may refuse the start.

@@ -64,6 +64,7 @@ VmRecord VmManager::begin_create(const CreateSpec& spec, std::uint32_t owner_uid
   vm.image = spec.image;
   vm.created_at_us = vm.updated_at_us = now_us();
   vm.backend = std::string(deps_.backend.name());
+  deps_.capabilities.check_create(vm);
   {
     std::lock_guard serialise(create_mutex_);
     deps_.store.insert_vm(vm);  // Error(exists) when the name is taken

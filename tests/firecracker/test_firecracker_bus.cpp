@@ -71,6 +71,14 @@ TEST_F(FirecrackerBus, LifecycleOverDBusDrivesTheApi) {
   EXPECT_FALSE(fs::exists(vm_dir)) << "the VM's root disk and directory go with it";
 }
 
+TEST_F(FirecrackerBus, MissingImageIsRefusedByCreateVmItself) {
+  auto e = error_of([&] { client_->create_vm("fc-no-image", {{"image", sdbus::Variant(std::string("missing"))}}); });
+  ASSERT_TRUE(e) << "CreateVM accepted an image that is not installed";
+  EXPECT_EQ(e->getName(), banger::bus::error::invalid_args);
+  EXPECT_NE(e->getMessage().find("missing"), std::string::npos) << e->getMessage();
+  EXPECT_TRUE(error_of([&] { client_->get_vm("fc-no-image"); })) << "no VM may be left behind";
+}
+
 TEST_F(FirecrackerBus, VmmKilledBehindBangersBackIsNoticed) {
   const std::string vm = client_->create_ready(*recorder_, "fc-crash");
   client_->vm_call(vm, "Start");

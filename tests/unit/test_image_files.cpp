@@ -58,12 +58,15 @@ TEST_F(ImageFilesTest, SparseCopyKeepsContentAndHoles) {
 
 TEST_F(ImageFilesTest, MissingImageIsRefusedAtCreate) {
   vm.image = "nonexistent";
-  try {
-    images.provision(vm, progress);
-    FAIL();
-  } catch (const Error& e) {
-    EXPECT_EQ(e.kind(), ErrorKind::invalid_args);
-    EXPECT_NE(std::string(e.what()).find("nonexistent"), std::string::npos);
+  for (auto step : {std::function<void()>([&] { images.check_create(vm); }),
+                    std::function<void()>([&] { images.provision(vm, progress); })}) {
+    try {
+      step();
+      FAIL();
+    } catch (const Error& e) {
+      EXPECT_EQ(e.kind(), ErrorKind::invalid_args);
+      EXPECT_NE(std::string(e.what()).find("nonexistent"), std::string::npos);
+    }
   }
 }
 

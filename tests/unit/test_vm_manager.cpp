@@ -94,6 +94,13 @@ TEST_F(VmManagerTest, VerbsOnACreatingVmAreBusyAtOnceButTouchWaits) {
   EXPECT_EQ(manager.touch(vm.id).state, VmState::creating);
 }
 
+TEST_F(VmManagerTest, CapabilityRefusalAtCreateLeavesNoRecordAndAnnouncesNothing) {
+  EXPECT_CALL(*cap, check_create(_)).WillOnce(Throw(Error(ErrorKind::invalid_args, "image 'x' is not installed")));
+  EXPECT_EQ(kind_of([&] { manager.begin_create({"web", 1, 256, "x"}, 1000); }), ErrorKind::invalid_args);
+  EXPECT_TRUE(store.list_vms().empty());
+  EXPECT_TRUE(events.events().empty());
+}
+
 TEST_F(VmManagerTest, DuplicateNameIsExistsAndAnnouncesNothing) {
   created("web");
   auto before = events.events().size();
