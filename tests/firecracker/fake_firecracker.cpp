@@ -7,12 +7,15 @@
 //   FAKE_FC_RECORD  file for the JSON-lines record (default <socket>.requests.jsonl)
 //   FAKE_FC_FAIL    "<METHOD> <path>": answer that request 400 with a fault_message
 //   FAKE_FC_HANG    "<path>": never answer requests to that path
+//   FAKE_FC_SHUTDOWN_MS  how long the simulated guest takes to power off after
+//                   SendCtrlAltDel (default 100)
 #include <poll.h>
 #include <signal.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cctype>
 #include <chrono>
 #include <cstdio>
@@ -135,9 +138,15 @@ int main(int argc, char** argv) {
   std::vector<int> hung;  // connections never answered (FAKE_FC_HANG)
   using Clock = std::chrono::steady_clock;
   std::optional<Clock::time_point> shutdown_at;
+  const auto shutdown_delay = std::chrono::milliseconds(
+      env("FAKE_FC_SHUTDOWN_MS").empty() ? 100 : std::stoi(env("FAKE_FC_SHUTDOWN_MS")));
   for (;;) {
+    int wait_ms = 20;
+    if (shutdown_at)
+      wait_ms = std::clamp<int>(
+          std::chrono::ceil<std::chrono::milliseconds>(*shutdown_at - Clock::now()).count(), 0, 20);
     pollfd pfd{listener, POLLIN, 0};
-    if (poll(&pfd, 1, 20) > 0) {
+    if (poll(&pfd, 1, wait_ms) > 0) {
       int fd = accept4(listener, nullptr, nullptr, SOCK_CLOEXEC);
       if (fd < 0) continue;
       HttpRequest request;
@@ -155,7 +164,7 @@ int main(int argc, char** argv) {
                                 : vmm.handle(request.method, request.path, request.body);
       respond(fd, reply);
       close(fd);
-      if (vmm.shutdown_requested() && !shutdown_at) shutdown_at = Clock::now() + std::chrono::milliseconds(100);
+      if (vmm.shutdown_requested() && !shutdown_at) shutdown_at = Clock::now() + shutdown_delay;
     }
     if (shutdown_at && Clock::now() >= *shutdown_at) {
       std::printf("fake-firecracker %s: guest shut down (SendCtrlAltDel), exiting\n", id.c_str());
