@@ -58,8 +58,8 @@ double wait_text_us(const fs::path& file, const std::string& text, Clock::time_p
 
 void fake_firecracker_figures(const fs::path& source_root) {
   Stack stack(BANGERD_TEST_PATH, source_root,
-              fmt::format("[daemon]\npolkit = false\n[vm]\nbackend = \"firecracker\"\nstop_timeout_s = 10\n"
-                          "[firecracker]\nbinary = \"{}\"\n",
+              fmt::format("[daemon]\npolkit = false\n[vm]\nstop_timeout_s = 10\n"
+                          "[vmm]\nbackend = \"firecracker\"\nfirecracker = \"{}\"\n",
                           FAKE_FIRECRACKER_PATH));
   auto image = stack.dir() / "state/images/default";
   fs::create_directories(image);
@@ -94,7 +94,7 @@ void fake_firecracker_figures(const fs::path& source_root) {
 }
 
 void qemu_figures(const fs::path& source_root, const fs::path& image) {
-  Stack stack(BANGERD_TEST_PATH, source_root, "[daemon]\npolkit = false\n[vm]\nbackend = \"qemu\"\n");
+  Stack stack(BANGERD_TEST_PATH, source_root, "[daemon]\npolkit = false\n[vmm]\nbackend = \"qemu\"\n");
   fs::create_directories(stack.dir() / "state/images");
   fs::create_directory_symlink(image, stack.dir() / "state/images/default");
   std::vector<double> banger_us, plain_us;

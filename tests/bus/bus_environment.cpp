@@ -140,7 +140,7 @@ void BusEnvironment::write_daemon_config() {
   // A suite that runs bangerd with another backend names its config in BANGER_BUS_DAEMON_CONFIG.
   const std::string custom = env_or_empty("BANGER_BUS_DAEMON_CONFIG");
   write_file(dir_ / "bangerd.toml", custom.empty()
-                                        ? "[daemon]\noperation_linger_s = 30\n\n[vm]\nbackend = \"test\"\n"
+                                        ? "[daemon]\noperation_linger_s = 30\n\n[vmm]\nbackend = \"test\"\n"
                                         : read_file(custom));
   fs::create_directories(dir_ / "state");
   fs::create_directories(dir_ / "run");

@@ -73,6 +73,14 @@ void remove_socket(const Handles& h) {
 
 FirecrackerBackend::FirecrackerBackend(FirecrackerSettings settings) : settings_(std::move(settings)) {}
 
+std::string FirecrackerBackend::unavailable() const {
+  if (access(settings_.binary.c_str(), X_OK) != 0)
+    return fmt::format("no firecracker binary at {} (set [vmm] firecracker)", settings_.binary.string());
+  if (!settings_.jailer.empty() && access(settings_.jailer.c_str(), X_OK) != 0)
+    return fmt::format("no jailer binary at {} (set [vmm] jailer)", settings_.jailer.string());
+  return {};
+}
+
 std::string FirecrackerBackend::launch(const MachineConfig& machine) {
   std::vector<std::string> argv;
   fs::path socket;

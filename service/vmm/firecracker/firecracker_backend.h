@@ -15,6 +15,7 @@ class FirecrackerBackend final : public VmmBackend {
   std::string_view name() const override { return "firecracker"; }
   // Firecracker's loader boots an uncompressed ELF kernel.
   std::string_view kernel_file() const override { return "vmlinux"; }
+  std::string unavailable() const override;
   std::string launch(const MachineConfig& machine) override;
   void configure(const std::string& handles, const MachineConfig& machine) override;
   void start(const std::string& handles) override;
