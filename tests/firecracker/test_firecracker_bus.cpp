@@ -86,7 +86,8 @@ TEST_F(FirecrackerBus, VmmKilledBehindBangersBackIsNoticed) {
   auto pid_file = env().dir() / "run" / "vms" / id_of(vm);
   auto ps = env().run_as("", {"/usr/bin/pkill", "-KILL", "-f", "--", "--id " + id_of(vm)});
   ASSERT_TRUE(ps.ok()) << ps.describe();
-  EXPECT_TRUE(client_->wait_state(*recorder_, vm, "stopped", 15s)) << client_->vm_string(vm, "State");
+  EXPECT_TRUE(client_->wait_state(*recorder_, vm, "failed", 15s)) << client_->vm_string(vm, "State");
+  EXPECT_EQ(client_->vm_string(vm, "LastError"), "the VMM was killed by signal 9 (SIGKILL)");
   EXPECT_FALSE(fs::exists(pid_file)) << "the runtime directory is cleaned up";
   client_->vm_call(vm, "Delete");
 }
@@ -103,6 +104,30 @@ TEST_F(FirecrackerBus, RunningVmIsAdoptedAfterBangerdIsKilled) {
   again->vm_call(vm, "Kill");
   EXPECT_EQ(again->vm_string(vm, "State"), "stopped");
   again->vm_call(vm, "Delete");
+}
+
+TEST_F(FirecrackerBus, EachVmRunsOnItsOwnBackend) {
+  const std::string fc = client_->create_ready(*recorder_, "fc-default");
+  const std::string stand_in = client_->create_ready(*recorder_, "fc-test", {{"backend", sdbus::Variant("test")}});
+  EXPECT_EQ(client_->vm_string(fc, "Backend"), "firecracker");
+  EXPECT_EQ(client_->vm_string(stand_in, "Backend"), "test");
+  client_->vm_call(fc, "Start");
+  client_->vm_call(stand_in, "Start");
+  ASSERT_TRUE(client_->wait_state(*recorder_, fc, "running"));
+  ASSERT_TRUE(client_->wait_state(*recorder_, stand_in, "running"));
+  EXPECT_FALSE(requests(fc).empty()) << "the firecracker VM was configured over the API";
+  EXPECT_TRUE(requests(stand_in).empty()) << "the test VM never met the fake Firecracker";
+  EXPECT_TRUE(fs::exists(env().dir() / "run" / "vms" / id_of(stand_in) / "machine.json"));
+  // After a restart each is adopted by its own backend.
+  env().kill_daemon();
+  env().start_daemon();
+  auto again = std::make_unique<BusClient>(env().address());
+  EXPECT_EQ(again->vm_string(fc, "State"), "running");
+  EXPECT_EQ(again->vm_string(stand_in, "State"), "running");
+  for (const auto& vm : {fc, stand_in}) {
+    again->vm_call(vm, "Kill");
+    again->vm_call(vm, "Delete");
+  }
 }
 
 }  // namespace
