@@ -19,12 +19,6 @@ using Clock = std::chrono::steady_clock;
 
 class VmmExit : public ClientTest {
  protected:
-  std::string running_vm(const std::string& name) {
-    const std::string vm = client_->create_ready(*recorder_, name);
-    client_->vm_call(vm, "Start");
-    EXPECT_TRUE(client_->wait_state(*recorder_, vm, "running")) << client_->vm_string(vm, "State");
-    return vm;
-  }
   fs::path runtime_of(const std::string& vm) { return env().dir() / "run" / "vms" / client_->vm_string(vm, "Id"); }
   // The VMM's pid as its handles file records it; 0 when there is no file.
   pid_t vmm_pid(const std::string& vm) {
