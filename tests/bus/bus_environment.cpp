@@ -12,6 +12,7 @@
 #include <iostream>
 #include <sstream>
 #include <stdexcept>
+#include <thread>
 
 #include <sdbus-c++/sdbus-c++.h>
 
@@ -167,7 +168,16 @@ void BusEnvironment::restart_daemon() {
   start_daemon();
 }
 
-void BusEnvironment::kill_daemon() { daemon_.stop(SIGKILL, 10s); }
+void BusEnvironment::kill_daemon() {
+  daemon_.stop(SIGKILL, 10s);
+  // The bus drops a dead connection's names only once it notices the closed
+  // socket; until then a restarted daemon would seem to own the name at once.
+  auto deadline = std::chrono::steady_clock::now() + 10s;
+  while (watcher_->has_owner(bus_name)) {
+    if (std::chrono::steady_clock::now() >= deadline) throw std::runtime_error("the bus kept a killed bangerd's name");
+    std::this_thread::sleep_for(5ms);
+  }
+}
 
 void BusEnvironment::set_faults(const std::vector<std::string>& lines) {
   std::string text;
