@@ -359,14 +359,23 @@ void VmManager::vmm_exited(const std::string& id, const VmmProcess& process, con
     auto [guard, vm] = lock(id, settings_.lock_timeout + settings_.stop_timeout, true);
     // Only the VMM this running VM still has: a stop, kill or failed start of
     // banger's own has already settled the VM (and dropped the handles).
-    if (vm.state != VmState::running || vmm_process_of(handles_.get(id)) != process) return;
+    const std::string handles = handles_.get(id);
+    if (vm.state != VmState::running || vmm_process_of(handles) != process) return;
+    VmmExit known = exit;
+    if (known.how == VmmExit::How::unknown) {
+      try {
+        if (auto code = backend_of(vm).exit_code(handles)) known = {VmmExit::How::exited, *code};
+      } catch (const std::exception& e) {
+        log::warn("VM '{}': reading how its VMM ended: {}", vm.name, e.what());
+      }
+    }
     handles_.erase(id);
     deps_.capabilities.cleanup(vm, CleanupReason::stopped);
-    const bool clean = exit.how == VmmExit::How::unknown || (exit.how == VmmExit::How::exited && exit.value == 0);
-    const std::string how = describe(exit);
+    const bool clean = known.how == VmmExit::How::unknown || (known.how == VmmExit::How::exited && known.value == 0);
+    const std::string how = describe(known);
     log::info("VM '{}': {}", vm.name, how);
     if (clean)
-      commit_state(vm, VmState::stopped, exit.how == VmmExit::How::unknown ? how : "the guest shut down");
+      commit_state(vm, VmState::stopped, known.how == VmmExit::How::unknown ? how : "the guest shut down");
     else
       commit_state(vm, VmState::failed, how, how);
   } catch (const std::exception& e) {

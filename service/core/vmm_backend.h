@@ -1,5 +1,6 @@
 #pragma once
 #include <chrono>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -39,6 +40,10 @@ class VmmBackend {
   // After a daemon restart: true when the process named by `handles` is still
   // the one launched (not a reused pid) and still runs.
   virtual bool adopt(const std::string& handles) = 0;
+  // After the VMM exited, its exit code as the backend can tell after the fact
+  // (its log); nullopt when it cannot. For VMMs adopted after a restart, whose
+  // exit status bangerd cannot wait for.
+  virtual std::optional<int> exit_code(const std::string& handles) { return std::nullopt; }
 };
 
 }  // namespace banger

@@ -106,6 +106,27 @@ TEST_F(FirecrackerBus, RunningVmIsAdoptedAfterBangerdIsKilled) {
   again->vm_call(vm, "Delete");
 }
 
+TEST_F(FirecrackerBus, AdoptedVmmsCleanExitIsTheGuestShuttingDown) {
+  const std::string vm = running_vm("fc-adopt-exit");
+  env().kill_daemon();
+  env().start_daemon();
+  ASSERT_EQ(client_->vm_string(vm, "State"), "running");
+  // The guest powers off by itself: Firecracker exits 0 and says so in its log.
+  auto socket = env().dir() / "run" / "vms" / id_of(vm) / "firecracker.sock";
+  auto curl = env().run_as("", {"/usr/bin/curl", "-sf", "--unix-socket", socket.string(), "-X", "PUT",
+                                "-H", "Content-Type: application/json", "-d", R"({"action_type":"SendCtrlAltDel"})",
+                                "http://localhost/actions"});
+  ASSERT_TRUE(curl.ok()) << curl.describe();
+  auto changed = recorder_->wait_for(
+      [&](const Signal& s) { return s.path == vm && s.member == "StateChanged" && s.args.size() == 3 && s.args[1] == "stopped"; },
+      5s);
+  ASSERT_TRUE(changed) << recorder_->dump();
+  // Not bangerd's child after the restart: the exit code comes from Firecracker's log.
+  EXPECT_EQ(changed->args[2], "the guest shut down");
+  EXPECT_EQ(client_->vm_string(vm, "LastError"), "");
+  client_->vm_call(vm, "Delete");
+}
+
 TEST_F(FirecrackerBus, EachVmRunsOnItsOwnBackend) {
   const std::string fc = client_->create_ready(*recorder_, "fc-default");
   const std::string stand_in = client_->create_ready(*recorder_, "fc-test", {{"backend", sdbus::Variant("test")}});

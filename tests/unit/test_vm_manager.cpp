@@ -449,6 +449,18 @@ TEST_F(VmManagerTest, VmmExitSettlesTheVmByHowItEnded) {
   }
 }
 
+TEST_F(VmManagerTest, UnknownExitStatusIsTakenFromTheBackendsEvidence) {
+  auto clean = running("clean");
+  auto broken = running("broken");
+  EXPECT_CALL(backend, exit_code(handles_42)).WillOnce(Return(0)).WillOnce(Return(1));
+  manager.vmm_exited(clean.id, {42, 420}, {});
+  EXPECT_EQ(state_of(clean.id), VmState::stopped);
+  EXPECT_EQ(events.events().back().reason, "the guest shut down");
+  manager.vmm_exited(broken.id, {42, 420}, {});
+  EXPECT_EQ(state_of(broken.id), VmState::failed);
+  EXPECT_EQ(store.find_vm(broken.id)->last_error, "the VMM exited with status 1");
+}
+
 TEST_F(VmManagerTest, VmmExitOfAnotherProcessOrAfterOwnStopIsIgnored) {
   auto vm = running();
   manager.vmm_exited(vm.id, {42, 999}, {VmmExit::How::signalled, 9});  // a reused pid, not this VMM

@@ -206,6 +206,24 @@ VmmStatus FirecrackerBackend::status(const std::string& handles) {
   return VmmStatus::running;
 }
 
+std::optional<int> FirecrackerBackend::exit_code(const std::string& handles) {
+  Handles h = parse(handles);
+  std::optional<int> code;
+  // Its logger's file once configured, else its stdout/stderr.
+  for (const char* file : {"vmm.log", "firecracker.log"}) {
+    std::ifstream in(h.runtime_dir / file);
+    for (std::string line; std::getline(in, line);) {
+      auto at = line.rfind("exit_code=");
+      if (at == std::string::npos) continue;
+      try {
+        code = std::stoi(line.substr(at + 10));
+      } catch (const std::exception&) {
+      }
+    }
+  }
+  return code;
+}
+
 bool FirecrackerBackend::adopt(const std::string& handles) {
   Handles h = parse(handles);
   if (!is_running(h.process)) return false;

@@ -25,6 +25,8 @@ class FirecrackerBackend final : public VmmBackend {
   void resume(const std::string& handles) override;
   VmmStatus status(const std::string& handles) override;
   bool adopt(const std::string& handles) override;
+  // The last "exit_code=N" Firecracker wrote (it logs one on every orderly exit).
+  std::optional<int> exit_code(const std::string& handles) override;
 
  private:
   FirecrackerSettings settings_;
