@@ -40,7 +40,7 @@ int main(int argc, char** argv) {
     if (opt == "--vms") vm_count = std::stoi(argv[i + 1]);
   }
 
-  Stack stack(bangerd, source_root, "[daemon]\npolkit = false\n[vm]\nbackend = \"test\"\n");
+  Stack stack(bangerd, source_root, "[daemon]\npolkit = false\n[vmm]\nbackend = \"test\"\n");
   auto& dbus = stack.dbus();
   auto& manager = stack.manager();
   auto& conn = stack.connection();

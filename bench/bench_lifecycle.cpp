@@ -89,8 +89,8 @@ constexpr int kGuestPowerOffMs = 10;
 void fake_firecracker_figures(const fs::path& source_root) {
   setenv("FAKE_FC_SHUTDOWN_MS", std::to_string(kGuestPowerOffMs).c_str(), 1);  // bangerd passes it to the fake
   Stack stack(BANGERD_TEST_PATH, source_root,
-              fmt::format("[daemon]\npolkit = false\n[vm]\nbackend = \"firecracker\"\nstop_timeout_s = 10\n"
-                          "[firecracker]\nbinary = \"{}\"\n",
+              fmt::format("[daemon]\npolkit = false\n[vm]\nstop_timeout_s = 10\n"
+                          "[vmm]\nbackend = \"firecracker\"\nfirecracker = \"{}\"\n",
                           FAKE_FIRECRACKER_PATH));
   auto image = stack.dir() / "state/images/default";
   fs::create_directories(image);
@@ -140,7 +140,7 @@ void fake_firecracker_figures(const fs::path& source_root) {
 }
 
 void qemu_figures(const fs::path& source_root, const fs::path& image) {
-  Stack stack(BANGERD_TEST_PATH, source_root, "[daemon]\npolkit = false\n[vm]\nbackend = \"qemu\"\n");
+  Stack stack(BANGERD_TEST_PATH, source_root, "[daemon]\npolkit = false\n[vmm]\nbackend = \"qemu\"\n");
   fs::create_directories(stack.dir() / "state/images");
   fs::create_directory_symlink(image, stack.dir() / "state/images/default");
   std::vector<double> banger_us, plain_us;

@@ -52,7 +52,7 @@ else
   echo $! >"$dir/polkitd.pid"
   state=$dir/state
   runtime=$dir/run
-  printf '[vm]\nbackend = "auto"\n' >"$dir/bangerd.toml"
+  printf '[vmm]\nbackend = "auto"\n' >"$dir/bangerd.toml"
   "$build/service/bangerd" --config "$dir/bangerd.toml" --state-dir "$state" \
     --runtime-dir "$runtime" >"$dir/bangerd.log" 2>&1 &
   echo $! >"$dir/bangerd.pid"

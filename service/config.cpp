@@ -8,6 +8,10 @@
 #include <string_view>
 #include <system_error>
 
+#include <unistd.h>
+
+#include <cstdlib>
+
 #include <toml++/toml.h>
 
 #include "banger_build_config.h"
@@ -90,13 +94,17 @@ constexpr std::array daemon_keys{
         [](Config& c, const Field& f) { c.lock_timeout = std::chrono::milliseconds(f.integer(0, 3'600'000)); }},
     Key{"operation_linger_s",
         [](Config& c, const Field& f) { c.operation_linger = std::chrono::seconds(f.integer(0, 86'400)); }},
-    Key{"status_poll_ms",
-        [](Config& c, const Field& f) { c.status_poll = std::chrono::milliseconds(f.integer(50, 60'000)); }},
     Key{"polkit", [](Config& c, const Field& f) { c.polkit = f.boolean(); }},
 };
 
-constexpr std::array vm_keys{
+constexpr std::array vmm_keys{
     Key{"backend", [](Config& c, const Field& f) { c.backend = f.non_empty_string(); }},
+    Key{"firecracker", [](Config& c, const Field& f) { c.firecracker.binary = f.non_empty_string(); }},
+    Key{"jailer", [](Config& c, const Field& f) { c.firecracker.jailer = f.string(); }},
+    Key{"qemu", [](Config& c, const Field& f) { c.qemu.binary = f.non_empty_string(); }},
+};
+
+constexpr std::array vm_keys{
     Key{"default_vcpus",
         [](Config& c, const Field& f) { c.default_vcpus = static_cast<std::uint32_t>(f.integer(1, 256)); }},
     Key{"default_memory_mib",
@@ -109,8 +117,6 @@ constexpr std::array vm_keys{
 };
 
 constexpr std::array firecracker_keys{
-    Key{"binary", [](Config& c, const Field& f) { c.firecracker.binary = f.non_empty_string(); }},
-    Key{"jailer", [](Config& c, const Field& f) { c.firecracker.jailer = f.string(); }},
     Key{"jailer_uid",
         [](Config& c, const Field& f) { c.firecracker.jailer_uid = static_cast<std::uint32_t>(f.integer(0, 4294967294)); }},
     Key{"jailer_gid",
@@ -121,12 +127,12 @@ constexpr std::array firecracker_keys{
 };
 
 constexpr std::array qemu_keys{
-    Key{"binary", [](Config& c, const Field& f) { c.qemu.binary = f.non_empty_string(); }},
     Key{"accel", [](Config& c, const Field& f) { c.qemu.accel = f.one_of({"auto", "kvm", "tcg"}); }},
 };
 
 constexpr std::array sections{
     Section{"daemon", daemon_keys},
+    Section{"vmm", vmm_keys},
     Section{"vm", vm_keys},
     Section{"firecracker", firecracker_keys},
     Section{"qemu", qemu_keys},
@@ -159,10 +165,27 @@ std::string read_file(const std::filesystem::path& path) {
 
 }  // namespace
 
+std::filesystem::path find_on_path(std::string_view name, const std::filesystem::path& fallback) {
+  const char* path = std::getenv("PATH");
+  std::string_view dirs = path != nullptr ? path : "";
+  while (!dirs.empty()) {
+    auto colon = dirs.find(':');
+    std::string_view dir = dirs.substr(0, colon);
+    dirs = colon == std::string_view::npos ? std::string_view() : dirs.substr(colon + 1);
+    if (dir.empty() || dir.front() != '/') continue;  // a relative entry would depend on bangerd's cwd
+    std::filesystem::path candidate = std::filesystem::path(dir) / name;
+    std::error_code ec;
+    if (std::filesystem::is_regular_file(candidate, ec) && access(candidate.c_str(), X_OK) == 0) return candidate;
+  }
+  return fallback;
+}
+
 Config default_config() {
   Config config;
   config.state_dir = BANGER_DEFAULT_STATE_DIR;
   config.runtime_dir = BANGER_DEFAULT_RUNTIME_DIR;
+  config.firecracker.binary = find_on_path("firecracker", "/usr/bin/firecracker");
+  config.qemu.binary = find_on_path("qemu-system-x86_64", "/usr/bin/qemu-system-x86_64");
   return config;
 }
 
@@ -183,8 +206,8 @@ Config parse_config(std::string_view toml_text, const std::string& source_name) 
       if (s.name == name.str()) section = &s;
     if (section == nullptr) {
       fail(source_name, name.str(),
-           node.is_table() ? "unknown section (expected [daemon], [vm], [firecracker] or [qemu])"
-                           : "unknown key (settings belong in a section: [daemon], [vm], [firecracker] or [qemu])");
+           node.is_table() ? "unknown section (expected [daemon], [vmm], [vm], [firecracker] or [qemu])"
+                           : "unknown key (settings belong in a section: [daemon], [vmm], [vm], [firecracker] or [qemu])");
     }
     const auto* table = node.as_table();
     if (table == nullptr) fail(source_name, name.str(), "must be a table");

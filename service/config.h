@@ -7,7 +7,7 @@
 
 namespace banger {
 
-// [firecracker]: how the Firecracker backend launches its VMM.
+// [firecracker] (binary and jailer come from [vmm]): how the Firecracker backend launches its VMM.
 struct FirecrackerSettings {
   std::filesystem::path binary = "/usr/bin/firecracker";
   std::filesystem::path jailer;  // empty: run firecracker directly, else launch through this jailer
@@ -17,7 +17,7 @@ struct FirecrackerSettings {
   std::chrono::milliseconds api_timeout{5000};  // one request to the API socket
 };
 
-// [qemu]: how the QEMU microvm backend launches its VMM.
+// [qemu] (binary comes from [vmm]): how the QEMU microvm backend launches its VMM.
 struct QemuSettings {
   std::filesystem::path binary = "/usr/bin/qemu-system-x86_64";
   std::string accel = "auto";  // auto (KVM when it really runs a guest, else TCG) | kvm | tcg
@@ -32,11 +32,12 @@ struct Config {
   unsigned workers = 4;                          // worker threads for long operations
   std::chrono::milliseconds lock_timeout{30000};  // waiting for a busy VM longer answers Busy
   std::chrono::seconds operation_linger{60};      // finished Operation objects stay this long
-  std::chrono::milliseconds status_poll{1000};    // how often running VMMs are checked for exit
   bool polkit = true;  // false only for tests of the daemon without polkitd: then only uid 0 is allowed
 
-  // [vm]
+  // [vmm]; the binaries' paths live in the backends' settings below.
   std::string backend = "auto";  // auto: firecracker when its binary is installed, else qemu
+
+  // [vm]
   std::uint32_t default_vcpus = 1;
   std::uint32_t default_memory_mib = 512;
   std::string default_image = "default";
@@ -53,7 +54,10 @@ class ConfigError : public std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
+// The defaults; the VMM binaries are looked up on $PATH (else their usual /usr/bin path).
 Config default_config();
+// The first executable `name` in the directories of $PATH, else `fallback`.
+std::filesystem::path find_on_path(std::string_view name, const std::filesystem::path& fallback);
 Config parse_config(std::string_view toml_text, const std::string& source_name = "config");
 
 // path == nullopt: read BANGER_DEFAULT_CONFIG if it exists, else defaults.

@@ -1,11 +1,10 @@
 #include "daemon.h"
 
 #include <signal.h>
+#include <unistd.h>
 #include <sys/stat.h>
 
-#include <condition_variable>
 #include <cstdio>
-#include <thread>
 
 #include <CLI/CLI.hpp>
 #include <sdbus-c++/sdbus-c++.h>
@@ -19,12 +18,15 @@
 #include "bus/object_registry.h"
 #include "capabilities/image_files.h"
 #include "capabilities/vm_directories.h"
+#include "core/backend_scoped.h"
 #include "core/capabilities.h"
 #include "core/errors.h"
 #include "core/log.h"
 #include "core/vm_manager.h"
 #include "core/worker_pool.h"
 #include "store/sqlite_store.h"
+#include "vmm/exit_watcher.h"
+#include "vmm/process.h"
 
 namespace banger {
 
@@ -41,56 +43,40 @@ void make_dir(const std::filesystem::path& dir, std::filesystem::perms perms) {
   std::filesystem::permissions(dir, perms);
 }
 
-// Checks running VMs for a VMM that exited on its own, every `interval`.
-class Reaper {
- public:
-  Reaper(VmManager& vms, std::chrono::milliseconds interval)
-      : thread_([this, &vms, interval] {
-          std::unique_lock lock(mutex_);
-          while (!wake_.wait_for(lock, interval, [this] { return stop_; })) {
-            lock.unlock();
-            try {
-              vms.reap_exited();
-            } catch (const std::exception& e) {  // e.g. the store is briefly unreadable: try again next round
-              log::warn("checking running VMs: {}", e.what());
-            }
-            lock.lock();
-          }
-        }) {}
-  ~Reaper() {
-    {
-      std::lock_guard lock(mutex_);
-      stop_ = true;
-    }
-    wake_.notify_all();
-    thread_.join();
-  }
-
- private:
-  std::mutex mutex_;
-  std::condition_variable wake_;
-  bool stop_ = false;
-  std::thread thread_;
-};
-
 // "auto": Firecracker is the primary backend, but most distributions do not ship
 // it; QEMU's microvm boots the default image anywhere.
 std::string chosen_backend(const Config& config) {
   if (config.backend != "auto") return config.backend;
-  return std::filesystem::exists(config.firecracker.binary) ? "firecracker" : "qemu";
+  return access(config.firecracker.binary.c_str(), X_OK) == 0 ? "firecracker" : "qemu";
+}
+
+// Every backend of the build; one whose binary is missing is still there, so
+// its VMs stay manageable, but refuses new VMs (VmmBackend::unavailable).
+VmmBackends make_backends(const Config& config, DaemonExtensions& extensions) {
+  VmmBackends backends;
+  for (const auto& [name, make] : extensions.backends) backends.add(make(config));
+  const std::string chosen = chosen_backend(config);
+  try {
+    backends.set_default(chosen);
+  } catch (const Error&) {
+    std::string known;
+    for (const auto& name : backends.names()) known += (known.empty() ? "" : ", ") + name;
+    throw Error(ErrorKind::invalid_args, fmt::format("VMM backend '{}' is not available in this build (available: {})",
+                                                     chosen, known.empty() ? "none" : known));
+  }
+  return backends;
 }
 
 int serve(const Config& config, DaemonExtensions& extensions) {
-  const std::string backend_name = chosen_backend(config);
-  auto factory = extensions.backends.find(backend_name);
-  if (factory == extensions.backends.end()) {
-    std::string known;
-    for (const auto& [name, f] : extensions.backends) known += (known.empty() ? "" : ", ") + name;
-    log::error("VMM backend '{}' is not available in this build (available: {})", backend_name,
-               known.empty() ? "none" : known);
+  VmmBackends backends;
+  try {
+    backends = make_backends(config, extensions);
+  } catch (const Error& e) {
+    log::error("{}", e.what());
     return 1;
   }
-  auto backend = factory->second(config);
+  for (const auto& name : backends.names())
+    if (auto why = backends.get(name).unavailable(); !why.empty()) log::info("VMM backend {}: {}", name, why);
 
   make_dir(config.state_dir, std::filesystem::perms::owner_all | std::filesystem::perms::group_read |
                                  std::filesystem::perms::group_exec);
@@ -100,8 +86,13 @@ int serve(const Config& config, DaemonExtensions& extensions) {
 
   std::vector<std::shared_ptr<Capability>> capability_list{
       std::make_shared<VmDirectories>(config.state_dir, config.runtime_dir)};
-  if (!backend->kernel_file().empty())
-    capability_list.push_back(std::make_shared<ImageFiles>(config.state_dir, std::string(backend->kernel_file())));
+  for (const auto& name : backends.names()) {
+    // Each backend boots its own kind of kernel from the image.
+    auto kernel = backends.get(name).kernel_file();
+    if (!kernel.empty())
+      capability_list.push_back(
+          std::make_shared<BackendScoped>(name, std::make_shared<ImageFiles>(config.state_dir, std::string(kernel))));
+  }
   for (auto& make : extensions.capabilities) capability_list.push_back(make(config));
   Capabilities capabilities(std::move(capability_list));
 
@@ -109,10 +100,20 @@ int serve(const Config& config, DaemonExtensions& extensions) {
   auto connection = sdbus::createSystemBusConnection();
   EventLoop loop(*connection);
   ObjectRegistry registry(loop, config.operation_linger);
-  VmManager vms({store, *backend, capabilities, registry},
+  ExitWatcher exits;
+  VmManager vms({store, backends, capabilities, registry, &exits},
                 {config.lock_timeout, std::chrono::duration_cast<std::chrono::milliseconds>(config.stop_timeout),
                  config.runtime_dir});
+  exits.start([&vms](const std::string& id, const VmmProcess& process, const VmmExit& exit) {
+    vms.vmm_exited(id, process, exit);
+  });
   vms.recover();
+  {
+    std::vector<ProcessId> keep;
+    for (const auto& p : vms.recorded_vmms()) keep.push_back({p.pid, p.start_time});
+    if (int killed = kill_unrecorded_vmms(config.runtime_dir, keep); killed > 0)
+      log::warn("killed {} VMM process(es) that no VM records (bangerd crashed while starting them)", killed);
+  }
 
   Authorizer authorizer(*connection, config.polkit);
   auto pool = std::make_unique<WorkerPool>(config.workers);
@@ -124,13 +125,11 @@ int serve(const Config& config, DaemonExtensions& extensions) {
   registry.load(ctx, vms.list());
   // Take the name last, so no client ever sees a half-exported service.
   connection->requestName(bus::service_name);
-  log::info("bangerd {} ready (backend {}, state {}, {} VMs)", BANGER_VERSION, backend_name,
+  log::info("bangerd {} ready (default backend {}, state {}, {} VMs)", BANGER_VERSION, backends.default_name(),
             config.state_dir.string(), registry.records().size());
 
-  {
-    Reaper reaper(vms, config.status_poll);
-    loop.run();
-  }
+  loop.run();
+  exits.stop();  // no exit handling once the objects it reports to start going away
   connection->releaseName(bus::service_name);
   pool.reset();  // finish running jobs while the objects they report to still exist
   registry.unload();
@@ -147,7 +146,12 @@ int run_daemon(int argc, char** argv, DaemonExtensions extensions) {
   sigemptyset(&stop_signals);
   sigaddset(&stop_signals, SIGTERM);
   sigaddset(&stop_signals, SIGINT);
+  // The exit watcher's signalfd is the only receiver of SIGCHLD.
+  sigaddset(&stop_signals, SIGCHLD);
   pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+  // The VMMs, double-forked to outlive bangerd, are still its children while it
+  // runs: their exit status is known and no zombie of theirs is left.
+  become_subreaper();
   signal(SIGPIPE, SIG_IGN);
 
   CLI::App app{"bangerd: the banger microVM service (D-Bus name dev.banger.banger1)", "bangerd"};

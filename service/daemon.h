@@ -14,8 +14,8 @@ namespace banger {
 using BackendFactory = std::function<std::unique_ptr<VmmBackend>(const Config&)>;
 using CapabilityFactory = std::function<std::shared_ptr<Capability>(const Config&)>;
 
-// What a build adds to the daemon: its VMM backends by name (config [vm] backend
-// picks one) and extra capabilities, run after the built-in ones. The tests'
+// What a build adds to the daemon: its VMM backends by name (every one is
+// available per VM; config [vmm] backend picks the default) and extra capabilities, run after the built-in ones. The tests'
 // bangerd-test adds its stand-in backend here.
 struct DaemonExtensions {
   std::map<std::string, BackendFactory> backends;

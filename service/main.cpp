@@ -2,7 +2,7 @@
 #include "vmm/firecracker/firecracker_backend.h"
 #include "vmm/qemu/qemu_backend.h"
 
-// The VMM backends this build offers; [vm] backend in the config picks one.
+// The VMM backends this build offers; [vmm] backend in the config picks the default.
 int main(int argc, char** argv) {
   banger::DaemonExtensions extensions;
   extensions.backends["firecracker"] = [](const banger::Config& c) {

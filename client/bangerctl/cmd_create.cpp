@@ -1,4 +1,4 @@
-// bangerctl create NAME [--vcpus N] [--memory MIB] [--image NAME] [--start]
+// bangerctl create NAME [--vcpus N] [--memory MIB] [--image NAME] [--backend NAME] [--start]
 #include "app.h"
 #include "output.h"
 #include "progress.h"
@@ -15,10 +15,12 @@ struct CreateArgs {
   std::uint32_t vcpus = 0;
   std::uint32_t memory_mib = 0;
   std::string image;
+  std::string backend;
   bool start = false;
   CLI::Option* vcpus_opt = nullptr;
   CLI::Option* memory_opt = nullptr;
   CLI::Option* image_opt = nullptr;
+  CLI::Option* backend_opt = nullptr;
 };
 
 }  // namespace
@@ -30,6 +32,7 @@ void add_create_command(Context& ctx) {
   args->vcpus_opt = sub->add_option("--vcpus", args->vcpus, "Number of virtual CPUs");
   args->memory_opt = sub->add_option("--memory", args->memory_mib, "Memory in MiB");
   args->image_opt = sub->add_option("--image", args->image, "Root filesystem image name");
+  args->backend_opt = sub->add_option("--backend", args->backend, "VMM backend (firecracker, qemu; default: the daemon's)");
   sub->add_flag("--start", args->start, "Start the VM once it is created");
 
   select_with(ctx, sub, &args->name, [args, &g = ctx.globals] {
@@ -38,6 +41,7 @@ void add_create_command(Context& ctx) {
     if (args->vcpus_opt->count() > 0) options.vcpus = args->vcpus;
     if (args->memory_opt->count() > 0) options.memory_mib = args->memory_mib;
     if (args->image_opt->count() > 0) options.image = args->image;
+    if (args->backend_opt->count() > 0) options.backend = args->backend;
 
     auto client = connect(g);
     banger::client::VmInfo vm;

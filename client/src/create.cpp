@@ -73,6 +73,7 @@ VmInfo Client::Impl::create_vm(const std::string& name, const CreateOptions& opt
   if (options.vcpus) args.emplace("vcpus", sdbus::Variant(*options.vcpus));
   if (options.memory_mib) args.emplace("memory", sdbus::Variant(*options.memory_mib));
   if (options.image) args.emplace("image", sdbus::Variant(*options.image));
+  if (options.backend) args.emplace("backend", sdbus::Variant(*options.backend));
 
   const auto [vm_path, op_path] = manager->CreateVM(name, args);
   const auto deadline = detail::deadline_after(timeout);

@@ -22,6 +22,7 @@ VmInfo vm_from_properties(const std::string& path, const std::map<std::string, s
   take(props, "VCPUs", vm.vcpus);
   take(props, "MemoryMiB", vm.memory_mib);
   take(props, "Image", vm.image);
+  take(props, "Backend", vm.backend);
   take(props, "LastError", vm.last_error);
   take(props, "CreatedAt", vm.created_at_us);
   take(props, "UpdatedAt", vm.updated_at_us);

@@ -80,6 +80,7 @@ void append_vm(Writer& w, const std::string& path, const VmRecord& vm) {
   w.property("VCPUs", 'u', "u", vm.vcpus);
   w.property("MemoryMiB", 'u', "u", vm.memory_mib);
   w.property("Image", 's', "s", vm.image);
+  w.property("Backend", 's', "s", vm.backend);
   w.property("LastError", 's', "s", vm.last_error);
   w.property("CreatedAt", 't', "t", vm.created_at_us);
   w.property("UpdatedAt", 't', "t", vm.updated_at_us);

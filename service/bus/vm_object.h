@@ -52,6 +52,7 @@ class VmObject final : public sdbus::AdaptorInterfaces<dev::banger::banger1::VM_
   uint32_t VCPUs() override { return vm_.vcpus; }
   uint32_t MemoryMiB() override { return vm_.memory_mib; }
   std::string Image() override { return vm_.image; }
+  std::string Backend() override { return vm_.backend; }
   std::string LastError() override { return vm_.last_error; }
   uint64_t CreatedAt() override { return vm_.created_at_us; }
   uint64_t UpdatedAt() override { return vm_.updated_at_us; }

@@ -87,7 +87,7 @@ void validate_image_name(std::string_view image) {
 CreateSpec parse_create_request(std::string name, const OptionMap& options, const CreateDefaults& defaults,
                                 const HostLimits& limits) {
   validate_vm_name(name);
-  CreateSpec spec{std::move(name), defaults.vcpus, defaults.memory_mib, defaults.image};
+  CreateSpec spec{std::move(name), defaults.vcpus, defaults.memory_mib, defaults.image, {}};
   for (const auto& [key, value] : options) {
     if (key == "vcpus") {
       spec.vcpus = checked_vcpus(key, value, limits);
@@ -96,8 +96,11 @@ CreateSpec parse_create_request(std::string name, const OptionMap& options, cons
     } else if (key == "image") {
       spec.image = expect<std::string>(key, value);
       validate_image_name(spec.image);
+    } else if (key == "backend") {
+      spec.backend = expect<std::string>(key, value);
+      if (spec.backend.empty()) throw Error(ErrorKind::invalid_args, "option 'backend': must name a VMM backend");
     } else {
-      unknown_key(key, "vcpus, memory, image");
+      unknown_key(key, "vcpus, memory, image, backend");
     }
   }
   return spec;

@@ -38,6 +38,7 @@ struct CreateSpec {
   std::uint32_t vcpus = 1;
   std::uint32_t memory_mib = 512;
   std::string image;
+  std::string backend;  // empty: the daemon's default; VmManager checks the name
 };
 
 struct VmChanges {

@@ -11,8 +11,9 @@ enum class VmState { creating, created, starting, running, stopping, stopped, fa
 std::string_view to_string(VmState state);
 std::optional<VmState> parse_vm_state(std::string_view text);
 
-// One VM as the store keeps it. `handles` is the VMM backend's opaque JSON that
-// lets a restarted daemon find (adopt) and release what the backend launched.
+// One VM as the store keeps it. `backend` names its VMM backend, fixed at
+// create. `handles` is a column of earlier versions, no longer written: the
+// VMM's handles live in the VM's runtime handles file (core/handles_file.h).
 struct VmRecord {
   std::string id;
   std::string name;

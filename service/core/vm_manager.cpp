@@ -1,5 +1,7 @@
 #include "core/vm_manager.h"
 
+#include <string.h>
+
 #include <fmt/format.h>
 
 #include "core/errors.h"
@@ -24,9 +26,46 @@ Error as_domain_error(std::exception_ptr failure) {
   }
 }
 
+std::string describe(const VmmExit& exit) {
+  switch (exit.how) {
+    case VmmExit::How::exited: return fmt::format("the VMM exited with status {}", exit.value);
+    case VmmExit::How::signalled:
+      return fmt::format("the VMM was killed by signal {} ({})", exit.value, sigabbrev_np(exit.value) != nullptr
+                                                                               ? fmt::format("SIG{}", sigabbrev_np(exit.value))
+                                                                               : "unknown");
+    case VmmExit::How::unknown: break;
+  }
+  return "the VMM exited";
+}
+
 }  // namespace
 
-VmManager::VmManager(Deps deps, VmManagerSettings settings) : deps_(deps), settings_(std::move(settings)) {}
+VmManager::VmManager(Deps deps, VmManagerSettings settings)
+    : deps_(deps), settings_(std::move(settings)), handles_(settings_.runtime_dir) {}
+
+VmmBackend& VmManager::backend_of(const VmRecord& vm) const {
+  try {
+    return deps_.backends.get(vm.backend);
+  } catch (const Error&) {
+    throw Error(ErrorKind::backend_failed,
+                fmt::format("VM '{}' runs on VMM backend '{}', which this bangerd does not have", vm.name, vm.backend));
+  }
+}
+
+void VmManager::watch(const std::string& id, const std::string& handles) {
+  auto process = vmm_process_of(handles);
+  if (deps_.watch == nullptr) return;
+  if (!process) {
+    log::warn("VM {}: the VMM's handles name no pid; its exit will go unnoticed", id);
+    return;
+  }
+  deps_.watch->watch(id, *process);
+}
+
+void VmManager::forget_vmm(const std::string& id) noexcept {
+  if (deps_.watch != nullptr) deps_.watch->unwatch(id);
+  handles_.erase(id);
+}
 
 VmManager::Locked VmManager::lock(const std::string& id, std::optional<std::chrono::milliseconds> timeout,
                                   bool wait_while_creating) {
@@ -63,7 +102,9 @@ VmRecord VmManager::begin_create(const CreateSpec& spec, std::uint32_t owner_uid
   vm.memory_mib = spec.memory_mib;
   vm.image = spec.image;
   vm.created_at_us = vm.updated_at_us = now_us();
-  vm.backend = std::string(deps_.backend.name());
+  vm.backend = spec.backend.empty() ? deps_.backends.default_name() : spec.backend;
+  if (auto why = deps_.backends.get(vm.backend).unavailable(); !why.empty())
+    throw Error(ErrorKind::invalid_args, fmt::format("option 'backend': VMM backend '{}' is not available: {}", vm.backend, why));
   deps_.capabilities.check_create(vm);
   {
     std::lock_guard serialise(create_mutex_);
@@ -113,10 +154,13 @@ VmRecord VmManager::start(const std::string& id) {
 
 VmRecord VmManager::start_locked(VmRecord vm) {
   deps_.capabilities.run_preflight(vm);  // refusing here changes nothing
-  if (!vm.handles.empty()) {
+  VmmBackend& backend = backend_of(vm);
+  std::string handles = handles_.get(vm.id);
+  if (!handles.empty()) {
     // A VM that failed to stop may still have its old VMM; never launch a second one beside it.
-    deps_.backend.kill(vm.handles);
-    vm.handles.clear();
+    backend.kill(handles);
+    forget_vmm(vm.id);
+    handles.clear();
   }
   commit_state(vm, VmState::starting, "start requested");
   bool host_prepared = false;
@@ -126,25 +170,25 @@ VmRecord VmManager::start_locked(VmRecord vm) {
     GuestConfig guest;
     MachineConfig machine = machine_for(vm);
     deps_.capabilities.contribute(vm, guest, machine);
-    vm.handles = deps_.backend.launch(machine);
-    vm.backend = std::string(deps_.backend.name());
-    deps_.store.update_vm(vm);  // before anything else can fail: a crash now must still find the VMM
-    deps_.backend.configure(vm.handles, machine);
-    deps_.backend.start(vm.handles);
+    handles = backend.launch(machine);
+    handles_.put(vm.id, vm.backend, handles);  // before anything else can fail: a crash now must still find the VMM
+    watch(vm.id, handles);
+    backend.configure(handles, machine);
+    backend.start(handles);
     deps_.capabilities.post_start(vm);
     commit_state(vm, VmState::running, "started");
     return vm;
   } catch (...) {
     auto error = as_domain_error(std::current_exception());
-    if (!vm.handles.empty()) {
+    if (!handles.empty()) {
       try {
-        deps_.backend.kill(vm.handles);
+        backend.kill(handles);
       } catch (const std::exception& e) {
         log::warn("VM '{}': could not kill the VMM after a failed start: {}", vm.name, e.what());
       }
+      forget_vmm(vm.id);
     }
     if (host_prepared) deps_.capabilities.cleanup(vm, CleanupReason::start_failed);
-    vm.handles.clear();
     commit_state(vm, VmState::failed, error.what(), error.what());
     throw error;
   }
@@ -165,23 +209,23 @@ VmRecord VmManager::kill(const std::string& id) {
 VmRecord VmManager::stop_locked(VmRecord vm, bool force, std::string_view reason) {
   if (vm.state == VmState::running) commit_state(vm, VmState::stopping, force ? "kill requested" : "stop requested");
   std::string failure;
-  if (!vm.handles.empty()) {
+  if (auto handles = handles_.get(vm.id); !handles.empty()) {
     try {
       if (force)
-        deps_.backend.kill(vm.handles);
+        backend_of(vm).kill(handles);
       else
-        deps_.backend.stop(vm.handles, settings_.stop_timeout);
+        backend_of(vm).stop(handles, settings_.stop_timeout);
     } catch (const std::exception& e) {
       failure = e.what();
     }
   }
   if (!failure.empty()) {
-    // Careful: the VMM may still run. Keep its handles so kill, or the reaper, can finish the job.
+    // Careful: the VMM may still run. Keep its handles (and its watch) so kill can finish the job.
     commit_state(vm, VmState::failed, failure, failure);
     throw Error(ErrorKind::backend_failed, failure);
   }
+  forget_vmm(vm.id);
   deps_.capabilities.cleanup(vm, CleanupReason::stopped);
-  vm.handles.clear();
   commit_state(vm, VmState::stopped, reason);
   return vm;
 }
@@ -196,14 +240,15 @@ VmRecord VmManager::restart(const std::string& id) {
 void VmManager::remove(const std::string& id) {
   auto [guard, vm] = lock(id);
   require_allowed(Verb::remove, vm.state, vm.name);
-  if (!vm.handles.empty()) {
+  if (auto handles = handles_.get(vm.id); !handles.empty()) {
     // A failed VM may still hold a VMM that would not stop; make sure it is gone.
     try {
-      deps_.backend.kill(vm.handles);
+      backend_of(vm).kill(handles);
     } catch (const std::exception& e) {
       throw Error(ErrorKind::backend_failed, fmt::format("cannot delete VM '{}': {}", vm.name, e.what()));
     }
   }
+  forget_vmm(vm.id);
   deps_.capabilities.cleanup(vm, CleanupReason::deleted);
   deps_.store.delete_vm(vm.id);
   deps_.events.vm_removed(vm);
@@ -244,62 +289,97 @@ std::vector<VmRecord> VmManager::list() { return deps_.store.list_vms(); }
 void VmManager::recover() {
   for (auto vm : deps_.store.list_vms()) {
     auto guard = locks_.acquire(vm.id, settings_.lock_timeout, vm.id);  // recover() runs before any client
+    const std::string handles = handles_.get(vm.id);
+    // True when the VMM the handles name still runs: same pid, start time and command (the backend checks).
+    auto alive = [&] {
+      if (handles.empty()) return false;
+      try {
+        return backend_of(vm).adopt(handles);
+      } catch (const std::exception& e) {
+        log::warn("VM '{}': cannot check its VMM: {}", vm.name, e.what());
+        return false;
+      }
+    };
     switch (vm.state) {
       case VmState::creating:
         log::warn("VM '{}' was being created when bangerd stopped; removing it", vm.name);
+        handles_.erase(vm.id);
         deps_.capabilities.cleanup(vm, CleanupReason::create_failed);
         deps_.store.delete_vm(vm.id);
         break;
-      case VmState::running:
-        if (!vm.handles.empty() && deps_.backend.adopt(vm.handles)) {
+      case VmState::running: {
+        if (alive()) {
+          watch(vm.id, handles);
           log::info("adopted running VM '{}'", vm.name);
           break;
         }
+        std::string why = handles.empty() ? "the VMM's handles file is gone (was the host restarted?)"
+                                          : "the VMM exited while bangerd was not running";
+        handles_.erase(vm.id);
         deps_.capabilities.cleanup(vm, CleanupReason::stopped);
-        vm.handles.clear();
-        commit_state(vm, VmState::stopped, "the VMM exited while bangerd was not running",
-                     "the VMM exited while bangerd was not running");
+        commit_state(vm, VmState::stopped, why, why);
         break;
+      }
       case VmState::starting:
       case VmState::stopping: {
         // The operation was cut off halfway; end the VMM rather than guess how far it got.
         bool was_starting = vm.state == VmState::starting;
-        if (!vm.handles.empty() && deps_.backend.adopt(vm.handles)) {
+        if (alive()) {
           try {
-            deps_.backend.kill(vm.handles);
+            backend_of(vm).kill(handles);
           } catch (const std::exception& e) {
             log::error("VM '{}': cannot end its VMM: {}", vm.name, e.what());
             continue;
           }
         }
+        handles_.erase(vm.id);
         deps_.capabilities.cleanup(vm, was_starting ? CleanupReason::start_failed : CleanupReason::stopped);
-        vm.handles.clear();
         std::string why = fmt::format("bangerd restarted while the VM was {}", to_string(vm.state));
         commit_state(vm, was_starting ? VmState::failed : VmState::stopped, why, was_starting ? why : "");
         break;
       }
-      default: break;
+      case VmState::failed:
+        // A VMM that would not stop is kept for Kill or Delete to end; a dead one needs nothing.
+        if (!alive()) handles_.erase(vm.id);
+        break;
+      default: handles_.erase(vm.id); break;
     }
   }
 }
 
-void VmManager::reap_exited() {
-  for (const auto& listed : deps_.store.list_vms()) {
-    if (listed.state != VmState::running) continue;
-    try {
-      // Never wait: a VM that is locked is being handled by someone else right now.
-      auto [guard, vm] = lock(listed.id, std::chrono::milliseconds(0));
-      if (vm.state != VmState::running || vm.handles.empty()) continue;
-      if (deps_.backend.status(vm.handles) != VmmStatus::exited) continue;
-      deps_.capabilities.cleanup(vm, CleanupReason::stopped);
-      vm.handles.clear();
-      commit_state(vm, VmState::stopped, "the guest shut down");
-    } catch (const Error& e) {
-      if (e.kind() != ErrorKind::busy && e.kind() != ErrorKind::no_such_vm)
-        log::warn("checking VM '{}': {}", listed.name, e.what());
-    } catch (const std::exception& e) {
-      log::warn("checking VM '{}': {}", listed.name, e.what());
+std::vector<VmmProcess> VmManager::recorded_vmms() {
+  std::vector<VmmProcess> out;
+  for (const auto& vm : deps_.store.list_vms())
+    if (auto process = vmm_process_of(handles_.get(vm.id))) out.push_back(*process);
+  return out;
+}
+
+void VmManager::vmm_exited(const std::string& id, const VmmProcess& process, const VmmExit& exit) {
+  try {
+    auto [guard, vm] = lock(id, settings_.lock_timeout + settings_.stop_timeout, true);
+    // Only the VMM this running VM still has: a stop, kill or failed start of
+    // banger's own has already settled the VM (and dropped the handles).
+    const std::string handles = handles_.get(id);
+    if (vm.state != VmState::running || vmm_process_of(handles) != process) return;
+    VmmExit known = exit;
+    if (known.how == VmmExit::How::unknown) {
+      try {
+        if (auto code = backend_of(vm).exit_code(handles)) known = {VmmExit::How::exited, *code};
+      } catch (const std::exception& e) {
+        log::warn("VM '{}': reading how its VMM ended: {}", vm.name, e.what());
+      }
     }
+    handles_.erase(id);
+    deps_.capabilities.cleanup(vm, CleanupReason::stopped);
+    const bool clean = known.how == VmmExit::How::unknown || (known.how == VmmExit::How::exited && known.value == 0);
+    const std::string how = describe(known);
+    log::info("VM '{}': {}", vm.name, how);
+    if (clean)
+      commit_state(vm, VmState::stopped, known.how == VmmExit::How::unknown ? how : "the guest shut down");
+    else
+      commit_state(vm, VmState::failed, how, how);
+  } catch (const std::exception& e) {
+    log::warn("VM {}: settling its exited VMM: {}", id, e.what());
   }
 }
 

@@ -7,11 +7,13 @@
 #include <vector>
 
 #include "core/capabilities.h"
+#include "core/handles_file.h"
 #include "core/lock_table.h"
 #include "core/options.h"
 #include "core/vm.h"
 #include "core/vm_events.h"
-#include "core/vmm_backend.h"
+#include "core/vmm_backends.h"
+#include "core/vmm_watch.h"
 #include "store/store.h"
 
 namespace banger {
@@ -25,14 +27,17 @@ struct VmManagerSettings {
 // The VM lifecycle. Every operation on an existing VM takes that VM's lock for
 // its whole length and re-reads the record under it, so it acts on committed
 // state; record creation is serialised by its own lock. Every state write goes
-// through the state machine and is followed by a VmEvents call.
+// through the state machine and is followed by a VmEvents call. Each VM runs
+// on the backend named in its record; the handles of its VMM live in its
+// runtime handles file (HandlesFiles), and the VMM is watched from launch on.
 class VmManager {
  public:
   struct Deps {
     Store& store;
-    VmmBackend& backend;
+    VmmBackends& backends;
     Capabilities& capabilities;
     VmEvents& events;
+    VmmWatch* watch = nullptr;  // none: nothing notices a VMM's own exit
   };
   VmManager(Deps deps, VmManagerSettings settings);
 
@@ -53,10 +58,15 @@ class VmManager {
   std::vector<VmRecord> list();
 
   // At start-up, before any object is exported: drop half-made VMs, adopt VMMs
-  // that survived the restart and settle those that did not.
+  // that survived the restart (and watch them) and settle those that did not.
   void recover();
-  // Periodically: running VMs whose VMM exited on its own become stopped.
-  void reap_exited();
+  // Every VMM process the handles files name after recover(): what an orphan sweep must spare.
+  std::vector<VmmProcess> recorded_vmms();
+  // The VmmWatch reports that `process` ended. Waits for the VM's lock, so an
+  // operation of banger's own (stop, kill) settles the VM first and is never
+  // reported as a crash; a running VM whose VMM this still is becomes stopped
+  // (clean exit) or failed (LastError says how it died), and is cleaned up.
+  void vmm_exited(const std::string& id, const VmmProcess& process, const VmmExit& exit);
 
  private:
   struct Locked {
@@ -69,9 +79,13 @@ class VmManager {
   VmRecord start_locked(VmRecord vm);
   VmRecord stop_locked(VmRecord vm, bool force, std::string_view reason);
   MachineConfig machine_for(const VmRecord& vm) const;
+  VmmBackend& backend_of(const VmRecord& vm) const;
+  void watch(const std::string& id, const std::string& handles);
+  void forget_vmm(const std::string& id) noexcept;
 
   Deps deps_;
   VmManagerSettings settings_;
+  HandlesFiles handles_;
   LockTable locks_;
   std::mutex create_mutex_;
 };

@@ -1,5 +1,6 @@
 #pragma once
 #include <chrono>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -10,9 +11,11 @@ namespace banger {
 enum class VmmStatus { running, paused, exited };
 
 // A VMM implementation (Firecracker, QEMU, the tests' stand-in). `handles` is
-// the backend's own JSON, stored with the VM, naming what it launched (pid,
-// process start time, sockets) so that a restarted daemon can adopt or release
-// it. Every call throws Error(backend_failed) with a message fit for LastError.
+// the backend's own JSON object naming what it launched (sockets, binaries…),
+// kept in the VM's runtime handles file so that a restarted daemon can adopt
+// or release it. It must hold the VMM's "pid" and "start_time" (/proc stat
+// field 22): the daemon watches that process for its exit.
+// Every call throws Error(backend_failed) with a message fit for LastError.
 class VmmBackend {
  public:
   virtual ~VmmBackend() = default;
@@ -20,6 +23,9 @@ class VmmBackend {
   // The kernel file of an image this backend boots ("vmlinuz" for QEMU,
   // "vmlinux" for Firecracker's ELF loader); empty when it boots no image.
   virtual std::string_view kernel_file() const = 0;
+  // Why this backend cannot run VMs on this host (e.g. its binary is missing);
+  // empty when it can. Creating a VM on an unavailable backend is refused.
+  virtual std::string unavailable() const { return {}; }
 
   // Starts the VMM process in its own session, so it outlives the daemon.
   virtual std::string launch(const MachineConfig& machine) = 0;
@@ -34,6 +40,10 @@ class VmmBackend {
   // After a daemon restart: true when the process named by `handles` is still
   // the one launched (not a reused pid) and still runs.
   virtual bool adopt(const std::string& handles) = 0;
+  // After the VMM exited, its exit code as the backend can tell after the fact
+  // (its log); nullopt when it cannot. For VMMs adopted after a restart, whose
+  // exit status bangerd cannot wait for.
+  virtual std::optional<int> exit_code(const std::string& handles) { return std::nullopt; }
 };
 
 }  // namespace banger

@@ -19,6 +19,7 @@ namespace {
 
 struct ProcStat {
   char state = '?';
+  int tty_nr = 0;
   std::uint64_t start_time = 0;
 };
 
@@ -33,7 +34,8 @@ std::optional<ProcStat> read_stat(pid_t pid) {
   ProcStat stat;
   rest >> stat.state;
   std::string skip;
-  for (int field = 4; field < 22; ++field) rest >> skip;  // fields 4..21
+  rest >> skip >> skip >> skip >> stat.tty_nr;  // fields 4..7
+  for (int field = 8; field < 22; ++field) rest >> skip;  // fields 8..21
   rest >> stat.start_time;
   if (!rest) return std::nullopt;
   return stat;
@@ -70,6 +72,36 @@ std::string process_argv0(pid_t pid) {
   std::string first;
   std::getline(in, first, '\0');
   return first;
+}
+
+std::vector<std::string> process_cmdline(pid_t pid) {
+  std::ifstream in(fmt::format("/proc/{}/cmdline", pid), std::ios::binary);
+  std::vector<std::string> args;
+  std::string arg;
+  while (std::getline(in, arg, '\0')) args.push_back(arg);
+  return args;
+}
+
+int kill_unrecorded_vmms(const std::filesystem::path& runtime_dir, const std::vector<ProcessId>& keep) {
+  const std::string marker = (runtime_dir / "vms").string() + "/";
+  int killed = 0;
+  std::error_code ec;
+  for (const auto& entry : std::filesystem::directory_iterator("/proc", ec)) {
+    const std::string name = entry.path().filename().string();
+    if (name.find_first_not_of("0123456789") != std::string::npos) continue;
+    const pid_t pid = std::stoi(name);
+    if (pid == getpid()) continue;
+    auto stat = read_stat(pid);
+    if (!stat || stat->tty_nr != 0 || stat->state == 'Z') continue;
+    bool mentions = false;
+    for (const auto& arg : process_cmdline(pid)) mentions = mentions || arg.find(marker) != std::string::npos;
+    if (!mentions) continue;
+    bool kept = false;
+    for (const auto& k : keep) kept = kept || (k.pid == pid && k.start_time == stat->start_time);
+    if (kept) continue;
+    if (::kill(pid, SIGKILL) == 0) ++killed;
+  }
+  return killed;
 }
 
 ProcessId spawn_detached(const std::vector<std::string>& argv, const std::filesystem::path& log_file) {

@@ -25,11 +25,19 @@ ProcessId spawn_detached(const std::vector<std::string>& argv, const std::filesy
 std::optional<std::uint64_t> process_start_time(pid_t pid);
 // argv[0] of a running process (/proc/<pid>/cmdline), empty when it is gone.
 std::string process_argv0(pid_t pid);
+// The whole command line of a process, empty when it is gone.
+std::vector<std::string> process_cmdline(pid_t pid);
 // Alive, not a zombie, and the same process (start time matches).
 bool is_running(const ProcessId& process);
 // SIGTERM, wait up to `grace`, then SIGKILL and wait for it to vanish.
 void terminate(const ProcessId& process, std::chrono::milliseconds grace);
 // Waits up to `timeout` for the process to stop running; true when it did.
 bool wait_gone(const ProcessId& process, std::chrono::milliseconds timeout);
+
+// After a crash between launching a VMM and recording its handles, the VMM
+// runs unrecorded. SIGKILLs every process without a controlling terminal
+// (so never a user's `less` of a console log) whose command line names a
+// path under <runtime_dir>/vms/, except those in `keep`. Returns how many.
+int kill_unrecorded_vmms(const std::filesystem::path& runtime_dir, const std::vector<ProcessId>& keep);
 
 }  // namespace banger

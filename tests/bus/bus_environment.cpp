@@ -12,6 +12,7 @@
 #include <iostream>
 #include <sstream>
 #include <stdexcept>
+#include <thread>
 
 #include <sdbus-c++/sdbus-c++.h>
 
@@ -140,7 +141,7 @@ void BusEnvironment::write_daemon_config() {
   // A suite that runs bangerd with another backend names its config in BANGER_BUS_DAEMON_CONFIG.
   const std::string custom = env_or_empty("BANGER_BUS_DAEMON_CONFIG");
   write_file(dir_ / "bangerd.toml", custom.empty()
-                                        ? "[daemon]\noperation_linger_s = 30\n\n[vm]\nbackend = \"test\"\n"
+                                        ? "[daemon]\noperation_linger_s = 30\n\n[vmm]\nbackend = \"test\"\n"
                                         : read_file(custom));
   fs::create_directories(dir_ / "state");
   fs::create_directories(dir_ / "run");
@@ -167,7 +168,16 @@ void BusEnvironment::restart_daemon() {
   start_daemon();
 }
 
-void BusEnvironment::kill_daemon() { daemon_.stop(SIGKILL, 10s); }
+void BusEnvironment::kill_daemon() {
+  daemon_.stop(SIGKILL, 10s);
+  // The bus drops a dead connection's names only once it notices the closed
+  // socket; until then a restarted daemon would seem to own the name at once.
+  auto deadline = std::chrono::steady_clock::now() + 10s;
+  while (watcher_->has_owner(bus_name)) {
+    if (std::chrono::steady_clock::now() >= deadline) throw std::runtime_error("the bus kept a killed bangerd's name");
+    std::this_thread::sleep_for(5ms);
+  }
+}
 
 void BusEnvironment::set_faults(const std::vector<std::string>& lines) {
   std::string text;

@@ -36,13 +36,14 @@ const nlohmann::json* find_by_name(const nlohmann::json& list, const std::string
 }
 
 TEST_F(Bangerctl, Lifecycle) {
-  auto created = ctl({"create", "ctl-vm", "--memory", "256", "--json"});
+  auto created = ctl({"create", "ctl-vm", "--memory", "256", "--backend", "test", "--json"});
   ASSERT_TRUE(created.ok()) << created.describe();
   auto vm = json_of(created);
   ASSERT_TRUE(vm.is_object()) << created.out;
   EXPECT_EQ(at(vm, "name"), "ctl-vm") << created.out;
   EXPECT_EQ(at(vm, "memory_mib"), 256u) << created.out;
   EXPECT_EQ(at(vm, "owner_uid"), 0u) << created.out;
+  EXPECT_EQ(at(vm, "backend"), "test") << created.out;
   const std::string id = text_at(vm, "id");
   ASSERT_FALSE(id.empty()) << created.out;
   const std::string path = client_->get_vm(id);
@@ -65,6 +66,7 @@ TEST_F(Bangerctl, Lifecycle) {
   ASSERT_TRUE(show.ok()) << show.describe();
   EXPECT_NE(show.out.find("ctl-vm"), std::string::npos) << show.out;
   EXPECT_NE(show.out.find(id), std::string::npos) << show.out;
+  EXPECT_NE(show.out.find("Backend:    test\n"), std::string::npos) << show.out;
 
   auto start = ctl({"start", "ctl-vm"});
   ASSERT_TRUE(start.ok()) << start.describe();
@@ -131,6 +133,9 @@ TEST_F(Bangerctl, InvalidArgumentsExitTwo) {
   EXPECT_NE(bad_name.err.find("Bad_Name"), std::string::npos) << bad_name.describe();
   auto bad_memory = ctl({"create", "ctl-tiny", "--memory", "64"});
   EXPECT_EQ(bad_memory.exit_code, 2) << bad_memory.describe();
+  auto bad_backend = ctl({"create", "ctl-bochs", "--backend", "bochs"});
+  EXPECT_EQ(bad_backend.exit_code, 2) << bad_backend.describe();
+  EXPECT_NE(bad_backend.err.find("bochs"), std::string::npos) << bad_backend.describe();
   auto no_verb = ctl({});
   EXPECT_EQ(no_verb.exit_code, 2) << no_verb.describe();
   auto bad_flag = ctl({"list", "--no-such-flag"});

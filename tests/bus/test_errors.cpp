@@ -28,12 +28,6 @@ class Errors : public ClientTest {
     EXPECT_EQ(e->getName(), name) << e->getMessage();
     return e->getMessage();
   }
-  std::string running_vm(const std::string& name) {
-    const std::string vm = client_->create_ready(*recorder_, name);
-    client_->vm_call(vm, "Start");
-    EXPECT_TRUE(client_->wait_state(*recorder_, vm, "running")) << client_->vm_string(vm, "State");
-    return vm;
-  }
 };
 
 struct BadCreate {

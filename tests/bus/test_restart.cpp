@@ -1,5 +1,5 @@
 // (e) Daemon restarts: the test backend's VMM placeholder runs in its own
-// session, so it outlives bangerd; the next bangerd adopts it from the store.
+// session, so it outlives bangerd; the next bangerd adopts it from its runtime handles file.
 #include <string>
 
 #include "test_support.h"
@@ -9,12 +9,6 @@ namespace {
 
 class Restart : public ClientTest {
  protected:
-  std::string running_vm(const std::string& name) {
-    const std::string vm = client_->create_ready(*recorder_, name);
-    client_->vm_call(vm, "Start");
-    EXPECT_TRUE(client_->wait_state(*recorder_, vm, "running")) << client_->vm_string(vm, "State");
-    return vm;
-  }
   // The adopted VM still works: it stops, starts again and can be deleted.
   void expect_usable(const std::string& vm) {
     client_->stop(vm);

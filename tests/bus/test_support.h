@@ -99,6 +99,14 @@ class ClientTest : public BusTest {
     recorder_.reset();
   }
 
+  // A new VM of the stand-in backend, started and running.
+  std::string running_vm(const std::string& name) {
+    const std::string vm = client_->create_ready(*recorder_, name);
+    client_->vm_call(vm, "Start");
+    EXPECT_TRUE(client_->wait_state(*recorder_, vm, "running")) << client_->vm_string(vm, "State");
+    return vm;
+  }
+
   std::unique_ptr<SignalRecorder> recorder_;
   std::unique_ptr<BusClient> client_;
 };

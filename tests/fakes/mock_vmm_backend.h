@@ -18,6 +18,7 @@ class MockVmmBackend : public VmmBackend {
   MOCK_METHOD(void, resume, (const std::string&), (override));
   MOCK_METHOD(VmmStatus, status, (const std::string&), (override));
   MOCK_METHOD(bool, adopt, (const std::string&), (override));
+  MOCK_METHOD(std::optional<int>, exit_code, (const std::string&), (override));
 };
 
 }  // namespace banger::testing

@@ -2,6 +2,7 @@
 
 #include <signal.h>
 
+#include <cstdlib>
 #include <fstream>
 
 #include <nlohmann/json.hpp>
@@ -13,6 +14,11 @@
 namespace banger::testing {
 
 namespace {
+
+// The placeholder VMM: a shell that lives until the test "powers off the
+// guest" by creating <runtime dir>/guest-poweroff, then exits 0. Its command
+// line names the runtime dir, as a real VMM's does.
+constexpr const char* placeholder_script = "while [ ! -e \"$1/guest-poweroff\" ]; do sleep 0.1; done";
 
 ProcessId parse(const std::string& handles) {
   auto j = nlohmann::json::parse(handles, nullptr, false);
@@ -29,8 +35,12 @@ void injected(const char* step) {
 
 std::string TestBackend::launch(const MachineConfig& machine) {
   injected("launch");
-  auto process = spawn_detached({"/bin/sleep", "infinity"}, machine.runtime_dir / "vmm.log");
-  return nlohmann::json{{"pid", process.pid}, {"start_time", process.start_time}}.dump();
+  auto process = spawn_detached({"/bin/sh", "-c", placeholder_script, "banger-test-vmm", machine.runtime_dir.string()},
+                                machine.runtime_dir / "vmm.log");
+  if (fault("crash-after-launch")) std::_Exit(9);  // bangerd dies before it records the VMM
+  return nlohmann::json{{"pid", process.pid}, {"start_time", process.start_time},
+                        {"runtime_dir", machine.runtime_dir.string()}}
+      .dump();
 }
 
 void TestBackend::configure(const std::string& handles, const MachineConfig& machine) {
@@ -60,6 +70,12 @@ VmmStatus TestBackend::status(const std::string& handles) {
   return is_running(parse(handles)) ? VmmStatus::running : VmmStatus::exited;
 }
 
-bool TestBackend::adopt(const std::string& handles) { return is_running(parse(handles)); }
+bool TestBackend::adopt(const std::string& handles) {
+  // Start time and command line, as the real backends check: a reused pid is not ours.
+  auto process = parse(handles);
+  auto dir = nlohmann::json::parse(handles, nullptr, false).value("runtime_dir", std::string());
+  auto args = process_cmdline(process.pid);
+  return is_running(process) && args.size() == 5 && args[3] == "banger-test-vmm" && args[4] == dir;
+}
 
 }  // namespace banger::testing

@@ -3,12 +3,14 @@
 
 namespace banger::testing {
 
-// The stand-in VMM of the tests ("test" in [vm] backend): a real detached
-// process (sleep) per running VM, so launch, stop, kill, exit detection and
-// adoption after a daemon restart are exercised for real; no guest boots.
+// The stand-in VMM of the tests (backend "test"): a real detached process (a
+// shell) per running VM, so launch, stop, kill, exit detection and adoption
+// after a daemon restart are exercised for real; no guest boots. Creating
+// <runtime dir>/guest-poweroff makes it exit 0, as a VMM whose guest shut down.
 // configure() writes the MachineConfig it got to <runtime dir>/machine.json so
 // tests can check what the capabilities contributed.
-// Faults: "launch", "start" fail those steps with BackendFailed.
+// Faults: "launch", "start" fail those steps with BackendFailed;
+// "crash-after-launch" ends bangerd right after the VMM is spawned.
 class TestBackend final : public VmmBackend {
  public:
   std::string_view name() const override { return "test"; }

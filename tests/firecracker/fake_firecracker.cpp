@@ -167,7 +167,9 @@ int main(int argc, char** argv) {
       if (vmm.shutdown_requested() && !shutdown_at) shutdown_at = Clock::now() + shutdown_delay;
     }
     if (shutdown_at && Clock::now() >= *shutdown_at) {
-      std::printf("fake-firecracker %s: guest shut down (SendCtrlAltDel), exiting\n", id.c_str());
+      // Firecracker's own last words on a clean exit.
+      std::printf("fake-firecracker %s: guest shut down (SendCtrlAltDel)\nFirecracker exiting successfully. exit_code=0\n",
+                  id.c_str());
       std::fflush(stdout);
       unlink(g_socket.c_str());
       return 0;

@@ -98,6 +98,7 @@ TEST_F(FirecrackerBackendTest, FullLifecycleSendsTheSpecifiedRequests) {
   // Graceful: the guest shut down on SendCtrlAltDel, long before the timeout.
   EXPECT_LT(std::chrono::steady_clock::now() - before, 5s);
   EXPECT_EQ(backend.status(handles), VmmStatus::exited);
+  EXPECT_EQ(backend.exit_code(handles), 0) << "Firecracker logs its orderly exit";
   EXPECT_FALSE(fs::exists(socket()));
   std::ifstream vmm_log(machine.runtime_dir / "vmm.log");
   std::string log_text((std::istreambuf_iterator<char>(vmm_log)), std::istreambuf_iterator<char>());
@@ -141,9 +142,11 @@ TEST_F(FirecrackerBackendTest, KillEndsTheVmmAtOnce) {
   backend.configure(handles, machine);
   backend.start(handles);
   ASSERT_TRUE(is_running(process()));
+  EXPECT_EQ(backend.exit_code(handles), std::nullopt);
   backend.kill(handles);
   EXPECT_FALSE(is_running(process()));
   EXPECT_EQ(backend.status(handles), VmmStatus::exited);
+  EXPECT_EQ(backend.exit_code(handles), std::nullopt) << "SIGKILL leaves no word in the log";
   EXPECT_FALSE(fs::exists(socket()));
 }
 

@@ -86,7 +86,8 @@ TEST_F(FirecrackerBus, VmmKilledBehindBangersBackIsNoticed) {
   auto pid_file = env().dir() / "run" / "vms" / id_of(vm);
   auto ps = env().run_as("", {"/usr/bin/pkill", "-KILL", "-f", "--", "--id " + id_of(vm)});
   ASSERT_TRUE(ps.ok()) << ps.describe();
-  EXPECT_TRUE(client_->wait_state(*recorder_, vm, "stopped", 15s)) << client_->vm_string(vm, "State");
+  EXPECT_TRUE(client_->wait_state(*recorder_, vm, "failed", 15s)) << client_->vm_string(vm, "State");
+  EXPECT_EQ(client_->vm_string(vm, "LastError"), "the VMM was killed by signal 9 (SIGKILL)");
   EXPECT_FALSE(fs::exists(pid_file)) << "the runtime directory is cleaned up";
   client_->vm_call(vm, "Delete");
 }
@@ -103,6 +104,51 @@ TEST_F(FirecrackerBus, RunningVmIsAdoptedAfterBangerdIsKilled) {
   again->vm_call(vm, "Kill");
   EXPECT_EQ(again->vm_string(vm, "State"), "stopped");
   again->vm_call(vm, "Delete");
+}
+
+TEST_F(FirecrackerBus, AdoptedVmmsCleanExitIsTheGuestShuttingDown) {
+  const std::string vm = running_vm("fc-adopt-exit");
+  env().kill_daemon();
+  env().start_daemon();
+  ASSERT_EQ(client_->vm_string(vm, "State"), "running");
+  // The guest powers off by itself: Firecracker exits 0 and says so in its log.
+  auto socket = env().dir() / "run" / "vms" / id_of(vm) / "firecracker.sock";
+  auto curl = env().run_as("", {"/usr/bin/curl", "-sf", "--unix-socket", socket.string(), "-X", "PUT",
+                                "-H", "Content-Type: application/json", "-d", R"({"action_type":"SendCtrlAltDel"})",
+                                "http://localhost/actions"});
+  ASSERT_TRUE(curl.ok()) << curl.describe();
+  auto changed = recorder_->wait_for(
+      [&](const Signal& s) { return s.path == vm && s.member == "StateChanged" && s.args.size() == 3 && s.args[1] == "stopped"; },
+      5s);
+  ASSERT_TRUE(changed) << recorder_->dump();
+  // Not bangerd's child after the restart: the exit code comes from Firecracker's log.
+  EXPECT_EQ(changed->args[2], "the guest shut down");
+  EXPECT_EQ(client_->vm_string(vm, "LastError"), "");
+  client_->vm_call(vm, "Delete");
+}
+
+TEST_F(FirecrackerBus, EachVmRunsOnItsOwnBackend) {
+  const std::string fc = client_->create_ready(*recorder_, "fc-default");
+  const std::string stand_in = client_->create_ready(*recorder_, "fc-test", {{"backend", sdbus::Variant("test")}});
+  EXPECT_EQ(client_->vm_string(fc, "Backend"), "firecracker");
+  EXPECT_EQ(client_->vm_string(stand_in, "Backend"), "test");
+  client_->vm_call(fc, "Start");
+  client_->vm_call(stand_in, "Start");
+  ASSERT_TRUE(client_->wait_state(*recorder_, fc, "running"));
+  ASSERT_TRUE(client_->wait_state(*recorder_, stand_in, "running"));
+  EXPECT_FALSE(requests(fc).empty()) << "the firecracker VM was configured over the API";
+  EXPECT_TRUE(requests(stand_in).empty()) << "the test VM never met the fake Firecracker";
+  EXPECT_TRUE(fs::exists(env().dir() / "run" / "vms" / id_of(stand_in) / "machine.json"));
+  // After a restart each is adopted by its own backend.
+  env().kill_daemon();
+  env().start_daemon();
+  auto again = std::make_unique<BusClient>(env().address());
+  EXPECT_EQ(again->vm_string(fc, "State"), "running");
+  EXPECT_EQ(again->vm_string(stand_in, "State"), "running");
+  for (const auto& vm : {fc, stand_in}) {
+    again->vm_call(vm, "Kill");
+    again->vm_call(vm, "Delete");
+  }
 }
 
 }  // namespace

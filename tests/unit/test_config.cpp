@@ -31,7 +31,6 @@ void expect_same_settings(const Config& a, const Config& b) {
   EXPECT_EQ(a.workers, b.workers);
   EXPECT_EQ(a.lock_timeout, b.lock_timeout);
   EXPECT_EQ(a.operation_linger, b.operation_linger);
-  EXPECT_EQ(a.status_poll, b.status_poll);
   EXPECT_EQ(a.polkit, b.polkit);
   EXPECT_EQ(a.backend, b.backend);
   EXPECT_EQ(a.default_vcpus, b.default_vcpus);
@@ -53,7 +52,6 @@ TEST(Config, DefaultsMatchTheDocumentedValues) {
   EXPECT_EQ(c.workers, 4u);
   EXPECT_EQ(c.lock_timeout, milliseconds(30000));
   EXPECT_EQ(c.operation_linger, seconds(60));
-  EXPECT_EQ(c.status_poll, milliseconds(1000));
   EXPECT_TRUE(c.polkit);
   EXPECT_EQ(c.backend, "auto");
   EXPECT_EQ(c.default_vcpus, 1u);
@@ -75,11 +73,12 @@ runtime_dir = "/tmp/banger-run"
 workers = 9
 lock_timeout_ms = 250
 operation_linger_s = 0
-status_poll_ms = 50
 polkit = false
 
-[vm]
+[vmm]
 backend = "cloud-hypervisor"
+
+[vm]
 default_vcpus = 256
 default_memory_mib = 128
 default_image = "alpine-3.19"
@@ -90,7 +89,6 @@ stop_timeout_s = 3600
   EXPECT_EQ(c.workers, 9u);
   EXPECT_EQ(c.lock_timeout, milliseconds(250));
   EXPECT_EQ(c.operation_linger, seconds(0));
-  EXPECT_EQ(c.status_poll, milliseconds(50));
   EXPECT_FALSE(c.polkit);
   EXPECT_EQ(c.backend, "cloud-hypervisor");
   EXPECT_EQ(c.default_vcpus, 256u);
@@ -114,7 +112,7 @@ struct IntKey {
 TEST(Config, IntegerBoundsAreInclusiveAndEnforced) {
   const IntKey keys[] = {
       {"daemon", "workers", 1, 64},           {"daemon", "lock_timeout_ms", 0, 3600000},
-      {"daemon", "operation_linger_s", 0, 86400}, {"daemon", "status_poll_ms", 50, 60000},
+      {"daemon", "operation_linger_s", 0, 86400},
       {"vm", "default_vcpus", 1, 256},        {"vm", "default_memory_mib", 128, 1048576},
       {"vm", "stop_timeout_s", 0, 3600},
   };
@@ -136,7 +134,8 @@ TEST(Config, IntegerBoundsAreInclusiveAndEnforced) {
 }
 
 TEST(Config, WrongTypesNameTheKey) {
-  EXPECT_EQ(error_of("[vm]\nbackend = \"\"\n"), "bangerd.toml: vm.backend: must be a non-empty string");
+  EXPECT_EQ(error_of("[vmm]\nbackend = \"\"\n"), "bangerd.toml: vmm.backend: must be a non-empty string");
+  EXPECT_EQ(error_of("[vmm]\nqemu = \"\"\n"), "bangerd.toml: vmm.qemu: must be a non-empty string");
   EXPECT_EQ(error_of("[vm]\ndefault_image = 3\n"), "bangerd.toml: vm.default_image: must be a non-empty string");
   EXPECT_EQ(error_of("[daemon]\nstate_dir = [\"/a\"]\n"),
             "bangerd.toml: daemon.state_dir: must be a non-empty string");
@@ -147,16 +146,19 @@ TEST(Config, WrongTypesNameTheKey) {
 }
 
 TEST(Config, BackendSections) {
-  auto c = parse_config("[firecracker]\nbinary = \"/opt/fc\"\njailer = \"/opt/jailer\"\njailer_uid = 123\n"
-                        "api_timeout_ms = 250\n[qemu]\naccel = \"tcg\"\n",
+  auto c = parse_config("[vmm]\nfirecracker = \"/opt/fc\"\njailer = \"/opt/jailer\"\n"
+                        "[firecracker]\njailer_uid = 123\napi_timeout_ms = 250\n[qemu]\naccel = \"tcg\"\n",
                         "bangerd.toml");
   EXPECT_EQ(c.firecracker.binary, "/opt/fc");
   EXPECT_EQ(c.firecracker.jailer, "/opt/jailer");
   EXPECT_EQ(c.firecracker.jailer_uid, 123u);
   EXPECT_EQ(c.firecracker.api_timeout, std::chrono::milliseconds(250));
   EXPECT_EQ(c.qemu.accel, "tcg");
-  EXPECT_EQ(c.qemu.binary, "/usr/bin/qemu-system-x86_64");
-  EXPECT_EQ(error_of("[qemu]\naccel = \"hvf\"\n"), "bangerd.toml: qemu.accel: must be one of auto, kvm, tcg");
+  EXPECT_EQ(c.qemu.binary, find_on_path("qemu-system-x86_64", "/usr/bin/qemu-system-x86_64"));
+  EXPECT_EQ(parse_config("[vmm]\nqemu = \"/opt/qemu\"\n").qemu.binary, "/opt/qemu");
+  // The binaries' old homes are gone: one place names them.
+  EXPECT_EQ(error_of("[firecracker]\nbinary = \"/opt/fc\"\n"), "bangerd.toml: firecracker.binary: unknown key");
+  EXPECT_EQ(error_of("[vm]\nbackend = \"qemu\"\n"), "bangerd.toml: vm.backend: unknown key");  EXPECT_EQ(error_of("[qemu]\naccel = \"hvf\"\n"), "bangerd.toml: qemu.accel: must be one of auto, kvm, tcg");
   EXPECT_EQ(error_of("[firecracker]\napi_timeout_ms = 5\n"),
             "bangerd.toml: firecracker.api_timeout_ms: must be an integer between 100 and 600000");
 }
@@ -165,8 +167,8 @@ TEST(Config, UnknownNamesAreReported) {
   EXPECT_EQ(error_of("[vm]\ncolour = \"red\"\n"), "bangerd.toml: vm.colour: unknown key");
   EXPECT_EQ(error_of("[daemon.extra]\nx = 1\n"), "bangerd.toml: daemon.extra: unknown key");
   EXPECT_EQ(error_of("[network]\nbridge = \"br0\"\n"),
-            "bangerd.toml: network: unknown section (expected [daemon], [vm], [firecracker] or [qemu])");
-  EXPECT_EQ(error_of("workers = 4\n"), "bangerd.toml: workers: unknown key (settings belong in a section: [daemon], [vm], [firecracker] or [qemu])");
+            "bangerd.toml: network: unknown section (expected [daemon], [vmm], [vm], [firecracker] or [qemu])");
+  EXPECT_EQ(error_of("workers = 4\n"), "bangerd.toml: workers: unknown key (settings belong in a section: [daemon], [vmm], [vm], [firecracker] or [qemu])");
   EXPECT_EQ(error_of("vm = 3\n"), "bangerd.toml: vm: must be a table");
 }
 
@@ -218,6 +220,22 @@ TEST_F(ConfigFile, MissingExplicitFileIsAnError) {
   }
 }
 
+TEST_F(ConfigFile, VmmBinariesDefaultToTheFirstExecutableOnPath) {
+  const fs::path bin = dir_ / "bin";
+  fs::create_directories(bin);
+  std::ofstream(bin / "firecracker") << "#!/bin/sh\n";
+  std::ofstream(bin / "qemu-system-x86_64") << "not executable\n";
+  fs::permissions(bin / "firecracker", fs::perms::owner_all);
+  const char* old = getenv("PATH");
+  const std::string saved = old != nullptr ? old : "";
+  setenv("PATH", ("relative:" + bin.string() + ":/nonexistent").c_str(), 1);
+  const Config c = default_config();
+  setenv("PATH", saved.c_str(), 1);
+  EXPECT_EQ(c.firecracker.binary, bin / "firecracker");
+  EXPECT_EQ(c.qemu.binary, fs::path("/usr/bin/qemu-system-x86_64"));  // found but not executable
+  EXPECT_TRUE(c.firecracker.jailer.empty());
+}
+
 TEST(Config, NoPathUsesDefaultsWithoutAnInstalledFile) {
   if (fs::exists(BANGER_DEFAULT_CONFIG)) GTEST_SKIP() << BANGER_DEFAULT_CONFIG << " exists on this machine";
   expect_same(load_config(std::nullopt), default_config());
@@ -255,11 +273,13 @@ TEST(Config, ShippedFileDocumentsEveryKeyWithItsDefault) {
     uncommented += line + "\n";
   }
   EXPECT_EQ(keys, (std::set<std::string>{"state_dir", "runtime_dir", "workers", "lock_timeout_ms",
-                                         "operation_linger_s", "status_poll_ms", "polkit", "backend",
+                                         "operation_linger_s", "polkit",
+                                         // [vmm]
+                                         "backend", "firecracker", "jailer", "qemu",
                                          "default_vcpus", "default_memory_mib", "default_image",
                                          "stop_timeout_s",
                                          // [firecracker] and [qemu]
-                                         "binary", "jailer", "jailer_uid", "jailer_gid", "chroot_base",
+                                         "jailer_uid", "jailer_gid", "chroot_base",
                                          "api_timeout_ms", "accel"}));
   const Config parsed = parse_config(uncommented, "bangerd.toml");
   expect_same_settings(parsed, default_config());

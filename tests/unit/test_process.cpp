@@ -60,5 +60,22 @@ TEST_F(Process, MissingBinaryFailsOrExitsAtOnce) {
   }
 }
 
+TEST_F(Process, UnrecordedVmmsOfTheRuntimeDirAreKilledAndRecordedOnesKept) {
+  const std::filesystem::path runtime =
+      std::filesystem::temp_directory_path() / ("banger-orphans-" + std::to_string(getpid()));
+  const std::string script = "while :; do sleep 0.05; done";
+  auto orphan = spawn_detached({"/bin/sh", "-c", script, "vmm", (runtime / "vms/a/api.sock").string()}, log);
+  auto recorded = spawn_detached({"/bin/sh", "-c", script, "vmm", (runtime / "vms/b/api.sock").string()}, log);
+  auto elsewhere = spawn_detached({"/bin/sh", "-c", script, "vmm", (runtime / "other/c").string()}, log);
+  EXPECT_EQ(kill_unrecorded_vmms(runtime, {recorded}), 1);
+  EXPECT_TRUE(wait_gone(orphan, 5s));
+  EXPECT_TRUE(is_running(recorded));
+  EXPECT_TRUE(is_running(elsewhere));
+  EXPECT_EQ(process_cmdline(recorded.pid),
+            (std::vector<std::string>{"/bin/sh", "-c", script, "vmm", (runtime / "vms/b/api.sock").string()}));
+  terminate(recorded, 1s);
+  terminate(elsewhere, 1s);
+}
+
 }  // namespace
 }  // namespace banger

@@ -1,14 +1,21 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <stdlib.h>
+
+#include <filesystem>
+#include <fstream>
 #include <future>
 #include <thread>
+
+#include <nlohmann/json.hpp>
 
 #include "core/errors.h"
 #include "core/vm_manager.h"
 #include "mock_capability.h"
 #include "mock_vmm_backend.h"
 #include "recording_events.h"
+#include "recording_watch.h"
 #include "store/sqlite_store.h"
 
 namespace banger {
@@ -50,23 +57,46 @@ VmChanges changes_memory(std::uint32_t memory) {
   return c;
 }
 
+std::filesystem::path temp_dir() {
+  std::string pattern = (std::filesystem::temp_directory_path() / "banger-manager-XXXXXX").string();
+  if (mkdtemp(pattern.data()) == nullptr) throw std::runtime_error("mkdtemp failed");
+  return pattern;
+}
+
+constexpr const char* handles_42 = R"({"pid":42,"start_time":420})";
+
 struct VmManagerTest : ::testing::Test {
   SqliteStore store{":memory:"};
   NiceMock<MockVmmBackend> backend;
+  VmmBackends backends;
   std::shared_ptr<NiceMock<MockCapability>> cap = std::make_shared<NiceMock<MockCapability>>();
   Capabilities caps{{cap}};
   testing::RecordingEvents events;
+  testing::RecordingWatch watch;
   testing::NullProgress progress;
-  VmManager manager{{store, backend, caps, events}, {200ms, 1500ms, "/run/banger-test"}};
+  std::filesystem::path runtime = temp_dir();
+  VmManager manager{{store, backends, caps, events, &watch}, {200ms, 1500ms, runtime}};
 
   VmManagerTest() {
     ON_CALL(backend, name()).WillByDefault(Return("mock"));
-    ON_CALL(backend, launch(_)).WillByDefault(Return(R"({"pid":42})"));
+    ON_CALL(backend, launch(_)).WillByDefault(Return(handles_42));
     ON_CALL(backend, status(_)).WillByDefault(Return(VmmStatus::running));
+    backends.add(backend);
+  }
+  ~VmManagerTest() override { std::filesystem::remove_all(runtime); }
+
+  std::filesystem::path handles_file(const std::string& id) { return runtime / "vms" / id / "handles.json"; }
+  // What the VM's runtime handles file holds, "" when there is none.
+  std::string handles_on_disk(const std::string& id) {
+    std::ifstream in(handles_file(id));
+    if (!in) return "";
+    auto j = nlohmann::json::parse(in);
+    EXPECT_EQ(j.at("backend"), "mock");
+    return j.at("handles").dump();
   }
 
   VmRecord created(const std::string& name = "web") {
-    auto vm = manager.begin_create({name, 2, 256, "default"}, 1000);
+    auto vm = manager.begin_create({name, 2, 256, "default", {}}, 1000);
     return manager.finish_create(vm.id, progress);
   }
   VmRecord running(const std::string& name = "web") { return manager.start(created(name).id); }
@@ -74,7 +104,7 @@ struct VmManagerTest : ::testing::Test {
 };
 
 TEST_F(VmManagerTest, CreateCommitsCreatingThenCreated) {
-  auto vm = manager.begin_create({"web", 2, 256, "default"}, 1000);
+  auto vm = manager.begin_create({"web", 2, 256, "default", {}}, 1000);
   EXPECT_EQ(vm.state, VmState::creating);
   EXPECT_EQ(vm.id.size(), 32u);
   EXPECT_EQ(store.find_vm(vm.id)->owner_uid, 1000u);
@@ -87,7 +117,7 @@ TEST_F(VmManagerTest, CreateCommitsCreatingThenCreated) {
 }
 
 TEST_F(VmManagerTest, VerbsOnACreatingVmAreBusyAtOnceButTouchWaits) {
-  auto vm = manager.begin_create({"web", 2, 256, "default"}, 1000);
+  auto vm = manager.begin_create({"web", 2, 256, "default", {}}, 1000);
   EXPECT_EQ(kind_of([&] { manager.start(vm.id); }), ErrorKind::busy);
   EXPECT_EQ(kind_of([&] { manager.remove(vm.id); }), ErrorKind::busy);
   EXPECT_EQ(kind_of([&] { manager.set(vm.id, changes_name("db")); }), ErrorKind::busy);
@@ -96,7 +126,7 @@ TEST_F(VmManagerTest, VerbsOnACreatingVmAreBusyAtOnceButTouchWaits) {
 
 TEST_F(VmManagerTest, CapabilityRefusalAtCreateLeavesNoRecordAndAnnouncesNothing) {
   EXPECT_CALL(*cap, check_create(_)).WillOnce(Throw(Error(ErrorKind::invalid_args, "image 'x' is not installed")));
-  EXPECT_EQ(kind_of([&] { manager.begin_create({"web", 1, 256, "x"}, 1000); }), ErrorKind::invalid_args);
+  EXPECT_EQ(kind_of([&] { manager.begin_create({"web", 1, 256, "x", {}}, 1000); }), ErrorKind::invalid_args);
   EXPECT_TRUE(store.list_vms().empty());
   EXPECT_TRUE(events.events().empty());
 }
@@ -104,13 +134,13 @@ TEST_F(VmManagerTest, CapabilityRefusalAtCreateLeavesNoRecordAndAnnouncesNothing
 TEST_F(VmManagerTest, DuplicateNameIsExistsAndAnnouncesNothing) {
   created("web");
   auto before = events.events().size();
-  EXPECT_EQ(kind_of([&] { manager.begin_create({"web", 1, 256, "default"}, 1000); }), ErrorKind::exists);
+  EXPECT_EQ(kind_of([&] { manager.begin_create({"web", 1, 256, "default", {}}, 1000); }), ErrorKind::exists);
   EXPECT_EQ(events.events().size(), before);
   EXPECT_EQ(store.list_vms().size(), 1u);
 }
 
 TEST_F(VmManagerTest, FailedProvisioningLeavesNothing) {
-  auto vm = manager.begin_create({"web", 1, 256, "default"}, 1000);
+  auto vm = manager.begin_create({"web", 1, 256, "default", {}}, 1000);
   EXPECT_CALL(*cap, provision(_, _)).WillOnce(Throw(Error(ErrorKind::resource_exhausted, "disk full")));
   EXPECT_CALL(*cap, cleanup(_, CleanupReason::create_failed));
   EXPECT_EQ(kind_of([&] { manager.finish_create(vm.id, progress); }), ErrorKind::resource_exhausted);
@@ -129,15 +159,18 @@ TEST_F(VmManagerTest, StartRunsTheBackendInOrderAndRecordsHandles) {
     EXPECT_CALL(backend, launch(_)).WillOnce(Invoke([&](const MachineConfig& m) {
       EXPECT_EQ(m.vcpus, 2u);
       EXPECT_EQ(m.memory_mib, 256u);
-      EXPECT_EQ(m.runtime_dir, std::filesystem::path("/run/banger-test/vms") / vm.id);
+      EXPECT_EQ(m.runtime_dir, runtime / "vms" / vm.id);
       EXPECT_EQ(m.kernel_args, std::vector<std::string>{"console=ttyS0"});
-      // The handles are committed before configure runs: a crash from here on can still find the VMM.
-      return std::string(R"({"pid":7})");
+      return std::string(R"({"pid":7,"start_time":70})");
     }));
-    EXPECT_CALL(backend, configure(R"({"pid":7})", _)).WillOnce(Invoke([&](const std::string&, const MachineConfig&) {
-      EXPECT_EQ(store.find_vm(vm.id)->handles, R"({"pid":7})");
-    }));
-    EXPECT_CALL(backend, start(R"({"pid":7})"));
+    EXPECT_CALL(backend, configure(R"({"pid":7,"start_time":70})", _))
+        .WillOnce(Invoke([&](const std::string&, const MachineConfig&) {
+          // On disk, and watched, before configure runs: a crash or a VMM exit from here on is noticed.
+          EXPECT_EQ(handles_on_disk(vm.id), R"({"pid":7,"start_time":70})");
+          EXPECT_EQ(watch.watched().at(vm.id), (VmmProcess{7, 70}));
+          EXPECT_FALSE(std::filesystem::exists(handles_file(vm.id).string() + ".tmp"));
+        }));
+    EXPECT_CALL(backend, start(R"({"pid":7,"start_time":70})"));
     EXPECT_CALL(*cap, post_start(_));
   }
   auto after = manager.start(vm.id);
@@ -150,13 +183,14 @@ TEST_F(VmManagerTest, FailedStartKillsCleansAndRecordsTheError) {
   EXPECT_CALL(backend, start(_))
       .WillOnce(Throw(Error(ErrorKind::backend_failed, "InstanceStart: bad kernel")))
       .WillOnce(Return());
-  EXPECT_CALL(backend, kill(R"({"pid":42})"));
+  EXPECT_CALL(backend, kill(handles_42));
   EXPECT_CALL(*cap, cleanup(_, CleanupReason::start_failed));
   EXPECT_EQ(kind_of([&] { manager.start(vm.id); }), ErrorKind::backend_failed);
   auto stored = store.find_vm(vm.id).value();
   EXPECT_EQ(stored.state, VmState::failed);
   EXPECT_EQ(stored.last_error, "InstanceStart: bad kernel");
-  EXPECT_EQ(stored.handles, "");
+  EXPECT_EQ(handles_on_disk(vm.id), "");
+  EXPECT_TRUE(watch.watched().empty());
   // A failed VM can be started again, and a success clears LastError.
   EXPECT_EQ(manager.start(vm.id).last_error, "");
 }
@@ -170,11 +204,13 @@ TEST_F(VmManagerTest, NonBangerExceptionsBecomeBackendFailed) {
 
 TEST_F(VmManagerTest, StopGracefulUsesTimeoutAndCleansUp) {
   auto vm = running();
-  EXPECT_CALL(backend, stop(R"({"pid":42})", std::chrono::milliseconds(1500)));
+  EXPECT_EQ(watch.watched().count(vm.id), 1u);
+  EXPECT_CALL(backend, stop(handles_42, std::chrono::milliseconds(1500)));
   EXPECT_CALL(*cap, cleanup(_, CleanupReason::stopped));
   auto after = manager.stop(vm.id, false);
   EXPECT_EQ(after.state, VmState::stopped);
-  EXPECT_EQ(after.handles, "");
+  EXPECT_EQ(handles_on_disk(vm.id), "");
+  EXPECT_TRUE(watch.watched().empty());
   auto states = events.states(vm.id);
   EXPECT_EQ(std::vector<std::string>(states.end() - 2, states.end()), (std::vector<std::string>{"stopping", "stopped"}));
 }
@@ -192,9 +228,10 @@ TEST_F(VmManagerTest, StopFailureKeepsHandlesAndMarksFailed) {
   EXPECT_EQ(kind_of([&] { manager.stop(vm.id, false); }), ErrorKind::backend_failed);
   auto stored = store.find_vm(vm.id).value();
   EXPECT_EQ(stored.state, VmState::failed);
-  EXPECT_EQ(stored.handles, R"({"pid":42})");
+  EXPECT_EQ(handles_on_disk(vm.id), handles_42);
+  EXPECT_EQ(watch.watched().count(vm.id), 1u) << "a VMM that would not stop stays watched";
   // Deleting it ends the VMM first.
-  EXPECT_CALL(backend, kill(R"({"pid":42})"));
+  EXPECT_CALL(backend, kill(handles_42));
   manager.remove(vm.id);
   EXPECT_FALSE(store.find_vm(vm.id));
 }
@@ -279,52 +316,179 @@ TEST_F(VmManagerTest, OperationQueuedBehindDeleteSeesTheDeletion) {
   EXPECT_EQ(starting.get(), ErrorKind::no_such_vm);
 }
 
-TEST_F(VmManagerTest, RecoverAdoptsSettlesAndDrops) {
+TEST_F(VmManagerTest, BackendIsChosenPerVmAndFixedAtCreate) {
+  NiceMock<MockVmmBackend> other;
+  ON_CALL(other, name()).WillByDefault(Return("other"));
+  ON_CALL(other, launch(_)).WillByDefault(Return(R"({"pid":8,"start_time":80})"));
+  backends.add(other);
+  auto on_default = manager.finish_create(manager.begin_create({"web", 1, 256, "default", {}}, 1000).id, progress);
+  auto on_other = manager.finish_create(manager.begin_create({"db", 1, 256, "default", "other"}, 1000).id, progress);
+  EXPECT_EQ(on_default.backend, "mock");
+  EXPECT_EQ(store.find_vm(on_other.id)->backend, "other");
+  EXPECT_CALL(other, launch(_)).Times(1);
+  EXPECT_CALL(backend, launch(_)).Times(1);
+  manager.start(on_other.id);
+  manager.start(on_default.id);
+  EXPECT_CALL(other, kill(R"({"pid":8,"start_time":80})"));
+  EXPECT_CALL(backend, kill(_)).Times(0);
+  manager.kill(on_other.id);
+}
+
+TEST_F(VmManagerTest, UnknownOrUnavailableBackendIsRefusedAtCreate) {
+  EXPECT_EQ(kind_of([&] { manager.begin_create({"web", 1, 256, "default", "bochs"}, 1000); }),
+            ErrorKind::invalid_args);
+  struct Missing final : NiceMock<MockVmmBackend> {
+    std::string unavailable() const override { return "no binary at /nonexistent"; }
+  } missing;
+  ON_CALL(missing, name()).WillByDefault(Return("missing"));
+  backends.add(missing);
+  try {
+    manager.begin_create({"web", 1, 256, "default", "missing"}, 1000);
+    ADD_FAILURE() << "expected InvalidArgs";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.kind(), ErrorKind::invalid_args);
+    EXPECT_NE(std::string(e.what()).find("no binary at /nonexistent"), std::string::npos) << e.what();
+  }
+  EXPECT_TRUE(store.list_vms().empty());
+}
+
+TEST(HandlesFiles, RoundTripThroughTheFileAfterARestart) {
+  auto runtime = temp_dir();
+  {
+    HandlesFiles files(runtime);
+    files.put("abc", "qemu", R"({"pid":5,"start_time":50,"qmp_socket":"/x"})");
+    EXPECT_EQ(files.get("abc"), R"({"pid":5,"start_time":50,"qmp_socket":"/x"})");
+    EXPECT_EQ(std::distance(std::filesystem::directory_iterator(runtime / "vms" / "abc"),
+                            std::filesystem::directory_iterator()),
+              1) << "no temporary file left behind";
+    EXPECT_THROW(files.put("abc", "qemu", "not json"), Error);
+  }
+  HandlesFiles restarted(runtime);  // an empty cache: read from the file
+  EXPECT_EQ(vmm_process_of(restarted.get("abc")), (VmmProcess{5, 50}));
+  EXPECT_EQ(restarted.get("nothing"), "");
+  restarted.erase("abc");
+  EXPECT_FALSE(std::filesystem::exists(restarted.file("abc")));
+  EXPECT_EQ(HandlesFiles(runtime).get("abc"), "");
+  // A torn or foreign file is no VMM.
+  std::filesystem::create_directories(runtime / "vms" / "bad");
+  std::ofstream(runtime / "vms" / "bad" / "handles.json") << "{\"backend\":";
+  EXPECT_EQ(HandlesFiles(runtime).get("bad"), "");
+  EXPECT_FALSE(vmm_process_of(R"({"pid":0,"start_time":1})"));
+  EXPECT_FALSE(vmm_process_of(R"({"pid":3})"));
+  std::filesystem::remove_all(runtime);
+}
+
+struct RecoverTest : VmManagerTest {
+  testing::RecordingWatch new_watch;
+  // bangerd again, over the same store and runtime dir, with nothing in memory.
+  VmManager restarted{{store, backends, caps, events, &new_watch}, {200ms, 1500ms, runtime}};
+};
+
+TEST_F(RecoverTest, AdoptsLiveVmmsSettlesDeadOnesAndDropsHalfMadeVms) {
   auto alive = running("alive");
+  ON_CALL(backend, launch(_)).WillByDefault(Return(R"({"pid":43,"start_time":430})"));
   auto gone = running("gone");
-  auto half = manager.begin_create({"half", 1, 256, "default"}, 1000);
-  ON_CALL(backend, adopt(_)).WillByDefault(Return(false));
-  EXPECT_CALL(backend, adopt(_)).WillRepeatedly(Invoke([&](const std::string&) { return false; }));
-  // Make "alive" distinguishable: give it its own handles.
-  auto record = store.find_vm(alive.id).value();
-  record.handles = R"({"pid":1})";
-  store.update_vm(record);
-  EXPECT_CALL(backend, adopt(R"({"pid":1})")).WillRepeatedly(Return(true));
+  auto no_file = running("nofile");
+  std::filesystem::remove(handles_file(no_file.id));  // as after a host reboot: the tmpfs is empty
+  auto half = manager.begin_create({"half", 1, 256, "default", {}}, 1000);
+  EXPECT_CALL(backend, adopt(handles_42)).WillRepeatedly(Return(true));
+  EXPECT_CALL(backend, adopt(R"({"pid":43,"start_time":430})")).WillRepeatedly(Return(false));
   EXPECT_CALL(*cap, cleanup(_, _)).Times(::testing::AnyNumber());
-  EXPECT_CALL(*cap, cleanup(_, CleanupReason::create_failed));
-  manager.recover();
+  EXPECT_CALL(*cap, cleanup(::testing::Field(&VmRecord::id, gone.id), CleanupReason::stopped));
+  EXPECT_CALL(*cap, cleanup(::testing::Field(&VmRecord::id, half.id), CleanupReason::create_failed));
+  restarted.recover();
   EXPECT_EQ(state_of(alive.id), VmState::running);
+  EXPECT_EQ(new_watch.watched(), (std::map<std::string, VmmProcess>{{alive.id, {42, 420}}}));
+  EXPECT_EQ(restarted.recorded_vmms(), (std::vector<VmmProcess>{{42, 420}}));
   EXPECT_EQ(state_of(gone.id), VmState::stopped);
-  EXPECT_NE(store.find_vm(gone.id)->last_error.find("exited"), std::string::npos);
+  EXPECT_EQ(store.find_vm(gone.id)->last_error, "the VMM exited while bangerd was not running");
+  EXPECT_EQ(handles_on_disk(gone.id), "");
+  EXPECT_EQ(state_of(no_file.id), VmState::stopped);
+  EXPECT_NE(store.find_vm(no_file.id)->last_error.find("handles file is gone"), std::string::npos);
   EXPECT_FALSE(store.find_vm(half.id));
 }
 
-TEST_F(VmManagerTest, RecoverEndsAStartCutOffHalfway) {
-  auto vm = created();
+TEST_F(RecoverTest, EndsAStartCutOffHalfway) {
+  auto vm = running();
   auto record = store.find_vm(vm.id).value();
   record.state = VmState::starting;
-  record.handles = R"({"pid":9})";
   store.update_vm(record);
-  EXPECT_CALL(backend, adopt(R"({"pid":9})")).WillOnce(Return(true));
-  EXPECT_CALL(backend, kill(R"({"pid":9})"));
-  manager.recover();
-  auto after = store.find_vm(vm.id).value();
-  EXPECT_EQ(after.state, VmState::failed);
-  EXPECT_EQ(after.handles, "");
+  EXPECT_CALL(backend, adopt(handles_42)).WillOnce(Return(true));
+  EXPECT_CALL(backend, kill(handles_42));
+  restarted.recover();
+  EXPECT_EQ(state_of(vm.id), VmState::failed);
+  EXPECT_EQ(handles_on_disk(vm.id), "");
+  EXPECT_TRUE(new_watch.watched().empty());
 }
 
-TEST_F(VmManagerTest, ReaperStopsVmsWhoseVmmExited) {
-  auto vm = running();
-  auto other = running("db");
-  EXPECT_CALL(backend, status(R"({"pid":42})")).WillRepeatedly(Return(VmmStatus::exited));
-  auto record = store.find_vm(other.id).value();
-  record.handles = R"({"pid":43})";
-  store.update_vm(record);
-  EXPECT_CALL(backend, status(R"({"pid":43})")).WillRepeatedly(Return(VmmStatus::running));
-  manager.reap_exited();
-  EXPECT_EQ(state_of(vm.id), VmState::stopped);
-  EXPECT_EQ(state_of(other.id), VmState::running);
+TEST_F(VmManagerTest, VmmExitSettlesTheVmByHowItEnded) {
+  struct Case {
+    VmmExit exit;
+    VmState state;
+    std::string reason;
+    std::string last_error;
+  };
+  const Case cases[] = {
+      {{VmmExit::How::exited, 0}, VmState::stopped, "the guest shut down", ""},
+      {{VmmExit::How::exited, 3}, VmState::failed, "the VMM exited with status 3", "the VMM exited with status 3"},
+      {{VmmExit::How::signalled, 9}, VmState::failed, "the VMM was killed by signal 9 (SIGKILL)",
+       "the VMM was killed by signal 9 (SIGKILL)"},
+      {{VmmExit::How::unknown, 0}, VmState::stopped, "the VMM exited", ""},
+  };
+  int n = 0;
+  for (const auto& c : cases) {
+    SCOPED_TRACE(c.reason);
+    auto vm = running("vm" + std::to_string(n++));
+    EXPECT_CALL(*cap, cleanup(::testing::Field(&VmRecord::id, vm.id), CleanupReason::stopped));
+    manager.vmm_exited(vm.id, {42, 420}, c.exit);
+    auto after = store.find_vm(vm.id).value();
+    EXPECT_EQ(after.state, c.state);
+    EXPECT_EQ(after.last_error, c.last_error);
+    EXPECT_EQ(events.events().back().reason, c.reason);
+    EXPECT_EQ(handles_on_disk(vm.id), "");
+  }
+}
+
+TEST_F(VmManagerTest, UnknownExitStatusIsTakenFromTheBackendsEvidence) {
+  auto clean = running("clean");
+  auto broken = running("broken");
+  EXPECT_CALL(backend, exit_code(handles_42)).WillOnce(Return(0)).WillOnce(Return(1));
+  manager.vmm_exited(clean.id, {42, 420}, {});
+  EXPECT_EQ(state_of(clean.id), VmState::stopped);
   EXPECT_EQ(events.events().back().reason, "the guest shut down");
+  manager.vmm_exited(broken.id, {42, 420}, {});
+  EXPECT_EQ(state_of(broken.id), VmState::failed);
+  EXPECT_EQ(store.find_vm(broken.id)->last_error, "the VMM exited with status 1");
+}
+
+TEST_F(VmManagerTest, VmmExitOfAnotherProcessOrAfterOwnStopIsIgnored) {
+  auto vm = running();
+  manager.vmm_exited(vm.id, {42, 999}, {VmmExit::How::signalled, 9});  // a reused pid, not this VMM
+  EXPECT_EQ(state_of(vm.id), VmState::running);
+  manager.stop(vm.id, false);
+  auto before = events.events().size();
+  manager.vmm_exited(vm.id, {42, 420}, {VmmExit::How::signalled, 15});  // our own stop's SIGTERM
+  EXPECT_EQ(state_of(vm.id), VmState::stopped);
+  EXPECT_EQ(events.events().size(), before);
+}
+
+TEST_F(VmManagerTest, VmmExitWaitsForAStopInProgress) {
+  auto vm = running();
+  std::promise<void> stopping;
+  std::promise<void> release;
+  EXPECT_CALL(backend, stop(_, _)).WillOnce(Invoke([&](const std::string&, std::chrono::milliseconds) {
+    stopping.set_value();
+    release.get_future().wait();
+  }));
+  auto stop = std::async(std::launch::async, [&] { manager.stop(vm.id, false); });
+  stopping.get_future().wait();
+  auto exited = std::async(std::launch::async, [&] { manager.vmm_exited(vm.id, {42, 420}, {VmmExit::How::exited, 0}); });
+  EXPECT_EQ(exited.wait_for(100ms), std::future_status::timeout) << "the exit must wait for the VM's lock";
+  release.set_value();
+  stop.get();
+  exited.get();
+  EXPECT_EQ(state_of(vm.id), VmState::stopped);
+  EXPECT_EQ(events.events().back().reason, "stopped") << "banger's own stop is not reported as the guest's";
 }
 
 }  // namespace

@@ -59,6 +59,7 @@ struct VmInfo {
   std::uint32_t vcpus = 0;
   std::uint32_t memory_mib = 0;
   std::string image;
+  std::string backend;  // the VMM backend that runs it
   std::string last_error;
   std::uint64_t created_at_us = 0;  // microseconds since the epoch
   std::uint64_t updated_at_us = 0;
@@ -70,6 +71,7 @@ struct CreateOptions {
   std::optional<std::uint32_t> vcpus;
   std::optional<std::uint32_t> memory_mib;
   std::optional<std::string> image;
+  std::optional<std::string> backend;  // a VMM backend of the daemon ("firecracker", "qemu")
 };
 
 // Unset fields stay unchanged; at least one must be set.

@@ -73,6 +73,14 @@ void remove_socket(const Handles& h) {
 
 FirecrackerBackend::FirecrackerBackend(FirecrackerSettings settings) : settings_(std::move(settings)) {}
 
+std::string FirecrackerBackend::unavailable() const {
+  if (access(settings_.binary.c_str(), X_OK) != 0)
+    return fmt::format("no firecracker binary at {} (set [vmm] firecracker)", settings_.binary.string());
+  if (!settings_.jailer.empty() && access(settings_.jailer.c_str(), X_OK) != 0)
+    return fmt::format("no jailer binary at {} (set [vmm] jailer)", settings_.jailer.string());
+  return {};
+}
+
 std::string FirecrackerBackend::launch(const MachineConfig& machine) {
   std::vector<std::string> argv;
   fs::path socket;
@@ -196,6 +204,24 @@ VmmStatus FirecrackerBackend::status(const std::string& handles) {
     // A busy API does not mean the VM is gone: the process still runs.
   }
   return VmmStatus::running;
+}
+
+std::optional<int> FirecrackerBackend::exit_code(const std::string& handles) {
+  Handles h = parse(handles);
+  std::optional<int> code;
+  // Its logger's file once configured, else its stdout/stderr.
+  for (const char* file : {"vmm.log", "firecracker.log"}) {
+    std::ifstream in(h.runtime_dir / file);
+    for (std::string line; std::getline(in, line);) {
+      auto at = line.rfind("exit_code=");
+      if (at == std::string::npos) continue;
+      try {
+        code = std::stoi(line.substr(at + 10));
+      } catch (const std::exception&) {
+      }
+    }
+  }
+  return code;
 }
 
 bool FirecrackerBackend::adopt(const std::string& handles) {

@@ -15,6 +15,7 @@ class FirecrackerBackend final : public VmmBackend {
   std::string_view name() const override { return "firecracker"; }
   // Firecracker's loader boots an uncompressed ELF kernel.
   std::string_view kernel_file() const override { return "vmlinux"; }
+  std::string unavailable() const override;
   std::string launch(const MachineConfig& machine) override;
   void configure(const std::string& handles, const MachineConfig& machine) override;
   void start(const std::string& handles) override;
@@ -24,6 +25,8 @@ class FirecrackerBackend final : public VmmBackend {
   void resume(const std::string& handles) override;
   VmmStatus status(const std::string& handles) override;
   bool adopt(const std::string& handles) override;
+  // The last "exit_code=N" Firecracker wrote (it logs one on every orderly exit).
+  std::optional<int> exit_code(const std::string& handles) override;
 
  private:
   FirecrackerSettings settings_;

@@ -1,5 +1,6 @@
 #include "vmm/qemu/qemu_backend.h"
 
+#include <unistd.h>
 
 #include <fstream>
 #include <mutex>
@@ -112,6 +113,12 @@ const std::string& probed_accelerator() {
 QemuBackend::QemuBackend(QemuSettings settings) : settings_(std::move(settings)) {
   if (settings_.accel != "auto" && settings_.accel != "kvm" && settings_.accel != "tcg")
     throw Error(ErrorKind::invalid_args, "qemu: accel must be auto, kvm or tcg, not " + settings_.accel);
+}
+
+std::string QemuBackend::unavailable() const {
+  if (access(settings_.binary.c_str(), X_OK) != 0)
+    return fmt::format("no qemu binary at {} (set [vmm] qemu)", settings_.binary.string());
+  return {};
 }
 
 std::string QemuBackend::accelerator() const {

@@ -19,6 +19,7 @@ class QemuBackend final : public VmmBackend {
   std::string_view name() const override { return "qemu"; }
   // bzImage: QEMU's -kernel loads it directly (with -initrd).
   std::string_view kernel_file() const override { return "vmlinuz"; }
+  std::string unavailable() const override;
   std::string launch(const MachineConfig& machine) override;
   void configure(const std::string& handles, const MachineConfig& machine) override;
   void start(const std::string& handles) override;
