@@ -93,6 +93,10 @@ constexpr std::array daemon_keys{
     Key{"status_poll_ms",
         [](Config& c, const Field& f) { c.status_poll = std::chrono::milliseconds(f.integer(50, 60'000)); }},
     Key{"polkit", [](Config& c, const Field& f) { c.polkit = f.boolean(); }},
+    Key{"console_log_max_bytes",
+        [](Config& c, const Field& f) {
+          c.console_log_max_bytes = static_cast<std::uint64_t>(f.integer(4096, std::int64_t{1} << 40));
+        }},
 };
 
 constexpr std::array vm_keys{

@@ -34,6 +34,7 @@ struct Config {
   std::chrono::seconds operation_linger{60};      // finished Operation objects stay this long
   std::chrono::milliseconds status_poll{1000};    // how often running VMMs are checked for exit
   bool polkit = true;  // false only for tests of the daemon without polkitd: then only uid 0 is allowed
+  std::uint64_t console_log_max_bytes = 1024 * 1024;  // each VM's console.log keeps about this much
 
   // [vm]
   std::string backend = "auto";  // auto: firecracker when its binary is installed, else qemu

@@ -33,6 +33,7 @@ void expect_same_settings(const Config& a, const Config& b) {
   EXPECT_EQ(a.operation_linger, b.operation_linger);
   EXPECT_EQ(a.status_poll, b.status_poll);
   EXPECT_EQ(a.polkit, b.polkit);
+  EXPECT_EQ(a.console_log_max_bytes, b.console_log_max_bytes);
   EXPECT_EQ(a.backend, b.backend);
   EXPECT_EQ(a.default_vcpus, b.default_vcpus);
   EXPECT_EQ(a.default_memory_mib, b.default_memory_mib);
@@ -55,6 +56,7 @@ TEST(Config, DefaultsMatchTheDocumentedValues) {
   EXPECT_EQ(c.operation_linger, seconds(60));
   EXPECT_EQ(c.status_poll, milliseconds(1000));
   EXPECT_TRUE(c.polkit);
+  EXPECT_EQ(c.console_log_max_bytes, 1048576u);
   EXPECT_EQ(c.backend, "auto");
   EXPECT_EQ(c.default_vcpus, 1u);
   EXPECT_EQ(c.default_memory_mib, 512u);
@@ -77,6 +79,7 @@ lock_timeout_ms = 250
 operation_linger_s = 0
 status_poll_ms = 50
 polkit = false
+console_log_max_bytes = 8192
 
 [vm]
 backend = "cloud-hypervisor"
@@ -92,6 +95,7 @@ stop_timeout_s = 3600
   EXPECT_EQ(c.operation_linger, seconds(0));
   EXPECT_EQ(c.status_poll, milliseconds(50));
   EXPECT_FALSE(c.polkit);
+  EXPECT_EQ(c.console_log_max_bytes, 8192u);
   EXPECT_EQ(c.backend, "cloud-hypervisor");
   EXPECT_EQ(c.default_vcpus, 256u);
   EXPECT_EQ(c.default_memory_mib, 128u);
@@ -117,6 +121,7 @@ TEST(Config, IntegerBoundsAreInclusiveAndEnforced) {
       {"daemon", "operation_linger_s", 0, 86400}, {"daemon", "status_poll_ms", 50, 60000},
       {"vm", "default_vcpus", 1, 256},        {"vm", "default_memory_mib", 128, 1048576},
       {"vm", "stop_timeout_s", 0, 3600},
+      {"daemon", "console_log_max_bytes", 4096, 1LL << 40},
   };
   for (const auto& k : keys) {
     SCOPED_TRACE(std::string(k.section) + "." + k.key);
@@ -255,7 +260,8 @@ TEST(Config, ShippedFileDocumentsEveryKeyWithItsDefault) {
     uncommented += line + "\n";
   }
   EXPECT_EQ(keys, (std::set<std::string>{"state_dir", "runtime_dir", "workers", "lock_timeout_ms",
-                                         "operation_linger_s", "status_poll_ms", "polkit", "backend",
+                                         "operation_linger_s", "status_poll_ms", "polkit", "console_log_max_bytes",
+                                         "backend",
                                          "default_vcpus", "default_memory_mib", "default_image",
                                          "stop_timeout_s",
                                          // [firecracker] and [qemu]
