@@ -6,6 +6,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "core/console_log.h"
 #include "core/errors.h"
 #include "fault_file.h"
 #include "vmm/process.h"
@@ -29,7 +30,14 @@ void injected(const char* step) {
 
 std::string TestBackend::launch(const MachineConfig& machine) {
   injected("launch");
-  auto process = spawn_detached({"/bin/sleep", "infinity"}, machine.runtime_dir / "vmm.log");
+  // Its stdout stands for a serial console: the ready marker of banger's
+  // images, then `console_lines` numbered lines, then the VMM just waits.
+  const std::string lines = fault("console_lines").value_or("0");
+  auto process = spawn_detached({"/bin/sh", "-c",
+                                 "echo \"test backend $1: banger: guest ready\"; "
+                                 "[ \"$2\" -gt 0 ] && seq -f 'console line %.0f' 1 \"$2\"; exec sleep infinity",
+                                 "test-vmm", machine.vm_name, lines},
+                                console_log_path(machine.runtime_dir));
   return nlohmann::json{{"pid", process.pid}, {"start_time", process.start_time}}.dump();
 }
 

@@ -4,10 +4,12 @@
 namespace banger::testing {
 
 // The stand-in VMM of the tests ("test" in [vm] backend): a real detached
-// process (sleep) per running VM, so launch, stop, kill, exit detection and
+// process (a shell that execs sleep) per running VM, so launch, stop, kill, exit detection and
 // adoption after a daemon restart are exercised for real; no guest boots.
 // configure() writes the MachineConfig it got to <runtime dir>/machine.json so
 // tests can check what the capabilities contributed.
+// Its stdout is the VM's console log: "test backend NAME: banger: guest ready",
+// then "console line 1" … "console line N" for the fault "console_lines=N".
 // Faults: "launch", "start" fail those steps with BackendFailed.
 class TestBackend final : public VmmBackend {
  public:

@@ -7,6 +7,8 @@
 //   FAKE_FC_RECORD  file for the JSON-lines record (default <socket>.requests.jsonl)
 //   FAKE_FC_FAIL    "<METHOD> <path>": answer that request 400 with a fault_message
 //   FAKE_FC_HANG    "<path>": never answer requests to that path
+// Its stdout stands for the guest's serial console (Firecracker's stdout is):
+// after InstanceStart it prints "banger: guest ready", as banger's images do.
 #include <poll.h>
 #include <signal.h>
 #include <sys/socket.h>
@@ -155,6 +157,11 @@ int main(int argc, char** argv) {
                                 : vmm.handle(request.method, request.path, request.body);
       respond(fd, reply);
       close(fd);
+      if (reply.status == 204 && request.path == "/actions" &&
+          request.body.find("InstanceStart") != std::string::npos) {
+        std::printf("fake-firecracker %s: guest console: banger: guest ready\n", id.c_str());
+        std::fflush(stdout);
+      }
       if (vmm.shutdown_requested() && !shutdown_at) shutdown_at = Clock::now() + std::chrono::milliseconds(100);
     }
     if (shutdown_at && Clock::now() >= *shutdown_at) {

@@ -99,8 +99,10 @@ TEST_F(FirecrackerBackendTest, FullLifecycleSendsTheSpecifiedRequests) {
   EXPECT_LT(std::chrono::steady_clock::now() - before, 5s);
   EXPECT_EQ(backend.status(handles), VmmStatus::exited);
   EXPECT_FALSE(fs::exists(socket()));
-  std::ifstream vmm_log(machine.runtime_dir / "vmm.log");
-  std::string log_text((std::istreambuf_iterator<char>(vmm_log)), std::istreambuf_iterator<char>());
+  // Firecracker's stdout is the guest's serial console.
+  std::ifstream console(machine.runtime_dir / "console.log");
+  std::string log_text((std::istreambuf_iterator<char>(console)), std::istreambuf_iterator<char>());
+  EXPECT_NE(log_text.find("banger: guest ready"), std::string::npos) << log_text;
   EXPECT_NE(log_text.find("guest shut down"), std::string::npos) << log_text;
 
   const std::string run = machine.runtime_dir.string();

@@ -11,6 +11,7 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include "core/console_log.h"
 #include "core/errors.h"
 #include "vmm/firecracker/api_client.h"
 #include "vmm/process.h"
@@ -89,7 +90,9 @@ std::string FirecrackerBackend::launch(const MachineConfig& machine) {
   }
   std::error_code ignored;
   fs::remove(socket, ignored);  // a stale socket would make Firecracker fail to bind
-  const fs::path log = machine.runtime_dir / "vmm.log";
+  // Firecracker's serial console is its stdout; its own start-up errors go
+  // to stderr, so they end up in the same file.
+  const fs::path log = console_log_path(machine.runtime_dir);
   ProcessId process = spawn_detached(argv, log);
 
   json handles{{"pid", process.pid},           {"start_time", process.start_time},
