@@ -20,8 +20,10 @@
 #include "capabilities/image_files.h"
 #include "capabilities/vm_directories.h"
 #include "core/capabilities.h"
+#include "core/console_logs.h"
 #include "core/errors.h"
 #include "core/log.h"
+#include "core/periodic_task.h"
 #include "core/vm_manager.h"
 #include "core/worker_pool.h"
 #include "store/sqlite_store.h"
@@ -114,11 +116,12 @@ int serve(const Config& config, DaemonExtensions& extensions) {
                  config.runtime_dir});
   vms.recover();
 
+  ConsoleLogs consoles(config.runtime_dir, config.console_log_max_bytes);
   Authorizer authorizer(*connection, config.polkit);
   auto pool = std::make_unique<WorkerPool>(config.workers);
   BusContext ctx{*connection, loop, *pool, authorizer, vms, registry,
                  CreateDefaults{config.default_vcpus, config.default_memory_mib, config.default_image},
-                 probe_host_limits()};
+                 probe_host_limits(), consoles};
   ManagerObject manager(ctx);
   ManagedObjectsResponder managed_objects(*connection, registry);
   registry.load(ctx, vms.list());
@@ -129,6 +132,8 @@ int serve(const Config& config, DaemonExtensions& extensions) {
 
   {
     Reaper reaper(vms, config.status_poll);
+    // Often enough that a chatty guest overshoots the cap by little.
+    PeriodicTask console_cap(std::chrono::seconds(1), [&consoles] { consoles.cap_all(); });
     loop.run();
   }
   connection->releaseName(bus::service_name);
