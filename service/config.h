@@ -4,6 +4,7 @@
 #include <filesystem>
 #include <optional>
 #include <string>
+#include <vector>
 
 namespace banger {
 
@@ -14,6 +15,8 @@ struct FirecrackerSettings {
   std::uint32_t jailer_uid = 0;
   std::uint32_t jailer_gid = 0;
   std::filesystem::path chroot_base = "/srv/jailer";
+  int jailer_cgroup_version = 2;            // the host's cgroup hierarchy: 1 or 2
+  std::vector<std::string> jailer_cgroups;  // "<file>=<value>", e.g. "cpu.max=50000 100000"
   std::chrono::milliseconds api_timeout{5000};  // one request to the API socket
 };
 

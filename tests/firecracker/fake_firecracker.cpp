@@ -7,6 +7,7 @@
 //   FAKE_FC_RECORD  file for the JSON-lines record (default <socket>.requests.jsonl)
 //   FAKE_FC_FAIL    "<METHOD> <path>": answer that request 400 with a fault_message
 //   FAKE_FC_HANG    "<path>": never answer requests to that path
+//   FAKE_FC_CHROOT  set by the fake jailer: the chroot that request paths are inside
 // Its stdout stands for the guest's serial console (Firecracker's stdout is):
 // after InstanceStart it prints "banger: guest ready", as banger's images do.
 #include <poll.h>
@@ -133,7 +134,7 @@ int main(int argc, char** argv) {
   std::printf("fake-firecracker %s: API on %s\n", id.c_str(), g_socket.c_str());
   std::fflush(stdout);
 
-  fakefc::Vmm vmm(id);
+  fakefc::Vmm vmm(id, env("FAKE_FC_CHROOT"));
   std::vector<int> hung;  // connections never answered (FAKE_FC_HANG)
   using Clock = std::chrono::steady_clock;
   std::optional<Clock::time_point> shutdown_at;

@@ -122,6 +122,7 @@ TEST(Config, IntegerBoundsAreInclusiveAndEnforced) {
       {"vm", "default_vcpus", 1, 256},        {"vm", "default_memory_mib", 128, 1048576},
       {"vm", "stop_timeout_s", 0, 3600},
       {"daemon", "console_log_max_bytes", 4096, 1LL << 40},
+      {"firecracker", "jailer_cgroup_version", 1, 2},
   };
   for (const auto& k : keys) {
     SCOPED_TRACE(std::string(k.section) + "." + k.key);
@@ -164,6 +165,18 @@ TEST(Config, BackendSections) {
   EXPECT_EQ(error_of("[qemu]\naccel = \"hvf\"\n"), "bangerd.toml: qemu.accel: must be one of auto, kvm, tcg");
   EXPECT_EQ(error_of("[firecracker]\napi_timeout_ms = 5\n"),
             "bangerd.toml: firecracker.api_timeout_ms: must be an integer between 100 and 600000");
+}
+
+TEST(Config, JailerCgroupsAreAssignments) {
+  EXPECT_EQ(default_config().firecracker.jailer_cgroup_version, 2);
+  EXPECT_TRUE(default_config().firecracker.jailer_cgroups.empty());
+  auto c = parse_config("[firecracker]\njailer_cgroup_version = 1\n"
+                        "jailer_cgroups = [\"cpu.max=50000 100000\", \"memory.max=1G\"]\n");
+  EXPECT_EQ(c.firecracker.jailer_cgroup_version, 1);
+  EXPECT_EQ(c.firecracker.jailer_cgroups, (std::vector<std::string>{"cpu.max=50000 100000", "memory.max=1G"}));
+  const std::string message = "bangerd.toml: firecracker.jailer_cgroups: must be an array of \"<name>=<value>\" strings";
+  for (const char* bad : {"\"cpu.max=1\"", "[\"cpu.max\"]", "[\"=1\"]", "[\"a b=1\"]", "[3]", "[\"../x=1\"]"})
+    EXPECT_EQ(error_of(std::string("[firecracker]\njailer_cgroups = ") + bad + "\n"), message) << bad;
 }
 
 TEST(Config, UnknownNamesAreReported) {
@@ -266,6 +279,7 @@ TEST(Config, ShippedFileDocumentsEveryKeyWithItsDefault) {
                                          "stop_timeout_s",
                                          // [firecracker] and [qemu]
                                          "binary", "jailer", "jailer_uid", "jailer_gid", "chroot_base",
+                                         "jailer_cgroup_version", "jailer_cgroups",
                                          "api_timeout_ms", "accel"}));
   const Config parsed = parse_config(uncommented, "bangerd.toml");
   expect_same_settings(parsed, default_config());
