@@ -97,7 +97,7 @@ void VmObject::ReadConsole(sdbus::Result<std::vector<uint8_t>, uint64_t>&& resul
   if (!validated(result, [max_bytes] { check_console_read_size(max_bytes); })) return;
   const Caller caller = current_caller();
   // No VM lock: the log is only read, and a log that vanishes meanwhile reads empty.
-  authorize_and_run(ctx_, std::move(result), caller, action_for(caller), details("read-console"),
+  authorize_and_run(ctx_, std::move(result), caller, action_for(caller), details("readconsole"),
                     [&consoles = ctx_.consoles, id = vm_.id, offset, max_bytes] {
                       auto chunk = consoles.read(id, offset, max_bytes);
                       return std::tuple(std::vector<uint8_t>(chunk.data.begin(), chunk.data.end()),
