@@ -28,7 +28,6 @@ class Console : public ClientTest {
   void SetUp() override {
     ClientTest::SetUp();
     if (IsSkipped() || HasFatalFailure()) return;
-    connection_ = sdbus::createSessionBusConnectionWithAddress(env().address());
     env().set_faults({});
   }
   void TearDown() override {
@@ -37,13 +36,8 @@ class Console : public ClientTest {
   }
 
   Chunk read(const std::string& vm, std::uint64_t offset, std::uint32_t max_bytes = 1024 * 1024) {
-    auto proxy = sdbus::createProxy(*connection_, kService, vm);
-    std::vector<std::uint8_t> data;
-    Chunk chunk;
-    proxy->callMethod("ReadConsole").onInterface(kVm).withArguments(offset, max_bytes).storeResultsTo(data,
-                                                                                                      chunk.next_offset);
-    chunk.data.assign(data.begin(), data.end());
-    return chunk;
+    auto [data, next] = client_->read_console(vm, offset, max_bytes);
+    return {data, next};
   }
 
   // Everything kept, read in pieces of `piece` bytes; first = the offset of its first byte.
@@ -84,8 +78,6 @@ class Console : public ClientTest {
   std::filesystem::path log_file(const std::string& vm) {
     return env().dir() / "run" / "vms" / client_->vm_string(vm, "Id") / "console.log";
   }
-
-  std::unique_ptr<sdbus::IConnection> connection_;
 };
 
 bool has_ready(const std::string& log) { return log.find(kReady) != std::string::npos; }

@@ -30,24 +30,6 @@ class QemuBus : public ClientTest {
 
   fs::path runtime_of(const std::string& vm) { return env().dir() / "run" / "vms" / client_->vm_string(vm, "Id"); }
 
-  // The guest's own word, on its serial console, read through VM.ReadConsole
-  // and followed with next_offset as a client would.
-  bool console_says(const std::string& vm, const std::string& text, std::chrono::seconds limit) {
-    auto connection = sdbus::createSessionBusConnectionWithAddress(env().address());
-    auto proxy = sdbus::createProxy(*connection, kService, vm);
-    std::string seen;
-    std::uint64_t offset = 0;
-    for (auto end = std::chrono::steady_clock::now() + limit; std::chrono::steady_clock::now() < end;) {
-      std::vector<std::uint8_t> data;
-      proxy->callMethod("ReadConsole").onInterface(kVm).withArguments(offset, std::uint32_t{65536}).storeResultsTo(
-          data, offset);
-      seen.append(data.begin(), data.end());
-      if (seen.find(text) != std::string::npos) return true;
-      if (data.empty()) std::this_thread::sleep_for(100ms);
-    }
-    return false;
-  }
-
   bool qemu_runs_for(const fs::path& runtime) {
     return env().run_as("", {"/usr/bin/pgrep", "-f", (runtime / "qmp.sock").string()}).exit_code == 0;
   }
@@ -58,8 +40,8 @@ TEST_F(QemuBus, RealGuestBootsStopsGracefullyAndLeavesNothing) {
   const auto runtime = runtime_of(vm);
   client_->vm_call(vm, "Start");
   ASSERT_TRUE(client_->wait_state(*recorder_, vm, "running")) << client_->vm_string(vm, "LastError");
-  ASSERT_TRUE(console_says(vm, "banger: guest ready", 90s)) << env().logs();
-  EXPECT_TRUE(console_says(vm, "banger: guest ready (hostname qemu-vm)", 1s))
+  ASSERT_TRUE(client_->console_says(vm, "banger: guest ready", 90s)) << env().logs();
+  EXPECT_TRUE(client_->console_says(vm, "banger: guest ready (hostname qemu-vm)", 1s))
       << "the guest's init should have applied the name banger gave it";
 
   client_->stop(vm);  // ACPI power button; the guest powers off by itself
@@ -68,7 +50,7 @@ TEST_F(QemuBus, RealGuestBootsStopsGracefullyAndLeavesNothing) {
   EXPECT_FALSE(qemu_runs_for(runtime));
   std::vector<fs::path> left{fs::directory_iterator(runtime), fs::directory_iterator()};
   EXPECT_EQ(left, std::vector<fs::path>{runtime / "console.log"}) << "only the console log outlives the VMM";
-  EXPECT_TRUE(console_says(vm, "banger: guest ready", 1s)) << "the log is readable after the stop";
+  EXPECT_TRUE(client_->console_says(vm, "banger: guest ready", 1s)) << "the log is readable after the stop";
 
   const auto disk = env().dir() / "state" / "vms" / client_->vm_string(vm, "Id");
   client_->vm_call(vm, "Delete");
