@@ -7,25 +7,15 @@
 
 #include <nlohmann/json.hpp>
 
-#include "test_support.h"
+#include "fake_image_test.h"
 
 namespace banger::test {
 namespace {
 
 namespace fs = std::filesystem;
 
-class FirecrackerBus : public ClientTest {
+class FirecrackerBus : public FakeImageTest {
  protected:
-  void SetUp() override {
-    ClientTest::SetUp();
-    if (IsSkipped() || HasFatalFailure()) return;
-    // The fake boots nothing, but bangerd checks and copies the image's files.
-    auto image = env().dir() / "state" / "images" / "default";
-    fs::create_directories(image);
-    std::ofstream(image / "vmlinux") << "ELF kernel stand-in";
-    std::ofstream(image / "rootfs.ext4") << "rootfs stand-in";
-  }
-
   std::string id_of(const std::string& vm) { return client_->vm_string(vm, "Id"); }
 
   // What the fake recorded, read while the VM runs (stop removes the runtime dir).

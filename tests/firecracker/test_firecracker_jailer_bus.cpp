@@ -2,28 +2,18 @@
 // exists while the VM runs and is gone after a stop and after bangerd's
 // recovery from a VMM that died while bangerd was down.
 #include <filesystem>
-#include <fstream>
 #include <string>
 #include <thread>
 
-#include "test_support.h"
+#include "fake_image_test.h"
 
 namespace banger::test {
 namespace {
 
 namespace fs = std::filesystem;
 
-class JailerBus : public ClientTest {
+class JailerBus : public FakeImageTest {
  protected:
-  void SetUp() override {
-    ClientTest::SetUp();
-    if (IsSkipped() || HasFatalFailure()) return;
-    auto image = env().dir() / "state" / "images" / "default";
-    fs::create_directories(image);
-    std::ofstream(image / "vmlinux") << "ELF kernel stand-in";
-    std::ofstream(image / "rootfs.ext4") << "rootfs stand-in";
-  }
-
   fs::path jail_of(const std::string& vm) {
     return env().dir() / "j" / "fake-firecracker" / client_->vm_string(vm, "Id");
   }
