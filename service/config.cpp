@@ -61,6 +61,25 @@ class Field {
     fail("must be one of " + list);
   }
 
+  // Strings of the form "<name>=<value>", the name made of [a-z0-9._-].
+  std::vector<std::string> assignments() const {
+    const auto* array = node_.as_array();
+    std::vector<std::string> out;
+    if (array != nullptr) {
+      for (const auto& item : *array) {
+        const auto* v = item.as_string();
+        const std::string text = v ? v->get() : std::string();
+        const auto eq = text.find('=');
+        if (v == nullptr || eq == 0 || eq == std::string::npos ||
+            text.find_first_not_of("abcdefghijklmnopqrstuvwxyz0123456789._-") < eq)
+          fail("must be an array of \"<name>=<value>\" strings");
+        out.push_back(text);
+      }
+      return out;
+    }
+    fail("must be an array of \"<name>=<value>\" strings");
+  }
+
   bool boolean() const {
     const auto* v = node_.as_boolean();
     if (v == nullptr) fail("must be true or false");
@@ -95,6 +114,10 @@ constexpr std::array daemon_keys{
     Key{"operation_linger_s",
         [](Config& c, const Field& f) { c.operation_linger = std::chrono::seconds(f.integer(0, 86'400)); }},
     Key{"polkit", [](Config& c, const Field& f) { c.polkit = f.boolean(); }},
+    Key{"console_log_max_bytes",
+        [](Config& c, const Field& f) {
+          c.console_log_max_bytes = static_cast<std::uint64_t>(f.integer(4096, std::int64_t{1} << 40));
+        }},
 };
 
 constexpr std::array vmm_keys{
@@ -122,6 +145,9 @@ constexpr std::array firecracker_keys{
     Key{"jailer_gid",
         [](Config& c, const Field& f) { c.firecracker.jailer_gid = static_cast<std::uint32_t>(f.integer(0, 4294967294)); }},
     Key{"chroot_base", [](Config& c, const Field& f) { c.firecracker.chroot_base = f.non_empty_string(); }},
+    Key{"jailer_cgroup_version",
+        [](Config& c, const Field& f) { c.firecracker.jailer_cgroup_version = static_cast<int>(f.integer(1, 2)); }},
+    Key{"jailer_cgroups", [](Config& c, const Field& f) { c.firecracker.jailer_cgroups = f.assignments(); }},
     Key{"api_timeout_ms",
         [](Config& c, const Field& f) { c.firecracker.api_timeout = std::chrono::milliseconds(f.integer(100, 600'000)); }},
 };

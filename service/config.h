@@ -4,6 +4,7 @@
 #include <filesystem>
 #include <optional>
 #include <string>
+#include <vector>
 
 namespace banger {
 
@@ -14,6 +15,8 @@ struct FirecrackerSettings {
   std::uint32_t jailer_uid = 0;
   std::uint32_t jailer_gid = 0;
   std::filesystem::path chroot_base = "/srv/jailer";
+  int jailer_cgroup_version = 2;            // the host's cgroup hierarchy: 1 or 2
+  std::vector<std::string> jailer_cgroups;  // "<file>=<value>", e.g. "cpu.max=50000 100000"
   std::chrono::milliseconds api_timeout{5000};  // one request to the API socket
 };
 
@@ -33,6 +36,7 @@ struct Config {
   std::chrono::milliseconds lock_timeout{30000};  // waiting for a busy VM longer answers Busy
   std::chrono::seconds operation_linger{60};      // finished Operation objects stay this long
   bool polkit = true;  // false only for tests of the daemon without polkitd: then only uid 0 is allowed
+  std::uint64_t console_log_max_bytes = 1024 * 1024;  // each VM's console.log keeps about this much
 
   // [vmm]; the binaries' paths live in the backends' settings below.
   std::string backend = "auto";  // auto: firecracker when its binary is installed, else qemu

@@ -20,8 +20,10 @@
 #include "capabilities/vm_directories.h"
 #include "core/backend_scoped.h"
 #include "core/capabilities.h"
+#include "core/console_logs.h"
 #include "core/errors.h"
 #include "core/log.h"
+#include "core/periodic_task.h"
 #include "core/vm_manager.h"
 #include "core/worker_pool.h"
 #include "store/sqlite_store.h"
@@ -115,11 +117,12 @@ int serve(const Config& config, DaemonExtensions& extensions) {
       log::warn("killed {} VMM process(es) that no VM records (bangerd crashed while starting them)", killed);
   }
 
+  ConsoleLogs consoles(config.runtime_dir, config.console_log_max_bytes);
   Authorizer authorizer(*connection, config.polkit);
   auto pool = std::make_unique<WorkerPool>(config.workers);
   BusContext ctx{*connection, loop, *pool, authorizer, vms, registry,
                  CreateDefaults{config.default_vcpus, config.default_memory_mib, config.default_image},
-                 probe_host_limits()};
+                 probe_host_limits(), consoles};
   ManagerObject manager(ctx);
   ManagedObjectsResponder managed_objects(*connection, registry);
   registry.load(ctx, vms.list());
@@ -128,7 +131,11 @@ int serve(const Config& config, DaemonExtensions& extensions) {
   log::info("bangerd {} ready (default backend {}, state {}, {} VMs)", BANGER_VERSION, backends.default_name(),
             config.state_dir.string(), registry.records().size());
 
-  loop.run();
+  {
+    // Often enough that a chatty guest overshoots the cap by little.
+    PeriodicTask console_cap(std::chrono::seconds(1), [&consoles] { consoles.cap_all(); });
+    loop.run();
+  }
   exits.stop();  // no exit handling once the objects it reports to start going away
   connection->releaseName(bus::service_name);
   pool.reset();  // finish running jobs while the objects they report to still exist

@@ -75,6 +75,7 @@ void setup(CLI::App& app, Globals& globals, Invocation& invocation) {
   add_lifecycle_commands(ctx);
   add_set_command(ctx);
   add_wait_command(ctx);
+  add_logs_command(ctx);
   add_version_command(ctx);
 }
 

@@ -28,6 +28,11 @@ struct Invocation {
 // How every verb describes its REF argument.
 inline constexpr const char* ref_help = "VM id, name, or unique prefix of either";
 
+// A VM in one of these states has a VMM process.
+inline bool is_active(const std::string& state) {
+  return state == "running" || state == "starting" || state == "stopping";
+}
+
 // What each add_*_command gets to register its verbs with.
 struct Context {
   CLI::App& app;
@@ -55,6 +60,7 @@ void add_query_commands(Context& ctx);      // list, show
 void add_lifecycle_commands(Context& ctx);  // start, stop, restart, kill, delete
 void add_set_command(Context& ctx);
 void add_wait_command(Context& ctx);
+void add_logs_command(Context& ctx);
 void add_version_command(Context& ctx);
 
 }  // namespace bangerctl

@@ -11,10 +11,6 @@ namespace {
 // How long `delete --force` waits for a force-stopped VM to settle.
 constexpr auto force_stop_settle = std::chrono::seconds(60);
 
-bool is_active(const std::string& state) {
-  return state == "running" || state == "starting" || state == "stopping";
-}
-
 // Adds a verb whose only input is REF (plus flags added by the caller).
 CLI::App* add_ref_verb(Context& ctx, const char* verb, const char* help,
                        const std::shared_ptr<std::string>& ref) {

@@ -8,6 +8,7 @@ class IConnection;
 namespace banger {
 
 class Authorizer;
+class ConsoleLogs;
 class EventLoop;
 class ObjectRegistry;
 class VmManager;
@@ -23,6 +24,7 @@ struct BusContext {
   ObjectRegistry& registry;
   CreateDefaults defaults;
   HostLimits limits;
+  const ConsoleLogs& consoles;
 };
 
 }  // namespace banger

@@ -4,6 +4,7 @@
 #include "banger/object_path.h"
 #include "bus/options.h"
 #include "bus/request.h"
+#include "core/console_logs.h"
 #include "core/vm_manager.h"
 
 namespace banger {
@@ -37,11 +38,17 @@ void VmObject::update(const VmRecord& vm, std::string_view reason) {
 
 Caller VmObject::current_caller() const { return caller_of(*getObject().getCurrentlyProcessedMessage()); }
 
+const char* VmObject::action_for(const Caller& caller) const {
+  return caller.uid == vm_.owner_uid ? bus::action::manage_own_vms : bus::action::manage_vms;
+}
+
+std::map<std::string, std::string> VmObject::details(const char* verb) const {
+  return {{"vm", vm_.name}, {"vm_id", vm_.id}, {"verb", verb}};
+}
+
 void VmObject::act(sdbus::Result<>&& result, const Caller& caller, const char* verb,
                    std::function<void(VmManager&)> work) {
-  // Owners act under manage-own-vms; anyone else needs manage-vms.
-  const char* action = caller.uid == vm_.owner_uid ? bus::action::manage_own_vms : bus::action::manage_vms;
-  authorize_and_run(ctx_, std::move(result), caller, action, {{"vm", vm_.name}, {"vm_id", vm_.id}, {"verb", verb}},
+  authorize_and_run(ctx_, std::move(result), caller, action_for(caller), details(verb),
                     [&vms = ctx_.vms, work] {
                       work(vms);
                       return std::tuple<>();
@@ -83,6 +90,20 @@ void VmObject::Set(sdbus::Result<>&& result, std::map<std::string, sdbus::Varian
 
 void VmObject::Touch(sdbus::Result<>&& result) {
   act(std::move(result), current_caller(), "touch", [id = vm_.id](VmManager& m) { m.touch(id); });
+}
+
+void VmObject::ReadConsole(sdbus::Result<std::vector<uint8_t>, uint64_t>&& result, uint64_t offset,
+                           uint32_t max_bytes) {
+  if (!validated(result, [max_bytes] { check_console_read_size(max_bytes); })) return;
+  const Caller caller = current_caller();
+  // No VM lock: the log is only read, and a log that vanishes meanwhile reads empty.
+  authorize_and_run(ctx_, std::move(result), caller, action_for(caller), details("readconsole"),
+                    [&consoles = ctx_.consoles, id = vm_.id, offset, max_bytes] {
+                      auto chunk = consoles.read(id, offset, max_bytes);
+                      return std::tuple(std::vector<uint8_t>(chunk.data.begin(), chunk.data.end()),
+                                        chunk.next_offset);
+                    },
+                    shared_from_this());
 }
 
 }  // namespace banger

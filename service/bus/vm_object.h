@@ -44,6 +44,8 @@ class VmObject final : public sdbus::AdaptorInterfaces<dev::banger::banger1::VM_
   void Delete(sdbus::Result<>&& result) override;
   void Set(sdbus::Result<>&& result, std::map<std::string, sdbus::Variant> changes) override;
   void Touch(sdbus::Result<>&& result) override;
+  void ReadConsole(sdbus::Result<std::vector<uint8_t>, uint64_t>&& result, uint64_t offset,
+                   uint32_t max_bytes) override;
 
   std::string Id() override { return vm_.id; }
   std::string Name() override { return vm_.name; }
@@ -58,6 +60,9 @@ class VmObject final : public sdbus::AdaptorInterfaces<dev::banger::banger1::VM_
   uint64_t UpdatedAt() override { return vm_.updated_at_us; }
 
   Caller current_caller() const;
+  // Owners act under manage-own-vms; anyone else needs manage-vms.
+  const char* action_for(const Caller& caller) const;
+  std::map<std::string, std::string> details(const char* verb) const;
   void act(sdbus::Result<>&& result, const Caller& caller, const char* verb, std::function<void(VmManager&)> work);
 
   BusContext& ctx_;

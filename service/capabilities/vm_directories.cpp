@@ -4,6 +4,7 @@
 
 #include <fmt/format.h>
 
+#include "core/console_log.h"
 #include "core/errors.h"
 #include "core/log.h"
 
@@ -26,6 +27,14 @@ void remove_dir(const fs::path& dir) noexcept {
   if (ec) log::warn("cannot remove {}: {}", dir.string(), ec.message());
 }
 
+// The console log is the post-mortem of a stopped VM: everything else goes.
+void remove_all_but_console_log(const fs::path& dir) noexcept {
+  std::error_code ec;
+  for (fs::directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec))
+    if (it->path().filename() != console_log_name) remove_dir(it->path());
+  if (ec && ec != std::errc::no_such_file_or_directory) log::warn("cannot clean {}: {}", dir.string(), ec.message());
+}
+
 }  // namespace
 
 VmDirectories::VmDirectories(fs::path state_dir, fs::path runtime_dir)
@@ -36,11 +45,21 @@ fs::path VmDirectories::runtime_dir_of(const VmRecord& vm) const { return runtim
 
 void VmDirectories::provision(const VmRecord& vm, ProgressSink&) { make_private_dir(state_dir_of(vm)); }
 
-void VmDirectories::prepare_host(const VmRecord& vm) { make_private_dir(runtime_dir_of(vm)); }
+void VmDirectories::prepare_host(const VmRecord& vm) {
+  make_private_dir(runtime_dir_of(vm));
+  // Each run starts a new log, so its offsets start at 0 again.
+  std::error_code ec;
+  fs::remove(console_log_path(runtime_dir_of(vm)), ec);
+  if (ec) throw Error(ErrorKind::backend_failed, fmt::format("cannot remove the old console log: {}", ec.message()));
+}
 
 void VmDirectories::cleanup(const VmRecord& vm, CleanupReason reason) noexcept {
-  remove_dir(runtime_dir_of(vm));
-  if (reason == CleanupReason::deleted || reason == CleanupReason::create_failed) remove_dir(state_dir_of(vm));
+  if (reason == CleanupReason::deleted || reason == CleanupReason::create_failed) {
+    remove_dir(runtime_dir_of(vm));
+    remove_dir(state_dir_of(vm));
+  } else {
+    remove_all_but_console_log(runtime_dir_of(vm));
+  }
 }
 
 }  // namespace banger

@@ -7,7 +7,8 @@ namespace banger {
 
 // Each VM's two host directories: <state>/vms/<id> (lasting files: disks come
 // here later) made at create and removed at delete, and <runtime>/vms/<id>
-// (sockets, logs, pid files) made at start and removed at stop.
+// (sockets, logs, pid files) made at start and emptied at stop but for the
+// console log, which stays until the next start or the delete.
 class VmDirectories : public Capability {
  public:
   VmDirectories(std::filesystem::path state_dir, std::filesystem::path runtime_dir);

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <sstream>
 #include <stdexcept>
+#include <thread>
 
 namespace banger::test {
 
@@ -180,6 +181,28 @@ void BusClient::vm_call(const std::string& path, const std::string& method) {
 void BusClient::stop(const std::string& path, bool force) {
   auto proxy = sdbus::createProxy(*connection_, service, path);
   proxy->callMethod("Stop").onInterface(vm_iface).withArguments(force).storeResultsTo();
+}
+
+std::pair<std::string, std::uint64_t> BusClient::read_console(const std::string& path, std::uint64_t offset,
+                                                              std::uint32_t max_bytes) {
+  auto proxy = sdbus::createProxy(*connection_, service, path);
+  std::vector<std::uint8_t> data;
+  std::uint64_t next = 0;
+  proxy->callMethod("ReadConsole").onInterface(vm_iface).withArguments(offset, max_bytes).storeResultsTo(data, next);
+  return {std::string(data.begin(), data.end()), next};
+}
+
+bool BusClient::console_says(const std::string& path, const std::string& text, std::chrono::milliseconds timeout) {
+  std::string seen;
+  std::uint64_t offset = 0;
+  for (auto end = std::chrono::steady_clock::now() + timeout; std::chrono::steady_clock::now() < end;) {
+    auto [data, next] = read_console(path, offset, 65536);
+    seen += data;
+    offset = next;
+    if (seen.find(text) != std::string::npos) return true;
+    if (data.empty()) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  return false;
 }
 
 void BusClient::set(const std::string& path, const Options& changes) {

@@ -83,6 +83,11 @@ class BusClient {
   void vm_call(const std::string& path, const std::string& method);  // Start, Restart, Kill, Delete, Touch
   void stop(const std::string& path, bool force = false);
   void set(const std::string& path, const Options& changes);
+  // VM.ReadConsole → (data, next_offset).
+  std::pair<std::string, std::uint64_t> read_console(const std::string& path, std::uint64_t offset,
+                                                     std::uint32_t max_bytes);
+  // Follows the console log from its start until it holds `text`; false on timeout.
+  bool console_says(const std::string& path, const std::string& text, std::chrono::milliseconds timeout);
   Value property(const std::string& path, const std::string& interface, const std::string& name);
   std::string vm_string(const std::string& path, const std::string& name);
   std::uint64_t vm_number(const std::string& path, const std::string& name);

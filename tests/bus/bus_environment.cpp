@@ -139,10 +139,13 @@ void BusEnvironment::write_bus_config() {
 
 void BusEnvironment::write_daemon_config() {
   // A suite that runs bangerd with another backend names its config in BANGER_BUS_DAEMON_CONFIG.
+  // "@TEST_DIR@" in it stands for this environment's temp dir.
   const std::string custom = env_or_empty("BANGER_BUS_DAEMON_CONFIG");
-  write_file(dir_ / "bangerd.toml", custom.empty()
-                                        ? "[daemon]\noperation_linger_s = 30\n\n[vmm]\nbackend = \"test\"\n"
-                                        : read_file(custom));
+  std::string config =
+      custom.empty() ? "[daemon]\noperation_linger_s = 30\n\n[vmm]\nbackend = \"test\"\n" : read_file(custom);
+  for (auto at = config.find("@TEST_DIR@"); at != std::string::npos; at = config.find("@TEST_DIR@", at))
+    config.replace(at, 10, dir_.string());
+  write_file(dir_ / "bangerd.toml", config);
   fs::create_directories(dir_ / "state");
   fs::create_directories(dir_ / "run");
 }

@@ -12,6 +12,8 @@
 //   BANGER_BANGERCTL    bangerctl binary
 //   BANGER_BUS_PROBE    bus-probe helper (tests/bus/bus_probe.cpp)
 //   BANGER_SOURCE_ROOT  source tree (dbus/, polkit/, tests/bus/data/)
+// Optional: BANGER_BUS_DAEMON_CONFIG, bangerd's config ("@TEST_DIR@" in it
+// stands for the environment's temp dir; default: the "test" backend).
 // Optional: BANGER_TEST_KEEP=1 keeps the temp dir; logs of a failed suite are
 // printed at teardown.
 #include <sys/types.h>

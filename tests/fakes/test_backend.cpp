@@ -7,6 +7,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "core/console_log.h"
 #include "core/errors.h"
 #include "fault_file.h"
 #include "vmm/process.h"
@@ -15,10 +16,14 @@ namespace banger::testing {
 
 namespace {
 
-// The placeholder VMM: a shell that lives until the test "powers off the
-// guest" by creating <runtime dir>/guest-poweroff, then exits 0. Its command
-// line names the runtime dir, as a real VMM's does.
-constexpr const char* placeholder_script = "while [ ! -e \"$1/guest-poweroff\" ]; do sleep 0.1; done";
+// The placeholder VMM: a shell that prints a console, then lives until the
+// test "powers off the guest" by creating <runtime dir>/guest-poweroff, then
+// exits 0. Its command line names the runtime dir, as a real VMM's does.
+// $1 runtime dir, $2 VM name, $3 console lines.
+constexpr const char* placeholder_script =
+    "echo \"test backend $2: banger: guest ready\"; "
+    "[ \"$3\" -gt 0 ] && seq -f 'console line %.0f' 1 \"$3\"; "
+    "while [ ! -e \"$1/guest-poweroff\" ]; do sleep 0.1; done";
 
 ProcessId parse(const std::string& handles) {
   auto j = nlohmann::json::parse(handles, nullptr, false);
@@ -35,8 +40,13 @@ void injected(const char* step) {
 
 std::string TestBackend::launch(const MachineConfig& machine) {
   injected("launch");
-  auto process = spawn_detached({"/bin/sh", "-c", placeholder_script, "banger-test-vmm", machine.runtime_dir.string()},
-                                machine.runtime_dir / "vmm.log");
+  // Its stdout stands for a serial console: the ready marker of banger's
+  // images, then `console_lines` numbered lines, then the VMM waits for the
+  // test to power the guest off.
+  const std::string lines = fault("console_lines").value_or("0");
+  auto process = spawn_detached({"/bin/sh", "-c", placeholder_script, "banger-test-vmm", machine.runtime_dir.string(),
+                                 machine.vm_name, lines},
+                                console_log_path(machine.runtime_dir));
   if (fault("crash-after-launch")) std::_Exit(9);  // bangerd dies before it records the VMM
   return nlohmann::json{{"pid", process.pid}, {"start_time", process.start_time},
                         {"runtime_dir", machine.runtime_dir.string()}}

@@ -9,6 +9,8 @@ namespace banger::testing {
 // <runtime dir>/guest-poweroff makes it exit 0, as a VMM whose guest shut down.
 // configure() writes the MachineConfig it got to <runtime dir>/machine.json so
 // tests can check what the capabilities contributed.
+// Its stdout is the VM's console log: "test backend NAME: banger: guest ready",
+// then "console line 1" … "console line N" for the fault "console_lines=N".
 // Faults: "launch", "start" fail those steps with BackendFailed;
 // "crash-after-launch" ends bangerd right after the VMM is spawned.
 class TestBackend final : public VmmBackend {

@@ -9,6 +9,9 @@
 //   FAKE_FC_HANG    "<path>": never answer requests to that path
 //   FAKE_FC_SHUTDOWN_MS  how long the simulated guest takes to power off after
 //                   SendCtrlAltDel (default 100)
+//   FAKE_FC_CHROOT  set by the fake jailer: the chroot that request paths are inside
+// Its stdout stands for the guest's serial console (Firecracker's stdout is):
+// after InstanceStart it prints "banger: guest ready", as banger's images do.
 #include <poll.h>
 #include <signal.h>
 #include <sys/socket.h>
@@ -134,7 +137,7 @@ int main(int argc, char** argv) {
   std::printf("fake-firecracker %s: API on %s\n", id.c_str(), g_socket.c_str());
   std::fflush(stdout);
 
-  fakefc::Vmm vmm(id);
+  fakefc::Vmm vmm(id, env("FAKE_FC_CHROOT"));
   std::vector<int> hung;  // connections never answered (FAKE_FC_HANG)
   using Clock = std::chrono::steady_clock;
   std::optional<Clock::time_point> shutdown_at;
@@ -164,6 +167,11 @@ int main(int argc, char** argv) {
                                 : vmm.handle(request.method, request.path, request.body);
       respond(fd, reply);
       close(fd);
+      if (reply.status == 204 && request.path == "/actions" &&
+          request.body.find("InstanceStart") != std::string::npos) {
+        std::printf("fake-firecracker %s: guest console: banger: guest ready\n", id.c_str());
+        std::fflush(stdout);
+      }
       if (vmm.shutdown_requested() && !shutdown_at) shutdown_at = Clock::now() + shutdown_delay;
     }
     if (shutdown_at && Clock::now() >= *shutdown_at) {

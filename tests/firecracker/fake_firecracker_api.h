@@ -16,14 +16,18 @@ Reply fault(const std::string& message);
 
 class Vmm {
  public:
-  explicit Vmm(std::string id) : id_(std::move(id)) {}
+  // chroot: non-empty when run by the fake jailer; every path in a request
+  // must then be absolute and name a file inside it, as in the real chroot.
+  explicit Vmm(std::string id, std::string chroot = {}) : id_(std::move(id)), chroot_(std::move(chroot)) {}
   Reply handle(const std::string& method, const std::string& path, const std::string& body);
   bool shutdown_requested() const { return shutdown_; }
 
  private:
   std::string action(const std::string& type);
+  std::string missing_file(const std::string& what, const std::string& path) const;
 
   std::string id_;
+  std::string chroot_;
   bool started_ = false, paused_ = false, shutdown_ = false;
   bool machine_config_ = false, boot_source_ = false, metrics_ = false;
 };

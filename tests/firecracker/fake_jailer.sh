@@ -1,10 +1,12 @@
 #!/bin/sh
-# fake-jailer: checks the jailer command line banger builds, then runs the
-# exec file with its API socket where the real jailer's chroot would put it
-# (<chroot base>/<exec file name>/<id>/root/run/...). No chroot, no uid
-# change: only the paths and the exec (same pid, like the real jailer).
+# fake-jailer: checks the jailer command line banger builds and the chroot it
+# prepared, then runs the exec file the way the real jailer would (same pid).
+# No real chroot or uid change (the fake VMM is not a static binary): the
+# socket path is given with the chroot's root in front, and FAKE_FC_CHROOT
+# tells the fake VMM to resolve every path it is given inside that root.
 set -eu
-id='' exec_file='' uid='' gid='' base=''
+die() { echo "fake-jailer: $*" >&2; exit 2; }
+id='' exec_file='' uid='' gid='' base='' cgroup_version=1 cgroups=0
 while [ $# -gt 0 ]; do
   case "$1" in
     --id) id=$2; shift 2 ;;
@@ -12,18 +14,22 @@ while [ $# -gt 0 ]; do
     --uid) uid=$2; shift 2 ;;
     --gid) gid=$2; shift 2 ;;
     --chroot-base-dir) base=$2; shift 2 ;;
+    --cgroup-version) cgroup_version=$2; shift 2 ;;
+    --cgroup)
+      case "$2" in *=*) ;; *) die "--cgroup wants <file>=<value>, got '$2'" ;; esac
+      cgroups=$((cgroups + 1)); shift 2 ;;
     --) shift; break ;;
-    *) echo "fake-jailer: unknown flag $1" >&2; exit 2 ;;
+    *) die "unknown flag $1" ;;
   esac
 done
-if [ -z "$id" ] || [ -z "$exec_file" ] || [ -z "$uid" ] || [ -z "$gid" ] || [ -z "$base" ]; then
-  echo "fake-jailer: --id, --exec-file, --uid, --gid and --chroot-base-dir are required" >&2
-  exit 2
-fi
-if [ "$#" -ne 2 ] || [ "$1" != --api-sock ]; then
-  echo "fake-jailer: expected '-- --api-sock PATH' for firecracker, got: $*" >&2
-  exit 2
-fi
+[ -n "$id" ] && [ -n "$exec_file" ] && [ -n "$uid" ] && [ -n "$gid" ] && [ -n "$base" ] ||
+  die "--id, --exec-file, --uid, --gid and --chroot-base-dir are required"
+case "$cgroup_version" in 1|2) ;; *) die "--cgroup-version must be 1 or 2" ;; esac
+case "$(basename "$exec_file")" in *firecracker*) ;; *) die "the exec file's name must contain 'firecracker'" ;; esac
+[ "$#" -eq 2 ] && [ "$1" = --api-sock ] || die "expected '-- --api-sock PATH' for firecracker, got: $*"
+case "$2" in /*) ;; *) die "the API socket must be an absolute path inside the chroot" ;; esac
 root="$base/$(basename "$exec_file")/$id/root"
-mkdir -p "$root/run"
-exec "$exec_file" --api-sock "$root$2" --id "$id"
+[ -d "$root/run" ] || die "$root/run was not prepared"
+[ "$(stat -c %u:%g "$root/run")" = "$uid:$gid" ] || die "$root/run is not owned by $uid:$gid"
+printf '%s\n' "$cgroups" > "$root/../fake-jailer.cgroups"
+FAKE_FC_CHROOT=$root exec "$exec_file" --api-sock "$root$2" --id "$id"

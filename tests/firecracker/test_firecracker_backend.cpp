@@ -5,6 +5,9 @@
 
 #include <chrono>
 #include <cstdlib>
+#include <signal.h>
+#include <unistd.h>
+
 #include <filesystem>
 #include <fstream>
 
@@ -100,8 +103,10 @@ TEST_F(FirecrackerBackendTest, FullLifecycleSendsTheSpecifiedRequests) {
   EXPECT_EQ(backend.status(handles), VmmStatus::exited);
   EXPECT_EQ(backend.exit_code(handles), 0) << "Firecracker logs its orderly exit";
   EXPECT_FALSE(fs::exists(socket()));
-  std::ifstream vmm_log(machine.runtime_dir / "vmm.log");
-  std::string log_text((std::istreambuf_iterator<char>(vmm_log)), std::istreambuf_iterator<char>());
+  // Firecracker's stdout is the guest's serial console.
+  std::ifstream console(machine.runtime_dir / "console.log");
+  std::string log_text((std::istreambuf_iterator<char>(console)), std::istreambuf_iterator<char>());
+  EXPECT_NE(log_text.find("banger: guest ready"), std::string::npos) << log_text;
   EXPECT_NE(log_text.find("guest shut down"), std::string::npos) << log_text;
 
   const std::string run = machine.runtime_dir.string();
@@ -252,22 +257,74 @@ TEST_F(FirecrackerBackendTest, FakeEnforcesSchemasAndPreBootRules) {
             std::string::npos);
 }
 
-TEST_F(FirecrackerBackendTest, JailerRunsFirecrackerWithItsSocketInTheChroot) {
+TEST_F(FirecrackerBackendTest, JailerRunsFirecrackerInItsPreparedChroot) {
   ASSERT_NE(std::getenv("FAKE_JAILER"), nullptr);
+  if (geteuid() != 0) GTEST_SKIP() << "the chroot is handed to another uid: needs root";
+  for (const char* file : {"vmlinux", "initrd.img", "rootfs.ext4", "work.ext4"}) std::ofstream(root / file) << file;
   settings.jailer = std::getenv("FAKE_JAILER");
   settings.jailer_uid = 123;
   settings.jailer_gid = 456;
   settings.chroot_base = root / "jail";
+  settings.jailer_cgroups = {"cpu.max=50000 100000", "memory.max=1073741824"};
   FirecrackerBackend backend(settings);
   handles = backend.launch(machine);
-  const fs::path expected = root / "jail/fake-firecracker/vm-0001/root/run/firecracker.socket";
+  const fs::path jail = root / "jail/fake-firecracker/vm-0001";
+  const fs::path expected = jail / "root/run/firecracker.socket";
   EXPECT_EQ(json::parse(handles)["api_socket"], expected.string());
+  EXPECT_EQ(json::parse(handles)["jail"], jail.string());
+  std::ifstream cgroups(jail / "fake-jailer.cgroups");
+  int count = 0;
+  cgroups >> count;
+  EXPECT_EQ(count, 2) << "each cgroup setting reaches the jailer";
   EXPECT_TRUE(backend.adopt(handles));  // the jailer exec'd firecracker: same pid, firecracker's name
+  // The fake VMM refuses any path that is not inside the chroot.
   backend.configure(handles, machine);
   backend.start(handles);
   EXPECT_EQ(backend.status(handles), VmmStatus::running);
+  std::ifstream recorded(expected.string() + ".requests.jsonl");
+  std::string text((std::istreambuf_iterator<char>(recorded)), std::istreambuf_iterator<char>());
+  EXPECT_NE(text.find(R"("kernel_image_path":"/kernel")"), std::string::npos) << text;
+  EXPECT_NE(text.find(R"("path_on_host":"/drive-rootfs")"), std::string::npos) << text;
+  EXPECT_NE(text.find(R"("log_path":"/firecracker.log")"), std::string::npos) << text;
   backend.kill(handles);
-  EXPECT_FALSE(fs::exists(expected));
+  EXPECT_FALSE(fs::exists(jail)) << "the whole jail goes with the VMM";
+  EXPECT_TRUE(fs::exists(root / "rootfs.ext4")) << "never the files it was made from";
+  handles.clear();
+}
+
+TEST_F(FirecrackerBackendTest, JailIsRemovedWhenTheVmmEndsOrNeverStarts) {
+  if (geteuid() != 0) GTEST_SKIP() << "the chroot is handed to another uid: needs root";
+  for (const char* file : {"vmlinux", "initrd.img", "rootfs.ext4", "work.ext4"}) std::ofstream(root / file) << file;
+  settings.jailer = std::getenv("FAKE_JAILER");
+  settings.chroot_base = root / "jail";
+  const fs::path jail = root / "jail/fake-firecracker/vm-0001";
+
+  // The VMM dies on its own: status() notices and cleans up, as does adopt().
+  FirecrackerBackend backend(settings);
+  handles = backend.launch(machine);
+  ASSERT_TRUE(fs::exists(jail));
+  ::kill(process().pid, SIGKILL);
+  ASSERT_TRUE(wait_gone(process(), 5s));
+  EXPECT_FALSE(backend.adopt(handles));
+  EXPECT_FALSE(fs::exists(jail));
+  handles = backend.launch(machine);
+  ::kill(process().pid, SIGKILL);
+  ASSERT_TRUE(wait_gone(process(), 5s));
+  EXPECT_EQ(backend.status(handles), VmmStatus::exited);
+  EXPECT_FALSE(fs::exists(jail));
+
+  // Graceful stop.
+  handles = backend.launch(machine);
+  backend.configure(handles, machine);
+  backend.start(handles);
+  backend.stop(handles, 10s);
+  EXPECT_FALSE(fs::exists(jail));
+
+  // A jailer that refuses to run leaves no jail behind.
+  handles.clear();
+  settings.jailer = "/bin/false";
+  EXPECT_THROW(FirecrackerBackend(settings).launch(machine), Error);
+  EXPECT_FALSE(fs::exists(jail));
 }
 
 }  // namespace

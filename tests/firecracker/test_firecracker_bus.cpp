@@ -7,25 +7,15 @@
 
 #include <nlohmann/json.hpp>
 
-#include "test_support.h"
+#include "fake_image_test.h"
 
 namespace banger::test {
 namespace {
 
 namespace fs = std::filesystem;
 
-class FirecrackerBus : public ClientTest {
+class FirecrackerBus : public FakeImageTest {
  protected:
-  void SetUp() override {
-    ClientTest::SetUp();
-    if (IsSkipped() || HasFatalFailure()) return;
-    // The fake boots nothing, but bangerd checks and copies the image's files.
-    auto image = env().dir() / "state" / "images" / "default";
-    fs::create_directories(image);
-    std::ofstream(image / "vmlinux") << "ELF kernel stand-in";
-    std::ofstream(image / "rootfs.ext4") << "rootfs stand-in";
-  }
-
   std::string id_of(const std::string& vm) { return client_->vm_string(vm, "Id"); }
 
   // What the fake recorded, read while the VM runs (stop removes the runtime dir).
@@ -83,12 +73,17 @@ TEST_F(FirecrackerBus, VmmKilledBehindBangersBackIsNoticed) {
   const std::string vm = client_->create_ready(*recorder_, "fc-crash");
   client_->vm_call(vm, "Start");
   ASSERT_TRUE(client_->wait_state(*recorder_, vm, "running"));
-  auto pid_file = env().dir() / "run" / "vms" / id_of(vm);
+  const auto run_dir = env().dir() / "run" / "vms" / id_of(vm);
   auto ps = env().run_as("", {"/usr/bin/pkill", "-KILL", "-f", "--", "--id " + id_of(vm)});
   ASSERT_TRUE(ps.ok()) << ps.describe();
   EXPECT_TRUE(client_->wait_state(*recorder_, vm, "failed", 15s)) << client_->vm_string(vm, "State");
   EXPECT_EQ(client_->vm_string(vm, "LastError"), "the VMM was killed by signal 9 (SIGKILL)");
-  EXPECT_FALSE(fs::exists(pid_file)) << "the runtime directory is cleaned up";
+  std::vector<std::string> left;
+  for (const auto& entry : fs::directory_iterator(run_dir)) left.push_back(entry.path().filename());
+  EXPECT_EQ(left, std::vector<std::string>{"console.log"}) << "the runtime directory is cleaned up but for the console";
+  std::ifstream console(run_dir / "console.log");
+  std::string text((std::istreambuf_iterator<char>(console)), std::istreambuf_iterator<char>());
+  EXPECT_NE(text.find("banger: guest ready"), std::string::npos) << "Firecracker's stdout is the console: " << text;
   client_->vm_call(vm, "Delete");
 }
 

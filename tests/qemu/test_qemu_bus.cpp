@@ -30,18 +30,6 @@ class QemuBus : public ClientTest {
 
   fs::path runtime_of(const std::string& vm) { return env().dir() / "run" / "vms" / client_->vm_string(vm, "Id"); }
 
-  // The guest's own word, on its serial console.
-  bool console_says(const fs::path& console, const std::string& text, std::chrono::seconds limit) {
-    for (auto end = std::chrono::steady_clock::now() + limit; std::chrono::steady_clock::now() < end;) {
-      std::ifstream in(console);
-      std::stringstream all;
-      all << in.rdbuf();
-      if (all.str().find(text) != std::string::npos) return true;
-      std::this_thread::sleep_for(100ms);
-    }
-    return false;
-  }
-
   bool qemu_runs_for(const fs::path& runtime) {
     return env().run_as("", {"/usr/bin/pgrep", "-f", (runtime / "qmp.sock").string()}).exit_code == 0;
   }
@@ -52,19 +40,22 @@ TEST_F(QemuBus, RealGuestBootsStopsGracefullyAndLeavesNothing) {
   const auto runtime = runtime_of(vm);
   client_->vm_call(vm, "Start");
   ASSERT_TRUE(client_->wait_state(*recorder_, vm, "running")) << client_->vm_string(vm, "LastError");
-  ASSERT_TRUE(console_says(runtime / "console.log", "banger: guest ready", 90s)) << env().logs();
-  EXPECT_TRUE(console_says(runtime / "console.log", "banger: guest ready (hostname qemu-vm)", 1s))
+  ASSERT_TRUE(client_->console_says(vm, "banger: guest ready", 90s)) << env().logs();
+  EXPECT_TRUE(client_->console_says(vm, "banger: guest ready (hostname qemu-vm)", 1s))
       << "the guest's init should have applied the name banger gave it";
 
   client_->stop(vm);  // ACPI power button; the guest powers off by itself
   EXPECT_EQ(client_->vm_string(vm, "State"), "stopped");
   EXPECT_EQ(client_->vm_string(vm, "LastError"), "");
   EXPECT_FALSE(qemu_runs_for(runtime));
-  EXPECT_FALSE(fs::exists(runtime)) << "the runtime directory goes with the VMM";
+  std::vector<fs::path> left{fs::directory_iterator(runtime), fs::directory_iterator()};
+  EXPECT_EQ(left, std::vector<fs::path>{runtime / "console.log"}) << "only the console log outlives the VMM";
+  EXPECT_TRUE(client_->console_says(vm, "banger: guest ready", 1s)) << "the log is readable after the stop";
 
   const auto disk = env().dir() / "state" / "vms" / client_->vm_string(vm, "Id");
   client_->vm_call(vm, "Delete");
   EXPECT_FALSE(fs::exists(disk));
+  EXPECT_FALSE(fs::exists(runtime));
 }
 
 TEST_F(QemuBus, RunningGuestSurvivesABangerdRestart) {

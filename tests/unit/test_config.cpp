@@ -32,6 +32,7 @@ void expect_same_settings(const Config& a, const Config& b) {
   EXPECT_EQ(a.lock_timeout, b.lock_timeout);
   EXPECT_EQ(a.operation_linger, b.operation_linger);
   EXPECT_EQ(a.polkit, b.polkit);
+  EXPECT_EQ(a.console_log_max_bytes, b.console_log_max_bytes);
   EXPECT_EQ(a.backend, b.backend);
   EXPECT_EQ(a.default_vcpus, b.default_vcpus);
   EXPECT_EQ(a.default_memory_mib, b.default_memory_mib);
@@ -53,6 +54,7 @@ TEST(Config, DefaultsMatchTheDocumentedValues) {
   EXPECT_EQ(c.lock_timeout, milliseconds(30000));
   EXPECT_EQ(c.operation_linger, seconds(60));
   EXPECT_TRUE(c.polkit);
+  EXPECT_EQ(c.console_log_max_bytes, 1048576u);
   EXPECT_EQ(c.backend, "auto");
   EXPECT_EQ(c.default_vcpus, 1u);
   EXPECT_EQ(c.default_memory_mib, 512u);
@@ -74,6 +76,7 @@ workers = 9
 lock_timeout_ms = 250
 operation_linger_s = 0
 polkit = false
+console_log_max_bytes = 8192
 
 [vmm]
 backend = "cloud-hypervisor"
@@ -90,6 +93,7 @@ stop_timeout_s = 3600
   EXPECT_EQ(c.lock_timeout, milliseconds(250));
   EXPECT_EQ(c.operation_linger, seconds(0));
   EXPECT_FALSE(c.polkit);
+  EXPECT_EQ(c.console_log_max_bytes, 8192u);
   EXPECT_EQ(c.backend, "cloud-hypervisor");
   EXPECT_EQ(c.default_vcpus, 256u);
   EXPECT_EQ(c.default_memory_mib, 128u);
@@ -115,6 +119,8 @@ TEST(Config, IntegerBoundsAreInclusiveAndEnforced) {
       {"daemon", "operation_linger_s", 0, 86400},
       {"vm", "default_vcpus", 1, 256},        {"vm", "default_memory_mib", 128, 1048576},
       {"vm", "stop_timeout_s", 0, 3600},
+      {"daemon", "console_log_max_bytes", 4096, 1LL << 40},
+      {"firecracker", "jailer_cgroup_version", 1, 2},
   };
   for (const auto& k : keys) {
     SCOPED_TRACE(std::string(k.section) + "." + k.key);
@@ -161,6 +167,18 @@ TEST(Config, BackendSections) {
   EXPECT_EQ(error_of("[vm]\nbackend = \"qemu\"\n"), "bangerd.toml: vm.backend: unknown key");  EXPECT_EQ(error_of("[qemu]\naccel = \"hvf\"\n"), "bangerd.toml: qemu.accel: must be one of auto, kvm, tcg");
   EXPECT_EQ(error_of("[firecracker]\napi_timeout_ms = 5\n"),
             "bangerd.toml: firecracker.api_timeout_ms: must be an integer between 100 and 600000");
+}
+
+TEST(Config, JailerCgroupsAreAssignments) {
+  EXPECT_EQ(default_config().firecracker.jailer_cgroup_version, 2);
+  EXPECT_TRUE(default_config().firecracker.jailer_cgroups.empty());
+  auto c = parse_config("[firecracker]\njailer_cgroup_version = 1\n"
+                        "jailer_cgroups = [\"cpu.max=50000 100000\", \"memory.max=1G\"]\n");
+  EXPECT_EQ(c.firecracker.jailer_cgroup_version, 1);
+  EXPECT_EQ(c.firecracker.jailer_cgroups, (std::vector<std::string>{"cpu.max=50000 100000", "memory.max=1G"}));
+  const std::string message = "bangerd.toml: firecracker.jailer_cgroups: must be an array of \"<name>=<value>\" strings";
+  for (const char* bad : {"\"cpu.max=1\"", "[\"cpu.max\"]", "[\"=1\"]", "[\"a b=1\"]", "[3]", "[\"../x=1\"]"})
+    EXPECT_EQ(error_of(std::string("[firecracker]\njailer_cgroups = ") + bad + "\n"), message) << bad;
 }
 
 TEST(Config, UnknownNamesAreReported) {
@@ -273,13 +291,14 @@ TEST(Config, ShippedFileDocumentsEveryKeyWithItsDefault) {
     uncommented += line + "\n";
   }
   EXPECT_EQ(keys, (std::set<std::string>{"state_dir", "runtime_dir", "workers", "lock_timeout_ms",
-                                         "operation_linger_s", "polkit",
+                                         "operation_linger_s", "polkit", "console_log_max_bytes",
                                          // [vmm]
                                          "backend", "firecracker", "jailer", "qemu",
                                          "default_vcpus", "default_memory_mib", "default_image",
                                          "stop_timeout_s",
                                          // [firecracker] and [qemu]
                                          "jailer_uid", "jailer_gid", "chroot_base",
+                                         "jailer_cgroup_version", "jailer_cgroups",
                                          "api_timeout_ms", "accel"}));
   const Config parsed = parse_config(uncommented, "bangerd.toml");
   expect_same_settings(parsed, default_config());

@@ -81,6 +81,12 @@ struct VmChanges {
   std::optional<std::uint32_t> memory_mib;
 };
 
+// A piece of a VM's serial console log (VM.ReadConsole).
+struct ConsoleOutput {
+  std::string data;              // raw console bytes, not necessarily UTF-8
+  std::uint64_t next_offset = 0;  // pass this as offset to continue
+};
+
 // Called on the thread that called create_vm, whenever the stage or progress
 // changes; fraction is 0.0 .. 1.0. Anything it throws propagates out of create_vm.
 using ProgressCallback = std::function<void(const std::string& stage, double fraction)>;
@@ -120,6 +126,10 @@ class BANGER_CLIENT_API Client {
   void remove(const std::string& ref);
   void set(const std::string& ref, const VmChanges& changes);
   void touch(const std::string& ref);
+
+  // Up to max_bytes (1 .. 1048576) of the console log from offset; offset 0
+  // (or one already freed by the size cap) reads from the oldest kept byte.
+  ConsoleOutput read_console(const std::string& ref, std::uint64_t offset, std::uint32_t max_bytes);
 
   // Returns once the VM's State equals state (at any moment after the call
   // began); throws not_found if the VM vanishes, failed on timeout.

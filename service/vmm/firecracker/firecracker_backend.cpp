@@ -11,8 +11,10 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include "core/console_log.h"
 #include "core/errors.h"
 #include "vmm/firecracker/api_client.h"
+#include "vmm/firecracker/jailer.h"
 #include "vmm/process.h"
 
 namespace banger {
@@ -30,6 +32,7 @@ struct Handles {
   fs::path runtime_dir;
   fs::path binary;  // firecracker
   fs::path jailer;  // empty when launched directly
+  fs::path jail;    // the jailer's chroot of this VM; empty when launched directly
 };
 
 Handles parse(const std::string& text) {
@@ -38,7 +41,7 @@ Handles parse(const std::string& text) {
     if (!j.is_object()) throw std::runtime_error("not a JSON object");
     return {{j.at("pid").get<pid_t>(), j.at("start_time").get<std::uint64_t>()},
             j.at("api_socket").get<std::string>(), j.at("runtime_dir").get<std::string>(),
-            j.at("binary").get<std::string>(), j.value("jailer", std::string())};
+            j.at("binary").get<std::string>(), j.value("jailer", std::string()), j.value("jail", std::string())};
   } catch (const std::exception& e) {
     throw Error(ErrorKind::backend_failed, fmt::format("firecracker: unreadable handles: {}", e.what()));
   }
@@ -64,9 +67,11 @@ void create_file(const fs::path& path) {
   if (!out) throw Error(ErrorKind::backend_failed, fmt::format("cannot create {}", path.string()));
 }
 
-void remove_socket(const Handles& h) {
+// What the VMM left once it is gone: its socket and its jail.
+void release(const Handles& h) {
   std::error_code ignored;
   fs::remove(h.api_socket, ignored);
+  if (!h.jail.empty()) remove_jail(h.jail);
 }
 
 }  // namespace
@@ -82,40 +87,45 @@ std::string FirecrackerBackend::unavailable() const {
 }
 
 std::string FirecrackerBackend::launch(const MachineConfig& machine) {
-  std::vector<std::string> argv;
-  fs::path socket;
-  if (settings_.jailer.empty()) {
-    socket = machine.runtime_dir / "firecracker.sock";
-    argv = {settings_.binary.string(), "--api-sock", socket.string(), "--id", machine.vm_id};
-  } else {
-    // The jailer chroots to <base>/<exec file name>/<id>/root and passes --id
-    // itself; the socket path given to firecracker is inside the chroot.
-    socket = settings_.chroot_base / settings_.binary.filename() / machine.vm_id / "root/run/firecracker.socket";
-    argv = {settings_.jailer.string(), "--id", machine.vm_id, "--exec-file", settings_.binary.string(),
-            "--uid", std::to_string(settings_.jailer_uid), "--gid", std::to_string(settings_.jailer_gid),
-            "--chroot-base-dir", settings_.chroot_base.string(), "--", "--api-sock", "/run/firecracker.socket"};
+  Handles h{{}, machine.runtime_dir / "firecracker.sock", machine.runtime_dir, settings_.binary, settings_.jailer, {}};
+  std::vector<std::string> argv{settings_.binary.string(), "--api-sock", h.api_socket.string(), "--id", machine.vm_id};
+  if (!settings_.jailer.empty()) {
+    prepare_jail(settings_, machine);
+    h.jail = jail_dir(settings_, machine.vm_id);
+    h.api_socket = jail_root(settings_, machine.vm_id) / fs::path(jailed_api_socket).relative_path();
+    argv = jailer_command_line(settings_, machine.vm_id);
   }
-  std::error_code ignored;
-  fs::remove(socket, ignored);  // a stale socket would make Firecracker fail to bind
-  const fs::path log = machine.runtime_dir / "vmm.log";
-  ProcessId process = spawn_detached(argv, log);
+  try {
+    std::error_code ignored;
+    fs::remove(h.api_socket, ignored);  // a stale socket would make Firecracker fail to bind
+    // Firecracker's serial console is its stdout; its own start-up errors go
+    // to stderr, so they end up in the same file.
+    const fs::path log = console_log_path(machine.runtime_dir);
+    h.process = spawn_detached(argv, log);
 
-  json handles{{"pid", process.pid},           {"start_time", process.start_time},
-               {"api_socket", socket.string()}, {"runtime_dir", machine.runtime_dir.string()},
-               {"binary", settings_.binary.string()}};
-  if (!settings_.jailer.empty()) handles["jailer"] = settings_.jailer.string();
-
-  auto deadline = std::chrono::steady_clock::now() + settings_.api_timeout;
-  while (!socket_accepts(socket)) {
-    if (!is_running(process))
-      throw Error(ErrorKind::backend_failed,
-                  fmt::format("{} exited before opening its API socket; see {}", argv[0], log.string()));
-    if (std::chrono::steady_clock::now() >= deadline) {
-      terminate(process, milliseconds(0));
-      throw Error(ErrorKind::backend_failed, fmt::format("{} did not open its API socket {} within {} ms", argv[0],
-                                                         socket.string(), settings_.api_timeout.count()));
+    auto deadline = std::chrono::steady_clock::now() + settings_.api_timeout;
+    while (!socket_accepts(h.api_socket)) {
+      if (!is_running(h.process))
+        throw Error(ErrorKind::backend_failed,
+                    fmt::format("{} exited before opening its API socket; see {}", argv[0], log.string()));
+      if (std::chrono::steady_clock::now() >= deadline) {
+        terminate(h.process, milliseconds(0));
+        throw Error(ErrorKind::backend_failed, fmt::format("{} did not open its API socket {} within {} ms", argv[0],
+                                                           h.api_socket.string(), settings_.api_timeout.count()));
+      }
+      std::this_thread::sleep_for(milliseconds(1));  // Firecracker binds within milliseconds
     }
-    std::this_thread::sleep_for(milliseconds(1));  // Firecracker binds within milliseconds
+  } catch (...) {
+    release(h);  // no handles reach the caller, so nothing else would
+    throw;
+  }
+
+  json handles{{"pid", h.process.pid},           {"start_time", h.process.start_time},
+               {"api_socket", h.api_socket.string()}, {"runtime_dir", h.runtime_dir.string()},
+               {"binary", h.binary.string()}};
+  if (!h.jailer.empty()) {
+    handles["jailer"] = h.jailer.string();
+    handles["jail"] = h.jail.string();
   }
   return handles.dump();
 }
@@ -123,29 +133,35 @@ std::string FirecrackerBackend::launch(const MachineConfig& machine) {
 void FirecrackerBackend::configure(const std::string& handles, const MachineConfig& machine) {
   Handles h = parse(handles);
   FirecrackerApiClient api(h.api_socket, settings_.api_timeout);
+  // A jailed firecracker names everything inside its chroot, where
+  // prepare_jail() put it.
+  const bool jailed = !h.jail.empty();
+  const MachineConfig seen = jailed ? jailed_view(machine) : machine;
 
-  const fs::path log = machine.runtime_dir / "firecracker.log";
-  const fs::path metrics = machine.runtime_dir / "metrics.json";
-  create_file(log);
-  create_file(metrics);
+  const fs::path log = seen.runtime_dir / "firecracker.log";
+  const fs::path metrics = seen.runtime_dir / "metrics.json";
+  if (!jailed) {
+    create_file(log);
+    create_file(metrics);
+  }
   api.request("PUT", "/logger", json{{"log_path", log.string()}, {"level", "Info"}});
   api.request("PUT", "/metrics", json{{"metrics_path", metrics.string()}});
   api.request("PUT", "/machine-config",
               json{{"vcpu_count", machine.vcpus}, {"mem_size_mib", machine.memory_mib}, {"smt", false}});
 
   std::string boot_args;
-  for (const auto& arg : machine.kernel_args) boot_args += (boot_args.empty() ? "" : " ") + arg;
-  json boot{{"kernel_image_path", machine.kernel.string()}, {"boot_args", boot_args}};
-  if (!machine.initrd.empty()) boot["initrd_path"] = machine.initrd.string();
+  for (const auto& arg : seen.kernel_args) boot_args += (boot_args.empty() ? "" : " ") + arg;
+  json boot{{"kernel_image_path", seen.kernel.string()}, {"boot_args", boot_args}};
+  if (!seen.initrd.empty()) boot["initrd_path"] = seen.initrd.string();
   api.request("PUT", "/boot-source", boot);
 
-  for (const auto& drive : machine.drives)
+  for (const auto& drive : seen.drives)
     api.request("PUT", "/drives/" + drive.id,
                 json{{"drive_id", drive.id},
                      {"path_on_host", drive.path.string()},
                      {"is_root_device", drive.is_root},
                      {"is_read_only", drive.read_only}});
-  for (const auto& iface : machine.interfaces) {
+  for (const auto& iface : seen.interfaces) {
     json body{{"iface_id", iface.id}, {"host_dev_name", iface.tap}};
     if (!iface.mac.empty()) body["guest_mac"] = iface.mac;
     api.request("PUT", "/network-interfaces/" + iface.id, body);
@@ -172,7 +188,7 @@ void FirecrackerBackend::stop(const std::string& handles, milliseconds timeout) 
     }
   }
   if (!asked || !wait_gone(h.process, timeout)) terminate(h.process, settings_.api_timeout);
-  remove_socket(h);
+  release(h);
 }
 
 void FirecrackerBackend::kill(const std::string& handles) {
@@ -180,7 +196,7 @@ void FirecrackerBackend::kill(const std::string& handles) {
   if (is_running(h.process)) ::kill(h.process.pid, SIGKILL);
   if (!wait_gone(h.process, std::chrono::seconds(5)))
     throw Error(ErrorKind::backend_failed, fmt::format("firecracker {} survived SIGKILL", h.process.pid));
-  remove_socket(h);
+  release(h);
 }
 
 void FirecrackerBackend::pause(const std::string& handles) {
@@ -195,7 +211,10 @@ void FirecrackerBackend::resume(const std::string& handles) {
 
 VmmStatus FirecrackerBackend::status(const std::string& handles) {
   Handles h = parse(handles);
-  if (!is_running(h.process)) return VmmStatus::exited;
+  if (!is_running(h.process)) {
+    release(h);
+    return VmmStatus::exited;
+  }
   try {
     auto info = json::parse(
         FirecrackerApiClient(h.api_socket, settings_.api_timeout).request("GET", "/").body, nullptr, false);
@@ -226,11 +245,13 @@ std::optional<int> FirecrackerBackend::exit_code(const std::string& handles) {
 
 bool FirecrackerBackend::adopt(const std::string& handles) {
   Handles h = parse(handles);
-  if (!is_running(h.process)) return false;
   // After exec the jailer is firecracker, so either name is the VMM we launched.
   const auto command = fs::path(process_argv0(h.process.pid)).filename();
-  if (command.empty() || (command != h.binary.filename() && (h.jailer.empty() || command != h.jailer.filename())))
+  if (!is_running(h.process) || command.empty() ||
+      (command != h.binary.filename() && (h.jailer.empty() || command != h.jailer.filename()))) {
+    release(h);  // our VMM is gone: nothing else will clean up after it
     return false;
+  }
   try {
     FirecrackerApiClient(h.api_socket, settings_.api_timeout).request("GET", "/");
     return true;

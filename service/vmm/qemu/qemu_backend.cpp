@@ -10,6 +10,7 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include "core/console_log.h"
 #include "core/errors.h"
 #include "core/log.h"
 #include "vmm/process.h"
@@ -145,7 +146,7 @@ std::vector<std::string> QemuBackend::command_line(const MachineConfig& machine)
                                 "-kernel", machine.kernel.string()};
   if (!machine.initrd.empty()) argv.insert(argv.end(), {"-initrd", machine.initrd.string()});
   argv.insert(argv.end(), {"-append", append,
-                           "-serial", "file:" + (machine.runtime_dir / "console.log").string(),
+                           "-serial", "file:" + console_log_path(machine.runtime_dir).string(),
                            "-qmp", "unix:" + (machine.runtime_dir / "qmp.sock").string() + ",server=on,wait=off"});
   if (accelerator() == "kvm")
     argv.insert(argv.end(), {"-accel", "kvm", "-cpu", "host"});

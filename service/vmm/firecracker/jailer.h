@@ -1,0 +1,46 @@
+#pragma once
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include "config.h"
+#include "core/machine_config.h"
+
+namespace banger {
+
+// Firecracker's jailer (docs/jailer.md): it chroots to
+// <chroot_base>/<exec file name>/<id>/root, drops to uid/gid, puts the VMM in
+// its cgroup and execs firecracker, keeping the pid (no --daemonize, no
+// --new-pid-ns: banger's own detached spawn already gives it a session, and
+// the pid must stay the one recorded in the handles). Everything firecracker
+// opens must be inside the chroot, named by paths relative to it.
+
+// <chroot_base>/<exec file name>/<vm id>: what the jail of one VM occupies.
+std::filesystem::path jail_dir(const FirecrackerSettings& settings, const std::string& vm_id);
+// jail_dir/root: what firecracker sees as "/".
+std::filesystem::path jail_root(const FirecrackerSettings& settings, const std::string& vm_id);
+
+// The API socket as firecracker names it inside the jail.
+inline constexpr const char* jailed_api_socket = "/run/firecracker.socket";
+
+// jailer --id … --exec-file … --uid … --gid … --chroot-base-dir … --cgroup-version …
+// [--cgroup …]… -- --api-sock /run/firecracker.socket
+std::vector<std::string> jailer_command_line(const FirecrackerSettings& settings, const std::string& vm_id);
+
+// The machine as firecracker sees it in the jail: kernel, initrd and drives at
+// fixed names in "/", runtime_dir "/" (its log and metrics files).
+MachineConfig jailed_view(const MachineConfig& machine);
+
+// Makes the jail's root with everything jailed_view() names: hard links of
+// the kernel, initrd and drives (copies when on another file system), the
+// log and metrics files and /run. The writable drives, the copies and what it
+// creates are owned by the jailer's uid/gid; linked read-only files (the
+// image's kernel, shared by VMs) keep their owner and must be readable by it.
+// A stale jail of the same VM is removed first. On failure nothing is left.
+void prepare_jail(const FirecrackerSettings& settings, const MachineConfig& machine);
+
+// Removes the whole jail of the VM (links and copies only: never the files
+// they were made from). Idempotent, never throws.
+void remove_jail(const std::filesystem::path& jail) noexcept;
+
+}  // namespace banger
