@@ -21,6 +21,7 @@
 #include "capabilities/vm_directories.h"
 #include "core/capabilities.h"
 #include "core/errors.h"
+#include "core/image_manager.h"
 #include "core/log.h"
 #include "core/vm_manager.h"
 #include "core/worker_pool.h"
@@ -98,14 +99,15 @@ int serve(const Config& config, DaemonExtensions& extensions) {
                                    std::filesystem::perms::group_exec | std::filesystem::perms::others_read |
                                    std::filesystem::perms::others_exec);
 
+  SqliteStore store(config.state_dir / "banger.db");
   std::vector<std::shared_ptr<Capability>> capability_list{
       std::make_shared<VmDirectories>(config.state_dir, config.runtime_dir)};
   if (!backend->kernel_file().empty())
-    capability_list.push_back(std::make_shared<ImageFiles>(config.state_dir, std::string(backend->kernel_file())));
+    capability_list.push_back(
+        std::make_shared<ImageFiles>(store, config.state_dir, std::string(backend->kernel_file())));
   for (auto& make : extensions.capabilities) capability_list.push_back(make(config));
   Capabilities capabilities(std::move(capability_list));
 
-  SqliteStore store(config.state_dir / "banger.db");
   auto connection = sdbus::createSystemBusConnection();
   EventLoop loop(*connection);
   ObjectRegistry registry(loop, config.operation_linger);
@@ -113,15 +115,17 @@ int serve(const Config& config, DaemonExtensions& extensions) {
                 {config.lock_timeout, std::chrono::duration_cast<std::chrono::milliseconds>(config.stop_timeout),
                  config.runtime_dir});
   vms.recover();
+  ImageManager images({store, registry}, config.state_dir);
+  images.recover();
 
   Authorizer authorizer(*connection, config.polkit);
   auto pool = std::make_unique<WorkerPool>(config.workers);
-  BusContext ctx{*connection, loop, *pool, authorizer, vms, registry,
+  BusContext ctx{*connection, loop, *pool, authorizer, vms, registry, images,
                  CreateDefaults{config.default_vcpus, config.default_memory_mib, config.default_image},
                  probe_host_limits()};
   ManagerObject manager(ctx);
   ManagedObjectsResponder managed_objects(*connection, registry);
-  registry.load(ctx, vms.list());
+  registry.load(ctx, vms.list(), images.list());
   // Take the name last, so no client ever sees a half-exported service.
   connection->requestName(bus::service_name);
   log::info("bangerd {} ready (backend {}, state {}, {} VMs)", BANGER_VERSION, backend_name,

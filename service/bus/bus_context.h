@@ -9,6 +9,7 @@ namespace banger {
 
 class Authorizer;
 class EventLoop;
+class ImageManager;
 class ObjectRegistry;
 class VmManager;
 class WorkerPool;
@@ -21,6 +22,7 @@ struct BusContext {
   Authorizer& authorizer;
   VmManager& vms;
   ObjectRegistry& registry;
+  ImageManager& images;
   CreateDefaults defaults;
   HostLimits limits;
 };
