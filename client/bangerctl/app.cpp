@@ -76,6 +76,7 @@ void setup(CLI::App& app, Globals& globals, Invocation& invocation) {
   add_set_command(ctx);
   add_wait_command(ctx);
   add_version_command(ctx);
+  add_image_commands(ctx);
 }
 
 int run(const Invocation& invocation) {

@@ -65,6 +65,30 @@ struct VmInfo {
   std::string path;  // D-Bus object path
 };
 
+struct ImageInfo {
+  std::string id;
+  std::string name;
+  std::string kernel;   // bzImage for QEMU, empty when the image has none
+  std::string vmlinux;  // ELF kernel for Firecracker, empty when the image has none
+  std::string initrd;
+  std::string rootfs;
+  std::vector<std::string> backends;  // "qemu", "firecracker": whose kernel it has
+  std::uint64_t size_bytes = 0;
+  std::uint64_t created_at_us = 0;
+  bool is_default = false;
+  std::string path;  // D-Bus object path
+};
+
+// The files of an image to import, opened by the client with the caller's own
+// rights and handed to bangerd as file descriptors. rootfs and at least one of
+// kernel and vmlinux are required; empty means absent.
+struct ImageSourceFiles {
+  std::string rootfs;
+  std::string kernel;
+  std::string vmlinux;
+  std::string initrd;
+};
+
 // Unset fields are left to the daemon's defaults.
 struct CreateOptions {
   std::optional<std::uint32_t> vcpus;
@@ -118,6 +142,15 @@ class BANGER_CLIENT_API Client {
   void remove(const std::string& ref);
   void set(const std::string& ref, const VmChanges& changes);
   void touch(const std::string& ref);
+
+  std::vector<ImageInfo> list_images();  // sorted by name
+  ImageInfo get_image(const std::string& ref);
+  // Blocks until the files are copied (or timeout) and returns the new image.
+  ImageInfo import_image(const std::string& name, const ImageSourceFiles& files,
+                         const ProgressCallback& progress = {},
+                         std::chrono::milliseconds timeout = std::chrono::minutes(30));
+  void set_default_image(const std::string& ref);
+  void remove_image(const std::string& ref);
 
   // Returns once the VM's State equals state (at any moment after the call
   // began); throws not_found if the VM vanishes, failed on timeout.
