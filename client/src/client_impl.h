@@ -10,11 +10,14 @@
 
 #include <sdbus-c++/sdbus-c++.h>
 
+#include <algorithm>
 #include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
 #include <string>
+#include <tuple>
+#include <vector>
 
 namespace banger::client {
 
@@ -81,5 +84,19 @@ struct [[gnu::visibility("hidden")]] Client::Impl {
 // properties keep their defaults so a newer daemon does not break old clients.
 VmInfo vm_from_properties(const std::string& path, const std::map<std::string, sdbus::Variant>& props);
 ImageInfo image_from_properties(const std::string& path, const std::map<std::string, sdbus::Variant>& props);
+
+// Every object implementing `interface`, with all its properties, in one round
+// trip (GetManagedObjects), converted by `from` and sorted by (name, id).
+template <class Info, class From>
+std::vector<Info> managed_objects(ManagerProxy& manager, const std::string& interface, From from) {
+  std::vector<Info> out;
+  for (const auto& [path, interfaces] : manager.GetManagedObjects()) {
+    const auto it = interfaces.find(interface);
+    if (it != interfaces.end()) out.push_back(from(path, it->second));
+  }
+  std::sort(out.begin(), out.end(),
+            [](const Info& a, const Info& b) { return std::tie(a.name, a.id) < std::tie(b.name, b.id); });
+  return out;
+}
 
 }  // namespace banger::client

@@ -7,10 +7,8 @@
 #include <fcntl.h>
 #include <unistd.h>
 
-#include <algorithm>
 #include <cerrno>
 #include <cstring>
-#include <tuple>
 
 namespace banger::client {
 
@@ -34,18 +32,8 @@ sdbus::UnixFd open_part(const std::string& part, const std::string& file) {
 
 std::vector<ImageInfo> Client::list_images() {
   std::lock_guard lock(impl_->mutex);
-  auto images = translate([&] {
-    std::vector<ImageInfo> out;
-    for (const auto& [path, interfaces] : impl_->manager->GetManagedObjects()) {
-      const auto it = interfaces.find(bus::image_interface);
-      if (it != interfaces.end()) out.push_back(image_from_properties(path, it->second));
-    }
-    return out;
-  });
-  std::sort(images.begin(), images.end(), [](const ImageInfo& a, const ImageInfo& b) {
-    return std::tie(a.name, a.id) < std::tie(b.name, b.id);
-  });
-  return images;
+  return translate(
+      [&] { return managed_objects<ImageInfo>(*impl_->manager, bus::image_interface, image_from_properties); });
 }
 
 ImageInfo Client::get_image(const std::string& ref) {

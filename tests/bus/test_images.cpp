@@ -2,14 +2,13 @@
 // their authorization (manage-images), properties, ListImages, the default
 // image as CreateVM's fallback, DeleteImage refused while a VM uses it, and
 // bangerctl image on top.
-#include <fcntl.h>
-
 #include <filesystem>
 #include <fstream>
 #include <string>
 #include <vector>
 
 #include "banger/object_path.h"
+#include "image_support.h"
 #include "test_support.h"
 
 namespace banger::test {
@@ -20,53 +19,26 @@ namespace err = banger::bus::error;
 const std::string kImage = banger::bus::image_interface;
 using ImageRow = sdbus::Struct<std::string, std::string, bool, sdbus::ObjectPath>;
 
-void write_at(const fs::path& file, std::streamoff offset, const std::string& data) {
-  std::fstream f(file, std::ios::in | std::ios::out | std::ios::binary);
-  if (!f) f.open(file, std::ios::out | std::ios::binary);
-  f.seekp(offset);
-  f << data;
-}
-
 class Images : public ClientTest {
  protected:
   void SetUp() override {
     ClientTest::SetUp();
     if (IsSkipped() || HasFatalFailure()) return;
     src_ = env().dir() / "image-src";
-    if (!fs::exists(src_)) {
-      fs::create_directories(src_);
-      // Just enough of each file for the daemon's checks: boot header, ELF, ext superblock.
-      write_at(src_ / "vmlinuz", 0x202, "HdrS kernel");
-      write_at(src_ / "vmlinux", 0, "\x7f" "ELF kernel");
-      write_at(src_ / "initrd.img", 0, "initrd");
-      write_at(src_ / "rootfs.ext4", 1080, "\x53\xef");
-      fs::resize_file(src_ / "rootfs.ext4", 4 << 20);
-      write_at(src_ / "not-a-kernel", 0, "plain text");
-      fs::permissions(src_, fs::perms::all);  // the test users read these for bangerctl
-    }
+    if (!fs::exists(src_)) write_stand_in_image(src_);
     connection_ = sdbus::createSessionBusConnectionWithAddress(env().address());
     manager_ = sdbus::createProxy(*connection_, kService, kRoot);
   }
 
-  sdbus::Variant fd_of(const std::string& file) {
-    const int fd = ::open((src_ / file).c_str(), O_RDONLY | O_CLOEXEC);
-    EXPECT_GE(fd, 0) << file;
-    return sdbus::Variant(sdbus::UnixFd(fd, sdbus::adopt_fd));
-  }
+  sdbus::Variant fd_of(const std::string& file) { return fd_variant(src_ / file); }
   Options standard_fds() {
     return {{"rootfs", fd_of("rootfs.ext4")}, {"kernel", fd_of("vmlinuz")}, {"initrd", fd_of("initrd.img")}};
   }
   std::pair<std::string, std::string> import(const std::string& name, const Options& parts) {
-    sdbus::ObjectPath image, op;
-    manager_->callMethod("ImportImage").onInterface(kManager).withArguments(name, parts).storeResultsTo(image, op);
-    return {image, op};
+    return import_image(*manager_, name, parts);
   }
-  // Imports and waits for the Operation; returns the image path.
   std::string import_ready(const std::string& name, const Options& parts) {
-    auto [image, op] = import(name, parts);
-    auto finished = recorder_->wait_for([&](const Signal& s) { return s.path == op && s.member == "Finished"; });
-    EXPECT_TRUE(finished && finished->success) << (finished ? finished->args.at(0) : "no Finished signal");
-    return image;
+    return import_image_ready(*manager_, *recorder_, name, parts);
   }
   std::vector<ImageRow> list_images() {
     std::vector<ImageRow> rows;
