@@ -42,7 +42,7 @@ void print_vm_table(std::ostream& out, const std::vector<VmInfo>& vms) {
   std::vector<Row> rows{{"ID", "NAME", "STATE", "VCPUS", "MEMORY", "IMAGE"}};
   for (const auto& vm : vms)
     rows.push_back({vm.id.substr(0, 12), vm.name, vm.state, std::to_string(vm.vcpus),
-                    format_memory(vm.memory_mib), vm.image.empty() ? "-" : vm.image});
+                    format_memory(vm.memory_mib), vm.image.empty() ? "-" : vm.image.substr(0, 12)});
 
   print_table(out, rows);
 }
