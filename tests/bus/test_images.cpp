@@ -212,6 +212,17 @@ TEST_F(Images, DefaultImageBacksCreateAndInUseImagesStay) {
   EXPECT_EQ(gone->getName(), err::no_such_image);
 }
 
+TEST_F(Images, ImagesAndTheDefaultSurviveARestart) {
+  const auto image = import_ready("lasting", standard_fds());
+  manager_call("SetDefaultImage", "lasting");
+  env().restart_daemon();
+  EXPECT_EQ(get_image("lasting"), image);
+  EXPECT_TRUE(image_property(image, "IsDefault").get<bool>());
+  EXPECT_EQ(image_property(image, "Backends").get<std::vector<std::string>>(), std::vector<std::string>{"qemu"});
+  manager_call("DeleteImage", "lasting");
+  for (const auto& row : list_images()) EXPECT_NE(row.get<1>(), "lasting");
+}
+
 TEST_F(Images, BangerctlImportsListsAndRemoves) {
   auto import_r = env().run_as("", {env().bangerctl(), "--no-progress", "image", "import", "ctl-image", "--rootfs",
                                     (src_ / "rootfs.ext4").string(), "--vmlinux", (src_ / "vmlinux").string()});
