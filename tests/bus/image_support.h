@@ -1,10 +1,9 @@
 #pragma once
-// Images for the bus tests: stand-in files that pass bangerd's checks, and
-// ImportImage with file descriptors.
+// Images for the bus tests: ImportImage with file descriptors of stand-in
+// files (image_stand_ins.h).
 #include <fcntl.h>
 
 #include <filesystem>
-#include <fstream>
 #include <string>
 #include <utility>
 
@@ -13,28 +12,11 @@
 
 #include "banger/bus_names.h"
 #include "bus_client.h"
+#include "image_stand_ins.h"
 
 namespace banger::test {
 
-inline void write_at(const std::filesystem::path& file, std::streamoff offset, const std::string& data) {
-  std::fstream f(file, std::ios::in | std::ios::out | std::ios::binary);
-  if (!f) f.open(file, std::ios::out | std::ios::binary);
-  f.seekp(offset);
-  f << data;
-}
-
-// Just enough of each file for bangerd's checks (boot header, ELF magic, ext
-// superblock): vmlinuz, vmlinux, initrd.img, rootfs.ext4 (4 MiB, sparse), and
-// not-a-kernel. The fake VMMs boot nothing.
-inline void write_stand_in_image(const std::filesystem::path& dir) {
-  std::filesystem::create_directories(dir);
-  write_at(dir / "vmlinuz", 0x202, "HdrS kernel");
-  write_at(dir / "vmlinux", 0, "\x7f" "ELF kernel");
-  write_at(dir / "initrd.img", 0, "initrd");
-  write_at(dir / "rootfs.ext4", 1080, "\x53\xef");
-  std::filesystem::resize_file(dir / "rootfs.ext4", 4 << 20);
-  write_at(dir / "not-a-kernel", 0, "plain text");
-}
+using banger::testing::write_stand_in_image;
 
 inline sdbus::Variant fd_variant(const std::filesystem::path& file) {
   const int fd = ::open(file.c_str(), O_RDONLY | O_CLOEXEC);

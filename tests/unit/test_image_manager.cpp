@@ -48,12 +48,9 @@ struct ImageManagerTest : ::testing::Test {
   RecordingProgress progress;
 
   void SetUp() override {
-    fs::create_directories(src);
+    testing::write_stand_in_image(src);
+    testing::make_ext4(src / "rootfs.ext4", 8 << 20);
     fs::create_directories(state / "images");
-    testing::make_bzimage(src / "vmlinuz");
-    testing::make_vmlinux(src / "vmlinux");
-    testing::make_initrd(src / "initrd.img");
-    testing::make_ext4(src / "rootfs.ext4");
   }
   void TearDown() override { fs::remove_all(dir); }
 
