@@ -8,8 +8,10 @@
 # tears them down at the end (--keep leaves them running and prints how to
 # reach them).
 #
-# The VM is real: the default guest image (scripts/build-default-image.sh,
-# cached in the build dir) booted by the QEMU microvm backend; under TCG where
+# The VM is real: the default guest image (bangerctl image build runs
+# scripts/build-default-image.sh, cached in the build dir, and imports the
+# result into bangerd through ImportImage with file descriptors, as the default
+# image) booted by the QEMU microvm backend; under TCG where
 # KVM cannot run guests. It waits for the guest's "banger: guest ready" on its
 # serial console, shows it, then stops the guest gracefully and deletes it.
 set -euo pipefail
@@ -30,9 +32,6 @@ ninja -C "$build" >/dev/null
 bangerctl=$build/client/bangerctl
 
 vm=${BANGER_DEMO_VM:-demo}
-image=$build/default-image
-echo "== building (or reusing) the default guest image in $image"
-scripts/build-default-image.sh "$image" >/dev/null
 if [[ -S /run/dbus/system_bus_socket ]] && busctl --system status dev.banger.banger1 >/dev/null 2>&1; then
   echo "== using the system bus and the installed bangerd"
   state=/var/lib/banger
@@ -66,7 +65,10 @@ else
   ((keep)) || trap teardown EXIT
 fi
 
-[[ -e $state/images/default ]] || { mkdir -p "$state/images" && ln -s "$image" "$state/images/default"; }
+image=$build/default-image
+echo "== building (or reusing) the default guest image in $image; importing it into bangerd"
+BANGER_IMAGE_BUILDER=$root/scripts/build-default-image.sh "$bangerctl" image build --output "$image" >/dev/null
+"$bangerctl" image list
 
 set -x
 "$bangerctl" create "$vm" --vcpus 1 --memory 256

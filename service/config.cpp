@@ -134,7 +134,7 @@ constexpr std::array vm_keys{
         [](Config& c, const Field& f) {
           c.default_memory_mib = static_cast<std::uint32_t>(f.integer(128, 1'048'576));
         }},
-    Key{"default_image", [](Config& c, const Field& f) { c.default_image = f.non_empty_string(); }},
+    Key{"default_image", [](Config& c, const Field& f) { c.default_image = f.string(); }},
     Key{"stop_timeout_s",
         [](Config& c, const Field& f) { c.stop_timeout = std::chrono::seconds(f.integer(0, 3600)); }},
 };

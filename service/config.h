@@ -44,7 +44,7 @@ struct Config {
   // [vm]
   std::uint32_t default_vcpus = 1;
   std::uint32_t default_memory_mib = 512;
-  std::string default_image = "default";
+  std::string default_image;  // empty: the image marked default in the store
   std::chrono::seconds stop_timeout{30};  // graceful stop waits this long, then kills
 
   FirecrackerSettings firecracker;

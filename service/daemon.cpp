@@ -22,6 +22,7 @@
 #include "core/capabilities.h"
 #include "core/console_logs.h"
 #include "core/errors.h"
+#include "core/image_manager.h"
 #include "core/log.h"
 #include "core/periodic_task.h"
 #include "core/vm_manager.h"
@@ -86,6 +87,7 @@ int serve(const Config& config, DaemonExtensions& extensions) {
                                    std::filesystem::perms::group_exec | std::filesystem::perms::others_read |
                                    std::filesystem::perms::others_exec);
 
+  SqliteStore store(config.state_dir / "banger.db");
   std::vector<std::shared_ptr<Capability>> capability_list{
       std::make_shared<VmDirectories>(config.state_dir, config.runtime_dir)};
   for (const auto& name : backends.names()) {
@@ -93,12 +95,11 @@ int serve(const Config& config, DaemonExtensions& extensions) {
     auto kernel = backends.get(name).kernel_file();
     if (!kernel.empty())
       capability_list.push_back(
-          std::make_shared<BackendScoped>(name, std::make_shared<ImageFiles>(config.state_dir, std::string(kernel))));
+          std::make_shared<BackendScoped>(name, std::make_shared<ImageFiles>(store, config.state_dir, std::string(kernel))));
   }
   for (auto& make : extensions.capabilities) capability_list.push_back(make(config));
   Capabilities capabilities(std::move(capability_list));
 
-  SqliteStore store(config.state_dir / "banger.db");
   auto connection = sdbus::createSystemBusConnection();
   EventLoop loop(*connection);
   ObjectRegistry registry(loop, config.operation_linger);
@@ -116,16 +117,18 @@ int serve(const Config& config, DaemonExtensions& extensions) {
     if (int killed = kill_unrecorded_vmms(config.runtime_dir, keep); killed > 0)
       log::warn("killed {} VMM process(es) that no VM records (bangerd crashed while starting them)", killed);
   }
+  ImageManager images({store, registry}, config.state_dir);
+  images.recover();
 
   ConsoleLogs consoles(config.runtime_dir, config.console_log_max_bytes);
   Authorizer authorizer(*connection, config.polkit);
   auto pool = std::make_unique<WorkerPool>(config.workers);
-  BusContext ctx{*connection, loop, *pool, authorizer, vms, registry,
+  BusContext ctx{*connection, loop, *pool, authorizer, vms, registry, images,
                  CreateDefaults{config.default_vcpus, config.default_memory_mib, config.default_image},
                  probe_host_limits(), consoles};
   ManagerObject manager(ctx);
   ManagedObjectsResponder managed_objects(*connection, registry);
-  registry.load(ctx, vms.list());
+  registry.load(ctx, vms.list(), images.list());
   // Take the name last, so no client ever sees a half-exported service.
   connection->requestName(bus::service_name);
   log::info("bangerd {} ready (default backend {}, state {}, {} VMs)", BANGER_VERSION, backends.default_name(),

@@ -62,5 +62,6 @@ void add_set_command(Context& ctx);
 void add_wait_command(Context& ctx);
 void add_logs_command(Context& ctx);
 void add_version_command(Context& ctx);
+void add_image_commands(Context& ctx);      // image build, list, show, import, default, rm
 
 }  // namespace bangerctl

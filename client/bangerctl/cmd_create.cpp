@@ -1,4 +1,4 @@
-// bangerctl create NAME [--vcpus N] [--memory MIB] [--image NAME] [--backend NAME] [--start]
+// bangerctl create NAME [--vcpus N] [--memory MIB] [--image REF] [--backend NAME] [--start]
 #include "app.h"
 #include "output.h"
 #include "progress.h"
@@ -31,7 +31,7 @@ void add_create_command(Context& ctx) {
   sub->add_option("NAME", args->name, "Name of the new VM")->required();
   args->vcpus_opt = sub->add_option("--vcpus", args->vcpus, "Number of virtual CPUs");
   args->memory_opt = sub->add_option("--memory", args->memory_mib, "Memory in MiB");
-  args->image_opt = sub->add_option("--image", args->image, "Root filesystem image name");
+  args->image_opt = sub->add_option("--image", args->image, "Image id, name or unique prefix (default: the default image)");
   args->backend_opt = sub->add_option("--backend", args->backend, "VMM backend (firecracker, qemu; default: the daemon's)");
   sub->add_flag("--start", args->start, "Start the VM once it is created");
 

@@ -43,11 +43,16 @@ void print_vm_table(std::ostream& out, const std::vector<VmInfo>& vms) {
   std::vector<Row> rows{{"ID", "NAME", "STATE", "VCPUS", "MEMORY", "IMAGE"}};
   for (const auto& vm : vms)
     rows.push_back({vm.id.substr(0, 12), vm.name, vm.state, std::to_string(vm.vcpus),
-                    format_memory(vm.memory_mib), vm.image.empty() ? "-" : vm.image});
+                    format_memory(vm.memory_mib), vm.image.empty() ? "-" : vm.image.substr(0, 12)});
 
+  print_table(out, rows);
+}
+
+void print_table(std::ostream& out, const std::vector<std::vector<std::string>>& rows) {
+  if (rows.empty()) return;
   std::vector<std::size_t> width(rows.front().size(), 0);
   for (const auto& row : rows)
-    for (std::size_t i = 0; i < row.size(); ++i) width[i] = std::max(width[i], row[i].size());
+    for (std::size_t i = 0; i < row.size() && i < width.size(); ++i) width[i] = std::max(width[i], row[i].size());
 
   for (const auto& row : rows) {
     std::string line;

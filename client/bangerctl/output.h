@@ -19,6 +19,8 @@ void print_json(const nlohmann::ordered_json& value);
 
 void print_vm_table(std::ostream& out, const std::vector<banger::client::VmInfo>& vms);
 void print_vm_details(std::ostream& out, const banger::client::VmInfo& vm);
+// Columns aligned on the widest cell; the first row is the header.
+void print_table(std::ostream& out, const std::vector<std::vector<std::string>>& rows);
 
 std::string format_memory(std::uint32_t mib);        // "512 MiB"
 std::string format_local_time(std::uint64_t usec);   // ISO 8601 with offset, "-" for 0

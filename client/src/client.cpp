@@ -51,20 +51,10 @@ std::string Client::daemon_version() {
 
 std::vector<VmInfo> Client::list_vms() {
   std::lock_guard lock(impl_->mutex);
-  auto vms = translate([&] {
-    std::vector<VmInfo> out;
-    // One round trip for every VM with all its properties, instead of
-    // ListVMs followed by a GetAll per VM.
-    for (const auto& [path, interfaces] : impl_->manager->GetManagedObjects()) {
-      const auto it = interfaces.find(bus::vm_interface);
-      if (it != interfaces.end()) out.push_back(vm_from_properties(path, it->second));
-    }
-    return out;
-  });
-  std::sort(vms.begin(), vms.end(), [](const VmInfo& a, const VmInfo& b) {
-    return std::tie(a.name, a.id) < std::tie(b.name, b.id);
-  });
-  return vms;
+  // One round trip for every VM with all its properties, instead of
+  // ListVMs followed by a GetAll per VM.
+  return translate(
+      [&] { return managed_objects<VmInfo>(*impl_->manager, bus::vm_interface, vm_from_properties); });
 }
 
 VmInfo Client::get_vm(const std::string& ref) {

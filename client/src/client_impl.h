@@ -4,16 +4,20 @@
 
 #include "banger/bus_names.h"
 #include "banger/client.h"
+#include "dev.banger.banger1.Image_proxy.h"
 #include "dev.banger.banger1.Manager_proxy.h"
 #include "dev.banger.banger1.VM_proxy.h"
 
 #include <sdbus-c++/sdbus-c++.h>
 
+#include <algorithm>
 #include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
 #include <string>
+#include <tuple>
+#include <vector>
 
 namespace banger::client {
 
@@ -44,6 +48,17 @@ class VmProxy final
                            const std::vector<std::string>&) override {}
 };
 
+class ImageProxy final
+    : public sdbus::ProxyInterfaces<dev::banger::banger1::Image_proxy, sdbus::Properties_proxy> {
+ public:
+  ImageProxy(sdbus::IConnection& connection, std::string path)
+      : ProxyInterfaces(connection, bus::service_name, std::move(path)) {}
+
+ private:
+  void onPropertiesChanged(const std::string&, const std::map<std::string, sdbus::Variant>&,
+                           const std::vector<std::string>&) override {}
+};
+
 // Hidden: nested classes would otherwise inherit Client's exported visibility.
 struct [[gnu::visibility("hidden")]] Client::Impl {
   // No event-loop thread: sd-bus is not thread-safe, so the calling thread both
@@ -61,10 +76,27 @@ struct [[gnu::visibility("hidden")]] Client::Impl {
                    const ProgressCallback& progress, std::chrono::milliseconds timeout);
   void wait_for_state(const std::string& ref, const std::string& state,
                       std::chrono::milliseconds timeout);
+  ImageInfo import_image(const std::string& name, const ImageSourceFiles& files,
+                         const ProgressCallback& progress, std::chrono::milliseconds timeout);
 };
 
 // Builds a VmInfo from dev.banger.banger1.VM properties; missing or mistyped
 // properties keep their defaults so a newer daemon does not break old clients.
 VmInfo vm_from_properties(const std::string& path, const std::map<std::string, sdbus::Variant>& props);
+ImageInfo image_from_properties(const std::string& path, const std::map<std::string, sdbus::Variant>& props);
+
+// Every object implementing `interface`, with all its properties, in one round
+// trip (GetManagedObjects), converted by `from` and sorted by (name, id).
+template <class Info, class From>
+std::vector<Info> managed_objects(ManagerProxy& manager, const std::string& interface, From from) {
+  std::vector<Info> out;
+  for (const auto& [path, interfaces] : manager.GetManagedObjects()) {
+    const auto it = interfaces.find(interface);
+    if (it != interfaces.end()) out.push_back(from(path, it->second));
+  }
+  std::sort(out.begin(), out.end(),
+            [](const Info& a, const Info& b) { return std::tie(a.name, a.id) < std::tie(b.name, b.id); });
+  return out;
+}
 
 }  // namespace banger::client

@@ -24,6 +24,7 @@ constexpr std::array mappings{
     Mapping{e::invalid_args, ErrorCode::usage},
     Mapping{e::ambiguous, ErrorCode::usage},
     Mapping{e::no_such_vm, ErrorCode::not_found},
+    Mapping{e::no_such_image, ErrorCode::not_found},
     Mapping{"org.freedesktop.DBus.Error.UnknownObject", ErrorCode::not_found},
     Mapping{e::access_denied, ErrorCode::denied},
     Mapping{e::interactive_authorization_required, ErrorCode::denied},

@@ -1,16 +1,9 @@
 #include "client_impl.h"
+#include "properties.h"
 
 namespace banger::client {
 
-namespace {
-
-template <class T>
-void take(const std::map<std::string, sdbus::Variant>& props, const char* key, T& out) {
-  const auto it = props.find(key);
-  if (it != props.end() && it->second.containsValueOfType<T>()) out = it->second.get<T>();
-}
-
-}  // namespace
+using detail::take;
 
 VmInfo vm_from_properties(const std::string& path, const std::map<std::string, sdbus::Variant>& props) {
   VmInfo vm;

@@ -10,6 +10,7 @@ namespace banger {
 class Authorizer;
 class ConsoleLogs;
 class EventLoop;
+class ImageManager;
 class ObjectRegistry;
 class VmManager;
 class WorkerPool;
@@ -22,6 +23,7 @@ struct BusContext {
   Authorizer& authorizer;
   VmManager& vms;
   ObjectRegistry& registry;
+  ImageManager& images;
   CreateDefaults defaults;
   HostLimits limits;
   const ConsoleLogs& consoles;

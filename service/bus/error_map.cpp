@@ -12,6 +12,7 @@ const char* name_of(ErrorKind kind) {
   namespace e = bus::error;
   switch (kind) {
     case ErrorKind::no_such_vm: return e::no_such_vm;
+    case ErrorKind::no_such_image: return e::no_such_image;
     case ErrorKind::exists: return e::exists;
     case ErrorKind::ambiguous: return e::ambiguous;
     case ErrorKind::invalid_state: return e::invalid_state;

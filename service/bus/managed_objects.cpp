@@ -87,6 +87,26 @@ void append_vm(Writer& w, const std::string& path, const VmRecord& vm) {
   w.close_object();
 }
 
+void append_image(Writer& w, const std::string& path, const ImageRecord& image) {
+  w.open_object(path, bus::image_interface);
+  w.property("Id", 's', "s", image.id);
+  w.property("Name", 's', "s", image.name);
+  w.property("Kernel", 's', "s", image.kernel);
+  w.property("Vmlinux", 's', "s", image.vmlinux);
+  w.property("Initrd", 's', "s", image.initrd);
+  w.property("Rootfs", 's', "s", image.rootfs);
+  w.open('e', "sv");
+  w.basic('s', "Backends");
+  w.open('v', "as");
+  w.open('a', "s");
+  for (const auto& backend : image.backends()) w.basic('s', backend.c_str());
+  w.close(3);
+  w.property("SizeBytes", 't', "t", image.size_bytes);
+  w.property("CreatedAt", 't', "t", image.created_at_us);
+  w.property("IsDefault", 'b', "b", static_cast<int>(image.is_default));
+  w.close_object();
+}
+
 void append_operation(Writer& w, std::uint64_t number, const OperationObject::Snapshot& op) {
   w.open_object(bus::operation_path(number), bus::operation_interface);
   w.property("Kind", 's', "s", op.kind);
@@ -107,6 +127,8 @@ int answer(sd_bus_message* call, void* userdata, sd_bus_error* error) {
     Writer w(reply);
     w.open('a', "{oa{sa{sv}}}");
     registry.for_each_vm_with_path([&](const std::string& path, const VmRecord& vm) { append_vm(w, path, vm); });
+    registry.for_each_image(
+        [&](const std::string& path, const ImageRecord& image) { append_image(w, path, image); });
     registry.for_each_operation(
         [&](std::uint64_t number, const OperationObject& op) { append_operation(w, number, op.snapshot()); });
     w.close();

@@ -7,20 +7,18 @@
 #include "bus/caller.h"
 #include "bus/error_map.h"
 #include "bus/event_loop.h"
+#include "bus/image_object.h"
+#include "bus/image_parts_request.h"
 #include "bus/object_registry.h"
+#include "bus/operation_request.h"
 #include "bus/options.h"
 #include "bus/request.h"
 #include "bus/vm_object.h"
+#include "core/image_manager.h"
 #include "core/vm_manager.h"
 #include "core/worker_pool.h"
 
 namespace banger {
-
-namespace {
-
-std::string describe(const sdbus::Error& e) { return e.getName() + ": " + e.getMessage(); }
-
-}  // namespace
 
 ManagerObject::ManagerObject(BusContext& ctx) : AdaptorInterfaces(ctx.connection, bus::root_path), ctx_(ctx) {
   registerAdaptor();
@@ -36,41 +34,16 @@ void ManagerObject::CreateVM(sdbus::Result<sdbus::ObjectPath, sdbus::ObjectPath>
   CreateSpec spec;
   if (!validated(result, [&] { spec = parse_create_request(name, to_option_map(options), ctx_.defaults, ctx_.limits); }))
     return;
-
-  auto reply = std::make_shared<std::remove_reference_t<decltype(result)>>(std::move(result));
-  auto& ctx = ctx_;
-  ctx.authorizer.check(caller, bus::action::create_vm, {{"vm", spec.name}, {"verb", "create"}},
-                       [&ctx, reply, spec, uid = caller.uid](std::exception_ptr denied) {
-    if (denied) {
-      reply->returnError(to_bus_error(denied));
-      return;
-    }
-    ctx.pool.submit([&ctx, reply, spec, uid] {
-      VmRecord vm;
-      try {
-        vm = ctx.vms.begin_create(spec, uid);
-      } catch (...) {
-        ctx.loop.post([reply, failure = std::current_exception()] { reply->returnError(to_bus_error(failure)); });
-        return;
-      }
-      // The VM object is already queued for export (vm_added); the reply follows it.
-      auto op = ctx.registry.reserve_operation();
-      ctx.loop.post([&ctx, reply, op, path = bus::vm_path(vm.id)] {
-        ctx.registry.add_operation(op, "create-vm", path);
-        reply->returnResults(sdbus::ObjectPath(path), sdbus::ObjectPath(bus::operation_path(op)));
-      });
-      OperationProgress progress(ctx, op);
-      bool success = true;
-      std::string error;
-      try {
-        ctx.vms.finish_create(vm.id, progress);
-      } catch (...) {
-        success = false;
-        error = describe(to_bus_error(std::current_exception()));
-      }
-      ctx.loop.post([&ctx, op, success, error] { ctx.registry.finish_operation(op, success, error); });
-    });
-  });
+  auto id = std::make_shared<std::string>();
+  authorize_and_start_operation(
+      ctx_, std::move(result), caller, bus::action::create_vm, {{"vm", spec.name}, {"verb", "create"}}, "create-vm",
+      [&ctx = ctx_, spec, uid = caller.uid, id] {
+        auto resolved = spec;
+        resolved.image = ctx.images.image_for_create(spec.image);
+        *id = ctx.vms.begin_create(resolved, uid).id;
+        return bus::vm_path(*id);
+      },
+      [&ctx = ctx_, id](ProgressSink& progress) { ctx.vms.finish_create(*id, progress); });
 }
 
 std::vector<sdbus::Struct<std::string, std::string, std::string, sdbus::ObjectPath>> ManagerObject::ListVMs() {
@@ -105,6 +78,63 @@ void ManagerObject::DeleteVM(sdbus::Result<>&& result, std::string ref) {
   VmObject* vm = nullptr;
   if (!validated(result, [&] { vm = &ctx_.registry.resolve(ref); })) return;
   vm->remove(std::move(result), caller_of(*getObject().getCurrentlyProcessedMessage()));
+}
+
+void ManagerObject::ImportImage(sdbus::Result<sdbus::ObjectPath, sdbus::ObjectPath>&& result, std::string name,
+                                std::map<std::string, sdbus::Variant> parts) {
+  auto caller = caller_of(*getObject().getCurrentlyProcessedMessage());
+  auto request = std::make_shared<ImagePartsRequest>();
+  if (!validated(result, [&] {
+        validate_image_name(name);
+        *request = read_image_parts(parts);
+      }))
+    return;
+  const char* source = request->paths.empty() ? "fd" : "path";
+  auto pending = std::make_shared<ImageManager::PendingImport>();
+  authorize_and_start_operation(
+      ctx_, std::move(result), caller, bus::action::manage_images,
+      {{"image", name}, {"verb", "import"}, {"source", source}}, "import-image",
+      // Paths are opened only here, after polkit allowed the import.
+      [&images = ctx_.images, name, request, pending] {
+        *pending = images.begin_import(name, open_image_parts(std::move(*request)));
+        return bus::image_path(pending->image.id);
+      },
+      [&images = ctx_.images, pending](ProgressSink& progress) { images.finish_import(std::move(*pending), progress); });
+}
+
+std::vector<sdbus::Struct<std::string, std::string, bool, sdbus::ObjectPath>> ManagerObject::ListImages() {
+  std::vector<sdbus::Struct<std::string, std::string, bool, sdbus::ObjectPath>> out;
+  ctx_.registry.for_each_image([&](const std::string& path, const ImageRecord& image) {
+    out.emplace_back(image.id, image.name, image.is_default, sdbus::ObjectPath(path));
+  });
+  return out;
+}
+
+sdbus::ObjectPath ManagerObject::GetImage(const std::string& ref) {
+  try {
+    return sdbus::ObjectPath(ctx_.registry.resolve_image(ref).path());
+  } catch (...) {
+    throw to_bus_error(std::current_exception());
+  }
+}
+
+void ManagerObject::SetDefaultImage(sdbus::Result<>&& result, std::string ref) {
+  ImageObject* image = nullptr;
+  if (!validated(result, [&] { image = &ctx_.registry.resolve_image(ref); })) return;
+  const auto& record = image->record();
+  authorize_and_run(ctx_, std::move(result), caller_of(*getObject().getCurrentlyProcessedMessage()),
+                    bus::action::manage_images,
+                    {{"image", record.name}, {"image_id", record.id}, {"verb", "set-default"}},
+                    [&images = ctx_.images, id = record.id] {
+                      images.set_default(id);
+                      return std::tuple<>();
+                    });
+}
+
+void ManagerObject::DeleteImage(sdbus::Result<>&& result, std::string ref) {
+  ImageObject* image = nullptr;
+  if (!validated(result, [&] { image = &ctx_.registry.resolve_image(ref); })) return;
+  image->remove(std::move(result), caller_of(*getObject().getCurrentlyProcessedMessage()));
 }
 
 }  // namespace banger

@@ -22,6 +22,12 @@ class ManagerObject final : public sdbus::AdaptorInterfaces<dev::banger::banger1
   void StartVM(sdbus::Result<>&& result, std::string ref) override;
   void StopVM(sdbus::Result<>&& result, std::string ref, bool force) override;
   void DeleteVM(sdbus::Result<>&& result, std::string ref) override;
+  void ImportImage(sdbus::Result<sdbus::ObjectPath, sdbus::ObjectPath>&& result, std::string name,
+                   std::map<std::string, sdbus::Variant> parts) override;
+  std::vector<sdbus::Struct<std::string, std::string, bool, sdbus::ObjectPath>> ListImages() override;
+  sdbus::ObjectPath GetImage(const std::string& ref) override;
+  void SetDefaultImage(sdbus::Result<>&& result, std::string ref) override;
+  void DeleteImage(sdbus::Result<>&& result, std::string ref) override;
   std::string Version() override;
 
   BusContext& ctx_;

@@ -2,29 +2,35 @@
 
 #include "banger/object_path.h"
 #include "bus/event_loop.h"
+#include "bus/image_object.h"
 #include "bus/operation_object.h"
 #include "bus/vm_object.h"
 #include "core/errors.h"
+#include "core/ref_lookup.h"
 #include "core/vm_lookup.h"
 
 namespace banger {
 
 const VmRecord& object_record(const VmObject& object) { return object.record(); }
 const std::string& object_path(const VmObject& object) { return object.path(); }
+const ImageRecord& image_record_of(const ImageObject& object) { return object.record(); }
+const std::string& image_path_of(const ImageObject& object) { return object.path(); }
 
 ObjectRegistry::ObjectRegistry(EventLoop& loop, std::chrono::seconds operation_linger)
     : loop_(loop), linger_(operation_linger) {}
 
 ObjectRegistry::~ObjectRegistry() { unload(); }
 
-void ObjectRegistry::load(BusContext& ctx, const std::vector<VmRecord>& vms) {
+void ObjectRegistry::load(BusContext& ctx, const std::vector<VmRecord>& vms, const std::vector<ImageRecord>& images) {
   ctx_ = &ctx;
   for (const auto& vm : vms) vms_.emplace(vm.id, make_vm_object(vm));
+  for (const auto& image : images) images_.emplace(image.id, make_image_object(image));
   live_ = true;
 }
 
-std::shared_ptr<VmObject> ObjectRegistry::make_vm_object(const VmRecord& vm) {
-  return std::shared_ptr<VmObject>(new VmObject(*ctx_, vm), [&loop = loop_, stopping = stopping_](VmObject* object) {
+template <typename T>
+std::shared_ptr<T> ObjectRegistry::owned_by_bus_thread(T* object) {
+  return std::shared_ptr<T>(object, [&loop = loop_, stopping = stopping_](T* object) {
     if (*stopping)
       delete object;  // shutdown, on the bus thread, after the workers are gone
     else
@@ -32,10 +38,19 @@ std::shared_ptr<VmObject> ObjectRegistry::make_vm_object(const VmRecord& vm) {
   });
 }
 
+std::shared_ptr<VmObject> ObjectRegistry::make_vm_object(const VmRecord& vm) {
+  return owned_by_bus_thread(new VmObject(*ctx_, vm));
+}
+
+std::shared_ptr<ImageObject> ObjectRegistry::make_image_object(const ImageRecord& image) {
+  return owned_by_bus_thread(new ImageObject(*ctx_, image));
+}
+
 void ObjectRegistry::unload() {
   live_ = false;
   *stopping_ = true;
   vms_.clear();
+  images_.clear();
   operations_.clear();
 }
 
@@ -43,6 +58,14 @@ VmObject& ObjectRegistry::resolve(const std::string& ref) {
   auto all = records();
   const auto& vm = resolve_ref(all, ref);
   return *vms_.at(vm.id);
+}
+
+ImageObject& ObjectRegistry::resolve_image(const std::string& ref) {
+  std::vector<ImageRecord> all;
+  all.reserve(images_.size());
+  for (const auto& [id, object] : images_) all.push_back(object->record());
+  const auto& image = resolve_record_ref<ImageRecord>(all, ref, "image", ErrorKind::no_such_image);
+  return *images_.at(image.id);
 }
 
 std::vector<VmRecord> ObjectRegistry::records() const {
@@ -87,6 +110,27 @@ void ObjectRegistry::vm_removed(const VmRecord& vm) {
     if (!live_ || it == vms_.end()) return;
     it->second->announce_removal();
     vms_.erase(it);
+  });
+}
+
+void ObjectRegistry::image_added(const ImageRecord& image) {
+  loop_.post([this, image] {
+    if (live_ && !images_.contains(image.id)) images_.emplace(image.id, make_image_object(image));
+  });
+}
+
+void ObjectRegistry::image_changed(const ImageRecord& after) {
+  loop_.post([this, after] {
+    if (auto it = images_.find(after.id); live_ && it != images_.end()) it->second->update(after);
+  });
+}
+
+void ObjectRegistry::image_removed(const ImageRecord& image) {
+  loop_.post([this, id = image.id] {
+    auto it = images_.find(id);
+    if (!live_ || it == images_.end()) return;
+    it->second->announce_removal();
+    images_.erase(it);
   });
 }
 

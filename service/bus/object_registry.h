@@ -8,20 +8,24 @@
 
 #include "bus/bus_context.h"
 #include "core/capability.h"
+#include "core/image_events.h"
 #include "core/vm_events.h"
 
 namespace banger {
 
 class EventLoop;
+class ImageObject;
 class OperationObject;
 class VmObject;
 
-// The exported VM and Operation objects. Domain events arrive on worker threads
+// The exported VM, Image and Operation objects. Domain events arrive on worker threads
 // and are carried over to the bus thread; every other member runs there.
 const VmRecord& object_record(const VmObject& object);
 const std::string& object_path(const VmObject& object);
+const ImageRecord& image_record_of(const ImageObject& object);
+const std::string& image_path_of(const ImageObject& object);
 
-class ObjectRegistry final : public VmEvents {
+class ObjectRegistry final : public VmEvents, public ImageEvents {
  public:
   ObjectRegistry(EventLoop& loop, std::chrono::seconds operation_linger);
   ~ObjectRegistry() override;
@@ -29,11 +33,17 @@ class ObjectRegistry final : public VmEvents {
   // Exports the VMs that exist at start-up; events before this are stale.
   // (The context is given here, not at construction, because the VmManager in
   // it reports its events to this registry.)
-  void load(BusContext& ctx, const std::vector<VmRecord>& vms);
+  void load(BusContext& ctx, const std::vector<VmRecord>& vms, const std::vector<ImageRecord>& images = {});
   // At shutdown: unexport without InterfacesRemoved (the VMs live on).
   void unload();
 
   VmObject& resolve(const std::string& ref);  // Error(no_such_vm | ambiguous)
+  ImageObject& resolve_image(const std::string& ref);  // Error(no_such_image | ambiguous)
+  // f(object path, record) for every image.
+  template <typename F>
+  void for_each_image(F f) const {
+    for (const auto& [id, object] : images_) f(image_path_of(*object), image_record_of(*object));
+  }
   std::vector<VmRecord> records() const;
   template <typename F>
   void for_each_vm(F f) const {
@@ -59,16 +69,25 @@ class ObjectRegistry final : public VmEvents {
   void vm_changed(const VmRecord& before, const VmRecord& after, std::string_view reason) override;
   void vm_removed(const VmRecord& vm) override;
 
+  void image_added(const ImageRecord& image) override;
+  void image_changed(const ImageRecord& after) override;
+  void image_removed(const ImageRecord& image) override;
+
  private:
   EventLoop& loop_;
   BusContext* ctx_ = nullptr;
   std::chrono::seconds linger_;
   bool live_ = false;
   std::shared_ptr<VmObject> make_vm_object(const VmRecord& vm);
+  std::shared_ptr<ImageObject> make_image_object(const ImageRecord& image);
+  // Hands an object whose last owner may be on a worker back to the bus thread to die.
+  template <typename T>
+  std::shared_ptr<T> owned_by_bus_thread(T* object);
 
   // By id. In-flight calls share ownership (see authorize_and_run); the last
   // owner, on whatever thread, hands the object back to the bus thread to die.
   std::map<std::string, std::shared_ptr<VmObject>> vms_;
+  std::map<std::string, std::shared_ptr<ImageObject>> images_;
   std::shared_ptr<std::atomic<bool>> stopping_ = std::make_shared<std::atomic<bool>>(false);
   std::map<std::uint64_t, std::unique_ptr<OperationObject>> operations_;
   std::atomic<std::uint64_t> next_operation_{1};

@@ -1,17 +1,11 @@
 #include "capabilities/image_files.h"
 
-#include <fcntl.h>
-#include <linux/fs.h>
-#include <sys/ioctl.h>
-#include <sys/stat.h>
-#include <unistd.h>
-
-#include <cerrno>
-#include <cstring>
+#include <algorithm>
 
 #include <fmt/format.h>
 
 #include "core/errors.h"
+#include "core/sparse_copy.h"
 
 namespace banger {
 
@@ -19,67 +13,64 @@ namespace fs = std::filesystem;
 
 namespace {
 
-struct Fd {
-  int fd;
-  explicit Fd(int f) : fd(f) {}
-  ~Fd() {
-    if (fd >= 0) close(fd);
-  }
-};
+constexpr const char* build_hint = "build the default image with 'bangerctl image build'";
 
-[[noreturn]] void fail(const std::string& what) {
-  throw Error(ErrorKind::backend_failed, fmt::format("{}: {}", what, std::strerror(errno)));
+std::string describe_kernel(std::string_view kernel_file) {
+  return kernel_file == "vmlinux" ? "an ELF kernel (vmlinux) for Firecracker" : "a bzImage kernel for QEMU";
+}
+
+std::string import_option(std::string_view kernel_file) {
+  return kernel_file == "vmlinux" ? "--vmlinux" : "--kernel";
 }
 
 }  // namespace
 
-void copy_sparse(const fs::path& from, const fs::path& to) {
-  Fd in(open(from.c_str(), O_RDONLY | O_CLOEXEC));
-  if (in.fd < 0) fail("open " + from.string());
-  struct stat st {};
-  if (fstat(in.fd, &st) != 0) fail("stat " + from.string());
-  Fd out(open(to.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600));
-  if (out.fd < 0) fail("create " + to.string());
-  if (ioctl(out.fd, FICLONE, in.fd) == 0) return;
-  if (ftruncate(out.fd, st.st_size) != 0) fail("truncate " + to.string());
-  off_t data = 0;
-  while ((data = lseek(in.fd, data, SEEK_DATA)) >= 0) {
-    off_t hole = lseek(in.fd, data, SEEK_HOLE);
-    if (hole < 0) fail("seek " + from.string());
-    loff_t src = data, dst = data;
-    while (src < hole) {
-      ssize_t n = copy_file_range(in.fd, &src, out.fd, &dst, static_cast<std::size_t>(hole - src), 0);
-      if (n < 0) fail("copy " + from.string());
-      if (n == 0) break;
-    }
-    data = hole;
-  }
-  if (errno != ENXIO) fail("seek " + from.string());  // ENXIO: no data past this offset
-}
+ImageFiles::ImageFiles(ImageStore& images, fs::path state_dir, std::string kernel_file)
+    : images_(images), state_dir_(std::move(state_dir)), kernel_file_(std::move(kernel_file)) {}
 
-ImageFiles::ImageFiles(fs::path state_dir, std::string kernel_file)
-    : state_dir_(std::move(state_dir)), kernel_file_(std::move(kernel_file)) {}
-
-void ImageFiles::check_create(const VmRecord& vm) {
-  auto rootfs = image_dir(vm.image) / "rootfs.ext4";
-  if (!fs::exists(rootfs))
+ImageRecord ImageFiles::bootable_image(const VmRecord& vm) {
+  if (vm.image.empty())
     throw Error(ErrorKind::invalid_args,
-                fmt::format("image '{}' is not installed (no {}); build the default one with "
-                            "scripts/build-default-image.sh {}",
-                            vm.image, rootfs.string(), image_dir("default").string()));
+                fmt::format("no image given and there is no default image: {}, or import one with "
+                            "'bangerctl image import' and make it the default with 'bangerctl image default'",
+                            build_hint));
+  auto image = images_.find_image(vm.image);
+  if (!image) {
+    // Rows written before images were registered name the image instead of its id.
+    auto all = images_.list_images();
+    auto by_name = std::find_if(all.begin(), all.end(), [&](const ImageRecord& i) { return i.name == vm.image; });
+    if (by_name == all.end())
+      throw Error(ErrorKind::invalid_args,
+                  fmt::format("image '{}' is not installed: {}, or import it with 'bangerctl image import'", vm.image,
+                              build_hint));
+    image = *by_name;
+  }
+  if (image->kernel_for(kernel_file_).empty())
+    throw Error(ErrorKind::invalid_args,
+                fmt::format("image '{}' has no {}, which this daemon's backend boots; import an image with one "
+                            "('bangerctl image import NAME --rootfs FILE {} FILE')",
+                            image->name, describe_kernel(kernel_file_), import_option(kernel_file_)));
+  return *image;
 }
+
+void ImageFiles::check_create(const VmRecord& vm) { bootable_image(vm); }
 
 void ImageFiles::provision(const VmRecord& vm, ProgressSink& progress) {
-  check_create(vm);  // it may have gone since
-  auto rootfs = image_dir(vm.image) / "rootfs.ext4";
+  auto image = bootable_image(vm);  // it may have gone since
   progress.report("copying the root disk", 0.3);
-  copy_sparse(rootfs, root_disk(vm));
+  copy_sparse(image.rootfs, root_disk(vm));
   progress.report("root disk ready", 0.8);
 }
 
 void ImageFiles::add_start_preflight(const VmRecord& vm, std::vector<PreflightCheck>& checks) {
   checks.push_back({"image files", [this, vm] {
-                      for (const auto& file : {image_dir(vm.image) / kernel_file_, root_disk(vm)})
+                      fs::path kernel;
+                      try {
+                        kernel = bootable_image(vm).kernel_for(kernel_file_);
+                      } catch (const Error& e) {
+                        throw Error(ErrorKind::backend_failed, fmt::format("cannot start VM '{}': {}", vm.name, e.what()));
+                      }
+                      for (const auto& file : {kernel, root_disk(vm)})
                         if (!fs::exists(file))
                           throw Error(ErrorKind::backend_failed,
                                       fmt::format("cannot start VM '{}': {} is missing", vm.name, file.string()));
@@ -87,9 +78,9 @@ void ImageFiles::add_start_preflight(const VmRecord& vm, std::vector<PreflightCh
 }
 
 void ImageFiles::contribute_machine(const VmRecord& vm, MachineConfig& machine) {
-  auto dir = image_dir(vm.image);
-  machine.kernel = dir / kernel_file_;
-  if (fs::exists(dir / "initrd.img")) machine.initrd = dir / "initrd.img";
+  auto image = bootable_image(vm);
+  machine.kernel = image.kernel_for(kernel_file_);
+  if (!image.initrd.empty()) machine.initrd = image.initrd;
   machine.drives.push_back({"rootfs", root_disk(vm), true, false});
   // Parameters with a dot reach the guest's init only through /proc/cmdline, which it parses.
   machine.kernel_args.push_back("panic=1");
@@ -97,12 +88,29 @@ void ImageFiles::contribute_machine(const VmRecord& vm, MachineConfig& machine) 
 }
 
 void ImageFiles::add_doctor_checks(std::vector<DoctorCheck>& checks) {
-  auto kernel = image_dir("default") / kernel_file_;
-  bool ok = fs::exists(kernel);
-  checks.push_back({"default-image", ok ? "ok" : "fail",
-                    ok ? "the default image has its kernel" : "the default image's kernel is missing",
-                    kernel.string(),
-                    ok ? "" : "scripts/build-default-image.sh " + image_dir("default").string()});
+  auto images = images_.list_images();
+  auto def = std::find_if(images.begin(), images.end(), [](const ImageRecord& i) { return i.is_default; });
+  if (def == images.end()) {
+    checks.push_back({"default-image", "fail", "there is no default image", "", "bangerctl image build"});
+  } else {
+    const bool boots = !def->kernel_for(kernel_file_).empty();
+    checks.push_back({"default-image", boots ? "ok" : "fail",
+                      boots ? fmt::format("the default image '{}' has {}", def->name, describe_kernel(kernel_file_))
+                            : fmt::format("the default image '{}' has no {}", def->name, describe_kernel(kernel_file_)),
+                      def->id, boots ? "" : fmt::format("bangerctl image import NAME --rootfs FILE {} FILE", import_option(kernel_file_))});
+  }
+  // Firecracker announces its virtio devices on the kernel command line, which
+  // needs CONFIG_VIRTIO_MMIO_CMDLINE_DEVICES; Debian's kernels lack it.
+  const bool has_vmlinux = def != images.end() && !def->vmlinux.empty();
+  const bool needed = kernel_file_ == "vmlinux";
+  checks.push_back(
+      {"firecracker-kernel", has_vmlinux ? "ok" : (needed ? "fail" : "warn"),
+       has_vmlinux ? "the default image has a Firecracker kernel (vmlinux)"
+                   : "the default image has no Firecracker kernel (vmlinux): Firecracker cannot boot it",
+       has_vmlinux ? def->vmlinux : "",
+       has_vmlinux ? ""
+                   : "build a kernel with CONFIG_VIRTIO_MMIO_CMDLINE_DEVICES=y and import it: bangerctl image import "
+                     "NAME --rootfs FILE --vmlinux FILE [--kernel FILE] [--initrd FILE], then bangerctl image default NAME"});
 }
 
 }  // namespace banger

@@ -3,17 +3,20 @@
 #include <string>
 
 #include "core/capability.h"
+#include "core/image.h"
+#include "store/image_store.h"
 
 namespace banger {
 
-// Boots a VM from its image: <state>/images/<image>/ holds the kernel (the
-// backend names the file), initrd.img and rootfs.ext4. At create, the VM gets
-// its own copy of the rootfs (<state>/vms/<id>/rootfs.ext4: a reflink where the
-// filesystem can, else a sparse copy); at start, kernel, initrd and that disk
-// go to the VMM, and the VM's name to the guest's init.
+// Boots a VM from its image (a registered ImageRecord; the VM records its id).
+// At create, the VM gets its own copy of the image's rootfs
+// (<state>/vms/<id>/rootfs.ext4: a reflink where the filesystem can, else a
+// sparse copy); at start, the kernel this backend boots (`kernel_file`, see
+// VmmBackend::kernel_file), the initrd and that disk go to the VMM, and the
+// VM's name to the guest's init.
 class ImageFiles : public Capability {
  public:
-  ImageFiles(std::filesystem::path state_dir, std::string kernel_file);
+  ImageFiles(ImageStore& images, std::filesystem::path state_dir, std::string kernel_file);
 
   std::string_view name() const override { return "image-files"; }
   void check_create(const VmRecord& vm) override;
@@ -22,16 +25,16 @@ class ImageFiles : public Capability {
   void contribute_machine(const VmRecord& vm, MachineConfig& machine) override;
   void add_doctor_checks(std::vector<DoctorCheck>& checks) override;
 
-  std::filesystem::path image_dir(const std::string& image) const { return state_dir_ / "images" / image; }
   std::filesystem::path root_disk(const VmRecord& vm) const { return state_dir_ / "vms" / vm.id / "rootfs.ext4"; }
 
  private:
+  // The VM's image with the kernel this backend boots, or Error(invalid_args)
+  // naming the fix.
+  ImageRecord bootable_image(const VmRecord& vm);
+
+  ImageStore& images_;
   std::filesystem::path state_dir_;
   std::string kernel_file_;
 };
-
-// Copies `from` to `to` keeping holes: FICLONE when the filesystem shares
-// extents, else copy_file_range over the data ranges (SEEK_DATA/SEEK_HOLE).
-void copy_sparse(const std::filesystem::path& from, const std::filesystem::path& to);
 
 }  // namespace banger

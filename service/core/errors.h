@@ -9,6 +9,7 @@ namespace banger {
 // (service/bus/error_map.cpp); the domain never sees sdbus types.
 enum class ErrorKind {
   no_such_vm,
+  no_such_image,
   exists,
   ambiguous,
   invalid_state,

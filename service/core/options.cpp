@@ -81,7 +81,9 @@ void validate_image_name(std::string_view image) {
   for (char c : image) ok = ok && (is_lower_alnum(c) || c == '-' || c == '.' || c == '_');
   if (!ok)
     throw Error(ErrorKind::invalid_args,
-                fmt::format("option 'image': invalid image name '{}': use a-z, 0-9, '.', '_' and '-'", image));
+                fmt::format("invalid image name '{}': use 1-64 characters a-z, 0-9, '.', '_' and '-', "
+                            "starting with a letter or digit",
+                            image));
 }
 
 CreateSpec parse_create_request(std::string name, const OptionMap& options, const CreateDefaults& defaults,

@@ -30,14 +30,14 @@ HostLimits probe_host_limits();
 struct CreateDefaults {
   std::uint32_t vcpus = 1;
   std::uint32_t memory_mib = 512;
-  std::string image = "default";
+  std::string image;  // an image ref; empty: the image marked default
 };
 
 struct CreateSpec {
   std::string name;
   std::uint32_t vcpus = 1;
   std::uint32_t memory_mib = 512;
-  std::string image;
+  std::string image;  // a ref from the request; resolved to an id before begin_create
   std::string backend;  // empty: the daemon's default; VmManager checks the name
 };
 

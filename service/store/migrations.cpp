@@ -27,6 +27,23 @@ CREATE TABLE vms (
 -- list_vms sorts by these; the index lets SQLite walk rows in order instead of sorting.
 CREATE INDEX vms_by_creation ON vms (created_at_us, id);
 )sql"},
+    Migration{2, R"sql(
+-- Guest images; vms.image holds an image id. The partial unique index keeps at
+-- most one default.
+CREATE TABLE images (
+  id            TEXT    NOT NULL PRIMARY KEY,
+  name          TEXT    NOT NULL UNIQUE,
+  kernel        TEXT    NOT NULL DEFAULT '',
+  vmlinux       TEXT    NOT NULL DEFAULT '',
+  initrd        TEXT    NOT NULL DEFAULT '',
+  rootfs        TEXT    NOT NULL,
+  size_bytes    INTEGER NOT NULL,
+  created_at_us INTEGER NOT NULL,
+  is_default    INTEGER NOT NULL DEFAULT 0 CHECK (is_default IN (0, 1))
+);
+CREATE UNIQUE INDEX images_one_default ON images (is_default) WHERE is_default = 1;
+CREATE INDEX vms_by_image ON vms (image);
+)sql"},
 };
 
 }  // namespace

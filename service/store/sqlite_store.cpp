@@ -211,6 +211,27 @@ VmRecord read_record(const Statement::Cursor& c) {
   throw Error(ErrorKind::no_such_vm, "no VM with id '" + id + "'");
 }
 
+constexpr std::string_view image_columns =
+    "id, name, kernel, vmlinux, initrd, rootfs, size_bytes, created_at_us, is_default";
+
+ImageRecord read_image(const Statement::Cursor& c) {
+  ImageRecord image;
+  image.id = c.text(0);
+  image.name = c.text(1);
+  image.kernel = c.text(2);
+  image.vmlinux = c.text(3);
+  image.initrd = c.text(4);
+  image.rootfs = c.text(5);
+  image.size_bytes = static_cast<std::uint64_t>(c.int64(6));
+  image.created_at_us = static_cast<std::uint64_t>(c.int64(7));
+  image.is_default = c.int64(8) != 0;
+  return image;
+}
+
+[[noreturn]] void no_such_image(const std::string& id) {
+  throw Error(ErrorKind::no_such_image, "no image with id '" + id + "'");
+}
+
 }  // namespace
 
 struct SqliteStore::Impl {
@@ -229,6 +250,14 @@ struct SqliteStore::Impl {
                    "image = ?7, last_error = ?8, updated_at_us = ?10, backend = ?11, handles = ?12 "
                    "WHERE id = ?1"};
   Statement remove{db.get(), "DELETE FROM vms WHERE id = ?1"};
+  Statement list_images{db.get(), "SELECT " + std::string(image_columns) + " FROM images ORDER BY created_at_us, id"};
+  Statement find_image{db.get(), "SELECT " + std::string(image_columns) + " FROM images WHERE id = ?1"};
+  Statement insert_image{db.get(), "INSERT INTO images (" + std::string(image_columns) +
+                                       ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, 0)"};
+  Statement image_users{db.get(), "SELECT name FROM vms WHERE image = ?1 ORDER BY name"};
+  Statement remove_image{db.get(), "DELETE FROM images WHERE id = ?1"};
+  Statement clear_default{db.get(), "UPDATE images SET is_default = 0 WHERE is_default = 1 AND id != ?1"};
+  Statement mark_default{db.get(), "UPDATE images SET is_default = 1 WHERE id = ?1"};
   Statement version{db.get(), "SELECT COALESCE(MAX(version), 0) FROM schema_migrations"};
   Statement integrity{db.get(), "PRAGMA integrity_check"};
 
@@ -294,6 +323,70 @@ void SqliteStore::delete_vm(const std::string& id) {
   Transaction tx(impl_->db.get());
   impl_->remove.run().bind(1, id).step();
   if (sqlite3_changes(impl_->db.get()) == 0) no_such_vm(id);
+  tx.commit();
+}
+
+std::vector<ImageRecord> SqliteStore::list_images() {
+  std::lock_guard lock(impl_->mutex);
+  std::vector<ImageRecord> images;
+  auto c = impl_->list_images.run();
+  while (c.step()) images.push_back(read_image(c));
+  return images;
+}
+
+std::optional<ImageRecord> SqliteStore::find_image(const std::string& id) {
+  std::lock_guard lock(impl_->mutex);
+  auto c = impl_->find_image.run();
+  if (!c.bind(1, id).step()) return std::nullopt;
+  return read_image(c);
+}
+
+void SqliteStore::insert_image(const ImageRecord& image) {
+  std::lock_guard lock(impl_->mutex);
+  Transaction tx(impl_->db.get());
+  {
+    auto c = impl_->insert_image.run();
+    c.bind(1, image.id)
+        .bind(2, image.name)
+        .bind(3, image.kernel)
+        .bind(4, image.vmlinux)
+        .bind(5, image.initrd)
+        .bind(6, image.rootfs)
+        .bind(7, static_cast<std::int64_t>(image.size_bytes))
+        .bind(8, static_cast<std::int64_t>(image.created_at_us));
+    const int rc = c.step_rc();
+    if (rc == SQLITE_CONSTRAINT_UNIQUE)
+      throw Error(ErrorKind::exists, "an image named '" + image.name + "' already exists");
+    if (rc == SQLITE_CONSTRAINT_PRIMARYKEY)
+      throw Error(ErrorKind::exists, "an image with id '" + image.id + "' already exists");
+    if (rc != SQLITE_DONE) fail(impl_->db.get(), "cannot write image '" + image.id + "'");
+  }
+  tx.commit();
+}
+
+void SqliteStore::delete_image(const std::string& id) {
+  std::lock_guard lock(impl_->mutex);
+  // The check and the delete share one write transaction, so no VM can start
+  // referencing the image in between.
+  Transaction tx(impl_->db.get());
+  std::string users;
+  {
+    auto c = impl_->image_users.run();
+    c.bind(1, id);
+    while (c.step()) users += (users.empty() ? "" : ", ") + c.text(0);
+  }
+  if (!users.empty()) throw Error(ErrorKind::busy, "the image is in use by VMs: " + users + " (delete them first)");
+  impl_->remove_image.run().bind(1, id).step();
+  if (sqlite3_changes(impl_->db.get()) == 0) no_such_image(id);
+  tx.commit();
+}
+
+void SqliteStore::set_default_image(const std::string& id) {
+  std::lock_guard lock(impl_->mutex);
+  Transaction tx(impl_->db.get());
+  impl_->clear_default.run().bind(1, id).step();
+  impl_->mark_default.run().bind(1, id).step();
+  if (sqlite3_changes(impl_->db.get()) == 0) no_such_image(id);
   tx.commit();
 }
 

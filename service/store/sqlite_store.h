@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "store/image_store.h"
 #include "store/migrations.h"
 #include "store/store.h"
 
@@ -14,7 +15,7 @@ namespace banger {
 // Store backed by one SQLite file (WAL mode). Opening applies any schema
 // migrations the file has not seen yet and refuses files written by a newer
 // bangerd. ":memory:" gives a private in-memory database (for tests).
-class SqliteStore final : public Store {
+class SqliteStore final : public Store, public ImageStore {
  public:
   explicit SqliteStore(const std::filesystem::path& db_file);
   // Exercises the migration machinery with a custom step list (tests only).
@@ -29,6 +30,12 @@ class SqliteStore final : public Store {
   void insert_vm(const VmRecord& vm) override;
   void update_vm(const VmRecord& vm) override;
   void delete_vm(const std::string& id) override;
+
+  std::vector<ImageRecord> list_images() override;
+  std::optional<ImageRecord> find_image(const std::string& id) override;
+  void insert_image(const ImageRecord& image) override;
+  void delete_image(const std::string& id) override;
+  void set_default_image(const std::string& id) override;
 
   int schema_version();  // highest applied migration, 0 for none
   bool integrity_ok();   // PRAGMA integrity_check reports "ok"

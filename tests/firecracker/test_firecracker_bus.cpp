@@ -64,9 +64,17 @@ TEST_F(FirecrackerBus, LifecycleOverDBusDrivesTheApi) {
 TEST_F(FirecrackerBus, MissingImageIsRefusedByCreateVmItself) {
   auto e = error_of([&] { client_->create_vm("fc-no-image", {{"image", sdbus::Variant(std::string("missing"))}}); });
   ASSERT_TRUE(e) << "CreateVM accepted an image that is not installed";
-  EXPECT_EQ(e->getName(), banger::bus::error::invalid_args);
+  EXPECT_EQ(e->getName(), banger::bus::error::no_such_image);
   EXPECT_NE(e->getMessage().find("missing"), std::string::npos) << e->getMessage();
   EXPECT_TRUE(error_of([&] { client_->get_vm("fc-no-image"); })) << "no VM may be left behind";
+}
+
+TEST_F(FirecrackerBus, ImageWithoutVmlinuxIsRefusedByCreateVm) {
+  auto e = error_of([&] { client_->create_vm("fc-bzimage", {{"image", sdbus::Variant(std::string("qemu-only"))}}); });
+  ASSERT_TRUE(e) << "CreateVM accepted an image Firecracker cannot boot";
+  EXPECT_EQ(e->getName(), banger::bus::error::invalid_args);
+  EXPECT_NE(e->getMessage().find("vmlinux"), std::string::npos) << e->getMessage();
+  EXPECT_TRUE(error_of([&] { client_->get_vm("fc-bzimage"); })) << "no VM may be left behind";
 }
 
 TEST_F(FirecrackerBus, VmmKilledBehindBangersBackIsNoticed) {

@@ -58,7 +58,7 @@ TEST(Config, DefaultsMatchTheDocumentedValues) {
   EXPECT_EQ(c.backend, "auto");
   EXPECT_EQ(c.default_vcpus, 1u);
   EXPECT_EQ(c.default_memory_mib, 512u);
-  EXPECT_EQ(c.default_image, "default");
+  EXPECT_EQ(c.default_image, "") << "unset: the store's default image";
   EXPECT_EQ(c.stop_timeout, seconds(30));
 }
 
@@ -142,7 +142,7 @@ TEST(Config, IntegerBoundsAreInclusiveAndEnforced) {
 TEST(Config, WrongTypesNameTheKey) {
   EXPECT_EQ(error_of("[vmm]\nbackend = \"\"\n"), "bangerd.toml: vmm.backend: must be a non-empty string");
   EXPECT_EQ(error_of("[vmm]\nqemu = \"\"\n"), "bangerd.toml: vmm.qemu: must be a non-empty string");
-  EXPECT_EQ(error_of("[vm]\ndefault_image = 3\n"), "bangerd.toml: vm.default_image: must be a non-empty string");
+  EXPECT_EQ(error_of("[vm]\ndefault_image = 3\n"), "bangerd.toml: vm.default_image: must be a string");
   EXPECT_EQ(error_of("[daemon]\nstate_dir = [\"/a\"]\n"),
             "bangerd.toml: daemon.state_dir: must be a non-empty string");
   EXPECT_EQ(error_of("[daemon]\nruntime_dir = \"\"\n"),

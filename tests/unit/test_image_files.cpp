@@ -3,42 +3,67 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <filesystem>
-#include <fstream>
 
 #include "capabilities/image_files.h"
 #include "core/errors.h"
+#include "core/sparse_copy.h"
+#include "image_fixtures.h"
 #include "recording_events.h"
+#include "store/sqlite_store.h"
 
 namespace banger {
 namespace {
 
 namespace fs = std::filesystem;
+using testing::read_all;
+using testing::write_at;
 
 struct ImageFilesTest : ::testing::Test {
   fs::path dir = fs::temp_directory_path() / ("banger-image-" + std::to_string(getpid()));
-  ImageFiles images{dir, "vmlinuz"};
+  SqliteStore store{":memory:"};
+  ImageFiles qemu{store, dir, "vmlinuz"};
+  ImageFiles firecracker{store, dir, "vmlinux"};
   testing::NullProgress progress;
   VmRecord vm;
+  ImageRecord image;
 
   void SetUp() override {
-    fs::create_directories(dir / "images/default");
+    fs::create_directories(dir / "images/img1");
+    image.id = "img1";
+    image.name = "debian";
+    image.kernel = dir / "images/img1/vmlinuz";
+    image.initrd = dir / "images/img1/initrd.img";
+    image.rootfs = dir / "images/img1/rootfs.ext4";
+    image.created_at_us = 1;
+    store.insert_image(image);
     vm.id = "0123456789abcdef0123456789abcdef";
     vm.name = "web";
-    vm.image = "default";
+    vm.image = image.id;
     fs::create_directories(dir / "vms" / vm.id);
   }
   void TearDown() override { fs::remove_all(dir); }
 
-  static void write_at(const fs::path& file, off_t offset, const std::string& data) {
-    std::fstream f(file, std::ios::in | std::ios::out | std::ios::binary);
-    if (!f) f.open(file, std::ios::out | std::ios::binary);
-    f.seekp(offset);
-    f << data;
+  static std::string error_of(const std::function<void()>& f, ErrorKind expected) {
+    try {
+      f();
+    } catch (const Error& e) {
+      EXPECT_EQ(e.kind(), expected) << e.what();
+      return e.what();
+    }
+    ADD_FAILURE() << "no error";
+    return {};
   }
-  static std::string read_all(const fs::path& file) {
-    std::ifstream in(file, std::ios::binary);
-    return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+  std::vector<DoctorCheck> doctor(ImageFiles& capability) {
+    std::vector<DoctorCheck> checks;
+    capability.add_doctor_checks(checks);
+    return checks;
+  }
+  static const DoctorCheck& check_named(const std::vector<DoctorCheck>& checks, const std::string& name) {
+    auto it = std::find_if(checks.begin(), checks.end(), [&](const DoctorCheck& c) { return c.check == name; });
+    if (it == checks.end()) throw std::runtime_error("no doctor check " + name);
+    return *it;
   }
 };
 
@@ -56,50 +81,104 @@ TEST_F(ImageFilesTest, SparseCopyKeepsContentAndHoles) {
   EXPECT_LT(st.st_blocks * 512, 4 << 20) << "the holes were written out";
 }
 
-TEST_F(ImageFilesTest, MissingImageIsRefusedAtCreate) {
+TEST_F(ImageFilesTest, UnknownImageIsRefusedAtCreateAndProvision) {
   vm.image = "nonexistent";
-  for (auto step : {std::function<void()>([&] { images.check_create(vm); }),
-                    std::function<void()>([&] { images.provision(vm, progress); })}) {
-    try {
-      step();
-      FAIL();
-    } catch (const Error& e) {
-      EXPECT_EQ(e.kind(), ErrorKind::invalid_args);
-      EXPECT_NE(std::string(e.what()).find("nonexistent"), std::string::npos);
-    }
+  for (auto step : {std::function<void()>([&] { qemu.check_create(vm); }),
+                    std::function<void()>([&] { qemu.provision(vm, progress); })}) {
+    const auto message = error_of(step, ErrorKind::invalid_args);
+    EXPECT_NE(message.find("nonexistent"), std::string::npos) << message;
+    EXPECT_NE(message.find("bangerctl image build"), std::string::npos) << message;
   }
 }
 
-TEST_F(ImageFilesTest, ProvisionGivesTheVmItsOwnRootDisk) {
-  write_at(dir / "images/default/rootfs.ext4", 0, "ext4 image");
-  images.provision(vm, progress);
-  EXPECT_EQ(read_all(dir / "vms" / vm.id / "rootfs.ext4"), "ext4 image");
-  write_at(dir / "vms" / vm.id / "rootfs.ext4", 0, "EXT4");
-  EXPECT_EQ(read_all(dir / "images/default/rootfs.ext4"), "ext4 image") << "the image must stay untouched";
+TEST_F(ImageFilesTest, NoImageAndNoDefaultNamesTheFix) {
+  vm.image = "";
+  const auto message = error_of([&] { qemu.check_create(vm); }, ErrorKind::invalid_args);
+  EXPECT_NE(message.find("no default image"), std::string::npos) << message;
+  EXPECT_NE(message.find("bangerctl image build"), std::string::npos) << message;
 }
 
-TEST_F(ImageFilesTest, MachineGetsKernelInitrdDiskAndHostname) {
-  write_at(dir / "images/default/vmlinuz", 0, "k");
-  write_at(dir / "images/default/initrd.img", 0, "i");
+TEST_F(ImageFilesTest, ImageWithoutTheBackendsKernelIsRefused) {
+  EXPECT_NO_THROW(qemu.check_create(vm));
+  const auto message = error_of([&] { firecracker.check_create(vm); }, ErrorKind::invalid_args);
+  EXPECT_NE(message.find("vmlinux"), std::string::npos) << message;
+  EXPECT_NE(message.find("--vmlinux"), std::string::npos) << message;
+}
+
+TEST_F(ImageFilesTest, RowsThatNameTheImageStillResolve) {
+  vm.image = "debian";  // written before images had ids
+  EXPECT_NO_THROW(qemu.check_create(vm));
+}
+
+TEST_F(ImageFilesTest, ProvisionGivesTheVmItsOwnRootDisk) {
+  write_at(image.rootfs, 0, "ext4 image");
+  qemu.provision(vm, progress);
+  EXPECT_EQ(read_all(dir / "vms" / vm.id / "rootfs.ext4"), "ext4 image");
+  write_at(dir / "vms" / vm.id / "rootfs.ext4", 0, "EXT4");
+  EXPECT_EQ(read_all(image.rootfs), "ext4 image") << "the image must stay untouched";
+}
+
+TEST_F(ImageFilesTest, MachineGetsTheBackendsKernelInitrdDiskAndHostname) {
   MachineConfig machine;
-  images.contribute_machine(vm, machine);
-  EXPECT_EQ(machine.kernel, dir / "images/default/vmlinuz");
-  EXPECT_EQ(machine.initrd, dir / "images/default/initrd.img");
+  qemu.contribute_machine(vm, machine);
+  EXPECT_EQ(machine.kernel, image.kernel);
+  EXPECT_EQ(machine.initrd, image.initrd);
   ASSERT_EQ(machine.drives.size(), 1u);
   EXPECT_TRUE(machine.drives[0].is_root);
   EXPECT_EQ(machine.drives[0].path, dir / "vms" / vm.id / "rootfs.ext4");
   EXPECT_NE(std::find(machine.kernel_args.begin(), machine.kernel_args.end(), "banger.hostname=web"),
             machine.kernel_args.end());
+
+  ImageRecord both = image;
+  both.id = "img2";
+  both.name = "both";
+  both.vmlinux = dir / "images/img2/vmlinux";
+  both.initrd = "";
+  store.insert_image(both);
+  vm.image = both.id;
+  MachineConfig fc;
+  firecracker.contribute_machine(vm, fc);
+  EXPECT_EQ(fc.kernel, both.vmlinux);
+  EXPECT_TRUE(fc.initrd.empty()) << "an image without initrd boots without one";
 }
 
 TEST_F(ImageFilesTest, PreflightRefusesAMissingKernel) {
   write_at(dir / "vms" / vm.id / "rootfs.ext4", 0, "x");
   std::vector<PreflightCheck> checks;
-  images.add_start_preflight(vm, checks);
+  qemu.add_start_preflight(vm, checks);
   ASSERT_EQ(checks.size(), 1u);
-  EXPECT_THROW(checks[0].run(), Error);
-  write_at(dir / "images/default/vmlinuz", 0, "k");
+  error_of([&] { checks[0].run(); }, ErrorKind::backend_failed);
+  write_at(image.kernel, 0, "k");
   EXPECT_NO_THROW(checks[0].run());
+}
+
+TEST_F(ImageFilesTest, DoctorSaysWhetherTheDefaultImageHasAFirecrackerKernel) {
+  auto none = doctor(qemu);
+  EXPECT_EQ(check_named(none, "default-image").status, "fail");
+  EXPECT_EQ(check_named(none, "default-image").fix, "bangerctl image build");
+
+  store.set_default_image(image.id);
+  auto qemu_checks = doctor(qemu);
+  EXPECT_EQ(check_named(qemu_checks, "default-image").status, "ok");
+  const auto& fc_kernel = check_named(qemu_checks, "firecracker-kernel");
+  EXPECT_EQ(fc_kernel.status, "warn") << "QEMU does not need it";
+  EXPECT_NE(fc_kernel.fix.find("--vmlinux"), std::string::npos) << fc_kernel.fix;
+  EXPECT_NE(fc_kernel.fix.find("CONFIG_VIRTIO_MMIO_CMDLINE_DEVICES"), std::string::npos) << fc_kernel.fix;
+
+  auto fc_checks = doctor(firecracker);
+  EXPECT_EQ(check_named(fc_checks, "default-image").status, "fail");
+  EXPECT_EQ(check_named(fc_checks, "firecracker-kernel").status, "fail") << "Firecracker needs it";
+
+  ImageRecord with_vmlinux = image;
+  with_vmlinux.id = "img3";
+  with_vmlinux.name = "fc";
+  with_vmlinux.vmlinux = dir / "images/img3/vmlinux";
+  store.insert_image(with_vmlinux);
+  store.set_default_image(with_vmlinux.id);
+  auto ok = doctor(firecracker);
+  EXPECT_EQ(check_named(ok, "default-image").status, "ok");
+  EXPECT_EQ(check_named(ok, "firecracker-kernel").status, "ok");
+  EXPECT_EQ(check_named(ok, "firecracker-kernel").detail, with_vmlinux.vmlinux);
 }
 
 }  // namespace

@@ -21,7 +21,7 @@ namespace banger::client {
 enum class ErrorCode {
   failed,              // anything not covered below, including local timeouts
   usage,               // InvalidArgs, Ambiguous, or a bad argument caught client-side
-  not_found,           // NoSuchVM, or the object vanished
+  not_found,           // NoSuchVM, NoSuchImage, or the object vanished
   denied,              // AccessDenied, InteractiveAuthorizationRequired
   unreachable,         // no system bus, bangerd not running or not answering
   exists,              // Exists
@@ -64,6 +64,30 @@ struct VmInfo {
   std::uint64_t created_at_us = 0;  // microseconds since the epoch
   std::uint64_t updated_at_us = 0;
   std::string path;  // D-Bus object path
+};
+
+struct ImageInfo {
+  std::string id;
+  std::string name;
+  std::string kernel;   // bzImage for QEMU, empty when the image has none
+  std::string vmlinux;  // ELF kernel for Firecracker, empty when the image has none
+  std::string initrd;
+  std::string rootfs;
+  std::vector<std::string> backends;  // "qemu", "firecracker": whose kernel it has
+  std::uint64_t size_bytes = 0;
+  std::uint64_t created_at_us = 0;
+  bool is_default = false;
+  std::string path;  // D-Bus object path
+};
+
+// The files of an image to import, opened by the client with the caller's own
+// rights and handed to bangerd as file descriptors. rootfs and at least one of
+// kernel and vmlinux are required; empty means absent.
+struct ImageSourceFiles {
+  std::string rootfs;
+  std::string kernel;
+  std::string vmlinux;
+  std::string initrd;
 };
 
 // Unset fields are left to the daemon's defaults.
@@ -130,6 +154,15 @@ class BANGER_CLIENT_API Client {
   // Up to max_bytes (1 .. 1048576) of the console log from offset; offset 0
   // (or one already freed by the size cap) reads from the oldest kept byte.
   ConsoleOutput read_console(const std::string& ref, std::uint64_t offset, std::uint32_t max_bytes);
+
+  std::vector<ImageInfo> list_images();  // sorted by name
+  ImageInfo get_image(const std::string& ref);
+  // Blocks until the files are copied (or timeout) and returns the new image.
+  ImageInfo import_image(const std::string& name, const ImageSourceFiles& files,
+                         const ProgressCallback& progress = {},
+                         std::chrono::milliseconds timeout = std::chrono::minutes(30));
+  void set_default_image(const std::string& ref);
+  void remove_image(const std::string& ref);
 
   // Returns once the VM's State equals state (at any moment after the call
   // began); throws not_found if the VM vanishes, failed on timeout.

@@ -1,0 +1,64 @@
+#pragma once
+#include <exception>
+#include <map>
+#include <memory>
+#include <string>
+
+#include <sdbus-c++/sdbus-c++.h>
+
+#include "banger/object_path.h"
+#include "bus/authorizer.h"
+#include "bus/bus_context.h"
+#include "bus/error_map.h"
+#include "bus/event_loop.h"
+#include "bus/object_registry.h"
+#include "core/worker_pool.h"
+
+namespace banger {
+
+// The second half of a method that answers at once with (target, operation)
+// and goes on in the background (CreateVM, ImportImage): authorize (polkit) →
+// on a worker, `begin()` (returns the target's object path; what it throws is
+// the reply's error) → reply and export the Operation → `run(progress)` →
+// Operation.Finished with what `run` threw, as "<error name>: <message>".
+template <typename Begin, typename Run>
+void authorize_and_start_operation(BusContext& ctx, sdbus::Result<sdbus::ObjectPath, sdbus::ObjectPath>&& result,
+                                   const Caller& caller, const std::string& action,
+                                   std::map<std::string, std::string> details, std::string kind, Begin begin,
+                                   Run run) {
+  auto reply = std::make_shared<sdbus::Result<sdbus::ObjectPath, sdbus::ObjectPath>>(std::move(result));
+  ctx.authorizer.check(caller, action, std::move(details), [&ctx, reply, kind, begin, run](std::exception_ptr denied) {
+    if (denied) {
+      reply->returnError(to_bus_error(denied));
+      return;
+    }
+    ctx.pool.submit([&ctx, reply, kind, begin, run] {
+      std::string target;
+      try {
+        target = begin();
+      } catch (...) {
+        ctx.loop.post([reply, failure = std::current_exception()] { reply->returnError(to_bus_error(failure)); });
+        return;
+      }
+      // Objects begin() announced are already queued for export; the reply follows them.
+      auto op = ctx.registry.reserve_operation();
+      ctx.loop.post([&ctx, reply, op, kind, target] {
+        ctx.registry.add_operation(op, kind, target);
+        reply->returnResults(sdbus::ObjectPath(target), sdbus::ObjectPath(bus::operation_path(op)));
+      });
+      OperationProgress progress(ctx, op);
+      bool success = true;
+      std::string error;
+      try {
+        run(progress);
+      } catch (...) {
+        success = false;
+        const auto e = to_bus_error(std::current_exception());
+        error = e.getName() + ": " + e.getMessage();
+      }
+      ctx.loop.post([&ctx, op, success, error] { ctx.registry.finish_operation(op, success, error); });
+    });
+  });
+}
+
+}  // namespace banger
