@@ -159,9 +159,6 @@ int run_daemon(int argc, char** argv, DaemonExtensions extensions) {
   // The exit watcher's signalfd is the only receiver of SIGCHLD.
   sigaddset(&stop_signals, SIGCHLD);
   pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
-  // The VMMs, double-forked to outlive bangerd, are still its children while it
-  // runs: their exit status is known and no zombie of theirs is left.
-  become_subreaper();
   signal(SIGPIPE, SIG_IGN);
 
   CLI::App app{"bangerd: the banger microVM service (D-Bus name dev.banger.banger1)", "bangerd"};

@@ -5,7 +5,6 @@
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <sys/syscall.h>
-#include <sys/prctl.h>
 #include <sys/signalfd.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -42,10 +41,6 @@ void add_to_epoll(int epoll, int fd) {
 }
 
 }  // namespace
-
-void become_subreaper() {
-  if (prctl(PR_SET_CHILD_SUBREAPER, 1) != 0) log::warn("PR_SET_CHILD_SUBREAPER: {}", strerror(errno));
-}
 
 ExitWatcher::ExitWatcher() {
   sigset_t chld;
@@ -162,14 +157,9 @@ void ExitWatcher::run() {
 }
 
 void ExitWatcher::reap_children() {
-  for (;;) {
-    siginfo_t info{};
-    if (waitid(P_ALL, 0, &info, WEXITED | WNOHANG | WNOWAIT) != 0 || info.si_pid == 0) return;
-    const pid_t pid = info.si_pid;
+  reap_spawned_children([this](pid_t pid, const siginfo_t& info) {
+    // Under the lock, so a watch() of this pid cannot slip in before it is reaped.
     std::lock_guard lock(mutex_);
-    // Reap under the lock, so a watch() of this pid cannot slip in between.
-    siginfo_t reaped{};
-    waitid(P_PID, pid, &reaped, WEXITED | WNOHANG);
     for (auto it = by_fd_.begin(); it != by_fd_.end(); ++it) {
       if (it->second.process.pid != pid) continue;
       Entry entry = it->second;
@@ -177,7 +167,7 @@ void ExitWatcher::reap_children() {
       dispatch(entry, exit_of(info));
       break;
     }
-  }
+  });
 }
 
 void ExitWatcher::pidfd_ready(int fd) {

@@ -12,11 +12,11 @@
 namespace banger {
 
 // Notices the end of every watched VMM at once: one thread epolls a pidfd per
-// VMM, plus a signalfd for SIGCHLD. bangerd is a child subreaper
-// (become_subreaper), so the VMMs it launched are its children: their exit
-// status is known (waitid) and no zombie is left, including VMMs that died
-// before they were watched. A VMM adopted after a restart is not our child;
-// its end is reported with VmmExit::How::unknown.
+// VMM, plus a signalfd for SIGCHLD. The VMMs bangerd launched are its
+// children (spawn_detached): their exit status is known (waitid) and no zombie
+// is left, including VMMs that died before they were watched; other children
+// of the daemon are left to whoever waits for them. A VMM adopted after a
+// restart is not our child; its end is reported with VmmExit::How::unknown.
 // SIGCHLD must be blocked in every thread (run_daemon does it before any starts).
 class ExitWatcher final : public VmmWatch {
  public:
@@ -57,8 +57,5 @@ class ExitWatcher final : public VmmWatch {
   std::list<std::future<void>> running_;
   std::thread thread_;
 };
-
-// Makes the calling process the subreaper of its descendants (PR_SET_CHILD_SUBREAPER).
-void become_subreaper();
 
 }  // namespace banger

@@ -1,11 +1,18 @@
 #include "vmm/process.h"
 
 #include <fcntl.h>
+#include <poll.h>
+#include <spawn.h>
+#include <sys/syscall.h>
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <cstdint>
 #include <fstream>
+#include <mutex>
+#include <set>
 #include <sstream>
 #include <thread>
 
@@ -41,23 +48,8 @@ std::optional<ProcStat> read_stat(pid_t pid) {
   return stat;
 }
 
-[[noreturn]] void child_exec(const std::vector<std::string>& argv, const std::filesystem::path& log_file) {
-  int null_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
-  int log_fd = open(log_file.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0640);
-  if (null_fd < 0 || log_fd < 0) _exit(126);
-  dup2(null_fd, STDIN_FILENO);
-  dup2(log_fd, STDOUT_FILENO);
-  dup2(log_fd, STDERR_FILENO);
-  for (int fd = 3; fd < 1024; ++fd) close(fd);
-  sigset_t none;
-  sigemptyset(&none);
-  sigprocmask(SIG_SETMASK, &none, nullptr);
-  std::vector<char*> args;
-  for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
-  args.push_back(nullptr);
-  execv(args[0], args.data());
-  _exit(127);
-}
+std::mutex children_mutex;
+std::set<pid_t> children;  // spawned by spawn_detached, not reaped yet
 
 }  // namespace
 
@@ -106,34 +98,63 @@ int kill_unrecorded_vmms(const std::filesystem::path& runtime_dir, const std::ve
 
 ProcessId spawn_detached(const std::vector<std::string>& argv, const std::filesystem::path& log_file) {
   if (argv.empty()) throw Error(ErrorKind::backend_failed, "empty command line");
-  int report[2];
-  if (pipe2(report, O_CLOEXEC) != 0) throw Error(ErrorKind::backend_failed, "pipe2 failed");
-  pid_t middle = fork();
-  if (middle < 0) {
-    close(report[0]);
-    close(report[1]);
-    throw Error(ErrorKind::backend_failed, fmt::format("fork failed: {}", strerror(errno)));
-  }
-  if (middle == 0) {
-    close(report[0]);
-    // A new session here, so the VMM is in it without leading it: it can
-    // never acquire a controlling terminal.
-    setsid();
-    pid_t grandchild = fork();
-    if (grandchild == 0) child_exec(argv, log_file);
-    (void)!write(report[1], &grandchild, sizeof grandchild);
-    _exit(grandchild < 0 ? 1 : 0);
-  }
-  close(report[1]);
+  posix_spawn_file_actions_t files;
+  posix_spawnattr_t attr;
+  posix_spawn_file_actions_init(&files);
+  posix_spawnattr_init(&attr);
+  posix_spawn_file_actions_addopen(&files, STDIN_FILENO, "/dev/null", O_RDONLY, 0);
+  posix_spawn_file_actions_addopen(&files, STDOUT_FILENO, log_file.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0640);
+  posix_spawn_file_actions_adddup2(&files, STDOUT_FILENO, STDERR_FILENO);
+  posix_spawn_file_actions_addclosefrom_np(&files, 3);
+  sigset_t none, defaults;
+  sigemptyset(&none);
+  sigemptyset(&defaults);
+  sigaddset(&defaults, SIGPIPE);  // bangerd ignores it; a VMM must not inherit that
+  posix_spawnattr_setsigmask(&attr, &none);
+  posix_spawnattr_setsigdefault(&attr, &defaults);
+  posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSID | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
+  std::vector<char*> args;
+  for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
+  args.push_back(nullptr);
+
   pid_t pid = -1;
-  ssize_t got = read(report[0], &pid, sizeof pid);
-  close(report[0]);
-  waitpid(middle, nullptr, 0);
-  if (got != static_cast<ssize_t>(sizeof pid) || pid <= 0)
-    throw Error(ErrorKind::backend_failed, fmt::format("could not start {}", argv[0]));
+  int rc;
+  {
+    // Registered under the lock, so the reaper never sees the child's exit before its pid.
+    std::lock_guard lock(children_mutex);
+    rc = posix_spawn(&pid, args[0], &files, &attr, args.data(), environ);
+    if (rc == 0) children.insert(pid);
+  }
+  posix_spawn_file_actions_destroy(&files);
+  posix_spawnattr_destroy(&attr);
+  if (rc != 0) throw Error(ErrorKind::backend_failed, fmt::format("cannot start {}: {}", argv[0], strerror(rc)));
   auto start = process_start_time(pid);
   if (!start) throw Error(ErrorKind::backend_failed, fmt::format("{} exited at once", argv[0]));
   return {pid, *start};
+}
+
+void reap_spawned_children(const std::function<void(pid_t, const siginfo_t&)>& exited) {
+  std::vector<pid_t> pids;
+  {
+    std::lock_guard lock(children_mutex);
+    pids.assign(children.begin(), children.end());
+  }
+  for (pid_t pid : pids) {
+    siginfo_t info{};
+    if (waitid(P_PID, pid, &info, WEXITED | WNOHANG | WNOWAIT) != 0) {
+      if (errno == ECHILD) {  // reaped elsewhere
+        std::lock_guard lock(children_mutex);
+        children.erase(pid);
+      }
+      continue;
+    }
+    if (info.si_pid == 0) continue;  // still running
+    exited(pid, info);
+    siginfo_t reaped{};
+    waitid(P_PID, pid, &reaped, WEXITED | WNOHANG);
+    std::lock_guard lock(children_mutex);
+    children.erase(pid);
+  }
 }
 
 bool is_running(const ProcessId& process) {
@@ -143,12 +164,19 @@ bool is_running(const ProcessId& process) {
 }
 
 bool wait_gone(const ProcessId& process, std::chrono::milliseconds timeout) {
-  auto deadline = std::chrono::steady_clock::now() + timeout;
-  while (is_running(process)) {
-    if (std::chrono::steady_clock::now() >= deadline) return false;
-    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  if (!is_running(process)) return true;
+  // A pidfd turns readable the moment the process ends: no polling interval.
+  int fd = static_cast<int>(syscall(SYS_pidfd_open, process.pid, 0));
+  if (fd >= 0 && process_start_time(process.pid) == process.start_time) {
+    pollfd gone{fd, POLLIN, 0};
+    int ms = static_cast<int>(std::min<std::int64_t>(timeout.count(), INT32_MAX));
+    while (poll(&gone, 1, ms) < 0 && errno == EINTR) {
+    }
+    close(fd);
+    return !is_running(process);
   }
-  return true;
+  if (fd >= 0) close(fd);
+  return !is_running(process);  // gone between the two checks, or a reused pid
 }
 
 void terminate(const ProcessId& process, std::chrono::milliseconds grace) {

@@ -1,9 +1,12 @@
 #pragma once
 #include <sys/types.h>
 
+#include <signal.h>
+
 #include <chrono>
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -17,10 +20,19 @@ struct ProcessId {
   std::uint64_t start_time = 0;  // /proc/<pid>/stat field 22, clock ticks since boot
 };
 
-// Starts argv[0] detached: double fork, its own session, stdin from /dev/null,
-// stdout/stderr appended to `log_file`. It is not our child, so it outlives
-// bangerd and is never a zombie of ours. Throws Error(backend_failed).
+// Starts argv[0] detached: posix_spawn (vfork-fast: no copy of the daemon's
+// page tables) into its own session, stdin from /dev/null, stdout/stderr
+// appended to `log_file`, no inherited descriptors, default signal mask. It is
+// our child while bangerd runs (so its exit status is known) and is inherited
+// by init when bangerd goes; it outlives bangerd either way. Its pid is
+// remembered so that reap_spawned_children() collects it. Throws
+// Error(backend_failed).
 ProcessId spawn_detached(const std::vector<std::string>& argv, const std::filesystem::path& log_file);
+
+// Reaps the spawn_detached() children that have exited, and only those (other
+// code of the daemon may wait for children of its own), calling `exited` with
+// each one's pid and status first.
+void reap_spawned_children(const std::function<void(pid_t, const siginfo_t&)>& exited);
 
 std::optional<std::uint64_t> process_start_time(pid_t pid);
 // argv[0] of a running process (/proc/<pid>/cmdline), empty when it is gone.

@@ -85,7 +85,7 @@ bool TestBackend::adopt(const std::string& handles) {
   auto process = parse(handles);
   auto dir = nlohmann::json::parse(handles, nullptr, false).value("runtime_dir", std::string());
   auto args = process_cmdline(process.pid);
-  return is_running(process) && args.size() == 5 && args[3] == "banger-test-vmm" && args[4] == dir;
+  return is_running(process) && args.size() == 7 && args[3] == "banger-test-vmm" && args[4] == dir;
 }
 
 }  // namespace banger::testing

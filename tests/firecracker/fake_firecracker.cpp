@@ -175,10 +175,14 @@ int main(int argc, char** argv) {
       if (vmm.shutdown_requested() && !shutdown_at) shutdown_at = Clock::now() + shutdown_delay;
     }
     if (shutdown_at && Clock::now() >= *shutdown_at) {
-      // Firecracker's own last words on a clean exit.
-      std::printf("fake-firecracker %s: guest shut down (SendCtrlAltDel)\nFirecracker exiting successfully. exit_code=0\n",
-                  id.c_str());
+      // Firecracker's own last words on a clean exit, in its logger's file once configured.
+      std::printf("fake-firecracker %s: guest shut down (SendCtrlAltDel)\n", id.c_str());
       std::fflush(stdout);
+      const char* last_words = "Firecracker exiting successfully. exit_code=0\n";
+      if (!vmm.log_path().empty())
+        std::ofstream(vmm.log_path(), std::ios::app) << last_words;
+      else
+        std::fputs(last_words, stderr);
       unlink(g_socket.c_str());
       return 0;
     }

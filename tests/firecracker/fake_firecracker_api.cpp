@@ -128,6 +128,7 @@ Reply Vmm::handle(const std::string& method, const std::string& path, const std:
       error = "Logger: invalid level";
     // Firecracker opens, never creates, the log file.
     if (error.empty() && body.contains("log_path")) error = missing_file("Logger", body["log_path"].get<std::string>());
+    if (error.empty() && body.contains("log_path")) log_path_ = chroot_ + body["log_path"].get<std::string>();
   } else if (method == "PUT" && path == "/metrics") {
     error = check_schema(body, "Metrics", {{"metrics_path", Type::string, true}, {"emit_id", Type::boolean},
                                            {"properties", Type::object}});

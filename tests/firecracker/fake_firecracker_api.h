@@ -21,6 +21,8 @@ class Vmm {
   explicit Vmm(std::string id, std::string chroot = {}) : id_(std::move(id)), chroot_(std::move(chroot)) {}
   Reply handle(const std::string& method, const std::string& path, const std::string& body);
   bool shutdown_requested() const { return shutdown_; }
+  // The logger's file (PUT /logger log_path, on the host), empty until configured.
+  const std::string& log_path() const { return log_path_; }
 
  private:
   std::string action(const std::string& type);
@@ -28,6 +30,7 @@ class Vmm {
 
   std::string id_;
   std::string chroot_;
+  std::string log_path_;
   bool started_ = false, paused_ = false, shutdown_ = false;
   bool machine_config_ = false, boot_source_ = false, metrics_ = false;
 };

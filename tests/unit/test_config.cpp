@@ -164,7 +164,8 @@ TEST(Config, BackendSections) {
   EXPECT_EQ(parse_config("[vmm]\nqemu = \"/opt/qemu\"\n").qemu.binary, "/opt/qemu");
   // The binaries' old homes are gone: one place names them.
   EXPECT_EQ(error_of("[firecracker]\nbinary = \"/opt/fc\"\n"), "bangerd.toml: firecracker.binary: unknown key");
-  EXPECT_EQ(error_of("[vm]\nbackend = \"qemu\"\n"), "bangerd.toml: vm.backend: unknown key");  EXPECT_EQ(error_of("[qemu]\naccel = \"hvf\"\n"), "bangerd.toml: qemu.accel: must be one of auto, kvm, tcg");
+  EXPECT_EQ(error_of("[vm]\nbackend = \"qemu\"\n"), "bangerd.toml: vm.backend: unknown key");
+  EXPECT_EQ(error_of("[qemu]\naccel = \"hvf\"\n"), "bangerd.toml: qemu.accel: must be one of auto, kvm, tcg");
   EXPECT_EQ(error_of("[firecracker]\napi_timeout_ms = 5\n"),
             "bangerd.toml: firecracker.api_timeout_ms: must be an integer between 100 and 600000");
 }

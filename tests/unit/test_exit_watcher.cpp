@@ -1,10 +1,11 @@
 #include <gtest/gtest.h>
 
 #include <signal.h>
-#include <sys/prctl.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <condition_variable>
+#include <cstdio>
 #include <filesystem>
 #include <mutex>
 #include <vector>
@@ -18,8 +19,7 @@ namespace {
 using namespace std::chrono_literals;
 namespace fs = std::filesystem;
 
-// The watcher as bangerd runs it: SIGCHLD blocked (before its thread starts)
-// and, unless a test says otherwise, this process the VMMs' subreaper.
+// The watcher as bangerd runs it: SIGCHLD blocked (before its thread starts).
 struct ExitWatcherTest : ::testing::Test {
   struct Seen {
     std::string vm_id;
@@ -39,7 +39,6 @@ struct ExitWatcherTest : ::testing::Test {
     sigemptyset(&chld);
     sigaddset(&chld, SIGCHLD);
     pthread_sigmask(SIG_BLOCK, &chld, &old_mask);
-    subreaper(true);
     watcher = std::make_unique<ExitWatcher>();
     watcher->start([this](const std::string& id, const VmmProcess& p, const VmmExit& e) {
       std::lock_guard lock(mutex);
@@ -49,11 +48,9 @@ struct ExitWatcherTest : ::testing::Test {
   }
   void TearDown() override {
     watcher.reset();
-    subreaper(false);
     pthread_sigmask(SIG_SETMASK, &old_mask, nullptr);
     fs::remove(log);
   }
-  static void subreaper(bool on) { prctl(PR_SET_CHILD_SUBREAPER, on ? 1 : 0); }
 
   VmmProcess spawn(const std::string& script) {
     auto p = spawn_detached({"/bin/sh", "-c", script}, log);
@@ -115,15 +112,34 @@ TEST_F(ExitWatcherTest, AProcessThatIsNotTheVmmIsReportedGoneAtOnce) {
 }
 
 TEST_F(ExitWatcherTest, NotOurChildIsStillNoticedWithoutAStatus) {
-  subreaper(false);  // as for a VMM adopted after a restart: it belongs to init
-  auto p = spawn("sleep 30");
-  subreaper(true);
-  watcher->watch("vm-e", p);
-  ASSERT_EQ(kill(p.pid, SIGKILL), 0);
+  // As for a VMM adopted after a restart: a shell starts it and exits, so it belongs to init.
+  FILE* shell = popen("sleep 30 >/dev/null 2>&1 & echo $!", "r");
+  ASSERT_NE(shell, nullptr);
+  pid_t pid = 0;
+  ASSERT_EQ(fscanf(shell, "%d", &pid), 1);
+  pclose(shell);
+  auto start = process_start_time(pid);
+  ASSERT_TRUE(start);
+  watcher->watch("vm-e", {pid, *start});
+  ASSERT_EQ(kill(pid, SIGKILL), 0);
   auto got = next();
   ASSERT_TRUE(got);
   EXPECT_EQ(got->vm_id, "vm-e");
   EXPECT_EQ(got->exit.how, VmmExit::How::unknown);
+}
+
+TEST_F(ExitWatcherTest, LeavesOtherChildrenOfTheDaemonToWhoeverWaitsForThem) {
+  pid_t other = fork();
+  ASSERT_GE(other, 0);
+  if (other == 0) _exit(7);
+  auto vmm = spawn("exit 0");  // its SIGCHLD wakes the watcher too
+  watcher->watch("vm-f", vmm);
+  ASSERT_TRUE(next());
+  std::this_thread::sleep_for(100ms);  // the watcher had every chance to take the other child
+  int status = 0;
+  ASSERT_EQ(waitpid(other, &status, 0), other) << "the watcher reaped a child that is not a VMM";
+  EXPECT_TRUE(WIFEXITED(status));
+  EXPECT_EQ(WEXITSTATUS(status), 7);
 }
 
 }  // namespace

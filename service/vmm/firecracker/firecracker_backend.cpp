@@ -227,9 +227,10 @@ VmmStatus FirecrackerBackend::status(const std::string& handles) {
 
 std::optional<int> FirecrackerBackend::exit_code(const std::string& handles) {
   Handles h = parse(handles);
-  std::optional<int> code;
-  // Its logger's file once configured, else its stdout/stderr.
-  for (const char* file : {"vmm.log", "firecracker.log"}) {
+  // Its logger's file once configured, else its stderr (the console log, which
+  // the guest writes too: read only when the logger file says nothing).
+  for (const char* file : {"firecracker.log", "console.log"}) {
+    std::optional<int> code;
     std::ifstream in(h.runtime_dir / file);
     for (std::string line; std::getline(in, line);) {
       auto at = line.rfind("exit_code=");
@@ -239,8 +240,9 @@ std::optional<int> FirecrackerBackend::exit_code(const std::string& handles) {
       } catch (const std::exception&) {
       }
     }
+    if (code) return code;
   }
-  return code;
+  return std::nullopt;
 }
 
 bool FirecrackerBackend::adopt(const std::string& handles) {
