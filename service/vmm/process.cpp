@@ -26,6 +26,7 @@ namespace {
 
 struct ProcStat {
   char state = '?';
+  int session = 0;
   int tty_nr = 0;
   std::uint64_t start_time = 0;
 };
@@ -41,7 +42,7 @@ std::optional<ProcStat> read_stat(pid_t pid) {
   ProcStat stat;
   rest >> stat.state;
   std::string skip;
-  rest >> skip >> skip >> skip >> stat.tty_nr;  // fields 4..7
+  rest >> skip >> skip >> stat.session >> stat.tty_nr;  // fields 4..7
   for (int field = 8; field < 22; ++field) rest >> skip;  // fields 8..21
   rest >> stat.start_time;
   if (!rest) return std::nullopt;
@@ -84,7 +85,8 @@ int kill_unrecorded_vmms(const std::filesystem::path& runtime_dir, const std::ve
     const pid_t pid = std::stoi(name);
     if (pid == getpid()) continue;
     auto stat = read_stat(pid);
-    if (!stat || stat->tty_nr != 0 || stat->state == 'Z') continue;
+    // spawn_detached makes each VMM the leader of its own session, without a terminal.
+    if (!stat || stat->session != pid || stat->tty_nr != 0 || stat->state == 'Z') continue;
     bool mentions = false;
     for (const auto& arg : process_cmdline(pid)) mentions = mentions || arg.find(marker) != std::string::npos;
     if (!mentions) continue;

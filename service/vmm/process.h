@@ -47,9 +47,10 @@ void terminate(const ProcessId& process, std::chrono::milliseconds grace);
 bool wait_gone(const ProcessId& process, std::chrono::milliseconds timeout);
 
 // After a crash between launching a VMM and recording its handles, the VMM
-// runs unrecorded. SIGKILLs every process without a controlling terminal
-// (so never a user's `less` of a console log) whose command line names a
-// path under <runtime_dir>/vms/, except those in `keep`. Returns how many.
+// runs unrecorded. SIGKILLs every session leader without a controlling
+// terminal (as spawn_detached starts VMMs; so never a user's `less` of a
+// console log) whose command line names a path under <runtime_dir>/vms/,
+// except those in `keep`. Returns how many.
 int kill_unrecorded_vmms(const std::filesystem::path& runtime_dir, const std::vector<ProcessId>& keep);
 
 }  // namespace banger

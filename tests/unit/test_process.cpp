@@ -1,6 +1,7 @@
 #include <gtest/gtest.h>
 
 #include <signal.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <filesystem>
@@ -67,8 +68,21 @@ TEST_F(Process, UnrecordedVmmsOfTheRuntimeDirAreKilledAndRecordedOnesKept) {
   auto orphan = spawn_detached({"/bin/sh", "-c", script, "vmm", (runtime / "vms/a/api.sock").string()}, log);
   auto recorded = spawn_detached({"/bin/sh", "-c", script, "vmm", (runtime / "vms/b/api.sock").string()}, log);
   auto elsewhere = spawn_detached({"/bin/sh", "-c", script, "vmm", (runtime / "other/c").string()}, log);
+  // A process of someone's session that names a VM's file (a log viewer, say) is no VMM.
+  const std::string viewed = (runtime / "vms/d/console.log").string();
+  pid_t viewer = fork();
+  if (viewer == 0) {
+    execl("/bin/sh", "sh", "-c", script.c_str(), "viewer", viewed.c_str(), static_cast<char*>(nullptr));
+    _exit(127);
+  }
+  ASSERT_GT(viewer, 0);
+  auto viewer_start = process_start_time(viewer);
+  ASSERT_TRUE(viewer_start);
   EXPECT_EQ(kill_unrecorded_vmms(runtime, {recorded}), 1);
   EXPECT_TRUE(wait_gone(orphan, 5s));
+  EXPECT_TRUE(is_running({viewer, *viewer_start}));
+  kill(viewer, SIGKILL);
+  waitpid(viewer, nullptr, 0);
   EXPECT_TRUE(is_running(recorded));
   EXPECT_TRUE(is_running(elsewhere));
   EXPECT_EQ(process_cmdline(recorded.pid),
