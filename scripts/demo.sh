@@ -75,10 +75,9 @@ set -x
 "$bangerctl" start "$vm"
 "$bangerctl" wait "$vm" running --timeout 30
 { set +x; } 2>/dev/null
-console=$runtime/vms/$("$bangerctl" show "$vm" --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["id"])')/console.log
-for _ in $(seq 600); do grep -q "banger: guest ready" "$console" 2>/dev/null && break; sleep 0.1; done
-echo "== the guest's serial console ($console):"
-grep -E "Linux version|banger:" "$console" || { echo "demo.sh: the guest did not report ready" >&2; exit 1; }
+for _ in $(seq 600); do "$bangerctl" logs "$vm" 2>/dev/null | grep -q "banger: guest ready" && break; sleep 0.1; done
+echo "== the guest's serial console (bangerctl logs $vm):"
+"$bangerctl" logs "$vm" | grep -aE "Linux version|banger:" || { echo "demo.sh: the guest did not report ready" >&2; exit 1; }
 set -x
 "$bangerctl" list
 "$bangerctl" show "$vm"
