@@ -74,5 +74,27 @@ TEST_F(QemuBus, RunningGuestSurvivesABangerdRestart) {
   again->vm_call(vm, "Delete");
 }
 
+TEST_F(QemuBus, RestartBootsAgainAndAKilledQemuFailsTheVm) {
+  const std::string vm = client_->create_ready(*recorder_, "qemu-again", {{"memory", sdbus::Variant(256u)}});
+  const auto runtime = runtime_of(vm);
+  client_->vm_call(vm, "Start");
+  ASSERT_TRUE(client_->wait_state(*recorder_, vm, "running"));
+  ASSERT_TRUE(client_->console_says(vm, "banger: guest ready", 90s)) << env().logs();
+
+  client_->vm_call(vm, "Restart");  // graceful stop, then a new VMM and a new console log
+  EXPECT_EQ(client_->vm_string(vm, "State"), "running");
+  ASSERT_TRUE(client_->console_says(vm, "banger: guest ready", 90s)) << "the guest booted again\n" << env().logs();
+
+  // QEMU dies behind banger's back: noticed at once, the VM fails with the reason.
+  ASSERT_EQ(env().run_as("", {"/usr/bin/pkill", "-KILL", "-f", (runtime / "qmp.sock").string()}).exit_code, 0);
+  ASSERT_TRUE(client_->wait_state(*recorder_, vm, "failed", 10s)) << client_->vm_string(vm, "State");
+  EXPECT_EQ(client_->vm_string(vm, "LastError"), "the VMM was killed by signal 9 (SIGKILL)");
+  EXPECT_FALSE(qemu_runs_for(runtime));
+  std::vector<fs::path> left{fs::directory_iterator(runtime), fs::directory_iterator()};
+  EXPECT_EQ(left, std::vector<fs::path>{runtime / "console.log"}) << "the run's sockets and files are cleaned up";
+  client_->vm_call(vm, "Delete");
+  EXPECT_FALSE(fs::exists(runtime));
+}
+
 }  // namespace
 }  // namespace banger::test
