@@ -64,7 +64,7 @@ void print_table(std::ostream& out, const std::vector<std::vector<std::string>>&
   }
 }
 
-void print_vm_details(std::ostream& out, const VmInfo& vm) {
+void print_vm_details(std::ostream& out, const VmInfo& vm, const std::string& image) {
   auto or_dash = [](const std::string& s) { return s.empty() ? std::string("-") : s; };
   const std::pair<const char*, std::string> lines[] = {
       {"Id", vm.id},
@@ -73,7 +73,7 @@ void print_vm_details(std::ostream& out, const VmInfo& vm) {
       {"Owner", format_owner(vm.owner_uid)},
       {"VCPUs", std::to_string(vm.vcpus)},
       {"Memory", format_memory(vm.memory_mib)},
-      {"Image", or_dash(vm.image)},
+      {"Image", or_dash(image)},
       {"Backend", or_dash(vm.backend)},
       {"Last error", or_dash(vm.last_error)},
       {"Created", format_local_time(vm.created_at_us)},

@@ -18,7 +18,8 @@ nlohmann::ordered_json to_json(const std::vector<banger::client::VmInfo>& vms);
 void print_json(const nlohmann::ordered_json& value);
 
 void print_vm_table(std::ostream& out, const std::vector<banger::client::VmInfo>& vms);
-void print_vm_details(std::ostream& out, const banger::client::VmInfo& vm);
+// `image`: how to show the VM's image (its name and id when it still exists).
+void print_vm_details(std::ostream& out, const banger::client::VmInfo& vm, const std::string& image);
 // Columns aligned on the widest cell; the first row is the header.
 void print_table(std::ostream& out, const std::vector<std::vector<std::string>>& rows);
 

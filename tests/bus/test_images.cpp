@@ -192,6 +192,8 @@ TEST_F(Images, DefaultImageBacksCreateAndInUseImagesStay) {
   EXPECT_EQ(client_->vm_string(vm, "Image"), id) << "the VM records the default image's id";
   const auto named = client_->create_ready(*recorder_, "uses-named", {{"image", sdbus::Variant(std::string("deflt"))}});
   EXPECT_EQ(client_->vm_string(named, "Image"), id);
+  auto show = env().run_as("", {env().bangerctl(), "show", "uses-named"});
+  EXPECT_NE(show.out.find("Image:      deflt (" + id + ")"), std::string::npos) << show.describe();
 
   auto unknown = error_of([&] { client_->create_vm("unknown-image", {{"image", sdbus::Variant(std::string("nope"))}}); });
   ASSERT_TRUE(unknown);
