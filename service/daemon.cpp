@@ -95,7 +95,8 @@ int serve(const Config& config, DaemonExtensions& extensions) {
     auto kernel = backends.get(name).kernel_file();
     if (!kernel.empty())
       capability_list.push_back(
-          std::make_shared<BackendScoped>(name, std::make_shared<ImageFiles>(store, config.state_dir, std::string(kernel))));
+          std::make_shared<BackendScoped>(name, std::make_shared<ImageFiles>(store, config.state_dir, std::string(kernel), name,
+                                                              name == backends.default_name())));
   }
   for (auto& make : extensions.capabilities) capability_list.push_back(make(config));
   Capabilities capabilities(std::move(capability_list));

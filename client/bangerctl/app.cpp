@@ -77,6 +77,7 @@ void setup(CLI::App& app, Globals& globals, Invocation& invocation) {
   add_wait_command(ctx);
   add_logs_command(ctx);
   add_version_command(ctx);
+  add_doctor_command(ctx);
   add_image_commands(ctx);
 }
 

@@ -62,6 +62,7 @@ void add_set_command(Context& ctx);
 void add_wait_command(Context& ctx);
 void add_logs_command(Context& ctx);
 void add_version_command(Context& ctx);
+void add_doctor_command(Context& ctx);
 void add_image_commands(Context& ctx);      // image build, list, show, import, default, rm
 
 }  // namespace bangerctl

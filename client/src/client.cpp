@@ -49,6 +49,16 @@ std::string Client::daemon_version() {
   return translate([&] { return impl_->manager->Version(); });
 }
 
+std::vector<DoctorCheck> Client::doctor() {
+  std::lock_guard lock(impl_->mutex);
+  return translate([&] {
+    std::vector<DoctorCheck> out;
+    for (const auto& c : impl_->manager->Doctor())
+      out.push_back({c.get<0>(), c.get<1>(), c.get<2>(), c.get<3>(), c.get<4>()});
+    return out;
+  });
+}
+
 std::vector<VmInfo> Client::list_vms() {
   std::lock_guard lock(impl_->mutex);
   // One round trip for every VM with all its properties, instead of

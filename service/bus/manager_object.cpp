@@ -102,6 +102,17 @@ void ManagerObject::ImportImage(sdbus::Result<sdbus::ObjectPath, sdbus::ObjectPa
       [&images = ctx_.images, pending](ProgressSink& progress) { images.finish_import(std::move(*pending), progress); });
 }
 
+// Synchronous: every check reads files and the store, nothing slower.
+std::vector<sdbus::Struct<std::string, std::string, std::string, std::string, std::string>> ManagerObject::Doctor() {
+  std::vector<sdbus::Struct<std::string, std::string, std::string, std::string, std::string>> out;
+  try {
+    for (auto& c : ctx_.vms.doctor()) out.emplace_back(c.check, c.status, c.summary, c.detail, c.fix);
+  } catch (...) {
+    throw to_bus_error(std::current_exception());
+  }
+  return out;
+}
+
 std::vector<sdbus::Struct<std::string, std::string, bool, sdbus::ObjectPath>> ManagerObject::ListImages() {
   std::vector<sdbus::Struct<std::string, std::string, bool, sdbus::ObjectPath>> out;
   ctx_.registry.for_each_image([&](const std::string& path, const ImageRecord& image) {

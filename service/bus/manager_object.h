@@ -29,6 +29,7 @@ class ManagerObject final : public sdbus::AdaptorInterfaces<dev::banger::banger1
   void SetDefaultImage(sdbus::Result<>&& result, std::string ref) override;
   void DeleteImage(sdbus::Result<>&& result, std::string ref) override;
   std::string Version() override;
+  std::vector<sdbus::Struct<std::string, std::string, std::string, std::string, std::string>> Doctor() override;
 
   BusContext& ctx_;
 };

@@ -25,8 +25,13 @@ std::string import_option(std::string_view kernel_file) {
 
 }  // namespace
 
-ImageFiles::ImageFiles(ImageStore& images, fs::path state_dir, std::string kernel_file)
-    : images_(images), state_dir_(std::move(state_dir)), kernel_file_(std::move(kernel_file)) {}
+ImageFiles::ImageFiles(ImageStore& images, fs::path state_dir, std::string kernel_file, std::string backend,
+                       bool default_backend)
+    : images_(images),
+      state_dir_(std::move(state_dir)),
+      kernel_file_(std::move(kernel_file)),
+      backend_(std::move(backend)),
+      default_backend_(default_backend) {}
 
 ImageRecord ImageFiles::bootable_image(const VmRecord& vm) {
   if (vm.image.empty())
@@ -88,29 +93,33 @@ void ImageFiles::contribute_machine(const VmRecord& vm, MachineConfig& machine) 
 }
 
 void ImageFiles::add_doctor_checks(std::vector<DoctorCheck>& checks) {
-  auto images = images_.list_images();
-  auto def = std::find_if(images.begin(), images.end(), [](const ImageRecord& i) { return i.is_default; });
+  // One line per backend: can it boot the default image? Only the default
+  // backend must; another one lacking its kernel is worth a warning.
+  const std::string check = backend_ + "-kernel";
+  const std::string missing = default_backend_ ? "fail" : "warn";
+  const auto images = images_.list_images();
+  const auto def = std::find_if(images.begin(), images.end(), [](const ImageRecord& i) { return i.is_default; });
   if (def == images.end()) {
-    checks.push_back({"default-image", "fail", "there is no default image", "", "bangerctl image build"});
-  } else {
-    const bool boots = !def->kernel_for(kernel_file_).empty();
-    checks.push_back({"default-image", boots ? "ok" : "fail",
-                      boots ? fmt::format("the default image '{}' has {}", def->name, describe_kernel(kernel_file_))
-                            : fmt::format("the default image '{}' has no {}", def->name, describe_kernel(kernel_file_)),
-                      def->id, boots ? "" : fmt::format("bangerctl image import NAME --rootfs FILE {} FILE", import_option(kernel_file_))});
+    checks.push_back({check, missing, fmt::format("there is no default image: {} has nothing to boot", backend_), "",
+                      "bangerctl image build"});
+    return;
   }
+  const auto kernel = def->kernel_for(kernel_file_);
+  if (!kernel.empty()) {
+    checks.push_back({check, "ok", fmt::format("the default image '{}' has {}", def->name, describe_kernel(kernel_file_)),
+                      kernel, ""});
+    return;
+  }
+  std::string fix = fmt::format("bangerctl image import NAME --rootfs FILE {} FILE [--kernel|--vmlinux FILE] "
+                                "[--initrd FILE], then bangerctl image default NAME",
+                                import_option(kernel_file_));
   // Firecracker announces its virtio devices on the kernel command line, which
   // needs CONFIG_VIRTIO_MMIO_CMDLINE_DEVICES; Debian's kernels lack it.
-  const bool has_vmlinux = def != images.end() && !def->vmlinux.empty();
-  const bool needed = kernel_file_ == "vmlinux";
-  checks.push_back(
-      {"firecracker-kernel", has_vmlinux ? "ok" : (needed ? "fail" : "warn"),
-       has_vmlinux ? "the default image has a Firecracker kernel (vmlinux)"
-                   : "the default image has no Firecracker kernel (vmlinux): Firecracker cannot boot it",
-       has_vmlinux ? def->vmlinux : "",
-       has_vmlinux ? ""
-                   : "build a kernel with CONFIG_VIRTIO_MMIO_CMDLINE_DEVICES=y and import it: bangerctl image import "
-                     "NAME --rootfs FILE --vmlinux FILE [--kernel FILE] [--initrd FILE], then bangerctl image default NAME"});
+  if (kernel_file_ == "vmlinux") fix = "build a kernel with CONFIG_VIRTIO_MMIO_CMDLINE_DEVICES=y and import it: " + fix;
+  checks.push_back({check, missing,
+                    fmt::format("the default image '{}' has no {}: {} cannot boot it", def->name,
+                                describe_kernel(kernel_file_), backend_),
+                    def->id, fix});
 }
 
 }  // namespace banger

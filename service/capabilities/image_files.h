@@ -16,7 +16,11 @@ namespace banger {
 // VM's name to the guest's init.
 class ImageFiles : public Capability {
  public:
-  ImageFiles(ImageStore& images, std::filesystem::path state_dir, std::string kernel_file);
+  // `backend` names the VMM backend this instance serves (doctor lines);
+  // `default_backend`: VMs get that backend when their creator names none, so
+  // it must boot the default image.
+  ImageFiles(ImageStore& images, std::filesystem::path state_dir, std::string kernel_file, std::string backend,
+             bool default_backend);
 
   std::string_view name() const override { return "image-files"; }
   void check_create(const VmRecord& vm) override;
@@ -35,6 +39,8 @@ class ImageFiles : public Capability {
   ImageStore& images_;
   std::filesystem::path state_dir_;
   std::string kernel_file_;
+  std::string backend_;
+  bool default_backend_;
 };
 
 }  // namespace banger

@@ -286,6 +286,23 @@ VmRecord VmManager::touch(const std::string& id) {
 
 std::vector<VmRecord> VmManager::list() { return deps_.store.list_vms(); }
 
+std::vector<DoctorCheck> VmManager::doctor() {
+  std::vector<DoctorCheck> checks;
+  for (const auto& name : deps_.backends.names()) {
+    const bool is_default = name == deps_.backends.default_name();
+    const auto why_not = deps_.backends.get(name).unavailable();
+    const std::string role = is_default ? "the default backend" : "a backend VMs may ask for";
+    if (why_not.empty())
+      checks.push_back({name + "-vmm", "ok", fmt::format("{}, {}, can run VMs", name, role), "", ""});
+    else
+      checks.push_back({name + "-vmm", is_default ? "fail" : "warn", fmt::format("{}, {}, cannot run VMs", name, role),
+                        why_not, "install it, or set its path in the [vmm] table of bangerd.toml"});
+  }
+  auto more = deps_.capabilities.doctor_checks();
+  checks.insert(checks.end(), more.begin(), more.end());
+  return checks;
+}
+
 void VmManager::recover() {
   for (auto vm : deps_.store.list_vms()) {
     auto guard = locks_.acquire(vm.id, settings_.lock_timeout, vm.id);  // recover() runs before any client

@@ -57,6 +57,9 @@ class VmManager {
 
   std::vector<VmRecord> list();
 
+  // What Manager.Doctor reports: each backend's VMM, then every capability's checks.
+  std::vector<DoctorCheck> doctor();
+
   // At start-up, before any object is exported: drop half-made VMs, adopt VMMs
   // that survived the restart (and watch them) and settle those that did not.
   void recover();

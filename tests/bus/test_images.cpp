@@ -214,6 +214,34 @@ TEST_F(Images, DefaultImageBacksCreateAndInUseImagesStay) {
   EXPECT_EQ(gone->getName(), err::no_such_image);
 }
 
+TEST_F(Images, DoctorSaysWhichBackendsCanBootTheDefaultImage) {
+  const auto image = import_ready("doctor-image", standard_fds());  // a bzImage, no vmlinux
+  manager_call("SetDefaultImage", "doctor-image");
+  using Row = sdbus::Struct<std::string, std::string, std::string, std::string, std::string>;
+  std::vector<Row> rows;
+  manager_->callMethod("Doctor").onInterface(kManager).storeResultsTo(rows);
+  std::map<std::string, Row> by_check;
+  for (const auto& row : rows) by_check[row.get<0>()] = row;
+  ASSERT_TRUE(by_check.contains("test-vmm")) << "the stand-in backend reports itself";
+  EXPECT_EQ(by_check["test-vmm"].get<1>(), "ok");
+  ASSERT_TRUE(by_check.contains("qemu-kernel"));
+  EXPECT_EQ(by_check["qemu-kernel"].get<1>(), "ok");
+  EXPECT_EQ(by_check["qemu-kernel"].get<3>(), image_property(image, "Kernel").get<std::string>());
+  ASSERT_TRUE(by_check.contains("firecracker-kernel"));
+  const auto& fc = by_check["firecracker-kernel"];
+  EXPECT_EQ(fc.get<1>(), "warn") << "Firecracker is not the default backend here";
+  EXPECT_NE(fc.get<2>().find("doctor-image"), std::string::npos) << fc.get<2>();
+  EXPECT_NE(fc.get<4>().find("CONFIG_VIRTIO_MMIO_CMDLINE_DEVICES"), std::string::npos) << fc.get<4>();
+
+  auto table = env().run_as("banger-eve", {env().bangerctl(), "doctor"});  // reading needs no authorization
+  EXPECT_TRUE(table.ok()) << "warnings are no failure\n" << table.describe();
+  EXPECT_NE(table.out.find("firecracker-kernel"), std::string::npos) << table.out;
+  EXPECT_NE(table.out.find("--vmlinux"), std::string::npos) << "the fix is printed\n" << table.out;
+  auto json = env().run_as("", {env().bangerctl(), "--json", "doctor"});
+  ASSERT_TRUE(json.ok()) << json.describe();
+  EXPECT_EQ(nlohmann::json::parse(json.out).size(), rows.size());
+}
+
 TEST_F(Images, ImagesAndTheDefaultSurviveARestart) {
   const auto image = import_ready("lasting", standard_fds());
   manager_call("SetDefaultImage", "lasting");

@@ -154,5 +154,23 @@ TEST_F(FirecrackerBus, EachVmRunsOnItsOwnBackend) {
   }
 }
 
+TEST_F(FirecrackerBus, DoctorFailsWhenTheDefaultImageHasNoFirecrackerKernel) {
+  auto fine = env().run_as("", {env().bangerctl(), "doctor"});
+  EXPECT_TRUE(fine.ok()) << fine.describe();
+  EXPECT_NE(fine.out.find("firecracker-vmm"), std::string::npos) << fine.out;
+
+  auto connection = sdbus::createSessionBusConnectionWithAddress(env().address());
+  auto manager = sdbus::createProxy(*connection, kService, kRoot);
+  auto set_default = [&](const std::string& ref) {
+    manager->callMethod("SetDefaultImage").onInterface(kManager).withArguments(ref);
+  };
+  set_default("qemu-only");
+  auto failing = env().run_as("", {env().bangerctl(), "doctor"});
+  EXPECT_EQ(failing.exit_code, 1) << failing.describe();
+  EXPECT_NE(failing.out.find("CONFIG_VIRTIO_MMIO_CMDLINE_DEVICES"), std::string::npos) << failing.out;
+  EXPECT_NE(failing.err.find("1 check failed"), std::string::npos) << failing.err;
+  set_default("fc-default");
+}
+
 }  // namespace
 }  // namespace banger::test

@@ -23,8 +23,8 @@ using testing::write_at;
 struct ImageFilesTest : ::testing::Test {
   fs::path dir = fs::temp_directory_path() / ("banger-image-" + std::to_string(getpid()));
   SqliteStore store{":memory:"};
-  ImageFiles qemu{store, dir, "vmlinuz"};
-  ImageFiles firecracker{store, dir, "vmlinux"};
+  ImageFiles qemu{store, dir, "vmlinuz", "qemu", true};  // the default backend
+  ImageFiles firecracker{store, dir, "vmlinux", "firecracker", false};
   testing::NullProgress progress;
   VmRecord vm;
   ImageRecord image;
@@ -152,22 +152,26 @@ TEST_F(ImageFilesTest, PreflightRefusesAMissingKernel) {
   EXPECT_NO_THROW(checks[0].run());
 }
 
-TEST_F(ImageFilesTest, DoctorSaysWhetherTheDefaultImageHasAFirecrackerKernel) {
+TEST_F(ImageFilesTest, DoctorSaysWhetherEachBackendCanBootTheDefaultImage) {
   auto none = doctor(qemu);
-  EXPECT_EQ(check_named(none, "default-image").status, "fail");
-  EXPECT_EQ(check_named(none, "default-image").fix, "bangerctl image build");
+  ASSERT_EQ(none.size(), 1u);
+  EXPECT_EQ(check_named(none, "qemu-kernel").status, "fail") << "the default backend has nothing to boot";
+  EXPECT_EQ(check_named(none, "qemu-kernel").fix, "bangerctl image build");
+  EXPECT_EQ(check_named(doctor(firecracker), "firecracker-kernel").status, "warn");
 
-  store.set_default_image(image.id);
+  store.set_default_image(image.id);  // a bzImage, no vmlinux
   auto qemu_checks = doctor(qemu);
-  EXPECT_EQ(check_named(qemu_checks, "default-image").status, "ok");
-  const auto& fc_kernel = check_named(qemu_checks, "firecracker-kernel");
-  EXPECT_EQ(fc_kernel.status, "warn") << "QEMU does not need it";
+  EXPECT_EQ(check_named(qemu_checks, "qemu-kernel").status, "ok");
+  EXPECT_EQ(check_named(qemu_checks, "qemu-kernel").detail, image.kernel);
+  const auto fc_kernel = check_named(doctor(firecracker), "firecracker-kernel");
+  EXPECT_EQ(fc_kernel.status, "warn") << "VMs get QEMU unless they ask for Firecracker";
+  EXPECT_NE(fc_kernel.summary.find("firecracker cannot boot it"), std::string::npos) << fc_kernel.summary;
   EXPECT_NE(fc_kernel.fix.find("--vmlinux"), std::string::npos) << fc_kernel.fix;
   EXPECT_NE(fc_kernel.fix.find("CONFIG_VIRTIO_MMIO_CMDLINE_DEVICES"), std::string::npos) << fc_kernel.fix;
 
-  auto fc_checks = doctor(firecracker);
-  EXPECT_EQ(check_named(fc_checks, "default-image").status, "fail");
-  EXPECT_EQ(check_named(fc_checks, "firecracker-kernel").status, "fail") << "Firecracker needs it";
+  ImageFiles firecracker_by_default{store, dir, "vmlinux", "firecracker", true};
+  EXPECT_EQ(check_named(doctor(firecracker_by_default), "firecracker-kernel").status, "fail")
+      << "the default backend cannot boot the default image";
 
   ImageRecord with_vmlinux = image;
   with_vmlinux.id = "img3";
@@ -175,8 +179,7 @@ TEST_F(ImageFilesTest, DoctorSaysWhetherTheDefaultImageHasAFirecrackerKernel) {
   with_vmlinux.vmlinux = dir / "images/img3/vmlinux";
   store.insert_image(with_vmlinux);
   store.set_default_image(with_vmlinux.id);
-  auto ok = doctor(firecracker);
-  EXPECT_EQ(check_named(ok, "default-image").status, "ok");
+  auto ok = doctor(firecracker_by_default);
   EXPECT_EQ(check_named(ok, "firecracker-kernel").status, "ok");
   EXPECT_EQ(check_named(ok, "firecracker-kernel").detail, with_vmlinux.vmlinux);
 }

@@ -352,6 +352,33 @@ TEST_F(VmManagerTest, UnknownOrUnavailableBackendIsRefusedAtCreate) {
   EXPECT_TRUE(store.list_vms().empty());
 }
 
+TEST_F(VmManagerTest, DoctorReportsEachBackendThenTheCapabilities) {
+  struct Missing final : NiceMock<MockVmmBackend> {
+    std::string unavailable() const override { return "no binary at /nonexistent"; }
+  } missing;
+  ON_CALL(missing, name()).WillByDefault(Return("missing"));
+  backends.add(missing);
+  EXPECT_CALL(*cap, add_doctor_checks(_)).WillOnce([](std::vector<DoctorCheck>& checks) {
+    checks.push_back({"capability-check", "ok", "fine", "", ""});
+  });
+  auto checks = manager.doctor();
+  ASSERT_EQ(checks.size(), 3u);
+  EXPECT_EQ(checks.back().check, "capability-check");
+  auto named = [&](const std::string& name) {
+    return *std::find_if(checks.begin(), checks.end(), [&](const DoctorCheck& c) { return c.check == name; });
+  };
+  EXPECT_EQ(named("mock-vmm").status, "ok");
+  EXPECT_EQ(named("missing-vmm").status, "warn") << "not the default backend";
+  EXPECT_EQ(named("missing-vmm").detail, "no binary at /nonexistent");
+
+  backends.set_default("missing");
+  EXPECT_CALL(*cap, add_doctor_checks(_));
+  auto again = manager.doctor();
+  auto missing_check = std::find_if(again.begin(), again.end(), [](const DoctorCheck& c) { return c.check == "missing-vmm"; });
+  ASSERT_NE(missing_check, again.end());
+  EXPECT_EQ(missing_check->status, "fail") << "VMs get this backend by default";
+}
+
 TEST(HandlesFiles, RoundTripThroughTheFileAfterARestart) {
   auto runtime = temp_dir();
   {

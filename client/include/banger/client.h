@@ -111,6 +111,15 @@ struct ConsoleOutput {
   std::uint64_t next_offset = 0;  // pass this as offset to continue
 };
 
+// One line of bangerd's self-check (Manager.Doctor).
+struct DoctorCheck {
+  std::string check;
+  std::string status;  // ok | warn | fail
+  std::string summary;
+  std::string detail;
+  std::string fix;  // empty when there is nothing to do
+};
+
 // Called on the thread that called create_vm, whenever the stage or progress
 // changes; fraction is 0.0 .. 1.0. Anything it throws propagates out of create_vm.
 using ProgressCallback = std::function<void(const std::string& stage, double fraction)>;
@@ -134,6 +143,7 @@ class BANGER_CLIENT_API Client {
   ~Client();
 
   std::string daemon_version();
+  std::vector<DoctorCheck> doctor();
 
   std::vector<VmInfo> list_vms();  // sorted by name
   VmInfo get_vm(const std::string& ref);
