@@ -1,0 +1,101 @@
+#include "net/taps.h"
+
+#include <fcntl.h>
+#include <linux/if_tun.h>
+#include <net/if.h>
+#include <sys/ioctl.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+
+#include "core/errors.h"
+#include "core/unique_fd.h"
+#include "net/links.h"
+#include "net/mac_address.h"
+#include "net/netlink.h"
+
+namespace banger::net {
+
+namespace {
+
+constexpr std::size_t id_digits = 12;
+
+bool lower_hex(std::string_view text) {
+  return std::all_of(text.begin(), text.end(), [](char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'); });
+}
+
+[[noreturn]] void tun_failed(std::string_view what, std::string_view name) {
+  throw Error(ErrorKind::backend_failed,
+              std::string(what) + " for tap " + std::string(name) + ": " + std::strerror(errno));
+}
+
+// Opens /dev/net/tun and attaches to (or creates) the tap. Returns an invalid
+// fd when a VMM holds the tap open already (EBUSY): it exists and is in use.
+UniqueFd attach_tun(std::string_view name) {
+  UniqueFd fd(::open("/dev/net/tun", O_RDWR | O_CLOEXEC));
+  if (!fd.valid()) tun_failed("opening /dev/net/tun", name);
+  ifreq request{};
+  std::memcpy(request.ifr_name, name.data(), name.size());
+  request.ifr_flags = IFF_TAP | IFF_NO_PI | IFF_VNET_HDR;
+  if (::ioctl(fd.get(), TUNSETIFF, &request) != 0) {
+    if (errno == EBUSY) return UniqueFd();
+    tun_failed("TUNSETIFF", name);
+  }
+  return fd;
+}
+
+}  // namespace
+
+std::string tap_name_for(std::string_view vm_id) {
+  if (vm_id.size() < id_digits || !lower_hex(vm_id.substr(0, id_digits)))
+    throw Error(ErrorKind::invalid_args, "VM id '" + std::string(vm_id) + "' does not start with 12 hex digits");
+  return std::string(tap_prefix) + std::string(vm_id.substr(0, id_digits));
+}
+
+bool is_tap_name(std::string_view name) {
+  return name.size() == tap_prefix.size() + id_digits && name.starts_with(tap_prefix) &&
+         lower_hex(name.substr(tap_prefix.size()));
+}
+
+std::string mac_for(std::string_view vm_id) { return stable_mac(vm_id); }
+
+void create_tap(std::string_view name, uid_t owner, std::string_view bridge) {
+  validate_link_name(name);
+  validate_link_name(bridge);
+  auto sock = netlink::connect();
+  auto master = netlink::require_link(sock.get(), bridge, "bridge");
+  if (netlink::kind_of(master.get()) != "bridge")
+    throw Error(ErrorKind::invalid_args, "link '" + std::string(bridge) + "' is not a bridge");
+  if (auto existing = netlink::find_link(sock.get(), name); existing && netlink::kind_of(existing.get()) != "tun")
+    throw Error(ErrorKind::invalid_args, "link '" + std::string(name) + "' exists and is not a tap");
+
+  if (auto fd = attach_tun(name); fd.valid()) {
+    if (::ioctl(fd.get(), TUNSETOWNER, static_cast<unsigned long>(owner)) != 0) tun_failed("TUNSETOWNER", name);
+    if (::ioctl(fd.get(), TUNSETPERSIST, 1ul) != 0) tun_failed("TUNSETPERSIST", name);
+  }
+  auto tap = netlink::require_link(sock.get(), name, "tap");
+  netlink::set_up(sock.get(), tap.get(), rtnl_link_get_ifindex(master.get()),
+                  "netlink: attaching tap " + std::string(name) + " to " + std::string(bridge));
+}
+
+void delete_tap(std::string_view name) {
+  validate_link_name(name);
+  {
+    auto sock = netlink::connect();
+    auto link = netlink::find_link(sock.get(), name);
+    if (!link) return;
+    if (netlink::kind_of(link.get()) != "tun")
+      throw Error(ErrorKind::invalid_args, "link '" + std::string(name) + "' is not a tap");
+  }
+  delete_link(name);
+}
+
+std::vector<std::string> list_taps() {
+  std::vector<std::string> names;
+  for (auto& link : list_links())
+    if (link.kind == "tun" && is_tap_name(link.name)) names.push_back(link.name);
+  return names;
+}
+
+}  // namespace banger::net
