@@ -76,14 +76,20 @@ void ensure_bridge(std::string_view name, Cidr gateway) {
   validate_link_name(name);
   auto sock = netlink::connect();
   auto bridge = netlink::find_link(sock.get(), name);
-  if (!bridge) {
+  bool created = !bridge;
+  if (created) {
     create_bridge(sock.get(), name);
     bridge = netlink::require_link(sock.get(), name, "bridge");
   }
   if (netlink::kind_of(bridge.get()) != "bridge")
     throw Error(ErrorKind::invalid_args, "link '" + std::string(name) + "' exists and is not a bridge");
-  set_only_address(sock.get(), bridge.get(), gateway, name);
-  netlink::set_up(sock.get(), bridge.get(), 0, "netlink: bringing bridge " + std::string(name) + " up");
+  try {
+    set_only_address(sock.get(), bridge.get(), gateway, name);
+    netlink::set_up(sock.get(), bridge.get(), 0, "netlink: bringing bridge " + std::string(name) + " up");
+  } catch (const Error&) {
+    if (created) rtnl_link_delete(sock.get(), bridge.get());  // no half-made bridge; the first error is the one to report
+    throw;
+  }
 }
 
 void delete_link(std::string_view name) {

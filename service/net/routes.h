@@ -20,7 +20,9 @@ struct Route {
 std::vector<Route> host_routes();
 
 // The first route (other than a default route, which overlaps everything)
-// whose destination overlaps `subnet`, if any.
+// whose destination overlaps `subnet`, if any. A network's own bridge routes
+// its subnet once it is up: callers checking an existing network leave the
+// routes through its bridge out.
 std::optional<Route> find_clash(Cidr subnet, const std::vector<Route>& routes);
 inline bool clashes(Cidr subnet, const std::vector<Route>& routes) { return find_clash(subnet, routes).has_value(); }
 

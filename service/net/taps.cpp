@@ -67,16 +67,29 @@ void create_tap(std::string_view name, uid_t owner, std::string_view bridge) {
   auto master = netlink::require_link(sock.get(), bridge, "bridge");
   if (netlink::kind_of(master.get()) != "bridge")
     throw Error(ErrorKind::invalid_args, "link '" + std::string(bridge) + "' is not a bridge");
-  if (auto existing = netlink::find_link(sock.get(), name); existing && netlink::kind_of(existing.get()) != "tun")
+  auto existing = netlink::find_link(sock.get(), name);
+  if (existing && netlink::kind_of(existing.get()) != "tun")
     throw Error(ErrorKind::invalid_args, "link '" + std::string(name) + "' exists and is not a tap");
 
+  // Until TUNSETPERSIST the tap lives only as long as this fd, so a failure
+  // before it leaves nothing; after it, a tap made here is deleted again.
   if (auto fd = attach_tun(name); fd.valid()) {
     if (::ioctl(fd.get(), TUNSETOWNER, static_cast<unsigned long>(owner)) != 0) tun_failed("TUNSETOWNER", name);
     if (::ioctl(fd.get(), TUNSETPERSIST, 1ul) != 0) tun_failed("TUNSETPERSIST", name);
   }
-  auto tap = netlink::require_link(sock.get(), name, "tap");
-  netlink::set_up(sock.get(), tap.get(), rtnl_link_get_ifindex(master.get()),
-                  "netlink: attaching tap " + std::string(name) + " to " + std::string(bridge));
+  try {
+    auto tap = netlink::require_link(sock.get(), name, "tap");
+    netlink::set_up(sock.get(), tap.get(), rtnl_link_get_ifindex(master.get()),
+                    "netlink: attaching tap " + std::string(name) + " to " + std::string(bridge));
+  } catch (const Error&) {
+    if (!existing) {
+      try {
+        delete_link(name);
+      } catch (const Error&) {  // the first error is the one to report
+      }
+    }
+    throw;
+  }
 }
 
 void delete_tap(std::string_view name) {

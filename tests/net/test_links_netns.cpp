@@ -130,6 +130,14 @@ TEST_F(LinksInNetns, BadNamesAndOtherKindsAreRefusedWithoutChanges) {
   EXPECT_NO_THROW(delete_link("nosuchlink"));
 }
 
+TEST_F(LinksInNetns, ABridgeTheKernelRefusesAnAddressIsNotLeftBehind) {
+  EXPECT_EQ(failure_of([] { ensure_bridge("bgtest0", Cidr{0x0a4d0001, 33}); }), ErrorKind::backend_failed);
+  EXPECT_FALSE(ip_has("bgtest0"));
+  ensure_bridge("bgtest0", gateway);
+  EXPECT_EQ(failure_of([] { ensure_bridge("bgtest0", Cidr{0x0a4d0001, 33}); }), ErrorKind::backend_failed);
+  EXPECT_TRUE(ip_has("bgtest0")) << "a bridge that was there before stays";
+}
+
 TEST_F(LinksInNetns, TapIsPersistentVnetHdrOwnedAttachedAndUp) {
   ensure_bridge("bgtest0", gateway);
   auto tap = tap_name_for(new_vm_id());
