@@ -232,6 +232,17 @@ TEST_F(LinksInNetns, RoutesFollowTheBridgeAndSteerTheSubnetChoice) {
   EXPECT_FALSE(clashes(*parse_cidr("10.77.1.0/24"), routes));
   EXPECT_EQ(first_free_subnet({subnet, next}, routes), next);
 
+  // Routes the host was given rather than made for an address: a VPN's, a blackhole.
+  testing::ip_in(netns_->name(), "route add 10.80.0.0/16 dev bgtest0");
+  testing::ip_in(netns_->name(), "route add blackhole 10.81.0.0/24");
+  routes = host_routes();
+  EXPECT_EQ(find_clash(*parse_cidr("10.80.5.0/24"), routes)->device, "bgtest0");
+  auto blackhole = find_clash(*parse_cidr("10.81.0.0/16"), routes);
+  ASSERT_TRUE(blackhole);
+  EXPECT_EQ(blackhole->destination, *parse_cidr("10.81.0.0/24"));
+  EXPECT_EQ(blackhole->device, "");
+  testing::ip_in(netns_->name(), "route del blackhole 10.81.0.0/24");
+
   delete_link("bgtest0");
   EXPECT_FALSE(clashes(subnet, host_routes()));
   EXPECT_EQ(first_free_subnet({subnet, next}, host_routes()), subnet);
