@@ -94,12 +94,7 @@ void ensure_bridge(std::string_view name, Cidr gateway) {
 
 void delete_link(std::string_view name) {
   validate_link_name(name);
-  auto sock = netlink::connect();
-  auto link = netlink::find_link(sock.get(), name);
-  if (!link) return;
-  int err = rtnl_link_delete(sock.get(), link.get());
-  if (err == -NLE_OBJ_NOTFOUND || err == -NLE_NODEV) return;  // gone meanwhile
-  netlink::check(err, "netlink: deleting link " + std::string(name));
+  netlink::delete_link(netlink::connect().get(), name);
 }
 
 std::vector<LinkInfo> list_links() {

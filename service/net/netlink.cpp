@@ -54,6 +54,16 @@ Cidr to_cidr(nl_addr* addr) {
   return Cidr{ntohl(be), static_cast<std::uint8_t>(nl_addr_get_prefixlen(addr))};
 }
 
+void delete_link(nl_sock* sock, std::string_view name, std::string_view kind, std::string_view role) {
+  auto link = find_link(sock, name);
+  if (!link) return;
+  if (!kind.empty() && kind_of(link.get()) != kind)
+    throw Error(ErrorKind::invalid_args, "link '" + std::string(name) + "' is not a " + std::string(role));
+  int err = rtnl_link_delete(sock, link.get());
+  if (err == -NLE_OBJ_NOTFOUND || err == -NLE_NODEV) return;  // gone meanwhile
+  check(err, "netlink: deleting link " + std::string(name));
+}
+
 void set_up(nl_sock* sock, rtnl_link* link, int master_ifindex, std::string_view what) {
   Link changes(rtnl_link_alloc());
   if (!changes) throw Error(ErrorKind::backend_failed, "netlink: out of memory");

@@ -44,6 +44,10 @@ std::string kind_of(rtnl_link* link);
 NlAddr ipv4_addr(Cidr cidr);
 Cidr to_cidr(nl_addr* addr);
 
+// Deletes the link `name` if there is one. With a `kind`, a link of another
+// kind is left alone and is invalid_args ("... is not a <role>").
+void delete_link(nl_sock* sock, std::string_view name, std::string_view kind = {}, std::string_view role = {});
+
 // Sets the link up (and its master, when master_ifindex > 0) in one request.
 void set_up(nl_sock* sock, rtnl_link* link, int master_ifindex, std::string_view what);
 

@@ -82,11 +82,11 @@ void create_tap(std::string_view name, uid_t owner, std::string_view bridge) {
     netlink::set_up(sock.get(), tap.get(), rtnl_link_get_ifindex(master.get()),
                     "netlink: attaching tap " + std::string(name) + " to " + std::string(bridge));
   } catch (const Error&) {
-    if (!existing) {
-      try {
-        delete_link(name);
-      } catch (const Error&) {  // the first error is the one to report
-      }
+    // Without throwing: the first error is the one to report.
+    rtnl_link* made = nullptr;
+    if (!existing && rtnl_link_get_kernel(sock.get(), 0, std::string(name).c_str(), &made) == 0) {
+      rtnl_link_delete(sock.get(), made);
+      rtnl_link_put(made);
     }
     throw;
   }
@@ -94,14 +94,7 @@ void create_tap(std::string_view name, uid_t owner, std::string_view bridge) {
 
 void delete_tap(std::string_view name) {
   validate_link_name(name);
-  {
-    auto sock = netlink::connect();
-    auto link = netlink::find_link(sock.get(), name);
-    if (!link) return;
-    if (netlink::kind_of(link.get()) != "tun")
-      throw Error(ErrorKind::invalid_args, "link '" + std::string(name) + "' is not a tap");
-  }
-  delete_link(name);
+  netlink::delete_link(netlink::connect().get(), name, "tun", "tap");
 }
 
 std::vector<std::string> list_taps() {
