@@ -2,6 +2,7 @@
 
 #include <nftables/libnftables.h>
 
+#include <cctype>
 #include <memory>
 #include <string>
 
@@ -23,9 +24,11 @@ void run_script(const std::string& script, const char* what) {
   nft_ctx_buffer_output(ctx.get());
   nft_ctx_buffer_error(ctx.get());
   if (nft_run_cmd_from_buffer(ctx.get(), script.c_str()) != 0) {
-    const char* detail = nft_ctx_get_error_buffer(ctx.get());
+    const char* buffered = nft_ctx_get_error_buffer(ctx.get());
+    std::string detail = buffered ? buffered : "";
+    while (!detail.empty() && std::isspace(static_cast<unsigned char>(detail.back()))) detail.pop_back();
     throw Error(ErrorKind::backend_failed,
-                std::string(what) + ": " + (detail && *detail ? detail : "nftables refused the ruleset"));
+                std::string(what) + ": " + (detail.empty() ? "nftables refused the ruleset" : detail));
   }
 }
 

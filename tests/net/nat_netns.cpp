@@ -24,7 +24,17 @@ CommandResult run_command(const std::string& command) {
   return result;
 }
 
-ScopedNetns::ScopedNetns() {
+std::string netns_tests_unavailable(const std::vector<std::string>& programs) {
+  if (geteuid() != 0) return "needs root (network namespaces, nftables)";
+  std::vector<std::string> needed{"ip", "nft"};
+  needed.insert(needed.end(), programs.begin(), programs.end());
+  for (const auto& program : needed) {
+    if (run_command("command -v " + program + " >/dev/null").status != 0) return program + " is not installed";
+  }
+  return "";
+}
+
+ScopedNetns::ScopedNetns(bool enter) {
   static int counter = 0;
   name_ = "banger-nft-" + std::to_string(getpid()) + "-" + std::to_string(counter++);
   if (run_command("ip netns add " + name_ + " 2>&1").status != 0) {
@@ -32,6 +42,10 @@ ScopedNetns::ScopedNetns() {
     return;
   }
   created_ = true;
+  if (!enter) {
+    ready_ = true;
+    return;
+  }
   original_ = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
   const int target = open(("/run/netns/" + name_).c_str(), O_RDONLY | O_CLOEXEC);
   if (original_ < 0 || target < 0 || setns(target, CLONE_NEWNET) != 0) {
@@ -43,7 +57,7 @@ ScopedNetns::ScopedNetns() {
 }
 
 ScopedNetns::~ScopedNetns() {
-  if (ready_) setns(original_, CLONE_NEWNET);
+  if (original_ >= 0 && ready_) setns(original_, CLONE_NEWNET);
   if (original_ >= 0) close(original_);
   if (created_) run_command("ip netns del " + name_ + " 2>&1");
 }

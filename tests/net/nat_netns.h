@@ -2,6 +2,7 @@
 // A network namespace of the test's own (nftables rulesets and ip_forward are
 // per namespace), so NAT tests never touch the host's ruleset or interfaces.
 #include <string>
+#include <vector>
 
 namespace banger::test {
 
@@ -13,11 +14,16 @@ struct CommandResult {
 // Runs a /bin/sh command line and returns its exit status and stdout.
 CommandResult run_command(const std::string& command);
 
+// Why namespace tests cannot run here ("" when they can): not root, or one
+// of `programs` (besides ip and nft) is not installed.
+std::string netns_tests_unavailable(const std::vector<std::string>& programs = {});
+
 class ScopedNetns {
  public:
-  // Makes banger-nft-<pid>-<n> with `ip netns add` and moves the calling
-  // thread into it. ready() is false, with why(), when that was not possible.
-  ScopedNetns();
+  // Makes banger-nft-<pid>-<n> with `ip netns add` and, when `enter`, moves
+  // the calling thread into it. ready() is false, with why(), when that was
+  // not possible.
+  explicit ScopedNetns(bool enter = true);
   // Moves the thread back to its namespace and deletes this one.
   ~ScopedNetns();
   ScopedNetns(const ScopedNetns&) = delete;

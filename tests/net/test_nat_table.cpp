@@ -1,6 +1,10 @@
 // NatTable against the kernel's nftables, in a network namespace each test
 // makes and removes, beside a foreign table that must stay as it was.
+#include <sys/wait.h>
 #include <unistd.h>
+
+#include <cstdio>
+#include <cstring>
 
 #include <fstream>
 #include <map>
@@ -61,10 +65,7 @@ std::string describe_rule(const json& rule) {
 class NatTableTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    if (geteuid() != 0) GTEST_SKIP() << "needs root (network namespaces, nftables)";
-    if (test::run_command("nft --version >/dev/null 2>&1 && ip -V >/dev/null 2>&1").status != 0) {
-      GTEST_SKIP() << "nft or ip not installed";
-    }
+    if (const auto why = test::netns_tests_unavailable(); !why.empty()) GTEST_SKIP() << why;
     netns_ = std::make_unique<test::ScopedNetns>();
     if (!netns_->ready()) GTEST_SKIP() << netns_->why();
     // The host's own rules, as banger would find them: a table with a chain
@@ -217,6 +218,31 @@ TEST_F(NatTableTest, BadInputIsRefusedWithNothingApplied) {
     EXPECT_EQ(ruleset(), before);
   }
   expect_foreign_untouched();
+}
+
+// Without CAP_NET_ADMIN the kernel refuses the batch: the caller gets
+// libnftables' own error text, and nothing is applied.
+TEST_F(NatTableTest, KernelRefusalIsABackendFailureWithNftablesText) {
+  const pid_t child = fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) {
+    if (setresuid(65534, 65534, 65534) != 0) _exit(10);
+    try {
+      NatTable().apply({{"bgr0", "10.201.0.0/24", true}});
+      _exit(11);
+    } catch (const Error& e) {
+      const bool has_text = std::strstr(e.what(), "Operation not permitted") != nullptr;
+      if (!has_text) std::fprintf(stderr, "error text: %s\n", e.what());
+      _exit(e.kind() == ErrorKind::backend_failed && has_text ? 0 : 12);
+    } catch (...) {
+      _exit(13);
+    }
+  }
+  int status = 0;
+  ASSERT_EQ(waitpid(child, &status, 0), child);
+  ASSERT_TRUE(WIFEXITED(status));
+  EXPECT_EQ(WEXITSTATUS(status), 0) << "10: setresuid failed, 11: applied, 12: wrong kind or text, 13: other exception";
+  EXPECT_EQ(tables(), std::vector<std::string>{"ip other"});
 }
 
 TEST_F(NatTableTest, IpForwardingIsTurnedOnInThisNamespaceOnly) {
