@@ -11,6 +11,9 @@ namespace banger {
 // `bangerctl doctor` can say so. banger never turns it off again: other
 // software may rely on it by then.
 //
+// IPv6 subnets get their masquerade rules too, but their forwarding
+// (net.ipv6.conf.all.forwarding) is not switched here.
+//
 // Returns whether forwarding was already on. Throws Error(backend_failed)
 // when the setting cannot be read or written. `path` is for tests.
 bool enable_ipv4_forwarding(const std::string& path = "/proc/sys/net/ipv4/ip_forward");

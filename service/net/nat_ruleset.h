@@ -21,6 +21,11 @@ inline constexpr const char* nat_table_name = "banger";
 // (established/related), and drop new connections into it from outside. A
 // network with NAT off is host-only: nothing is forwarded from or to it, so
 // its private addresses never leak upstream unmasqueraded.
+//
+// In nftables every base chain on a hook decides on its own: banger's accepts
+// let forwarding through banger's table, but cannot override a drop in
+// another table (e.g. iptables-nft's FORWARD policy DROP as Docker sets it).
+// banger leaves such rules alone; finding them is a host check's job.
 std::string nat_apply_script(const std::vector<NatNetwork>& networks);
 
 // Deletes banger's table whether it exists or not, in one batch.

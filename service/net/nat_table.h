@@ -16,6 +16,8 @@ class NatTable {
  public:
   // Atomically replaces banger's table with the one `networks` describe.
   // Idempotent: applying the same networks twice leaves the same ruleset.
+  // Takes the whole desired state each time; concurrent callers should
+  // serialise (the last batch wins).
   void apply(const std::vector<NatNetwork>& networks);
 
   // Deletes banger's table; no error when it is absent.
