@@ -41,11 +41,11 @@ std::vector<double> prepare(int count) {
 }  // namespace
 
 int main() {
-  if (auto why = net::testing::netns_unavailable()) {
+  if (auto why = test::netns_unavailable({.devices = {"/dev/net/tun"}})) {
     std::cerr << "bench-network: " << *why << "\n";
     return 1;
   }
-  net::testing::ScopedNetns netns("banger-bench-" + std::to_string(::getpid()));
+  test::ScopedNetns netns;
   double bridge_us = time_us([] { net::ensure_bridge(bridge, *net::parse_cidr("10.77.0.1/24")); });
 
   std::vector<double> one;  // a single VM on the bridge, 50 times over

@@ -3,25 +3,16 @@
 #include <fcntl.h>
 #include <sched.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
+#include <array>
 #include <cstdio>
-#include <cstdlib>
 #include <stdexcept>
 
-namespace banger::net::testing {
+namespace banger::test {
 
 namespace {
-
-std::string run(const std::string& command) {
-  std::string out;
-  FILE* pipe = ::popen((command + " 2>&1").c_str(), "r");
-  if (!pipe) throw std::runtime_error("cannot run: " + command);
-  char buffer[4096];
-  while (std::size_t n = std::fread(buffer, 1, sizeof buffer, pipe)) out.append(buffer, n);
-  if (::pclose(pipe) != 0) throw std::runtime_error(command + " failed: " + out);
-  return out;
-}
 
 ino_t netns_inode(const char* path) {
   struct stat st{};
@@ -31,30 +22,66 @@ ino_t netns_inode(const char* path) {
 
 }  // namespace
 
-std::optional<std::string> netns_unavailable() {
-  if (::geteuid() != 0) return "needs root (network namespaces, taps)";
-  if (::access("/dev/net/tun", R_OK | W_OK) != 0) return "/dev/net/tun is missing";
-  if (std::system("ip -V >/dev/null 2>&1") != 0) return "iproute2's ip is missing";
+CommandResult run_command(const std::string& command) {
+  CommandResult result;
+  FILE* pipe = ::popen(command.c_str(), "r");
+  if (!pipe) return result;
+  std::array<char, 4096> chunk{};
+  while (std::size_t n = std::fread(chunk.data(), 1, chunk.size(), pipe)) result.out.append(chunk.data(), n);
+  const int status = ::pclose(pipe);
+  result.status = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  return result;
+}
+
+std::optional<std::string> netns_unavailable(const NetnsNeeds& needs) {
+  if (::geteuid() != 0) return "needs root (network namespaces)";
+  std::vector<std::string> programs{"ip"};
+  programs.insert(programs.end(), needs.programs.begin(), needs.programs.end());
+  for (const auto& program : programs) {
+    if (run_command("command -v " + program + " >/dev/null").status != 0) return program + " is not installed";
+  }
+  for (const auto& device : needs.devices) {
+    if (::access(device.c_str(), R_OK | W_OK) != 0) return device + " is missing";
+  }
   return std::nullopt;
 }
 
-ScopedNetns::ScopedNetns(std::string name) : name_(std::move(name)) {
-  auto host = netns_inode("/proc/thread-self/ns/net");
-  run("ip netns add " + name_);
+ScopedNetns::ScopedNetns(bool enter) {
+  static int counter = 0;
+  name_ = "banger-t-" + std::to_string(::getpid()) + "-" + std::to_string(counter++);
+  const auto host = netns_inode("/proc/thread-self/ns/net");
+  if (const auto added = run_command("ip netns add " + name_ + " 2>&1"); added.status != 0) {
+    throw std::runtime_error("cannot create network namespace " + name_ + ": " + added.out);
+  }
+  if (!enter) return;
   original_ = UniqueFd(::open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC));
   UniqueFd target(::open(("/run/netns/" + name_).c_str(), O_RDONLY | O_CLOEXEC));
   if (!original_.valid() || !target.valid() || ::setns(target.get(), CLONE_NEWNET) != 0 ||
       netns_inode("/proc/thread-self/ns/net") == host) {
-    std::system(("ip netns del " + name_).c_str());
+    run_command("ip netns del " + name_ + " 2>&1");
     throw std::runtime_error("cannot enter network namespace " + name_);
   }
 }
 
 ScopedNetns::~ScopedNetns() {
   if (original_.valid()) ::setns(original_.get(), CLONE_NEWNET);
-  std::system(("ip netns del " + name_ + " >/dev/null 2>&1").c_str());
+  run_command("ip netns del " + name_ + " 2>&1");
 }
 
-std::string ip_in(const std::string& netns, const std::string& args) { return run("ip -n " + netns + " " + args); }
+CommandResult ScopedNetns::exec(const std::string& command) const {
+  return run_command("ip netns exec " + name_ + " " + command);
+}
 
-}  // namespace banger::net::testing
+CommandResult ScopedNetns::exec_outside(const std::string& command) const {
+  if (!original_.valid()) return run_command(command);
+  return run_command("nsenter --net=/proc/" + std::to_string(::getpid()) + "/fd/" + std::to_string(original_.get()) +
+                     " " + command);
+}
+
+std::string ScopedNetns::ip(const std::string& args) const {
+  const auto result = run_command("ip -n " + name_ + " " + args + " 2>&1");
+  if (result.status != 0) throw std::runtime_error("ip -n " + name_ + " " + args + " failed: " + result.out);
+  return result.out;
+}
+
+}  // namespace banger::test

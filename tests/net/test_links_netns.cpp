@@ -29,14 +29,17 @@ using nlohmann::json;
 
 class LinksInNetns : public ::testing::Test {
  protected:
+  // Taps are made through /dev/net/tun.
+  static std::optional<std::string> unavailable() { return test::netns_unavailable({.devices = {"/dev/net/tun"}}); }
+
   static void SetUpTestSuite() {
-    if (testing::netns_unavailable()) return;
-    netns_ = std::make_unique<testing::ScopedNetns>("banger-t-" + std::to_string(::getpid()));
+    if (unavailable()) return;
+    netns_ = std::make_unique<test::ScopedNetns>();
   }
   static void TearDownTestSuite() { netns_.reset(); }
 
   void SetUp() override {
-    if (auto why = testing::netns_unavailable()) GTEST_SKIP() << *why;
+    if (auto why = unavailable()) GTEST_SKIP() << *why;
     ASSERT_TRUE(netns_) << "the test namespace was not made";
   }
   void TearDown() override {
@@ -47,13 +50,13 @@ class LinksInNetns : public ::testing::Test {
 
   // `ip -j -d link show` / `ip -j addr show` for one device, from iproute2 itself.
   static json ip_link(const std::string& dev) {
-    return json::parse(testing::ip_in(netns_->name(), "-j -d link show dev " + dev)).at(0);
+    return json::parse(netns_->ip("-j -d link show dev " + dev)).at(0);
   }
   static json ip_addr(const std::string& dev) {
-    return json::parse(testing::ip_in(netns_->name(), "-j addr show dev " + dev)).at(0);
+    return json::parse(netns_->ip("-j addr show dev " + dev)).at(0);
   }
   static bool ip_has(const std::string& dev) {
-    auto links = json::parse(testing::ip_in(netns_->name(), "-j link show"));
+    auto links = json::parse(netns_->ip("-j link show"));
     for (auto& link : links)
       if (link.at("ifname") == dev) return true;
     return false;
@@ -83,7 +86,7 @@ class LinksInNetns : public ::testing::Test {
     return ErrorKind::internal;
   }
 
-  static inline std::unique_ptr<testing::ScopedNetns> netns_;
+  static inline std::unique_ptr<test::ScopedNetns> netns_;
   const Cidr gateway = *parse_cidr("10.77.0.1/24");
 };
 
@@ -113,8 +116,8 @@ TEST_F(LinksInNetns, EnsureBridgeIsIdempotentAndReplacesAStaleAddress) {
   ensure_bridge("bgtest0", gateway);
   EXPECT_EQ(ipv4_of("bgtest0"), std::vector<std::string>{"10.77.0.1/24"});
 
-  testing::ip_in(netns_->name(), "link set bgtest0 down");
-  testing::ip_in(netns_->name(), "addr add 10.99.0.1/16 dev bgtest0");
+  netns_->ip("link set bgtest0 down");
+  netns_->ip("addr add 10.99.0.1/16 dev bgtest0");
   ensure_bridge("bgtest0", *parse_cidr("10.78.0.1/24"));
   EXPECT_EQ(ipv4_of("bgtest0"), std::vector<std::string>{"10.78.0.1/24"});
   EXPECT_TRUE(up(ip_link("bgtest0")));
@@ -173,7 +176,7 @@ TEST_F(LinksInNetns, CreateTapRepairsAStaleTapAndLeavesAnOpenOneWorking) {
   ensure_bridge("bgtest1", *parse_cidr("10.78.0.1/24"));
   auto tap = tap_name_for(new_vm_id());
   create_tap(tap, 0, "bgtest0");
-  testing::ip_in(netns_->name(), "link set " + tap + " down nomaster");
+  netns_->ip("link set " + tap + " down nomaster");
   create_tap(tap, 0, "bgtest0");
   EXPECT_EQ(ip_link(tap).at("master"), "bgtest0");
   EXPECT_TRUE(up(ip_link(tap)));
@@ -184,7 +187,7 @@ TEST_F(LinksInNetns, CreateTapRepairsAStaleTapAndLeavesAnOpenOneWorking) {
   std::strncpy(request.ifr_name, tap.c_str(), IFNAMSIZ - 1);
   request.ifr_flags = IFF_TAP | IFF_NO_PI | IFF_VNET_HDR;
   ASSERT_EQ(::ioctl(vmm.get(), TUNSETIFF, &request), 0) << std::strerror(errno);
-  testing::ip_in(netns_->name(), "link set " + tap + " nomaster");
+  netns_->ip("link set " + tap + " nomaster");
   create_tap(tap, 0, "bgtest1");
   EXPECT_EQ(ip_link(tap).at("master"), "bgtest1");
   EXPECT_TRUE(up(ip_link(tap)));
@@ -210,7 +213,7 @@ TEST_F(LinksInNetns, ListTapsFindsOnlyBangersTaps) {
   ensure_bridge("bgtest0", gateway);
   std::vector<std::string> taps = {tap_name_for(new_vm_id()), tap_name_for(new_vm_id())};
   for (auto& tap : taps) create_tap(tap, 0, "bgtest0");
-  testing::ip_in(netns_->name(), "tuntap add dev othertap mode tap");
+  netns_->ip("tuntap add dev othertap mode tap");
   auto found = list_taps();
   std::sort(found.begin(), found.end());
   std::sort(taps.begin(), taps.end());
@@ -233,15 +236,15 @@ TEST_F(LinksInNetns, RoutesFollowTheBridgeAndSteerTheSubnetChoice) {
   EXPECT_EQ(first_free_subnet({subnet, next}, routes), next);
 
   // Routes the host was given rather than made for an address: a VPN's, a blackhole.
-  testing::ip_in(netns_->name(), "route add 10.80.0.0/16 dev bgtest0");
-  testing::ip_in(netns_->name(), "route add blackhole 10.81.0.0/24");
+  netns_->ip("route add 10.80.0.0/16 dev bgtest0");
+  netns_->ip("route add blackhole 10.81.0.0/24");
   routes = host_routes();
   EXPECT_EQ(find_clash(*parse_cidr("10.80.5.0/24"), routes)->device, "bgtest0");
   auto blackhole = find_clash(*parse_cidr("10.81.0.0/16"), routes);
   ASSERT_TRUE(blackhole);
   EXPECT_EQ(blackhole->destination, *parse_cidr("10.81.0.0/24"));
   EXPECT_EQ(blackhole->device, "");
-  testing::ip_in(netns_->name(), "route del blackhole 10.81.0.0/24");
+  netns_->ip("route del blackhole 10.81.0.0/24");
 
   delete_link("bgtest0");
   EXPECT_FALSE(clashes(subnet, host_routes()));

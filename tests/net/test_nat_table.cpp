@@ -13,9 +13,9 @@
 #include <nlohmann/json.hpp>
 
 #include "core/errors.h"
-#include "nat_netns.h"
 #include "net/nat_forwarding.h"
 #include "net/nat_table.h"
+#include "netns.h"
 
 namespace banger {
 namespace {
@@ -65,9 +65,8 @@ std::string describe_rule(const json& rule) {
 class NatTableTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    if (const auto why = test::netns_tests_unavailable(); !why.empty()) GTEST_SKIP() << why;
+    if (const auto why = test::netns_unavailable({.programs = {"nft"}})) GTEST_SKIP() << *why;
     netns_ = std::make_unique<test::ScopedNetns>();
-    if (!netns_->ready()) GTEST_SKIP() << netns_->why();
     // The host's own rules, as banger would find them: a table with a chain
     // on the same hook and a rule.
     ASSERT_EQ(netns_->exec("nft add table ip other").status, 0);

@@ -4,9 +4,9 @@
 // back only when it is masqueraded to the host's upstream address.
 #include <gtest/gtest.h>
 
-#include "nat_netns.h"
 #include "net/nat_forwarding.h"
 #include "net/nat_table.h"
+#include "netns.h"
 
 namespace banger {
 namespace {
@@ -14,13 +14,10 @@ namespace {
 class NatTrafficTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    if (const auto why = test::netns_tests_unavailable({"python3"}); !why.empty()) GTEST_SKIP() << why;
+    if (const auto why = test::netns_unavailable({.programs = {"nft", "python3"}})) GTEST_SKIP() << *why;
     vm_ = std::make_unique<test::ScopedNetns>(false);
     upstream_ = std::make_unique<test::ScopedNetns>(false);
     host_ = std::make_unique<test::ScopedNetns>();
-    for (const auto* ns : {vm_.get(), upstream_.get(), host_.get()}) {
-      if (!ns->ready()) GTEST_SKIP() << ns->why();
-    }
     const auto in = [](const test::ScopedNetns& ns, const std::string& command) {
       ASSERT_EQ(ns.exec(command + " 2>&1").status, 0) << command;
     };
