@@ -2,7 +2,6 @@
 // service/net/taps.h) at 1 and at 100 VMs on one bridge, inside a network
 // namespace of its own (the host's interfaces are never touched). Target:
 // <= 5 ms per VM, and flat: the 100th VM costs about what the first does.
-#include <unistd.h>
 
 #include <iostream>
 #include <string>
