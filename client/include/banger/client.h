@@ -21,7 +21,7 @@ namespace banger::client {
 enum class ErrorCode {
   failed,              // anything not covered below, including local timeouts
   usage,               // InvalidArgs, Ambiguous, or a bad argument caught client-side
-  not_found,           // NoSuchVM, NoSuchImage, or the object vanished
+  not_found,           // NoSuchVM, NoSuchImage, NoSuchNetwork, or the object vanished
   denied,              // AccessDenied, InteractiveAuthorizationRequired
   unreachable,         // no system bus, bangerd not running or not answering
   exists,              // Exists
