@@ -152,18 +152,34 @@ void NetworkManager::start() {
   auto networks = deps_.store.list_networks();
   const bool has_default = std::any_of(networks.begin(), networks.end(),
                                        [](const NetworkRecord& n) { return n.name == default_network_name; });
+  // A host failure here must not keep bangerd from serving everything else:
+  // it is logged, and VMs on the network fail to start with the reason.
   if (!has_default) {
-    const auto subnet = pick_subnet(networks, deps_.host.host_routes());
-    if (subnet != default_subnet_)
-      log::warn("the default subnet {} clashes with the host's routes or networks; using {}",
-                default_subnet_.to_string(), subnet.to_string());
-    NetworkSpec spec;
-    spec.name = default_network_name;
-    insert(spec, subnet);
-    networks = deps_.store.list_networks();
+    try {
+      const auto subnet = pick_subnet(networks, deps_.host.host_routes());
+      if (subnet != default_subnet_)
+        log::warn("the default subnet {} clashes with the host's routes or networks; using {}",
+                  default_subnet_.to_string(), subnet.to_string());
+      NetworkSpec spec;
+      spec.name = default_network_name;
+      insert(spec, subnet);
+      networks = deps_.store.list_networks();
+    } catch (const Error& e) {
+      log::error("cannot make the default network: {}", e.what());
+    }
   }
-  for (const auto& n : networks) deps_.host.ensure_bridge(n);
-  deps_.host.apply_nat(networks);
+  for (const auto& n : networks) {
+    try {
+      deps_.host.ensure_bridge(n);
+    } catch (const Error& e) {
+      log::error("network '{}': cannot set up bridge {}: {}", n.name, n.bridge, e.what());
+    }
+  }
+  try {
+    deps_.host.apply_nat(networks);
+  } catch (const Error& e) {
+    log::error("cannot apply the networks' NAT rules: {}", e.what());
+  }
 }
 
 NetworkRecord NetworkManager::create(const NetworkSpec& spec) {

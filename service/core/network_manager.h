@@ -44,7 +44,8 @@ class NetworkManager {
 
   // At start-up: makes the default network if there is none (the first
   // candidate subnet clashing with no host route and no other network), then
-  // brings every bridge up and rebuilds the NAT table.
+  // brings every bridge up and rebuilds the NAT table. Never throws: what
+  // fails is logged.
   void start();
 
   NetworkRecord create(const NetworkSpec& spec);  // Error(invalid_args | exists | backend_failed)

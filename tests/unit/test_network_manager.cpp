@@ -158,10 +158,19 @@ TEST_F(NetworkManagerTest, DefaultNetworkAvoidsHostRoutes) {
       << "the first /24 that no host route covers; the default route does not count";
 }
 
-TEST_F(NetworkManagerTest, DefaultNetworkWithEveryCandidateTakenIsResourceExhausted) {
+TEST_F(NetworkManagerTest, DefaultNetworkWithEveryCandidateTakenIsLeftOutAndLogged) {
   host.routes = {*parse_subnet("10.0.0.0/8")};
-  EXPECT_EQ(kind_of([&] { networks.start(); }), ErrorKind::resource_exhausted);
+  EXPECT_NO_THROW(networks.start());
   EXPECT_TRUE(networks.list().empty());
+  EXPECT_EQ(kind_of([&] { networks.create(spec("auto")); }), ErrorKind::resource_exhausted);
+}
+
+TEST_F(NetworkManagerTest, StartSurvivesHostFailures) {
+  networks.start();
+  host.fail_bridge = true;
+  host.fail_nat = true;
+  EXPECT_NO_THROW(networks.start());
+  EXPECT_EQ(networks.list().size(), 1u);
 }
 
 TEST_F(NetworkManagerTest, CreateValidatesOverlapAndHostRoutes) {
