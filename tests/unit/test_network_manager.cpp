@@ -227,10 +227,14 @@ TEST_F(NetworkManagerTest, SetNatRebuildsTheTableAndRollsBackOnFailure) {
 TEST_F(NetworkManagerTest, LeasesAreLowestFreeStableAndReleased) {
   networks.start();
   add_vms(3);
+  events.seen.clear();
   EXPECT_EQ(networks.lease("default", "vm0"), "10.219.0.2");
   EXPECT_EQ(networks.lease("default", "vm1"), "10.219.0.3");
   EXPECT_EQ(networks.lease("default", "vm0"), "10.219.0.2") << "the same VM keeps its address";
   networks.release("vm0");
+  EXPECT_EQ(events.seen, (std::vector<std::string>{"changed default nat=1 leases=1", "changed default nat=1 leases=2",
+                                                   "changed default nat=1 leases=1"}))
+      << "the Leases property follows every change, and only changes";
   EXPECT_EQ(networks.lease("default", "vm2"), "10.219.0.2") << "a released address is the lowest free again";
   EXPECT_EQ(networks.get("default").leases,
             (std::map<std::string, std::string>{{"vm1", "10.219.0.3"}, {"vm2", "10.219.0.2"}}));
