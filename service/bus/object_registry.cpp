@@ -127,6 +127,13 @@ void ObjectRegistry::vm_removed(const VmRecord& vm) {
     if (!live_ || it == vms_.end()) return;
     it->second->announce_removal();
     vms_.erase(it);
+    // The store dropped the VM's leases with its row (ON DELETE CASCADE).
+    for (auto& [name, network] : networks_) {
+      if (!network->record().leases.contains(id)) continue;
+      auto after = network->record();
+      after.leases.erase(id);
+      network->update(after);
+    }
   });
 }
 

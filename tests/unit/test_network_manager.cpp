@@ -4,6 +4,7 @@
 #include <string>
 #include <vector>
 
+#include "error_kind.h"
 #include "core/errors.h"
 #include "core/network_address.h"
 #include "core/network_manager.h"
@@ -57,15 +58,7 @@ VmRecord make_vm(const std::string& id) {
   return vm;
 }
 
-ErrorKind kind_of(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const Error& e) {
-    return e.kind();
-  }
-  ADD_FAILURE() << "no Error thrown";
-  return ErrorKind::internal;
-}
+using testing::kind_of;
 
 NetworkSpec spec(std::string name, std::string subnet = {}, bool nat = true) {
   NetworkSpec s;
