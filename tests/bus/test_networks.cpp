@@ -180,6 +180,19 @@ TEST_F(Networks, GetManagedObjectsListsNetworks) {
   EXPECT_TRUE(objects.contains(bus::network_path("default")));
 }
 
+TEST_F(Networks, NetworksSurviveARestart) {
+  const auto path = create("kept", {{"subnet", sdbus::Variant(std::string("172.20.0.0/16"))},
+                                    {"nat", sdbus::Variant(false)}});
+  ASSERT_NO_THROW(env().restart_daemon());
+  EXPECT_EQ(get("kept"), path);
+  EXPECT_EQ(text(path, "Subnet"), "172.20.0.0/16");
+  EXPECT_FALSE(property(path, "NAT").get<bool>());
+  auto rows = list();
+  ASSERT_EQ(rows.size(), 2u) << "the default network is made once";
+  EXPECT_EQ(rows[0].get<0>(), "default");
+  EXPECT_EQ(rows[0].get<1>(), "10.219.0.0/24");
+}
+
 TEST_F(Networks, OnlyNetworkManagersMayChangeNetworks) {
   const auto path = create("guarded");
   for (const std::string user : {"banger-alice", "banger-eve"}) {
