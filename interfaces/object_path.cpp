@@ -41,6 +41,12 @@ std::string image_path(const std::string& image_id) { return encode(image_path_p
 
 std::optional<std::string> image_id_from_path(const std::string& path) { return decode(image_path_prefix, path); }
 
+std::string network_path(const std::string& network_name) { return encode(network_path_prefix, network_name); }
+
+std::optional<std::string> network_name_from_path(const std::string& path) {
+  return decode(network_path_prefix, path);
+}
+
 std::string operation_path(std::uint64_t number) {
   return std::string(operation_path_prefix) + "/" + std::to_string(number);
 }

@@ -15,6 +15,8 @@
 #include <toml++/toml.h>
 
 #include "banger_build_config.h"
+#include "core/errors.h"
+#include "core/network_manager.h"
 
 namespace banger {
 
@@ -139,6 +141,18 @@ constexpr std::array vm_keys{
         [](Config& c, const Field& f) { c.stop_timeout = std::chrono::seconds(f.integer(0, 3600)); }},
 };
 
+constexpr std::array network_keys{
+    Key{"default_subnet",
+        [](Config& c, const Field& f) {
+          c.default_subnet = f.string();
+          try {
+            validate_network_subnet(c.default_subnet);
+          } catch (const Error& e) {
+            f.fail(e.what());
+          }
+        }},
+};
+
 constexpr std::array firecracker_keys{
     Key{"jailer_uid",
         [](Config& c, const Field& f) { c.firecracker.jailer_uid = static_cast<std::uint32_t>(f.integer(0, 4294967294)); }},
@@ -160,6 +174,7 @@ constexpr std::array sections{
     Section{"daemon", daemon_keys},
     Section{"vmm", vmm_keys},
     Section{"vm", vm_keys},
+    Section{"network", network_keys},
     Section{"firecracker", firecracker_keys},
     Section{"qemu", qemu_keys},
 };
@@ -232,8 +247,8 @@ Config parse_config(std::string_view toml_text, const std::string& source_name) 
       if (s.name == name.str()) section = &s;
     if (section == nullptr) {
       fail(source_name, name.str(),
-           node.is_table() ? "unknown section (expected [daemon], [vmm], [vm], [firecracker] or [qemu])"
-                           : "unknown key (settings belong in a section: [daemon], [vmm], [vm], [firecracker] or [qemu])");
+           node.is_table() ? "unknown section (expected [daemon], [vmm], [vm], [network], [firecracker] or [qemu])"
+                           : "unknown key (settings belong in a section: [daemon], [vmm], [vm], [network], [firecracker] or [qemu])");
     }
     const auto* table = node.as_table();
     if (table == nullptr) fail(source_name, name.str(), "must be a table");

@@ -47,6 +47,9 @@ struct Config {
   std::string default_image;  // empty: the image marked default in the store
   std::chrono::seconds stop_timeout{30};  // graceful stop waits this long, then kills
 
+  // [network]
+  std::string default_subnet = "10.219.0.0/24";  // the default network's first candidate subnet
+
   FirecrackerSettings firecracker;
   QemuSettings qemu;
 };

@@ -24,6 +24,7 @@
 #include "core/errors.h"
 #include "core/image_manager.h"
 #include "core/log.h"
+#include "core/network_manager.h"
 #include "core/periodic_task.h"
 #include "core/vm_manager.h"
 #include "core/worker_pool.h"
@@ -69,6 +70,19 @@ VmmBackends make_backends(const Config& config, DaemonExtensions& extensions) {
   }
   return backends;
 }
+
+// Without a host implementation (see DaemonExtensions::host_networks) networks
+// are records only; no host route is known, so the default subnet is taken as configured.
+class UnappliedHostNetworks final : public HostNetworks {
+ public:
+  std::vector<Ipv4Subnet> host_routes() override { return {}; }
+  void ensure_bridge(const NetworkRecord& network) override {
+    log::info("network '{}': host networking is not part of this build; bridge {} not set up", network.name,
+              network.bridge);
+  }
+  void remove_bridge(const std::string&) override {}
+  void apply_nat(const std::vector<NetworkRecord>&) override {}
+};
 
 int serve(const Config& config, DaemonExtensions& extensions) {
   VmmBackends backends;
@@ -120,16 +134,20 @@ int serve(const Config& config, DaemonExtensions& extensions) {
   }
   ImageManager images({store, registry}, config.state_dir);
   images.recover();
+  auto host_networks = extensions.host_networks ? extensions.host_networks(config)
+                                                : std::make_unique<UnappliedHostNetworks>();
+  NetworkManager networks({store, *host_networks, registry}, config.default_subnet);
+  networks.start();
 
   ConsoleLogs consoles(config.runtime_dir, config.console_log_max_bytes);
   Authorizer authorizer(*connection, config.polkit);
   auto pool = std::make_unique<WorkerPool>(config.workers);
-  BusContext ctx{*connection, loop, *pool, authorizer, vms, registry, images,
+  BusContext ctx{*connection, loop, *pool, authorizer, vms, registry, images, networks,
                  CreateDefaults{config.default_vcpus, config.default_memory_mib, config.default_image},
                  probe_host_limits(), consoles};
   ManagerObject manager(ctx);
   ManagedObjectsResponder managed_objects(*connection, registry);
-  registry.load(ctx, vms.list(), images.list());
+  registry.load(ctx, vms.list(), images.list(), networks.list());
   // Take the name last, so no client ever sees a half-exported service.
   connection->requestName(bus::service_name);
   log::info("bangerd {} ready (default backend {}, state {}, {} VMs)", BANGER_VERSION, backends.default_name(),

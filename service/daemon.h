@@ -7,12 +7,14 @@
 
 #include "config.h"
 #include "core/capability.h"
+#include "core/host_networks.h"
 #include "core/vmm_backend.h"
 
 namespace banger {
 
 using BackendFactory = std::function<std::unique_ptr<VmmBackend>(const Config&)>;
 using CapabilityFactory = std::function<std::shared_ptr<Capability>(const Config&)>;
+using HostNetworksFactory = std::function<std::unique_ptr<HostNetworks>(const Config&)>;
 
 // What a build adds to the daemon: its VMM backends by name (every one is
 // available per VM; config [vmm] backend picks the default) and extra capabilities, run after the built-in ones. The tests'
@@ -20,6 +22,9 @@ using CapabilityFactory = std::function<std::shared_ptr<Capability>(const Config
 struct DaemonExtensions {
   std::map<std::string, BackendFactory> backends;
   std::vector<CapabilityFactory> capabilities;
+  // Applies networks to the host (bridges, NAT). Unset: networks live in the
+  // store and on the bus only, and the host is left alone (the tests' daemon).
+  HostNetworksFactory host_networks;
 };
 
 // bangerd's main: parses the command line, loads the config, wires every

@@ -23,7 +23,7 @@ constexpr const char* exit_status_help =
     "  1  failure: backend failed, invalid state, busy, already exists,\n"
     "     resources exhausted, timed out, or any other error\n"
     "  2  usage error or invalid arguments (including ambiguous VM references)\n"
-    "  3  VM or image not found\n"
+    "  3  VM, image or network not found\n"
     "  4  access denied\n"
     "  5  bangerd unreachable (no system bus, daemon not running or not answering)";
 
@@ -79,6 +79,7 @@ void setup(CLI::App& app, Globals& globals, Invocation& invocation) {
   add_version_command(ctx);
   add_doctor_command(ctx);
   add_image_commands(ctx);
+  add_network_commands(ctx);
 }
 
 int run(const Invocation& invocation) {

@@ -64,5 +64,6 @@ void add_logs_command(Context& ctx);
 void add_version_command(Context& ctx);
 void add_doctor_command(Context& ctx);
 void add_image_commands(Context& ctx);      // image build, list, show, import, default, rm
+void add_network_commands(Context& ctx);    // network create, list, show, nat, rm
 
 }  // namespace bangerctl

@@ -6,6 +6,7 @@
 #include "banger/client.h"
 #include "dev.banger.banger1.Image_proxy.h"
 #include "dev.banger.banger1.Manager_proxy.h"
+#include "dev.banger.banger1.Network_proxy.h"
 #include "dev.banger.banger1.VM_proxy.h"
 
 #include <sdbus-c++/sdbus-c++.h>
@@ -59,6 +60,17 @@ class ImageProxy final
                            const std::vector<std::string>&) override {}
 };
 
+class NetworkProxy final
+    : public sdbus::ProxyInterfaces<dev::banger::banger1::Network_proxy, sdbus::Properties_proxy> {
+ public:
+  NetworkProxy(sdbus::IConnection& connection, std::string path)
+      : ProxyInterfaces(connection, bus::service_name, std::move(path)) {}
+
+ private:
+  void onPropertiesChanged(const std::string&, const std::map<std::string, sdbus::Variant>&,
+                           const std::vector<std::string>&) override {}
+};
+
 // Hidden: nested classes would otherwise inherit Client's exported visibility.
 struct [[gnu::visibility("hidden")]] Client::Impl {
   // No event-loop thread: sd-bus is not thread-safe, so the calling thread both
@@ -84,9 +96,11 @@ struct [[gnu::visibility("hidden")]] Client::Impl {
 // properties keep their defaults so a newer daemon does not break old clients.
 VmInfo vm_from_properties(const std::string& path, const std::map<std::string, sdbus::Variant>& props);
 ImageInfo image_from_properties(const std::string& path, const std::map<std::string, sdbus::Variant>& props);
+NetworkInfo network_from_properties(const std::string& path, const std::map<std::string, sdbus::Variant>& props);
 
 // Every object implementing `interface`, with all its properties, in one round
-// trip (GetManagedObjects), converted by `from` and sorted by (name, id).
+// trip (GetManagedObjects), converted by `from` and sorted by (name, id), or
+// by name for records without an id (networks: names are unique).
 template <class Info, class From>
 std::vector<Info> managed_objects(ManagerProxy& manager, const std::string& interface, From from) {
   std::vector<Info> out;
@@ -94,8 +108,12 @@ std::vector<Info> managed_objects(ManagerProxy& manager, const std::string& inte
     const auto it = interfaces.find(interface);
     if (it != interfaces.end()) out.push_back(from(path, it->second));
   }
-  std::sort(out.begin(), out.end(),
-            [](const Info& a, const Info& b) { return std::tie(a.name, a.id) < std::tie(b.name, b.id); });
+  std::sort(out.begin(), out.end(), [](const Info& a, const Info& b) {
+    if constexpr (requires { a.id; })
+      return std::tie(a.name, a.id) < std::tie(b.name, b.id);
+    else
+      return a.name < b.name;
+  });
   return out;
 }
 

@@ -25,6 +25,7 @@ constexpr std::array mappings{
     Mapping{e::ambiguous, ErrorCode::usage},
     Mapping{e::no_such_vm, ErrorCode::not_found},
     Mapping{e::no_such_image, ErrorCode::not_found},
+    Mapping{e::no_such_network, ErrorCode::not_found},
     Mapping{"org.freedesktop.DBus.Error.UnknownObject", ErrorCode::not_found},
     Mapping{e::access_denied, ErrorCode::denied},
     Mapping{e::interactive_authorization_required, ErrorCode::denied},

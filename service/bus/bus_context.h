@@ -11,6 +11,7 @@ class Authorizer;
 class ConsoleLogs;
 class EventLoop;
 class ImageManager;
+class NetworkManager;
 class ObjectRegistry;
 class VmManager;
 class WorkerPool;
@@ -24,6 +25,7 @@ struct BusContext {
   VmManager& vms;
   ObjectRegistry& registry;
   ImageManager& images;
+  NetworkManager& networks;
   CreateDefaults defaults;
   HostLimits limits;
   const ConsoleLogs& consoles;

@@ -13,6 +13,7 @@ const char* name_of(ErrorKind kind) {
   switch (kind) {
     case ErrorKind::no_such_vm: return e::no_such_vm;
     case ErrorKind::no_such_image: return e::no_such_image;
+    case ErrorKind::no_such_network: return e::no_such_network;
     case ErrorKind::exists: return e::exists;
     case ErrorKind::ambiguous: return e::ambiguous;
     case ErrorKind::invalid_state: return e::invalid_state;

@@ -107,6 +107,28 @@ void append_image(Writer& w, const std::string& path, const ImageRecord& image) 
   w.close_object();
 }
 
+void append_network(Writer& w, const std::string& path, const NetworkRecord& network) {
+  w.open_object(path, bus::network_interface);
+  w.property("Name", 's', "s", network.name);
+  w.property("Bridge", 's', "s", network.bridge);
+  w.property("Subnet", 's', "s", network.subnet);
+  w.property("Gateway", 's', "s", network.gateway);
+  w.property("NAT", 'b', "b", static_cast<int>(network.nat));
+  w.property("DNSDomain", 's', "s", network.dns_domain);
+  w.open('e', "sv");
+  w.basic('s', "Leases");
+  w.open('v', "a{ss}");
+  w.open('a', "{ss}");
+  for (const auto& [vm, address] : network.leases) {
+    w.open('e', "ss");
+    w.basic('s', vm.c_str());
+    w.basic('s', address.c_str());
+    w.close();
+  }
+  w.close(3);
+  w.close_object();
+}
+
 void append_operation(Writer& w, std::uint64_t number, const OperationObject::Snapshot& op) {
   w.open_object(bus::operation_path(number), bus::operation_interface);
   w.property("Kind", 's', "s", op.kind);
@@ -129,6 +151,8 @@ int answer(sd_bus_message* call, void* userdata, sd_bus_error* error) {
     registry.for_each_vm_with_path([&](const std::string& path, const VmRecord& vm) { append_vm(w, path, vm); });
     registry.for_each_image(
         [&](const std::string& path, const ImageRecord& image) { append_image(w, path, image); });
+    registry.for_each_network(
+        [&](const std::string& path, const NetworkRecord& network) { append_network(w, path, network); });
     registry.for_each_operation(
         [&](std::uint64_t number, const OperationObject& op) { append_operation(w, number, op.snapshot()); });
     w.close();

@@ -14,7 +14,7 @@ class ObjectRegistry;
 // property getter of every object through sdbus-c++'s generic callbacks
 // (~30 ms for 1,000 VMs here); an sd-bus object callback on the path runs
 // before that built-in handler, so this one answers instead, with the same
-// content (the VM, Image and Operation interfaces plus sd-bus's standard ones).
+// content (the VM, Image, Network and Operation interfaces plus sd-bus's standard ones).
 // InterfacesAdded/Removed still come from sd-bus's object manager.
 class ManagedObjectsResponder {
  public:

@@ -9,12 +9,14 @@
 #include "bus/event_loop.h"
 #include "bus/image_object.h"
 #include "bus/image_parts_request.h"
+#include "bus/network_object.h"
 #include "bus/object_registry.h"
 #include "bus/operation_request.h"
 #include "bus/options.h"
 #include "bus/request.h"
 #include "bus/vm_object.h"
 #include "core/image_manager.h"
+#include "core/network_manager.h"
 #include "core/vm_manager.h"
 #include "core/worker_pool.h"
 
@@ -146,6 +148,40 @@ void ManagerObject::DeleteImage(sdbus::Result<>&& result, std::string ref) {
   ImageObject* image = nullptr;
   if (!validated(result, [&] { image = &ctx_.registry.resolve_image(ref); })) return;
   image->remove(std::move(result), caller_of(*getObject().getCurrentlyProcessedMessage()));
+}
+
+void ManagerObject::CreateNetwork(sdbus::Result<sdbus::ObjectPath>&& result, std::string name,
+                                  std::map<std::string, sdbus::Variant> options) {
+  NetworkSpec spec;
+  if (!validated(result, [&] { spec = parse_network_options(name, to_option_map(options)); })) return;
+  authorize_and_run(ctx_, std::move(result), caller_of(*getObject().getCurrentlyProcessedMessage()),
+                    bus::action::manage_networks, {{"network", spec.name}, {"verb", "create"}},
+                    [&networks = ctx_.networks, spec] {
+                      const auto network = networks.create(spec);
+                      return std::tuple{sdbus::ObjectPath(bus::network_path(network.name))};
+                    });
+}
+
+std::vector<sdbus::Struct<std::string, std::string, bool, sdbus::ObjectPath>> ManagerObject::ListNetworks() {
+  std::vector<sdbus::Struct<std::string, std::string, bool, sdbus::ObjectPath>> out;
+  ctx_.registry.for_each_network([&](const std::string& path, const NetworkRecord& network) {
+    out.emplace_back(network.name, network.subnet, network.nat, sdbus::ObjectPath(path));
+  });
+  return out;
+}
+
+sdbus::ObjectPath ManagerObject::GetNetwork(const std::string& name) {
+  try {
+    return sdbus::ObjectPath(ctx_.registry.resolve_network(name).path());
+  } catch (...) {
+    throw to_bus_error(std::current_exception());
+  }
+}
+
+void ManagerObject::DeleteNetwork(sdbus::Result<>&& result, std::string name) {
+  NetworkObject* network = nullptr;
+  if (!validated(result, [&] { network = &ctx_.registry.resolve_network(name); })) return;
+  network->remove(std::move(result), caller_of(*getObject().getCurrentlyProcessedMessage()));
 }
 
 }  // namespace banger

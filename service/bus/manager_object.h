@@ -28,6 +28,11 @@ class ManagerObject final : public sdbus::AdaptorInterfaces<dev::banger::banger1
   sdbus::ObjectPath GetImage(const std::string& ref) override;
   void SetDefaultImage(sdbus::Result<>&& result, std::string ref) override;
   void DeleteImage(sdbus::Result<>&& result, std::string ref) override;
+  void CreateNetwork(sdbus::Result<sdbus::ObjectPath>&& result, std::string name,
+                     std::map<std::string, sdbus::Variant> options) override;
+  std::vector<sdbus::Struct<std::string, std::string, bool, sdbus::ObjectPath>> ListNetworks() override;
+  sdbus::ObjectPath GetNetwork(const std::string& name) override;
+  void DeleteNetwork(sdbus::Result<>&& result, std::string name) override;
   std::string Version() override;
   std::vector<sdbus::Struct<std::string, std::string, std::string, std::string, std::string>> Doctor() override;
 

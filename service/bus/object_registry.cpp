@@ -3,6 +3,7 @@
 #include "banger/object_path.h"
 #include "bus/event_loop.h"
 #include "bus/image_object.h"
+#include "bus/network_object.h"
 #include "bus/operation_object.h"
 #include "bus/vm_object.h"
 #include "core/errors.h"
@@ -15,16 +16,20 @@ const VmRecord& object_record(const VmObject& object) { return object.record(); 
 const std::string& object_path(const VmObject& object) { return object.path(); }
 const ImageRecord& image_record_of(const ImageObject& object) { return object.record(); }
 const std::string& image_path_of(const ImageObject& object) { return object.path(); }
+const NetworkRecord& network_record_of(const NetworkObject& object) { return object.record(); }
+const std::string& network_path_of(const NetworkObject& object) { return object.path(); }
 
 ObjectRegistry::ObjectRegistry(EventLoop& loop, std::chrono::seconds operation_linger)
     : loop_(loop), linger_(operation_linger) {}
 
 ObjectRegistry::~ObjectRegistry() { unload(); }
 
-void ObjectRegistry::load(BusContext& ctx, const std::vector<VmRecord>& vms, const std::vector<ImageRecord>& images) {
+void ObjectRegistry::load(BusContext& ctx, const std::vector<VmRecord>& vms, const std::vector<ImageRecord>& images,
+                          const std::vector<NetworkRecord>& networks) {
   ctx_ = &ctx;
   for (const auto& vm : vms) vms_.emplace(vm.id, make_vm_object(vm));
   for (const auto& image : images) images_.emplace(image.id, make_image_object(image));
+  for (const auto& network : networks) networks_.emplace(network.name, make_network_object(network));
   live_ = true;
 }
 
@@ -46,11 +51,16 @@ std::shared_ptr<ImageObject> ObjectRegistry::make_image_object(const ImageRecord
   return owned_by_bus_thread(new ImageObject(*ctx_, image));
 }
 
+std::shared_ptr<NetworkObject> ObjectRegistry::make_network_object(const NetworkRecord& network) {
+  return owned_by_bus_thread(new NetworkObject(*ctx_, network));
+}
+
 void ObjectRegistry::unload() {
   live_ = false;
   *stopping_ = true;
   vms_.clear();
   images_.clear();
+  networks_.clear();
   operations_.clear();
 }
 
@@ -66,6 +76,13 @@ ImageObject& ObjectRegistry::resolve_image(const std::string& ref) {
   for (const auto& [id, object] : images_) all.push_back(object->record());
   const auto& image = resolve_record_ref<ImageRecord>(all, ref, "image", ErrorKind::no_such_image);
   return *images_.at(image.id);
+}
+
+NetworkObject& ObjectRegistry::resolve_network(const std::string& name) {
+  if (name.empty()) throw Error(ErrorKind::invalid_args, "empty network name");
+  auto it = networks_.find(name);
+  if (it == networks_.end()) throw Error(ErrorKind::no_such_network, "no network named '" + name + "'");
+  return *it->second;
 }
 
 std::vector<VmRecord> ObjectRegistry::records() const {
@@ -110,6 +127,13 @@ void ObjectRegistry::vm_removed(const VmRecord& vm) {
     if (!live_ || it == vms_.end()) return;
     it->second->announce_removal();
     vms_.erase(it);
+    // The store dropped the VM's leases with its row (ON DELETE CASCADE).
+    for (auto& [name, network] : networks_) {
+      if (!network->record().leases.contains(id)) continue;
+      auto after = network->record();
+      after.leases.erase(id);
+      network->update(after);
+    }
   });
 }
 
@@ -131,6 +155,27 @@ void ObjectRegistry::image_removed(const ImageRecord& image) {
     if (!live_ || it == images_.end()) return;
     it->second->announce_removal();
     images_.erase(it);
+  });
+}
+
+void ObjectRegistry::network_added(const NetworkRecord& network) {
+  loop_.post([this, network] {
+    if (live_ && !networks_.contains(network.name)) networks_.emplace(network.name, make_network_object(network));
+  });
+}
+
+void ObjectRegistry::network_changed(const NetworkRecord& after) {
+  loop_.post([this, after] {
+    if (auto it = networks_.find(after.name); live_ && it != networks_.end()) it->second->update(after);
+  });
+}
+
+void ObjectRegistry::network_removed(const NetworkRecord& network) {
+  loop_.post([this, name = network.name] {
+    auto it = networks_.find(name);
+    if (!live_ || it == networks_.end()) return;
+    it->second->announce_removal();
+    networks_.erase(it);
   });
 }
 

@@ -9,23 +9,27 @@
 #include "bus/bus_context.h"
 #include "core/capability.h"
 #include "core/image_events.h"
+#include "core/network_events.h"
 #include "core/vm_events.h"
 
 namespace banger {
 
 class EventLoop;
 class ImageObject;
+class NetworkObject;
 class OperationObject;
 class VmObject;
 
-// The exported VM, Image and Operation objects. Domain events arrive on worker threads
+// The exported VM, Image, Network and Operation objects. Domain events arrive on worker threads
 // and are carried over to the bus thread; every other member runs there.
 const VmRecord& object_record(const VmObject& object);
 const std::string& object_path(const VmObject& object);
 const ImageRecord& image_record_of(const ImageObject& object);
 const std::string& image_path_of(const ImageObject& object);
+const NetworkRecord& network_record_of(const NetworkObject& object);
+const std::string& network_path_of(const NetworkObject& object);
 
-class ObjectRegistry final : public VmEvents, public ImageEvents {
+class ObjectRegistry final : public VmEvents, public ImageEvents, public NetworkEvents {
  public:
   ObjectRegistry(EventLoop& loop, std::chrono::seconds operation_linger);
   ~ObjectRegistry() override;
@@ -33,7 +37,8 @@ class ObjectRegistry final : public VmEvents, public ImageEvents {
   // Exports the VMs that exist at start-up; events before this are stale.
   // (The context is given here, not at construction, because the VmManager in
   // it reports its events to this registry.)
-  void load(BusContext& ctx, const std::vector<VmRecord>& vms, const std::vector<ImageRecord>& images = {});
+  void load(BusContext& ctx, const std::vector<VmRecord>& vms, const std::vector<ImageRecord>& images = {},
+            const std::vector<NetworkRecord>& networks = {});
   // At shutdown: unexport without InterfacesRemoved (the VMs live on).
   void unload();
 
@@ -43,6 +48,12 @@ class ObjectRegistry final : public VmEvents, public ImageEvents {
   template <typename F>
   void for_each_image(F f) const {
     for (const auto& [id, object] : images_) f(image_path_of(*object), image_record_of(*object));
+  }
+  NetworkObject& resolve_network(const std::string& name);  // Error(no_such_network | invalid_args)
+  // f(object path, record) for every network, by name.
+  template <typename F>
+  void for_each_network(F f) const {
+    for (const auto& [name, object] : networks_) f(network_path_of(*object), network_record_of(*object));
   }
   std::vector<VmRecord> records() const;
   template <typename F>
@@ -73,6 +84,10 @@ class ObjectRegistry final : public VmEvents, public ImageEvents {
   void image_changed(const ImageRecord& after) override;
   void image_removed(const ImageRecord& image) override;
 
+  void network_added(const NetworkRecord& network) override;
+  void network_changed(const NetworkRecord& after) override;
+  void network_removed(const NetworkRecord& network) override;
+
  private:
   EventLoop& loop_;
   BusContext* ctx_ = nullptr;
@@ -80,6 +95,7 @@ class ObjectRegistry final : public VmEvents, public ImageEvents {
   bool live_ = false;
   std::shared_ptr<VmObject> make_vm_object(const VmRecord& vm);
   std::shared_ptr<ImageObject> make_image_object(const ImageRecord& image);
+  std::shared_ptr<NetworkObject> make_network_object(const NetworkRecord& network);
   // Hands an object whose last owner may be on a worker back to the bus thread to die.
   template <typename T>
   std::shared_ptr<T> owned_by_bus_thread(T* object);
@@ -88,6 +104,7 @@ class ObjectRegistry final : public VmEvents, public ImageEvents {
   // owner, on whatever thread, hands the object back to the bus thread to die.
   std::map<std::string, std::shared_ptr<VmObject>> vms_;
   std::map<std::string, std::shared_ptr<ImageObject>> images_;
+  std::map<std::string, std::shared_ptr<NetworkObject>> networks_;  // by name
   std::shared_ptr<std::atomic<bool>> stopping_ = std::make_shared<std::atomic<bool>>(false);
   std::map<std::uint64_t, std::unique_ptr<OperationObject>> operations_;
   std::atomic<std::uint64_t> next_operation_{1};

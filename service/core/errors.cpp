@@ -6,6 +6,7 @@ std::string_view to_string(ErrorKind kind) {
   switch (kind) {
     case ErrorKind::no_such_vm: return "no-such-vm";
     case ErrorKind::no_such_image: return "no-such-image";
+    case ErrorKind::no_such_network: return "no-such-network";
     case ErrorKind::exists: return "exists";
     case ErrorKind::ambiguous: return "ambiguous";
     case ErrorKind::invalid_state: return "invalid-state";

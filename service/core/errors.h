@@ -10,6 +10,7 @@ namespace banger {
 enum class ErrorKind {
   no_such_vm,
   no_such_image,
+  no_such_network,
   exists,
   ambiguous,
   invalid_state,

@@ -44,6 +44,27 @@ CREATE TABLE images (
 CREATE UNIQUE INDEX images_one_default ON images (is_default) WHERE is_default = 1;
 CREATE INDEX vms_by_image ON vms (image);
 )sql"},
+    Migration{3, R"sql(
+-- Host networks and their address leases (IPAM): one address per VM per
+-- network, unique within the network; a VM's leases go with its row.
+CREATE TABLE networks (
+  name          TEXT    NOT NULL PRIMARY KEY,
+  bridge        TEXT    NOT NULL UNIQUE,
+  subnet        TEXT    NOT NULL UNIQUE,
+  gateway       TEXT    NOT NULL,
+  nat           INTEGER NOT NULL CHECK (nat IN (0, 1)),
+  dns_domain    TEXT    NOT NULL,
+  created_at_us INTEGER NOT NULL
+);
+CREATE TABLE leases (
+  network TEXT NOT NULL REFERENCES networks (name),
+  vm_id   TEXT NOT NULL REFERENCES vms (id) ON DELETE CASCADE,
+  address TEXT NOT NULL,
+  PRIMARY KEY (network, vm_id),
+  UNIQUE (network, address)
+);
+CREATE INDEX leases_by_vm ON leases (vm_id);
+)sql"},
 };
 
 }  // namespace

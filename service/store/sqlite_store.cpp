@@ -232,6 +232,24 @@ ImageRecord read_image(const Statement::Cursor& c) {
   throw Error(ErrorKind::no_such_image, "no image with id '" + id + "'");
 }
 
+constexpr std::string_view network_columns = "name, bridge, subnet, gateway, nat, dns_domain, created_at_us";
+
+NetworkRecord read_network(const Statement::Cursor& c) {
+  NetworkRecord network;
+  network.name = c.text(0);
+  network.bridge = c.text(1);
+  network.subnet = c.text(2);
+  network.gateway = c.text(3);
+  network.nat = c.int64(4) != 0;
+  network.dns_domain = c.text(5);
+  network.created_at_us = static_cast<std::uint64_t>(c.int64(6));
+  return network;
+}
+
+[[noreturn]] void no_such_network(const std::string& name) {
+  throw Error(ErrorKind::no_such_network, "no network named '" + name + "'");
+}
+
 }  // namespace
 
 struct SqliteStore::Impl {
@@ -258,6 +276,20 @@ struct SqliteStore::Impl {
   Statement remove_image{db.get(), "DELETE FROM images WHERE id = ?1"};
   Statement clear_default{db.get(), "UPDATE images SET is_default = 0 WHERE is_default = 1 AND id != ?1"};
   Statement mark_default{db.get(), "UPDATE images SET is_default = 1 WHERE id = ?1"};
+  Statement list_networks{db.get(), "SELECT " + std::string(network_columns) + " FROM networks ORDER BY name"};
+  Statement find_network{db.get(), "SELECT " + std::string(network_columns) + " FROM networks WHERE name = ?1"};
+  Statement insert_network{db.get(), "INSERT INTO networks (" + std::string(network_columns) +
+                                         ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)"};
+  Statement set_nat{db.get(), "UPDATE networks SET nat = ?2 WHERE name = ?1"};
+  Statement remove_network{db.get(), "DELETE FROM networks WHERE name = ?1"};
+  Statement all_leases{db.get(), "SELECT network, vm_id, address FROM leases"};
+  Statement network_leases{db.get(), "SELECT network, vm_id, address FROM leases WHERE network = ?1"};
+  Statement lease_users{db.get(),
+                        "SELECT COALESCE(vms.name, leases.vm_id) FROM leases LEFT JOIN vms ON vms.id = leases.vm_id "
+                        "WHERE leases.network = ?1 ORDER BY 1"};
+  Statement insert_lease{db.get(), "INSERT INTO leases (network, vm_id, address) VALUES (?1, ?2, ?3)"};
+  Statement vm_lease_networks{db.get(), "SELECT network FROM leases WHERE vm_id = ?1 ORDER BY network"};
+  Statement remove_leases{db.get(), "DELETE FROM leases WHERE vm_id = ?1"};
   Statement version{db.get(), "SELECT COALESCE(MAX(version), 0) FROM schema_migrations"};
   Statement integrity{db.get(), "PRAGMA integrity_check"};
 
@@ -388,6 +420,122 @@ void SqliteStore::set_default_image(const std::string& id) {
   impl_->mark_default.run().bind(1, id).step();
   if (sqlite3_changes(impl_->db.get()) == 0) no_such_image(id);
   tx.commit();
+}
+
+namespace {
+
+// Fills each record's leases from one query's rows (network, vm_id, address).
+void attach_leases(Statement::Cursor&& c, std::vector<NetworkRecord>& networks) {
+  while (c.step())
+    for (auto& n : networks)
+      if (n.name == c.text(0)) n.leases.emplace(c.text(1), c.text(2));
+}
+
+}  // namespace
+
+std::vector<NetworkRecord> SqliteStore::list_networks() {
+  std::lock_guard lock(impl_->mutex);
+  std::vector<NetworkRecord> networks;
+  {
+    auto c = impl_->list_networks.run();
+    while (c.step()) networks.push_back(read_network(c));
+  }
+  attach_leases(impl_->all_leases.run(), networks);
+  return networks;
+}
+
+std::optional<NetworkRecord> SqliteStore::find_network(const std::string& name) {
+  std::lock_guard lock(impl_->mutex);
+  std::vector<NetworkRecord> found;
+  {
+    auto c = impl_->find_network.run();
+    if (!c.bind(1, name).step()) return std::nullopt;
+    found.push_back(read_network(c));
+  }
+  auto leases = impl_->network_leases.run();
+  leases.bind(1, name);
+  attach_leases(std::move(leases), found);
+  return found.front();
+}
+
+void SqliteStore::insert_network(const NetworkRecord& network) {
+  std::lock_guard lock(impl_->mutex);
+  Transaction tx(impl_->db.get());
+  {
+    auto c = impl_->insert_network.run();
+    c.bind(1, network.name)
+        .bind(2, network.bridge)
+        .bind(3, network.subnet)
+        .bind(4, network.gateway)
+        .bind(5, std::int64_t{network.nat ? 1 : 0})
+        .bind(6, network.dns_domain)
+        .bind(7, static_cast<std::int64_t>(network.created_at_us));
+    const int rc = c.step_rc();
+    if (rc == SQLITE_CONSTRAINT_PRIMARYKEY)
+      throw Error(ErrorKind::exists, "a network named '" + network.name + "' already exists");
+    if (rc == SQLITE_CONSTRAINT_UNIQUE)
+      throw Error(ErrorKind::exists, "another network already has bridge '" + network.bridge + "' or subnet " +
+                                         network.subnet);
+    if (rc != SQLITE_DONE) fail(impl_->db.get(), "cannot write network '" + network.name + "'");
+  }
+  tx.commit();
+}
+
+void SqliteStore::set_network_nat(const std::string& name, bool nat) {
+  std::lock_guard lock(impl_->mutex);
+  Transaction tx(impl_->db.get());
+  impl_->set_nat.run().bind(1, name).bind(2, std::int64_t{nat ? 1 : 0}).step();
+  if (sqlite3_changes(impl_->db.get()) == 0) no_such_network(name);
+  tx.commit();
+}
+
+void SqliteStore::delete_network(const std::string& name) {
+  std::lock_guard lock(impl_->mutex);
+  // As for images: the check and the delete share one write transaction.
+  Transaction tx(impl_->db.get());
+  std::string users;
+  {
+    auto c = impl_->lease_users.run();
+    c.bind(1, name);
+    while (c.step()) users += (users.empty() ? "" : ", ") + c.text(0);
+  }
+  if (!users.empty()) throw Error(ErrorKind::busy, "the network is in use by VMs: " + users + " (delete them first)");
+  impl_->remove_network.run().bind(1, name).step();
+  if (sqlite3_changes(impl_->db.get()) == 0) no_such_network(name);
+  tx.commit();
+}
+
+void SqliteStore::insert_lease(const std::string& network, const std::string& vm_id, const std::string& address) {
+  std::lock_guard lock(impl_->mutex);
+  Transaction tx(impl_->db.get());
+  {
+    auto c = impl_->insert_lease.run();
+    const int rc = c.bind(1, network).bind(2, vm_id).bind(3, address).step_rc();
+    if (rc == SQLITE_CONSTRAINT_PRIMARYKEY)
+      throw Error(ErrorKind::exists, "VM " + vm_id + " already has an address on network '" + network + "'");
+    if (rc == SQLITE_CONSTRAINT_UNIQUE)
+      throw Error(ErrorKind::exists, "address " + address + " is already leased on network '" + network + "'");
+    if (rc == SQLITE_CONSTRAINT_FOREIGNKEY) {
+      if (!impl_->find.run().bind(1, vm_id).step()) throw Error(ErrorKind::no_such_vm, "no VM with id '" + vm_id + "'");
+      no_such_network(network);
+    }
+    if (rc != SQLITE_DONE) fail(impl_->db.get(), "cannot write the lease of VM " + vm_id);
+  }
+  tx.commit();
+}
+
+std::vector<std::string> SqliteStore::delete_leases(const std::string& vm_id) {
+  std::lock_guard lock(impl_->mutex);
+  Transaction tx(impl_->db.get());
+  std::vector<std::string> networks;
+  {
+    auto c = impl_->vm_lease_networks.run();
+    c.bind(1, vm_id);
+    while (c.step()) networks.push_back(c.text(0));
+  }
+  impl_->remove_leases.run().bind(1, vm_id).step();
+  tx.commit();
+  return networks;
 }
 
 int SqliteStore::schema_version() {

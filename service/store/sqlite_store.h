@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "store/image_store.h"
+#include "store/network_store.h"
 #include "store/migrations.h"
 #include "store/store.h"
 
@@ -15,7 +16,7 @@ namespace banger {
 // Store backed by one SQLite file (WAL mode). Opening applies any schema
 // migrations the file has not seen yet and refuses files written by a newer
 // bangerd. ":memory:" gives a private in-memory database (for tests).
-class SqliteStore final : public Store, public ImageStore {
+class SqliteStore final : public Store, public ImageStore, public NetworkStore {
  public:
   explicit SqliteStore(const std::filesystem::path& db_file);
   // Exercises the migration machinery with a custom step list (tests only).
@@ -36,6 +37,14 @@ class SqliteStore final : public Store, public ImageStore {
   void insert_image(const ImageRecord& image) override;
   void delete_image(const std::string& id) override;
   void set_default_image(const std::string& id) override;
+
+  std::vector<NetworkRecord> list_networks() override;
+  std::optional<NetworkRecord> find_network(const std::string& name) override;
+  void insert_network(const NetworkRecord& network) override;
+  void set_network_nat(const std::string& name, bool nat) override;
+  void delete_network(const std::string& name) override;
+  void insert_lease(const std::string& network, const std::string& vm_id, const std::string& address) override;
+  std::vector<std::string> delete_leases(const std::string& vm_id) override;
 
   int schema_version();  // highest applied migration, 0 for none
   bool integrity_ok();   // PRAGMA integrity_check reports "ok"

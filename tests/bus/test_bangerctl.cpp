@@ -127,6 +127,50 @@ TEST_F(Bangerctl, DeniedExitsFour) {
   EXPECT_TRUE(show.ok()) << "reading needs no authorization\n" << show.describe();
 }
 
+TEST_F(Bangerctl, NetworkVerbs) {
+  auto created = ctl({"--json", "network", "create", "ctlnet", "--subnet", "10.77.0.0/24", "--no-nat",
+                      "--dns-domain", "ctl.test"});
+  ASSERT_TRUE(created.ok()) << created.describe();
+  auto net = json_of(created);
+  EXPECT_EQ(text_at(net, "name"), "ctlnet");
+  EXPECT_EQ(text_at(net, "subnet"), "10.77.0.0/24");
+  EXPECT_EQ(text_at(net, "gateway"), "10.77.0.1");
+  EXPECT_EQ(text_at(net, "bridge"), "bg-ctlnet");
+  EXPECT_EQ(text_at(net, "dns_domain"), "ctl.test");
+  EXPECT_EQ(at(net, "nat"), false);
+
+  auto list = ctl({"--json", "network", "list"});
+  ASSERT_TRUE(list.ok()) << list.describe();
+  EXPECT_TRUE(find_by_name(json_of(list), "default")) << list.out;
+  EXPECT_TRUE(find_by_name(json_of(list), "ctlnet")) << list.out;
+  auto table = ctl({"network", "ls"});
+  EXPECT_NE(table.out.find("10.77.0.0/24"), std::string::npos) << table.describe();
+
+  auto on = ctl({"network", "nat", "ctlnet", "on"});
+  EXPECT_TRUE(on.ok()) << on.describe();
+  auto shown = ctl({"--json", "network", "show", "ctlnet"});
+  EXPECT_EQ(at(json_of(shown), "nat"), true) << shown.describe();
+  auto details = ctl({"network", "show", "ctlnet"});
+  EXPECT_NE(details.out.find("NAT:        on"), std::string::npos) << details.describe();
+
+  auto bad_state = ctl({"network", "nat", "ctlnet", "maybe"});
+  EXPECT_EQ(bad_state.exit_code, 2) << bad_state.describe();
+  auto overlap = ctl({"network", "create", "ctlnet2", "--subnet", "10.77.0.0/16"});
+  EXPECT_EQ(overlap.exit_code, 2) << overlap.describe();
+  EXPECT_NE(overlap.err.find("ctlnet"), std::string::npos) << "names the clash\n" << overlap.describe();
+  auto exists = ctl({"network", "create", "ctlnet"});
+  EXPECT_EQ(exists.exit_code, 1) << exists.describe();
+  auto denied = ctl({"--no-ask-password", "network", "nat", "ctlnet", "off"}, "banger-eve");
+  EXPECT_EQ(denied.exit_code, 4) << denied.describe();
+
+  auto rm = ctl({"network", "rm", "ctlnet"});
+  EXPECT_TRUE(rm.ok()) << rm.describe();
+  auto gone = ctl({"network", "show", "ctlnet"});
+  EXPECT_EQ(gone.exit_code, 3) << gone.describe();
+  auto rm_default = ctl({"network", "rm", "default"});
+  EXPECT_EQ(rm_default.exit_code, 1) << rm_default.describe();
+}
+
 TEST_F(Bangerctl, InvalidArgumentsExitTwo) {
   auto bad_name = ctl({"create", "Bad_Name"});
   EXPECT_EQ(bad_name.exit_code, 2) << bad_name.describe();

@@ -38,6 +38,7 @@ void expect_same_settings(const Config& a, const Config& b) {
   EXPECT_EQ(a.default_memory_mib, b.default_memory_mib);
   EXPECT_EQ(a.default_image, b.default_image);
   EXPECT_EQ(a.stop_timeout, b.stop_timeout);
+  EXPECT_EQ(a.default_subnet, b.default_subnet);
 }
 
 void expect_same(const Config& a, const Config& b) {
@@ -151,6 +152,13 @@ TEST(Config, WrongTypesNameTheKey) {
   EXPECT_EQ(error_of("[daemon]\npolkit = 0\n"), "bangerd.toml: daemon.polkit: must be true or false");
 }
 
+TEST(Config, DefaultSubnetIsAPrivateCidr) {
+  EXPECT_EQ(parse_config("[network]\ndefault_subnet = \"192.168.50.0/24\"\n").default_subnet, "192.168.50.0/24");
+  EXPECT_EQ(error_of("[network]\ndefault_subnet = \"8.8.8.0/24\"\n").rfind("bangerd.toml: network.default_subnet: ", 0),
+            0u);
+  EXPECT_EQ(error_of("[network]\ndefault_subnet = 24\n"), "bangerd.toml: network.default_subnet: must be a string");
+}
+
 TEST(Config, BackendSections) {
   auto c = parse_config("[vmm]\nfirecracker = \"/opt/fc\"\njailer = \"/opt/jailer\"\n"
                         "[firecracker]\njailer_uid = 123\napi_timeout_ms = 250\n[qemu]\naccel = \"tcg\"\n",
@@ -185,9 +193,10 @@ TEST(Config, JailerCgroupsAreAssignments) {
 TEST(Config, UnknownNamesAreReported) {
   EXPECT_EQ(error_of("[vm]\ncolour = \"red\"\n"), "bangerd.toml: vm.colour: unknown key");
   EXPECT_EQ(error_of("[daemon.extra]\nx = 1\n"), "bangerd.toml: daemon.extra: unknown key");
-  EXPECT_EQ(error_of("[network]\nbridge = \"br0\"\n"),
-            "bangerd.toml: network: unknown section (expected [daemon], [vmm], [vm], [firecracker] or [qemu])");
-  EXPECT_EQ(error_of("workers = 4\n"), "bangerd.toml: workers: unknown key (settings belong in a section: [daemon], [vmm], [vm], [firecracker] or [qemu])");
+  EXPECT_EQ(error_of("[network]\nbridge = \"br0\"\n"), "bangerd.toml: network.bridge: unknown key");
+  EXPECT_EQ(error_of("[dns]\nx = 1\n"),
+            "bangerd.toml: dns: unknown section (expected [daemon], [vmm], [vm], [network], [firecracker] or [qemu])");
+  EXPECT_EQ(error_of("workers = 4\n"), "bangerd.toml: workers: unknown key (settings belong in a section: [daemon], [vmm], [vm], [network], [firecracker] or [qemu])");
   EXPECT_EQ(error_of("vm = 3\n"), "bangerd.toml: vm: must be a table");
 }
 
@@ -297,6 +306,8 @@ TEST(Config, ShippedFileDocumentsEveryKeyWithItsDefault) {
                                          "backend", "firecracker", "jailer", "qemu",
                                          "default_vcpus", "default_memory_mib", "default_image",
                                          "stop_timeout_s",
+                                         // [network]
+                                         "default_subnet",
                                          // [firecracker] and [qemu]
                                          "jailer_uid", "jailer_gid", "chroot_base",
                                          "jailer_cgroup_version", "jailer_cgroups",

@@ -10,6 +10,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "error_kind.h"
 #include "core/errors.h"
 #include "core/vm_manager.h"
 #include "mock_capability.h"
@@ -31,15 +32,7 @@ using ::testing::Throw;
 using testing::MockCapability;
 using testing::MockVmmBackend;
 
-ErrorKind kind_of(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const Error& e) {
-    return e.kind();
-  }
-  ADD_FAILURE() << "expected an error";
-  return ErrorKind::internal;
-}
+using testing::kind_of;
 
 VmChanges changes_name(std::string name) {
   VmChanges c;

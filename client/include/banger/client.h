@@ -6,6 +6,7 @@
 #include <chrono>
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <memory>
 #include <optional>
 #include <stdexcept>
@@ -21,7 +22,7 @@ namespace banger::client {
 enum class ErrorCode {
   failed,              // anything not covered below, including local timeouts
   usage,               // InvalidArgs, Ambiguous, or a bad argument caught client-side
-  not_found,           // NoSuchVM, NoSuchImage, or the object vanished
+  not_found,           // NoSuchVM, NoSuchImage, NoSuchNetwork, or the object vanished
   denied,              // AccessDenied, InteractiveAuthorizationRequired
   unreachable,         // no system bus, bangerd not running or not answering
   exists,              // Exists
@@ -78,6 +79,25 @@ struct ImageInfo {
   std::uint64_t created_at_us = 0;
   bool is_default = false;
   std::string path;  // D-Bus object path
+};
+
+struct NetworkInfo {
+  std::string name;
+  std::string bridge;      // the host's bridge, "bg-<name>"
+  std::string subnet;      // IPv4 CIDR
+  std::string gateway;     // the bridge's address
+  bool nat = true;         // masqueraded to the outside
+  std::string dns_domain;
+  std::map<std::string, std::string> leases;  // VM id → address
+  std::string path;        // D-Bus object path
+};
+
+// Unset fields are left to the daemon's defaults (the next free subnet, NAT
+// on, DNS domain "banger").
+struct NetworkOptions {
+  std::optional<std::string> subnet;
+  std::optional<bool> nat;
+  std::optional<std::string> dns_domain;
 };
 
 // The files of an image to import, opened by the client with the caller's own
@@ -173,6 +193,12 @@ class BANGER_CLIENT_API Client {
                          std::chrono::milliseconds timeout = std::chrono::minutes(30));
   void set_default_image(const std::string& ref);
   void remove_image(const std::string& ref);
+
+  std::vector<NetworkInfo> list_networks();  // sorted by name
+  NetworkInfo get_network(const std::string& name);
+  NetworkInfo create_network(const std::string& name, const NetworkOptions& options = {});
+  void set_network_nat(const std::string& name, bool nat);
+  void remove_network(const std::string& name);
 
   // Returns once the VM's State equals state (at any moment after the call
   // began); throws not_found if the VM vanishes, failed on timeout.

@@ -7,6 +7,7 @@ namespace banger::bus::error {
 
 inline constexpr const char* no_such_vm = "dev.banger.banger1.Error.NoSuchVM";
 inline constexpr const char* no_such_image = "dev.banger.banger1.Error.NoSuchImage";
+inline constexpr const char* no_such_network = "dev.banger.banger1.Error.NoSuchNetwork";
 inline constexpr const char* exists = "dev.banger.banger1.Error.Exists";
 inline constexpr const char* ambiguous = "dev.banger.banger1.Error.Ambiguous";
 inline constexpr const char* invalid_state = "dev.banger.banger1.Error.InvalidState";

@@ -7,12 +7,14 @@ inline constexpr const char* service_name = "dev.banger.banger1";
 inline constexpr const char* root_path = "/dev/banger/banger1";
 inline constexpr const char* vm_path_prefix = "/dev/banger/banger1/vm";
 inline constexpr const char* image_path_prefix = "/dev/banger/banger1/image";
+inline constexpr const char* network_path_prefix = "/dev/banger/banger1/network";
 inline constexpr const char* operation_path_prefix = "/dev/banger/banger1/operation";
 
 inline constexpr const char* manager_interface = "dev.banger.banger1.Manager";
 inline constexpr const char* vm_interface = "dev.banger.banger1.VM";
 inline constexpr const char* operation_interface = "dev.banger.banger1.Operation";
 inline constexpr const char* image_interface = "dev.banger.banger1.Image";
+inline constexpr const char* network_interface = "dev.banger.banger1.Network";
 
 namespace action {
 inline constexpr const char* create_vm = "dev.banger.banger1.create-vm";
