@@ -19,7 +19,7 @@ namespace {
 using namespace banger;
 
 struct NoHost final : HostNetworks {
-  std::vector<Ipv4Subnet> host_routes() override { return {}; }
+  std::vector<net::Cidr> host_routes() override { return {}; }
   void ensure_bridge(const NetworkRecord&) override {}
   void remove_bridge(const std::string&) override {}
   void apply_nat(const std::vector<NetworkRecord>&) override {}

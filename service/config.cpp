@@ -17,6 +17,7 @@
 #include "banger_build_config.h"
 #include "core/errors.h"
 #include "core/network_manager.h"
+#include "net/ipv4.h"
 
 namespace banger {
 
@@ -146,7 +147,7 @@ constexpr std::array network_keys{
         [](Config& c, const Field& f) {
           c.default_subnet = f.string();
           try {
-            validate_network_subnet(c.default_subnet);
+            net::parse_network_subnet(c.default_subnet);
           } catch (const Error& e) {
             f.fail(e.what());
           }

@@ -75,7 +75,7 @@ VmmBackends make_backends(const Config& config, DaemonExtensions& extensions) {
 // are records only; no host route is known, so the default subnet is taken as configured.
 class UnappliedHostNetworks final : public HostNetworks {
  public:
-  std::vector<Ipv4Subnet> host_routes() override { return {}; }
+  std::vector<net::Cidr> host_routes() override { return {}; }
   void ensure_bridge(const NetworkRecord& network) override {
     log::info("network '{}': host networking is not part of this build; bridge {} not set up", network.name,
               network.bridge);

@@ -3,7 +3,7 @@
 #include <vector>
 
 #include "core/network.h"
-#include "core/network_address.h"
+#include "net/ipv4.h"
 
 namespace banger {
 
@@ -15,7 +15,7 @@ class HostNetworks {
   virtual ~HostNetworks() = default;
   // Destinations of the host's own routes (not those of banger's bridges), so
   // a new subnet never shadows a network the host already reaches.
-  virtual std::vector<Ipv4Subnet> host_routes() = 0;
+  virtual std::vector<net::Cidr> host_routes() = 0;
   // The bridge exists, is up and holds the gateway address with the subnet's prefix.
   virtual void ensure_bridge(const NetworkRecord& network) = 0;
   virtual void remove_bridge(const std::string& bridge) = 0;

@@ -8,14 +8,13 @@
 #include "core/errors.h"
 #include "core/ids.h"
 #include "core/log.h"
+#include "net/ipv4.h"
 
 namespace banger {
 
 namespace {
 
 constexpr std::size_t max_name_length = 12;
-constexpr int min_prefix = 16;
-constexpr int max_prefix = 29;
 
 [[noreturn]] void invalid(const std::string& message) { throw Error(ErrorKind::invalid_args, message); }
 
@@ -23,14 +22,6 @@ bool is_dns_label(std::string_view label, std::size_t max_length) {
   auto alnum = [](char c) { return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9'); };
   return !label.empty() && label.size() <= max_length && alnum(label.front()) && alnum(label.back()) &&
          std::all_of(label.begin(), label.end(), [&](char c) { return alnum(c) || c == '-'; });
-}
-
-bool is_private(const Ipv4Subnet& s) {
-  for (const char* block : {"10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16"}) {
-    const auto range = *parse_ipv4_subnet(block);
-    if (range.contains(s.network) && range.contains(s.broadcast())) return true;
-  }
-  return false;
 }
 
 void validate_dns_domain(std::string_view domain) {
@@ -47,13 +38,13 @@ void validate_dns_domain(std::string_view domain) {
   }
 }
 
-std::string clash_of(const Ipv4Subnet& subnet, const std::vector<NetworkRecord>& networks,
-                     const std::vector<Ipv4Subnet>& routes) {
+std::string clash_of(net::Cidr subnet, const std::vector<NetworkRecord>& networks,
+                     const std::vector<net::Cidr>& routes) {
   for (const auto& n : networks)
-    if (auto other = parse_ipv4_subnet(n.subnet); other && other->overlaps(subnet))
+    if (auto other = net::parse_cidr(n.subnet); other && net::overlaps(*other, subnet))
       return fmt::format("network '{}' ({})", n.name, n.subnet);
   for (const auto& r : routes)
-    if (r.prefix > 0 && r.overlaps(subnet)) return fmt::format("the host route to {}", r.to_string());
+    if (r.prefix > 0 && net::overlaps(r, subnet)) return fmt::format("the host route to {}", net::to_string(r));
   return {};
 }
 
@@ -66,16 +57,6 @@ void validate_network_name(std::string_view name) {
                         name, max_name_length));
 }
 
-Ipv4Subnet validate_network_subnet(std::string_view cidr) {
-  auto subnet = parse_ipv4_subnet(cidr);
-  if (!subnet) invalid(fmt::format("subnet '{}' is not an IPv4 network in CIDR form (e.g. 10.219.1.0/24)", cidr));
-  if (subnet->prefix < min_prefix || subnet->prefix > max_prefix)
-    invalid(fmt::format("subnet {} must have a prefix from /{} to /{}", cidr, min_prefix, max_prefix));
-  if (!is_private(*subnet))
-    invalid(fmt::format("subnet {} is not private (10.0.0.0/8, 172.16.0.0/12 or 192.168.0.0/16)", cidr));
-  return *subnet;
-}
-
 NetworkSpec parse_network_options(std::string name, const OptionMap& options) {
   validate_network_name(name);
   NetworkSpec spec;
@@ -86,7 +67,7 @@ NetworkSpec parse_network_options(std::string name, const OptionMap& options) {
     };
     if (key == "subnet") {
       if (!std::holds_alternative<std::string>(value)) wrong_type("s");
-      spec.subnet = validate_network_subnet(std::get<std::string>(value)).to_string();
+      spec.subnet = net::to_string(net::parse_network_subnet(std::get<std::string>(value)));
     } else if (key == "nat") {
       if (!std::holds_alternative<bool>(value)) wrong_type("b");
       spec.nat = std::get<bool>(value);
@@ -102,27 +83,27 @@ NetworkSpec parse_network_options(std::string name, const OptionMap& options) {
 }
 
 NetworkManager::NetworkManager(Deps deps, std::string default_subnet)
-    : deps_(deps), default_subnet_(validate_network_subnet(default_subnet)) {}
+    : deps_(deps), default_subnet_(net::parse_network_subnet(default_subnet)) {}
 
-Ipv4Subnet NetworkManager::pick_subnet(const std::vector<NetworkRecord>& networks,
-                                       const std::vector<Ipv4Subnet>& routes) const {
+net::Cidr NetworkManager::pick_subnet(const std::vector<NetworkRecord>& networks,
+                                      const std::vector<net::Cidr>& routes) const {
   // Same-sized blocks upwards from the configured one, within its private range.
-  for (Ipv4Subnet candidate = default_subnet_; is_private(candidate);
-       candidate.network += static_cast<std::uint32_t>(candidate.size())) {
+  for (net::Cidr candidate = default_subnet_; net::is_private(candidate);
+       candidate.address += static_cast<net::Ipv4>(net::size_of(candidate))) {
     if (clash_of(candidate, networks, routes).empty()) return candidate;
-    if (candidate.broadcast() == 0xffffffffu) break;
+    if (net::broadcast_of(candidate) == 0xffffffffu) break;
   }
   throw Error(ErrorKind::resource_exhausted,
               fmt::format("no free /{} subnet from {} on: give the network a subnet", default_subnet_.prefix,
-                          default_subnet_.to_string()));
+                          net::to_string(default_subnet_)));
 }
 
-NetworkRecord NetworkManager::insert(const NetworkSpec& spec, const Ipv4Subnet& subnet) {
+NetworkRecord NetworkManager::insert(const NetworkSpec& spec, net::Cidr subnet) {
   NetworkRecord network;
   network.name = spec.name;
   network.bridge = "bg-" + spec.name;
-  network.subnet = subnet.to_string();
-  network.gateway = format_ipv4(subnet.gateway());
+  network.subnet = net::to_string(subnet);
+  network.gateway = net::to_string_ipv4(net::gateway_of(subnet).address);
   network.nat = spec.nat;
   network.dns_domain = spec.dns_domain;
   network.created_at_us = now_us();
@@ -159,7 +140,7 @@ void NetworkManager::start() {
       const auto subnet = pick_subnet(networks, deps_.host.host_routes());
       if (subnet != default_subnet_)
         log::warn("the default subnet {} clashes with the host's routes or networks; using {}",
-                  default_subnet_.to_string(), subnet.to_string());
+                  net::to_string(default_subnet_), net::to_string(subnet));
       NetworkSpec spec;
       spec.name = default_network_name;
       insert(spec, subnet);
@@ -190,9 +171,9 @@ NetworkRecord NetworkManager::create(const NetworkSpec& spec) {
     throw Error(ErrorKind::exists, fmt::format("a network named '{}' already exists", spec.name));
   const auto routes = deps_.host.host_routes();
   if (spec.subnet.empty()) return insert(spec, pick_subnet(networks, routes));
-  const auto subnet = validate_network_subnet(spec.subnet);
+  const auto subnet = net::parse_network_subnet(spec.subnet);
   if (auto clash = clash_of(subnet, networks, routes); !clash.empty())
-    invalid(fmt::format("subnet {} overlaps {}", subnet.to_string(), clash));
+    invalid(fmt::format("subnet {} overlaps {}", net::to_string(subnet), clash));
   return insert(spec, subnet);
 }
 
@@ -249,13 +230,13 @@ std::string NetworkManager::lease(const std::string& network_name, const std::st
   std::lock_guard lock(mutex_);
   auto network = get(network_name);
   if (auto held = network.leases.find(vm_id); held != network.leases.end()) return held->second;
-  const auto subnet = *parse_ipv4_subnet(network.subnet);
-  std::set<std::uint32_t> taken;
+  const auto subnet = *net::parse_cidr(network.subnet);
+  std::set<net::Ipv4> taken;
   for (const auto& [vm, address] : network.leases)
-    if (auto a = parse_ipv4(address)) taken.insert(*a);
-  for (std::uint32_t a = subnet.gateway() + 1; a < subnet.broadcast(); ++a) {
+    if (auto a = net::parse_ipv4(address)) taken.insert(*a);
+  for (net::Ipv4 a = net::gateway_of(subnet).address + 1; a < net::broadcast_of(subnet); ++a) {
     if (taken.contains(a)) continue;
-    const auto address = format_ipv4(a);
+    const auto address = net::to_string_ipv4(a);
     deps_.store.insert_lease(network_name, vm_id, address);
     network.leases.emplace(vm_id, address);
     deps_.events.network_changed(network);

@@ -24,7 +24,6 @@ struct NetworkSpec {
 // a Linux interface name (IFNAMSIZ - 1 = 15).
 void validate_network_name(std::string_view name);
 // A private IPv4 subnet (10/8, 172.16/12, 192.168/16), /16 .. /29, host bits zero.
-Ipv4Subnet validate_network_subnet(std::string_view cidr);
 // Options: subnet (s), nat (b), dns_domain (s: dot-separated DNS labels).
 NetworkSpec parse_network_options(std::string name, const OptionMap& options);
 
@@ -63,11 +62,11 @@ class NetworkManager {
   void release(const std::string& vm_id);
 
  private:
-  Ipv4Subnet pick_subnet(const std::vector<NetworkRecord>& networks, const std::vector<Ipv4Subnet>& routes) const;
-  NetworkRecord insert(const NetworkSpec& spec, const Ipv4Subnet& subnet);
+  net::Cidr pick_subnet(const std::vector<NetworkRecord>& networks, const std::vector<net::Cidr>& routes) const;
+  NetworkRecord insert(const NetworkSpec& spec, net::Cidr subnet);
 
   Deps deps_;
-  Ipv4Subnet default_subnet_;
+  net::Cidr default_subnet_;
   std::mutex mutex_;  // orders subnet choice and address allocation
 };
 

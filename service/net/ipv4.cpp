@@ -54,6 +54,10 @@ bool is_private(Cidr subnet) {
   return false;
 }
 
+std::uint64_t size_of(Cidr subnet) { return std::uint64_t{1} << (32 - subnet.prefix); }
+
+Ipv4 broadcast_of(Cidr subnet) { return network_of(subnet) | ~netmask(subnet.prefix); }
+
 Cidr parse_network_subnet(std::string_view text) {
   auto invalid = [&](const std::string& why) {
     return Error(ErrorKind::invalid_args, "subnet '" + std::string(text) + "' " + why);

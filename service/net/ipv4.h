@@ -28,11 +28,14 @@ std::string to_string(Cidr cidr);
 bool overlaps(Cidr a, Cidr b);
 bool contains(Cidr subnet, Ipv4 address);
 bool is_private(Cidr subnet);  // inside 10/8, 172.16/12 or 192.168/16
+std::uint64_t size_of(Cidr subnet);  // addresses in the subnet, 2^(32 - prefix)
+Ipv4 broadcast_of(Cidr subnet);      // the subnet's last address
 
-// Prefix lengths a network may have: a /8 is the largest private range, and a
-// /30 is the smallest with room for the gateway and one VM.
-inline constexpr std::uint8_t min_network_prefix = 8;
-inline constexpr std::uint8_t max_network_prefix = 30;
+// Prefix lengths a network may have: a /29 is the smallest that leaves room
+// for a few VMs besides the gateway, and a /16 (65534 hosts) is more than one
+// host's bridge needs; larger blocks would only starve the automatic choice.
+inline constexpr std::uint8_t min_network_prefix = 16;
+inline constexpr std::uint8_t max_network_prefix = 29;
 
 // A network's subnet: well formed, no host bits, a private range (NAT'd guests
 // on public addresses would hide those hosts from the machine), prefix within

@@ -40,12 +40,21 @@ TEST(Ipv4, OverlapAndContainment) {
   EXPECT_EQ(netmask(32), 0xffffffffu);
 }
 
+TEST(Ipv4, SizeAndBroadcast) {
+  auto s = *parse_cidr("10.219.4.0/22");
+  EXPECT_EQ(size_of(s), 1024u);
+  EXPECT_EQ(to_string_ipv4(broadcast_of(s)), "10.219.7.255");
+  EXPECT_EQ(to_string(gateway_of(s)), "10.219.4.1/22");
+  EXPECT_EQ(size_of(*parse_cidr("0.0.0.0/0")), std::uint64_t{1} << 32);
+  EXPECT_EQ(broadcast_of(*parse_cidr("0.0.0.0/0")), 0xffffffffu);
+}
+
 TEST(Ipv4, NetworkSubnetsMustBePrivateWellFormedAndSized) {
-  EXPECT_EQ(parse_network_subnet("10.0.0.0/8"), (Cidr{0x0a000000, 8}));
+  EXPECT_EQ(parse_network_subnet("172.31.0.0/16"), (Cidr{0xac1f0000, 16}));
   EXPECT_EQ(parse_network_subnet("172.31.255.0/24"), (Cidr{0xac1fff00, 24}));
-  EXPECT_EQ(parse_network_subnet("192.168.100.0/30"), (Cidr{0xc0a86400, 30}));
+  EXPECT_EQ(parse_network_subnet("10.9.9.8/29"), (Cidr{0x0a090908, 29}));
   for (auto bad : {"nonsense", "10.0.0.0", "10.0.0.1/24", "172.32.0.0/24", "8.8.8.0/24", "192.169.0.0/24",
-                   "10.0.0.0/31", "10.0.0.0/7", "172.16.0.0/11"})
+                   "10.0.0.0/30", "10.0.0.0/15", "10.0.0.0/8", "10.0.0.0/7", "172.16.0.0/11", "010.0.0.0/24"})
     EXPECT_EQ(kind_of_failure(bad), ErrorKind::invalid_args) << bad;
 }
 

@@ -6,8 +6,8 @@
 
 #include "error_kind.h"
 #include "core/errors.h"
-#include "core/network_address.h"
 #include "core/network_manager.h"
+#include "net/ipv4.h"
 #include "store/sqlite_store.h"
 
 namespace banger {
@@ -17,14 +17,14 @@ namespace {
 // host, answers host_routes() with what the test set, and fails on demand.
 class FakeHostNetworks final : public HostNetworks {
  public:
-  std::vector<Ipv4Subnet> routes;
+  std::vector<net::Cidr> routes;
   std::map<std::string, std::string> bridges;  // bridge → gateway/prefix
   std::vector<std::string> nat;                // bridges masqueraded by the last apply_nat
   int nat_applied = 0;
   bool fail_bridge = false;
   bool fail_nat = false;
 
-  std::vector<Ipv4Subnet> host_routes() override { return routes; }
+  std::vector<net::Cidr> host_routes() override { return routes; }
   void ensure_bridge(const NetworkRecord& n) override {
     if (fail_bridge) throw Error(ErrorKind::backend_failed, "injected bridge failure");
     bridges[n.bridge] = n.gateway + "/" + n.subnet.substr(n.subnet.find('/') + 1);
@@ -79,33 +79,10 @@ struct NetworkManagerTest : ::testing::Test {
   }
 };
 
-TEST(NetworkAddress, ParsesAndFormatsCidr) {
-  auto s = parse_ipv4_subnet("10.219.4.0/22");
-  ASSERT_TRUE(s);
-  EXPECT_EQ(s->prefix, 22);
-  EXPECT_EQ(s->to_string(), "10.219.4.0/22");
-  EXPECT_EQ(format_ipv4(s->gateway()), "10.219.4.1");
-  EXPECT_EQ(format_ipv4(s->broadcast()), "10.219.7.255");
-  for (const char* bad : {"10.219.4.0", "10.219.4.1/24", "10.219.4.0/33", "256.0.0.0/8", "10.0.0/8", "10.0.0.0.0/8",
-                          "010.0.0.0/8", "10.0.0.0/", "10.0.0.0/ 8", "a.b.c.d/8", ""})
-    EXPECT_FALSE(parse_ipv4_subnet(bad)) << bad;
-  EXPECT_TRUE(parse_ipv4_subnet("10.1.0.0/16")->overlaps(*parse_ipv4_subnet("10.1.200.0/24")));
-  EXPECT_FALSE(parse_ipv4_subnet("10.1.0.0/24")->overlaps(*parse_ipv4_subnet("10.1.1.0/24")));
-}
-
 TEST(NetworkValidation, NamesAreShortDnsLabels) {
   for (const char* good : {"default", "a", "lab-2", "abcdefghijkl"}) EXPECT_NO_THROW(validate_network_name(good)) << good;
   for (const char* bad : {"", "-lab", "lab-", "Lab", "la_b", "la.b", "abcdefghijklm", "lab 2"})
     EXPECT_EQ(kind_of([&] { validate_network_name(bad); }), ErrorKind::invalid_args) << bad;
-}
-
-TEST(NetworkValidation, SubnetsArePrivateSixteenToTwentyNine) {
-  EXPECT_NO_THROW(validate_network_subnet("192.168.77.0/24"));
-  EXPECT_NO_THROW(validate_network_subnet("172.31.0.0/16"));
-  EXPECT_NO_THROW(validate_network_subnet("10.9.9.8/29"));
-  for (const char* bad : {"8.8.8.0/24", "172.32.0.0/24", "10.0.0.0/8", "10.0.0.0/15", "10.0.0.0/30", "10.0.0.1/24",
-                          "nonsense"})
-    EXPECT_EQ(kind_of([&] { validate_network_subnet(bad); }), ErrorKind::invalid_args) << bad;
 }
 
 TEST(NetworkValidation, OptionsAreTypedAndKnown) {
@@ -145,14 +122,14 @@ TEST_F(NetworkManagerTest, StartMakesTheDefaultNetworkOnceAndAppliesEverything) 
 }
 
 TEST_F(NetworkManagerTest, DefaultNetworkAvoidsHostRoutes) {
-  host.routes = {*parse_ipv4_subnet("10.219.0.0/23"), *parse_ipv4_subnet("10.219.2.128/25"), *parse_ipv4_subnet("0.0.0.0/0")};
+  host.routes = {*net::parse_cidr("10.219.0.0/23"), *net::parse_cidr("10.219.2.128/25"), *net::parse_cidr("0.0.0.0/0")};
   networks.start();
   EXPECT_EQ(networks.get("default").subnet, "10.219.3.0/24")
       << "the first /24 that no host route covers; the default route does not count";
 }
 
 TEST_F(NetworkManagerTest, DefaultNetworkWithEveryCandidateTakenIsLeftOutAndLogged) {
-  host.routes = {*parse_ipv4_subnet("10.0.0.0/8")};
+  host.routes = {*net::parse_cidr("10.0.0.0/8")};
   EXPECT_NO_THROW(networks.start());
   EXPECT_TRUE(networks.list().empty());
   EXPECT_EQ(kind_of([&] { networks.create(spec("auto")); }), ErrorKind::resource_exhausted);
@@ -176,7 +153,7 @@ TEST_F(NetworkManagerTest, CreateValidatesOverlapAndHostRoutes) {
   EXPECT_EQ(kind_of([&] { networks.create(spec("lab", "10.51.0.0/24")); }), ErrorKind::exists);
   EXPECT_EQ(kind_of([&] { networks.create(spec("lab2", "10.50.0.0/16")); }), ErrorKind::invalid_args);
   EXPECT_EQ(kind_of([&] { networks.create(spec("lab2", "10.219.0.128/25")); }), ErrorKind::invalid_args);
-  host.routes = {*parse_ipv4_subnet("192.168.1.0/24")};
+  host.routes = {*net::parse_cidr("192.168.1.0/24")};
   EXPECT_EQ(kind_of([&] { networks.create(spec("lab2", "192.168.0.0/16")); }), ErrorKind::invalid_args);
   EXPECT_EQ(kind_of([&] { networks.create(spec("UPPER")); }), ErrorKind::invalid_args);
   EXPECT_EQ(networks.list().size(), 2u);
