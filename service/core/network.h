@@ -2,6 +2,7 @@
 #include <cstdint>
 #include <map>
 #include <string>
+#include <string_view>
 
 namespace banger {
 
@@ -22,5 +23,8 @@ struct NetworkRecord {
 };
 
 inline constexpr const char* default_network_name = "default";
+// Every network's bridge is this prefix and the network's name, which is how
+// the host side tells banger's bridges (and their routes) from the host's own.
+inline constexpr std::string_view bridge_name_prefix = "bg-";
 
 }  // namespace banger

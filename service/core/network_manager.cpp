@@ -101,7 +101,7 @@ net::Cidr NetworkManager::pick_subnet(const std::vector<NetworkRecord>& networks
 NetworkRecord NetworkManager::insert(const NetworkSpec& spec, net::Cidr subnet) {
   NetworkRecord network;
   network.name = spec.name;
-  network.bridge = "bg-" + spec.name;
+  network.bridge = std::string(bridge_name_prefix) + spec.name;
   network.subnet = net::to_string(subnet);
   network.gateway = net::to_string_ipv4(net::gateway_of(subnet).address);
   network.nat = spec.nat;

@@ -151,8 +151,14 @@ void BusEnvironment::write_daemon_config() {
 }
 
 void BusEnvironment::start_daemon() {
-  daemon_.start({bangerd_, "--config", (dir_ / "bangerd.toml").string(), "--state-dir", (dir_ / "state").string(),
-                 "--runtime-dir", (dir_ / "run").string()},
+  // A suite may run bangerd under a wrapper that execs it, such as "ip netns exec
+  // <ns>" (words split on spaces), so that the daemon's pid stays the one started.
+  std::vector<std::string> argv;
+  std::istringstream prefix(env_or_empty("BANGER_BANGERD_PREFIX"));
+  for (std::string word; prefix >> word;) argv.push_back(word);
+  argv.insert(argv.end(), {bangerd_, "--config", (dir_ / "bangerd.toml").string(), "--state-dir",
+                           (dir_ / "state").string(), "--runtime-dir", (dir_ / "run").string()});
+  daemon_.start(argv,
                 {{"DBUS_SYSTEM_BUS_ADDRESS", address_},
                  {"BANGER_TEST_FAULTS_FILE", (dir_ / "faults").string()},
                  {"NOTIFY_SOCKET", ""}},
