@@ -52,7 +52,12 @@ else
   state=$dir/state
   runtime=$dir/run
   printf '[vmm]\nbackend = "auto"\n' >"$dir/bangerd.toml"
-  "$build/service/bangerd" --config "$dir/bangerd.toml" --state-dir "$state" \
+  # bangerd makes its default network (a bridge, an nftables table) where it
+  # runs: here, in a network namespace of the demo's own, never on the host's
+  # interfaces. The bus socket is a file, so clients outside reach it all the same.
+  netns=banger-demo-$$
+  ip netns add "$netns"
+  ip netns exec "$netns" "$build/service/bangerd" --config "$dir/bangerd.toml" --state-dir "$state" \
     --runtime-dir "$runtime" >"$dir/bangerd.log" 2>&1 &
   echo $! >"$dir/bangerd.pid"
   for _ in $(seq 200); do busctl --system status dev.banger.banger1 >/dev/null 2>&1 && break; sleep 0.05; done
@@ -61,6 +66,7 @@ else
     for p in bangerd polkitd dbus; do
       [[ -f $dir/$p.pid ]] && kill "$(cat "$dir/$p.pid")" 2>/dev/null || true
     done
+    ip netns delete "$netns" 2>/dev/null || true
   }
   ((keep)) || trap teardown EXIT
 fi
