@@ -1,102 +1,21 @@
 #include <gtest/gtest.h>
-#include <sqlite3.h>
-#include <stdlib.h>
 
 #include <algorithm>
 #include <atomic>
 #include <chrono>
-#include <filesystem>
-#include <fstream>
 #include <set>
 #include <string>
 #include <thread>
 #include <vector>
 
 #include "core/errors.h"
-#include "store/migrations.h"
 #include "store/sqlite_store.h"
+#include "store_fixtures.h"
 
 namespace banger {
 namespace {
 
-namespace fs = std::filesystem;
-
-VmRecord make_vm(const std::string& id, const std::string& name, std::uint64_t created = 1000) {
-  VmRecord vm;
-  vm.id = id;
-  vm.name = name;
-  vm.owner_uid = 1000;
-  vm.state = VmState::created;
-  vm.vcpus = 2;
-  vm.memory_mib = 1024;
-  vm.image = "debian-12";
-  vm.created_at_us = created;
-  vm.updated_at_us = created;
-  vm.backend = "firecracker";
-  return vm;
-}
-
-// A private directory for database files, removed with everything in it.
-class TempDir {
- public:
-  TempDir() {
-    std::string pattern = (fs::temp_directory_path() / "banger-store-XXXXXX").string();
-    if (mkdtemp(pattern.data()) == nullptr) throw std::runtime_error("mkdtemp failed");
-    path_ = pattern;
-  }
-  ~TempDir() { fs::remove_all(path_); }
-  fs::path file(const std::string& name) const { return path_ / name; }
-
- private:
-  fs::path path_;
-};
-
-// Direct access to a database file, for checks and damage the Store API cannot express.
-class RawDb {
- public:
-  explicit RawDb(const fs::path& file) {
-    if (sqlite3_open(file.c_str(), &db_) != SQLITE_OK) throw std::runtime_error("cannot open");
-    sqlite3_extended_result_codes(db_, 1);
-  }
-  ~RawDb() { sqlite3_close(db_); }
-  int exec(const std::string& sql) { return sqlite3_exec(db_, sql.c_str(), nullptr, nullptr, nullptr); }
-  std::string scalar(const std::string& sql) {
-    sqlite3_stmt* stmt = nullptr;
-    std::string out = "<none>";
-    if (sqlite3_prepare_v2(db_, sql.c_str(), -1, &stmt, nullptr) == SQLITE_OK && sqlite3_step(stmt) == SQLITE_ROW)
-      out = reinterpret_cast<const char*>(sqlite3_column_text(stmt, 0));
-    sqlite3_finalize(stmt);
-    return out;
-  }
-
- private:
-  sqlite3* db_ = nullptr;
-};
-
-template <typename F>
-Error error_from(F&& f) {
-  try {
-    f();
-  } catch (const Error& e) {
-    return e;
-  }
-  ADD_FAILURE() << "expected banger::Error";
-  return Error(ErrorKind::internal, "<no error thrown>");
-}
-
-std::vector<std::string> ids(const std::vector<VmRecord>& vms) {
-  std::vector<std::string> out;
-  for (const auto& vm : vms) out.push_back(vm.id);
-  return out;
-}
-
-const int latest = builtin_migrations().back().version;
-
-std::vector<Migration> builtin_plus(Migration extra) {
-  std::vector<Migration> steps(builtin_migrations().begin(), builtin_migrations().end());
-  steps.push_back(extra);
-  return steps;
-}
+using namespace banger::testing;
 
 TEST(SqliteStore, RoundTripsEveryField) {
   SqliteStore store(":memory:");
@@ -196,107 +115,6 @@ TEST(SqliteStore, MissingIdsAreNoSuchVm) {
   EXPECT_EQ(error_from([&] { store.delete_vm("id1"); }).kind(), ErrorKind::no_such_vm);
 }
 
-TEST(SqliteStore, ReopeningAppliesMigrationsOnlyOnce) {
-  TempDir dir;
-  const auto file = dir.file("banger.db");
-  {
-    SqliteStore store(file);
-    EXPECT_EQ(store.schema_version(), latest);
-    store.insert_vm(make_vm("id1", "web"));
-  }
-  {
-    SqliteStore store(file);
-    EXPECT_EQ(store.schema_version(), latest);
-    EXPECT_EQ(ids(store.list_vms()), std::vector<std::string>{"id1"});
-  }
-  RawDb raw(file);
-  EXPECT_EQ(raw.scalar("SELECT COUNT(*) FROM schema_migrations"), std::to_string(builtin_migrations().size()));
-  EXPECT_EQ(raw.scalar("PRAGMA journal_mode"), "wal");
-}
-
-TEST(SqliteStore, AppliesOnlyMissingSteps) {
-  TempDir dir;
-  const auto file = dir.file("banger.db");
-  { SqliteStore store(file); }
-  const auto steps = builtin_plus({latest + 1, "CREATE TABLE extra (x INTEGER); INSERT INTO extra VALUES (7);"});
-  {
-    SqliteStore store(file, steps);
-    EXPECT_EQ(store.schema_version(), latest + 1);
-  }
-  { SqliteStore again(file, steps); }  // re-running step latest+1 would duplicate the row
-  RawDb raw(file);
-  EXPECT_EQ(raw.scalar("SELECT COUNT(*) FROM extra"), "1");
-}
-
-TEST(SqliteStore, RefusesNewerSchema) {
-  TempDir dir;
-  const auto file = dir.file("banger.db");
-  { SqliteStore newer(file, builtin_plus({latest + 5, "CREATE TABLE future (x INTEGER);"})); }
-
-  Error e = error_from([&] { SqliteStore older(file); });
-  EXPECT_EQ(e.kind(), ErrorKind::internal);
-  EXPECT_EQ(std::string(e.what()), "database schema version " + std::to_string(latest + 5) +
-                                       " is newer than this bangerd supports (" + std::to_string(latest) + ")");
-}
-
-TEST(SqliteStore, FailedMigrationRollsBackCompletely) {
-  TempDir dir;
-  const auto file = dir.file("banger.db");
-  const auto steps =
-      builtin_plus({latest + 1, "CREATE TABLE half (x INTEGER); INSERT INTO no_such_table VALUES (1);"});
-
-  Error e = error_from([&] { SqliteStore broken(file, steps); });
-  EXPECT_EQ(e.kind(), ErrorKind::internal);
-  EXPECT_NE(std::string(e.what()).find("no_such_table"), std::string::npos) << e.what();
-
-  SqliteStore store(file);
-  EXPECT_EQ(store.schema_version(), latest);
-  RawDb raw(file);
-  EXPECT_EQ(raw.scalar("SELECT COUNT(*) FROM sqlite_schema WHERE name = 'half'"), "0");
-}
-
-TEST(SqliteStore, ConstraintsRejectBadRows) {
-  TempDir dir;
-  const auto file = dir.file("banger.db");
-  SqliteStore store(file);
-  RawDb raw(file);
-  EXPECT_EQ(raw.exec("INSERT INTO vms (id, name, owner_uid, state, vcpus, memory_mib, image, created_at_us, "
-                     "updated_at_us) VALUES ('x', 'x', 0, 'exploded', 1, 512, 'img', 1, 1)"),
-            SQLITE_CONSTRAINT_CHECK);
-
-  VmRecord no_cpus = make_vm("id1", "web");
-  no_cpus.vcpus = 0;
-  EXPECT_EQ(error_from([&] { store.insert_vm(no_cpus); }).kind(), ErrorKind::internal);
-  EXPECT_TRUE(store.list_vms().empty());
-}
-
-TEST(SqliteStore, IntegrityCheckDetectsCorruption) {
-  TempDir dir;
-  const auto file = dir.file("banger.db");
-  {
-    SqliteStore store(file);
-    for (int i = 0; i < 300; ++i) store.insert_vm(make_vm("id" + std::to_string(i), "vm" + std::to_string(i), i));
-    EXPECT_TRUE(store.integrity_ok());
-  }
-  // Scribbling over the file's last page (a VM data or index page) damages a
-  // b-tree without touching the schema pages that opening the store reads.
-  const auto size = fs::file_size(file);
-  std::fstream f(file, std::ios::in | std::ios::out | std::ios::binary);
-  f.seekp(static_cast<std::streamoff>(size - 2048));
-  const std::string junk(1024, '\x5a');
-  f.write(junk.data(), static_cast<std::streamsize>(junk.size()));
-  f.close();
-
-  SqliteStore store(file);
-  EXPECT_FALSE(store.integrity_ok());
-}
-
-TEST(SqliteStore, OpenFailureIsInternalWithSqliteMessage) {
-  Error e = error_from([] { SqliteStore store("/nonexistent-banger-dir/banger.db"); });
-  EXPECT_EQ(e.kind(), ErrorKind::internal);
-  EXPECT_NE(std::string(e.what()).find("unable to open database file"), std::string::npos) << e.what();
-}
-
 TEST(SqliteStore, ConcurrentInsertsAllLand) {
   TempDir dir;
   SqliteStore store(dir.file("banger.db"));
@@ -360,89 +178,6 @@ TEST(SqliteStore, ListsThousandRowsQuickly) {
     ASSERT_EQ(vms.size(), 1000u);
   }
   EXPECT_LT(best, std::chrono::milliseconds(10));
-}
-
-ImageRecord make_image(const std::string& id, const std::string& name, std::uint64_t created = 1000) {
-  ImageRecord image;
-  image.id = id;
-  image.name = name;
-  image.kernel = "/state/images/" + id + "/vmlinuz";
-  image.vmlinux = "/state/images/" + id + "/vmlinux";
-  image.initrd = "/state/images/" + id + "/initrd.img";
-  image.rootfs = "/state/images/" + id + "/rootfs.ext4";
-  image.size_bytes = 1 << 30;
-  image.created_at_us = created;
-  return image;
-}
-
-TEST(SqliteStoreImages, RoundTripsEveryFieldAndOrdersByCreation) {
-  SqliteStore store(":memory:");
-  store.insert_image(make_image("b", "second", 2000));
-  store.insert_image(make_image("a", "first", 1000));
-  auto found = store.find_image("b");
-  ASSERT_TRUE(found);
-  EXPECT_EQ(*found, make_image("b", "second", 2000));
-  auto all = store.list_images();
-  ASSERT_EQ(all.size(), 2u);
-  EXPECT_EQ(all[0].name, "first");
-  EXPECT_FALSE(store.find_image("c"));
-}
-
-TEST(SqliteStoreImages, RefusesTakenNameAndId) {
-  SqliteStore store(":memory:");
-  store.insert_image(make_image("a", "debian"));
-  for (const auto& dup : {make_image("b", "debian"), make_image("a", "other")}) {
-    try {
-      store.insert_image(dup);
-      ADD_FAILURE() << "inserted " << dup.id << "/" << dup.name;
-    } catch (const Error& e) {
-      EXPECT_EQ(e.kind(), ErrorKind::exists);
-    }
-  }
-  EXPECT_EQ(store.list_images().size(), 1u);
-}
-
-TEST(SqliteStoreImages, OneDefaultAtMost) {
-  SqliteStore store(":memory:");
-  store.insert_image(make_image("a", "alpha"));
-  store.insert_image(make_image("b", "beta"));
-  store.set_default_image("a");
-  store.set_default_image("a");  // again: no change, no error
-  store.set_default_image("b");
-  EXPECT_FALSE(store.find_image("a")->is_default);
-  EXPECT_TRUE(store.find_image("b")->is_default);
-  try {
-    store.set_default_image("missing");
-    ADD_FAILURE();
-  } catch (const Error& e) {
-    EXPECT_EQ(e.kind(), ErrorKind::no_such_image);
-  }
-  EXPECT_TRUE(store.find_image("b")->is_default) << "a failed change keeps the old default";
-}
-
-TEST(SqliteStoreImages, DeleteRefusedWhileAVmReferencesTheImage) {
-  SqliteStore store(":memory:");
-  store.insert_image(make_image("img", "debian"));
-  auto vm = make_vm("vm1", "web");
-  vm.image = "img";
-  store.insert_vm(vm);
-  try {
-    store.delete_image("img");
-    ADD_FAILURE();
-  } catch (const Error& e) {
-    EXPECT_EQ(e.kind(), ErrorKind::busy);
-    EXPECT_NE(std::string(e.what()).find("web"), std::string::npos) << e.what();
-  }
-  EXPECT_TRUE(store.find_image("img"));
-  store.delete_vm("vm1");
-  store.delete_image("img");
-  EXPECT_FALSE(store.find_image("img"));
-  try {
-    store.delete_image("img");
-    ADD_FAILURE();
-  } catch (const Error& e) {
-    EXPECT_EQ(e.kind(), ErrorKind::no_such_image);
-  }
 }
 
 }  // namespace

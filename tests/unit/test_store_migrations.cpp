@@ -1,0 +1,118 @@
+#include <gtest/gtest.h>
+
+#include <fstream>
+#include <string>
+#include <vector>
+
+#include "core/errors.h"
+#include "store/sqlite_store.h"
+#include "store_fixtures.h"
+
+namespace banger {
+namespace {
+
+using namespace banger::testing;
+
+TEST(SqliteStore, ReopeningAppliesMigrationsOnlyOnce) {
+  TempDir dir;
+  const auto file = dir.file("banger.db");
+  {
+    SqliteStore store(file);
+    EXPECT_EQ(store.schema_version(), latest);
+    store.insert_vm(make_vm("id1", "web"));
+  }
+  {
+    SqliteStore store(file);
+    EXPECT_EQ(store.schema_version(), latest);
+    EXPECT_EQ(ids(store.list_vms()), std::vector<std::string>{"id1"});
+  }
+  RawDb raw(file);
+  EXPECT_EQ(raw.scalar("SELECT COUNT(*) FROM schema_migrations"), std::to_string(builtin_migrations().size()));
+  EXPECT_EQ(raw.scalar("PRAGMA journal_mode"), "wal");
+}
+
+TEST(SqliteStore, AppliesOnlyMissingSteps) {
+  TempDir dir;
+  const auto file = dir.file("banger.db");
+  { SqliteStore store(file); }
+  const auto steps = builtin_plus({latest + 1, "CREATE TABLE extra (x INTEGER); INSERT INTO extra VALUES (7);"});
+  {
+    SqliteStore store(file, steps);
+    EXPECT_EQ(store.schema_version(), latest + 1);
+  }
+  { SqliteStore again(file, steps); }  // re-running step latest+1 would duplicate the row
+  RawDb raw(file);
+  EXPECT_EQ(raw.scalar("SELECT COUNT(*) FROM extra"), "1");
+}
+
+TEST(SqliteStore, RefusesNewerSchema) {
+  TempDir dir;
+  const auto file = dir.file("banger.db");
+  { SqliteStore newer(file, builtin_plus({latest + 5, "CREATE TABLE future (x INTEGER);"})); }
+
+  Error e = error_from([&] { SqliteStore older(file); });
+  EXPECT_EQ(e.kind(), ErrorKind::internal);
+  EXPECT_EQ(std::string(e.what()), "database schema version " + std::to_string(latest + 5) +
+                                       " is newer than this bangerd supports (" + std::to_string(latest) + ")");
+}
+
+TEST(SqliteStore, FailedMigrationRollsBackCompletely) {
+  TempDir dir;
+  const auto file = dir.file("banger.db");
+  const auto steps =
+      builtin_plus({latest + 1, "CREATE TABLE half (x INTEGER); INSERT INTO no_such_table VALUES (1);"});
+
+  Error e = error_from([&] { SqliteStore broken(file, steps); });
+  EXPECT_EQ(e.kind(), ErrorKind::internal);
+  EXPECT_NE(std::string(e.what()).find("no_such_table"), std::string::npos) << e.what();
+
+  SqliteStore store(file);
+  EXPECT_EQ(store.schema_version(), latest);
+  RawDb raw(file);
+  EXPECT_EQ(raw.scalar("SELECT COUNT(*) FROM sqlite_schema WHERE name = 'half'"), "0");
+}
+
+TEST(SqliteStore, ConstraintsRejectBadRows) {
+  TempDir dir;
+  const auto file = dir.file("banger.db");
+  SqliteStore store(file);
+  RawDb raw(file);
+  EXPECT_EQ(raw.exec("INSERT INTO vms (id, name, owner_uid, state, vcpus, memory_mib, image, created_at_us, "
+                     "updated_at_us) VALUES ('x', 'x', 0, 'exploded', 1, 512, 'img', 1, 1)"),
+            SQLITE_CONSTRAINT_CHECK);
+
+  VmRecord no_cpus = make_vm("id1", "web");
+  no_cpus.vcpus = 0;
+  EXPECT_EQ(error_from([&] { store.insert_vm(no_cpus); }).kind(), ErrorKind::internal);
+  EXPECT_TRUE(store.list_vms().empty());
+}
+
+TEST(SqliteStore, IntegrityCheckDetectsCorruption) {
+  TempDir dir;
+  const auto file = dir.file("banger.db");
+  {
+    SqliteStore store(file);
+    for (int i = 0; i < 300; ++i) store.insert_vm(make_vm("id" + std::to_string(i), "vm" + std::to_string(i), i));
+    EXPECT_TRUE(store.integrity_ok());
+  }
+  // Scribbling over the file's last page (a VM data or index page) damages a
+  // b-tree without touching the schema pages that opening the store reads.
+  const auto size = fs::file_size(file);
+  std::fstream f(file, std::ios::in | std::ios::out | std::ios::binary);
+  f.seekp(static_cast<std::streamoff>(size - 2048));
+  const std::string junk(1024, '\x5a');
+  f.write(junk.data(), static_cast<std::streamsize>(junk.size()));
+  f.close();
+
+  SqliteStore store(file);
+  EXPECT_FALSE(store.integrity_ok());
+}
+
+TEST(SqliteStore, OpenFailureIsInternalWithSqliteMessage) {
+  Error e = error_from([] { SqliteStore store("/nonexistent-banger-dir/banger.db"); });
+  EXPECT_EQ(e.kind(), ErrorKind::internal);
+  EXPECT_NE(std::string(e.what()).find("unable to open database file"), std::string::npos) << e.what();
+}
+
+}  // namespace
+}  // namespace banger
