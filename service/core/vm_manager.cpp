@@ -1,7 +1,5 @@
 #include "core/vm_manager.h"
 
-#include <string.h>
-
 #include <fmt/format.h>
 
 #include "core/errors.h"
@@ -24,18 +22,6 @@ Error as_domain_error(std::exception_ptr failure) {
   } catch (...) {
     return Error(ErrorKind::backend_failed, "unknown failure");
   }
-}
-
-std::string describe(const VmmExit& exit) {
-  switch (exit.how) {
-    case VmmExit::How::exited: return fmt::format("the VMM exited with status {}", exit.value);
-    case VmmExit::How::signalled:
-      return fmt::format("the VMM was killed by signal {} ({})", exit.value, sigabbrev_np(exit.value) != nullptr
-                                                                               ? fmt::format("SIG{}", sigabbrev_np(exit.value))
-                                                                               : "unknown");
-    case VmmExit::How::unknown: break;
-  }
-  return "the VMM exited";
 }
 
 }  // namespace
@@ -301,103 +287,6 @@ std::vector<DoctorCheck> VmManager::doctor() {
   auto more = deps_.capabilities.doctor_checks();
   checks.insert(checks.end(), more.begin(), more.end());
   return checks;
-}
-
-void VmManager::recover() {
-  for (auto vm : deps_.store.list_vms()) {
-    auto guard = locks_.acquire(vm.id, settings_.lock_timeout, vm.id);  // recover() runs before any client
-    const std::string handles = handles_.get(vm.id);
-    // True when the VMM the handles name still runs: same pid, start time and command (the backend checks).
-    auto alive = [&] {
-      if (handles.empty()) return false;
-      try {
-        return backend_of(vm).adopt(handles);
-      } catch (const std::exception& e) {
-        log::warn("VM '{}': cannot check its VMM: {}", vm.name, e.what());
-        return false;
-      }
-    };
-    switch (vm.state) {
-      case VmState::creating:
-        log::warn("VM '{}' was being created when bangerd stopped; removing it", vm.name);
-        handles_.erase(vm.id);
-        deps_.capabilities.cleanup(vm, CleanupReason::create_failed);
-        deps_.store.delete_vm(vm.id);
-        break;
-      case VmState::running: {
-        if (alive()) {
-          watch(vm.id, handles);
-          log::info("adopted running VM '{}'", vm.name);
-          break;
-        }
-        std::string why = handles.empty() ? "the VMM's handles file is gone (was the host restarted?)"
-                                          : "the VMM exited while bangerd was not running";
-        handles_.erase(vm.id);
-        deps_.capabilities.cleanup(vm, CleanupReason::stopped);
-        commit_state(vm, VmState::stopped, why, why);
-        break;
-      }
-      case VmState::starting:
-      case VmState::stopping: {
-        // The operation was cut off halfway; end the VMM rather than guess how far it got.
-        bool was_starting = vm.state == VmState::starting;
-        if (alive()) {
-          try {
-            backend_of(vm).kill(handles);
-          } catch (const std::exception& e) {
-            log::error("VM '{}': cannot end its VMM: {}", vm.name, e.what());
-            continue;
-          }
-        }
-        handles_.erase(vm.id);
-        deps_.capabilities.cleanup(vm, was_starting ? CleanupReason::start_failed : CleanupReason::stopped);
-        std::string why = fmt::format("bangerd restarted while the VM was {}", to_string(vm.state));
-        commit_state(vm, was_starting ? VmState::failed : VmState::stopped, why, was_starting ? why : "");
-        break;
-      }
-      case VmState::failed:
-        // A VMM that would not stop is kept for Kill or Delete to end; a dead one needs nothing.
-        if (!alive()) handles_.erase(vm.id);
-        break;
-      default: handles_.erase(vm.id); break;
-    }
-  }
-}
-
-std::vector<VmmProcess> VmManager::recorded_vmms() {
-  std::vector<VmmProcess> out;
-  for (const auto& vm : deps_.store.list_vms())
-    if (auto process = vmm_process_of(handles_.get(vm.id))) out.push_back(*process);
-  return out;
-}
-
-void VmManager::vmm_exited(const std::string& id, const VmmProcess& process, const VmmExit& exit) {
-  try {
-    auto [guard, vm] = lock(id, settings_.lock_timeout + settings_.stop_timeout, true);
-    // Only the VMM this running VM still has: a stop, kill or failed start of
-    // banger's own has already settled the VM (and dropped the handles).
-    const std::string handles = handles_.get(id);
-    if (vm.state != VmState::running || vmm_process_of(handles) != process) return;
-    VmmExit known = exit;
-    if (known.how == VmmExit::How::unknown) {
-      try {
-        if (auto code = backend_of(vm).exit_code(handles)) known = {VmmExit::How::exited, *code};
-      } catch (const std::exception& e) {
-        log::warn("VM '{}': reading how its VMM ended: {}", vm.name, e.what());
-      }
-    }
-    handles_.erase(id);
-    deps_.capabilities.cleanup(vm, CleanupReason::stopped);
-    const bool clean = known.how == VmmExit::How::unknown || (known.how == VmmExit::How::exited && known.value == 0);
-    const std::string how = describe(known);
-    log::info("VM '{}': {}", vm.name, how);
-    if (clean)
-      commit_state(vm, VmState::stopped, known.how == VmmExit::How::unknown ? how : "the guest shut down");
-    else
-      commit_state(vm, VmState::failed, how, how);
-  } catch (const std::exception& e) {
-    log::warn("VM {}: settling its exited VMM: {}", id, e.what());
-  }
 }
 
 }  // namespace banger

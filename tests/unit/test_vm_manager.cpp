@@ -1,36 +1,16 @@
-#include <gmock/gmock.h>
-#include <gtest/gtest.h>
-
-#include <stdlib.h>
-
-#include <filesystem>
-#include <fstream>
 #include <future>
 #include <thread>
 
-#include <nlohmann/json.hpp>
-
 #include "error_kind.h"
 #include "core/errors.h"
-#include "core/vm_manager.h"
-#include "mock_capability.h"
-#include "mock_vmm_backend.h"
-#include "recording_events.h"
-#include "recording_watch.h"
-#include "store/sqlite_store.h"
+#include "vm_manager_fixture.h"
 
 namespace banger {
 namespace {
 
-using namespace std::chrono_literals;
-using ::testing::_;
 using ::testing::InSequence;
 using ::testing::Invoke;
-using ::testing::NiceMock;
-using ::testing::Return;
 using ::testing::Throw;
-using testing::MockCapability;
-using testing::MockVmmBackend;
 
 using testing::kind_of;
 
@@ -49,52 +29,6 @@ VmChanges changes_memory(std::uint32_t memory) {
   c.memory_mib = memory;
   return c;
 }
-
-std::filesystem::path temp_dir() {
-  std::string pattern = (std::filesystem::temp_directory_path() / "banger-manager-XXXXXX").string();
-  if (mkdtemp(pattern.data()) == nullptr) throw std::runtime_error("mkdtemp failed");
-  return pattern;
-}
-
-constexpr const char* handles_42 = R"({"pid":42,"start_time":420})";
-
-struct VmManagerTest : ::testing::Test {
-  SqliteStore store{":memory:"};
-  NiceMock<MockVmmBackend> backend;
-  VmmBackends backends;
-  std::shared_ptr<NiceMock<MockCapability>> cap = std::make_shared<NiceMock<MockCapability>>();
-  Capabilities caps{{cap}};
-  testing::RecordingEvents events;
-  testing::RecordingWatch watch;
-  testing::NullProgress progress;
-  std::filesystem::path runtime = temp_dir();
-  VmManager manager{{store, backends, caps, events, &watch}, {200ms, 1500ms, runtime}};
-
-  VmManagerTest() {
-    ON_CALL(backend, name()).WillByDefault(Return("mock"));
-    ON_CALL(backend, launch(_)).WillByDefault(Return(handles_42));
-    ON_CALL(backend, status(_)).WillByDefault(Return(VmmStatus::running));
-    backends.add(backend);
-  }
-  ~VmManagerTest() override { std::filesystem::remove_all(runtime); }
-
-  std::filesystem::path handles_file(const std::string& id) { return runtime / "vms" / id / "handles.json"; }
-  // What the VM's runtime handles file holds, "" when there is none.
-  std::string handles_on_disk(const std::string& id) {
-    std::ifstream in(handles_file(id));
-    if (!in) return "";
-    auto j = nlohmann::json::parse(in);
-    EXPECT_EQ(j.at("backend"), "mock");
-    return j.at("handles").dump();
-  }
-
-  VmRecord created(const std::string& name = "web") {
-    auto vm = manager.begin_create({name, 2, 256, "default", {}}, 1000);
-    return manager.finish_create(vm.id, progress);
-  }
-  VmRecord running(const std::string& name = "web") { return manager.start(created(name).id); }
-  VmState state_of(const std::string& id) { return store.find_vm(id).value().state; }
-};
 
 TEST_F(VmManagerTest, CreateCommitsCreatingThenCreated) {
   auto vm = manager.begin_create({"web", 2, 256, "default", {}}, 1000);
@@ -370,145 +304,6 @@ TEST_F(VmManagerTest, DoctorReportsEachBackendThenTheCapabilities) {
   auto missing_check = std::find_if(again.begin(), again.end(), [](const DoctorCheck& c) { return c.check == "missing-vmm"; });
   ASSERT_NE(missing_check, again.end());
   EXPECT_EQ(missing_check->status, "fail") << "VMs get this backend by default";
-}
-
-TEST(HandlesFiles, RoundTripThroughTheFileAfterARestart) {
-  auto runtime = temp_dir();
-  {
-    HandlesFiles files(runtime);
-    files.put("abc", "qemu", R"({"pid":5,"start_time":50,"qmp_socket":"/x"})");
-    EXPECT_EQ(files.get("abc"), R"({"pid":5,"start_time":50,"qmp_socket":"/x"})");
-    EXPECT_EQ(std::distance(std::filesystem::directory_iterator(runtime / "vms" / "abc"),
-                            std::filesystem::directory_iterator()),
-              1) << "no temporary file left behind";
-    EXPECT_THROW(files.put("abc", "qemu", "not json"), Error);
-  }
-  HandlesFiles restarted(runtime);  // an empty cache: read from the file
-  EXPECT_EQ(vmm_process_of(restarted.get("abc")), (VmmProcess{5, 50}));
-  EXPECT_EQ(restarted.get("nothing"), "");
-  restarted.erase("abc");
-  EXPECT_FALSE(std::filesystem::exists(restarted.file("abc")));
-  EXPECT_EQ(HandlesFiles(runtime).get("abc"), "");
-  // A torn or foreign file is no VMM.
-  std::filesystem::create_directories(runtime / "vms" / "bad");
-  std::ofstream(runtime / "vms" / "bad" / "handles.json") << "{\"backend\":";
-  EXPECT_EQ(HandlesFiles(runtime).get("bad"), "");
-  EXPECT_FALSE(vmm_process_of(R"({"pid":0,"start_time":1})"));
-  EXPECT_FALSE(vmm_process_of(R"({"pid":3})"));
-  std::filesystem::remove_all(runtime);
-}
-
-struct RecoverTest : VmManagerTest {
-  testing::RecordingWatch new_watch;
-  // bangerd again, over the same store and runtime dir, with nothing in memory.
-  VmManager restarted{{store, backends, caps, events, &new_watch}, {200ms, 1500ms, runtime}};
-};
-
-TEST_F(RecoverTest, AdoptsLiveVmmsSettlesDeadOnesAndDropsHalfMadeVms) {
-  auto alive = running("alive");
-  ON_CALL(backend, launch(_)).WillByDefault(Return(R"({"pid":43,"start_time":430})"));
-  auto gone = running("gone");
-  auto no_file = running("nofile");
-  std::filesystem::remove(handles_file(no_file.id));  // as after a host reboot: the tmpfs is empty
-  auto half = manager.begin_create({"half", 1, 256, "default", {}}, 1000);
-  EXPECT_CALL(backend, adopt(handles_42)).WillRepeatedly(Return(true));
-  EXPECT_CALL(backend, adopt(R"({"pid":43,"start_time":430})")).WillRepeatedly(Return(false));
-  EXPECT_CALL(*cap, cleanup(_, _)).Times(::testing::AnyNumber());
-  EXPECT_CALL(*cap, cleanup(::testing::Field(&VmRecord::id, gone.id), CleanupReason::stopped));
-  EXPECT_CALL(*cap, cleanup(::testing::Field(&VmRecord::id, half.id), CleanupReason::create_failed));
-  restarted.recover();
-  EXPECT_EQ(state_of(alive.id), VmState::running);
-  EXPECT_EQ(new_watch.watched(), (std::map<std::string, VmmProcess>{{alive.id, {42, 420}}}));
-  EXPECT_EQ(restarted.recorded_vmms(), (std::vector<VmmProcess>{{42, 420}}));
-  EXPECT_EQ(state_of(gone.id), VmState::stopped);
-  EXPECT_EQ(store.find_vm(gone.id)->last_error, "the VMM exited while bangerd was not running");
-  EXPECT_EQ(handles_on_disk(gone.id), "");
-  EXPECT_EQ(state_of(no_file.id), VmState::stopped);
-  EXPECT_NE(store.find_vm(no_file.id)->last_error.find("handles file is gone"), std::string::npos);
-  EXPECT_FALSE(store.find_vm(half.id));
-}
-
-TEST_F(RecoverTest, EndsAStartCutOffHalfway) {
-  auto vm = running();
-  auto record = store.find_vm(vm.id).value();
-  record.state = VmState::starting;
-  store.update_vm(record);
-  EXPECT_CALL(backend, adopt(handles_42)).WillOnce(Return(true));
-  EXPECT_CALL(backend, kill(handles_42));
-  restarted.recover();
-  EXPECT_EQ(state_of(vm.id), VmState::failed);
-  EXPECT_EQ(handles_on_disk(vm.id), "");
-  EXPECT_TRUE(new_watch.watched().empty());
-}
-
-TEST_F(VmManagerTest, VmmExitSettlesTheVmByHowItEnded) {
-  struct Case {
-    VmmExit exit;
-    VmState state;
-    std::string reason;
-    std::string last_error;
-  };
-  const Case cases[] = {
-      {{VmmExit::How::exited, 0}, VmState::stopped, "the guest shut down", ""},
-      {{VmmExit::How::exited, 3}, VmState::failed, "the VMM exited with status 3", "the VMM exited with status 3"},
-      {{VmmExit::How::signalled, 9}, VmState::failed, "the VMM was killed by signal 9 (SIGKILL)",
-       "the VMM was killed by signal 9 (SIGKILL)"},
-      {{VmmExit::How::unknown, 0}, VmState::stopped, "the VMM exited", ""},
-  };
-  int n = 0;
-  for (const auto& c : cases) {
-    SCOPED_TRACE(c.reason);
-    auto vm = running("vm" + std::to_string(n++));
-    EXPECT_CALL(*cap, cleanup(::testing::Field(&VmRecord::id, vm.id), CleanupReason::stopped));
-    manager.vmm_exited(vm.id, {42, 420}, c.exit);
-    auto after = store.find_vm(vm.id).value();
-    EXPECT_EQ(after.state, c.state);
-    EXPECT_EQ(after.last_error, c.last_error);
-    EXPECT_EQ(events.events().back().reason, c.reason);
-    EXPECT_EQ(handles_on_disk(vm.id), "");
-  }
-}
-
-TEST_F(VmManagerTest, UnknownExitStatusIsTakenFromTheBackendsEvidence) {
-  auto clean = running("clean");
-  auto broken = running("broken");
-  EXPECT_CALL(backend, exit_code(handles_42)).WillOnce(Return(0)).WillOnce(Return(1));
-  manager.vmm_exited(clean.id, {42, 420}, {});
-  EXPECT_EQ(state_of(clean.id), VmState::stopped);
-  EXPECT_EQ(events.events().back().reason, "the guest shut down");
-  manager.vmm_exited(broken.id, {42, 420}, {});
-  EXPECT_EQ(state_of(broken.id), VmState::failed);
-  EXPECT_EQ(store.find_vm(broken.id)->last_error, "the VMM exited with status 1");
-}
-
-TEST_F(VmManagerTest, VmmExitOfAnotherProcessOrAfterOwnStopIsIgnored) {
-  auto vm = running();
-  manager.vmm_exited(vm.id, {42, 999}, {VmmExit::How::signalled, 9});  // a reused pid, not this VMM
-  EXPECT_EQ(state_of(vm.id), VmState::running);
-  manager.stop(vm.id, false);
-  auto before = events.events().size();
-  manager.vmm_exited(vm.id, {42, 420}, {VmmExit::How::signalled, 15});  // our own stop's SIGTERM
-  EXPECT_EQ(state_of(vm.id), VmState::stopped);
-  EXPECT_EQ(events.events().size(), before);
-}
-
-TEST_F(VmManagerTest, VmmExitWaitsForAStopInProgress) {
-  auto vm = running();
-  std::promise<void> stopping;
-  std::promise<void> release;
-  EXPECT_CALL(backend, stop(_, _)).WillOnce(Invoke([&](const std::string&, std::chrono::milliseconds) {
-    stopping.set_value();
-    release.get_future().wait();
-  }));
-  auto stop = std::async(std::launch::async, [&] { manager.stop(vm.id, false); });
-  stopping.get_future().wait();
-  auto exited = std::async(std::launch::async, [&] { manager.vmm_exited(vm.id, {42, 420}, {VmmExit::How::exited, 0}); });
-  EXPECT_EQ(exited.wait_for(100ms), std::future_status::timeout) << "the exit must wait for the VM's lock";
-  release.set_value();
-  stop.get();
-  exited.get();
-  EXPECT_EQ(state_of(vm.id), VmState::stopped);
-  EXPECT_EQ(events.events().back().reason, "stopped") << "banger's own stop is not reported as the guest's";
 }
 
 }  // namespace
