@@ -12,8 +12,9 @@ std::string_view to_string(VmState state);
 std::optional<VmState> parse_vm_state(std::string_view text);
 
 // One VM as the store keeps it. `backend` names its VMM backend, fixed at
-// create. `handles` is a column of earlier versions, no longer written: the
-// VMM's handles live in the VM's runtime handles file (core/handles_file.h).
+// create. `handles` is a column of earlier versions, which kept the VMM's
+// handles there: recover() moves any it finds to the VM's runtime handles
+// file (core/handles_file.h), where they live now, and clears it.
 struct VmRecord {
   std::string id;
   std::string name;

@@ -29,7 +29,15 @@ std::string describe(const VmmExit& exit) {
 void VmManager::recover() {
   for (auto vm : deps_.store.list_vms()) {
     auto guard = locks_.acquire(vm.id, settings_.lock_timeout, vm.id);  // recover() runs before any client
-    const std::string handles = handles_.get(vm.id);
+    std::string handles = handles_.get(vm.id);
+    if (handles.empty() && !vm.handles.empty()) {
+      // Started by a bangerd of the previous version, which kept the handles in
+      // the VM's row: move them to the handles file, once, so the VMM is adopted.
+      handles = vm.handles;
+      handles_.put(vm.id, vm.backend, handles);
+      vm.handles.clear();
+      deps_.store.update_vm(vm);
+    }
     // True when the VMM the handles name still runs: same pid, start time and command (the backend checks).
     auto alive = [&] {
       if (handles.empty()) return false;

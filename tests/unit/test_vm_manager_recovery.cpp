@@ -64,6 +64,20 @@ TEST_F(RecoverTest, AdoptsLiveVmmsSettlesDeadOnesAndDropsHalfMadeVms) {
   EXPECT_FALSE(store.find_vm(half.id));
 }
 
+TEST_F(RecoverTest, AdoptsAVmmWhoseHandlesAnOlderVersionKeptInTheRow) {
+  auto vm = running("upgraded");
+  std::filesystem::remove(handles_file(vm.id));
+  auto record = store.find_vm(vm.id).value();
+  record.handles = handles_42;  // where the previous version wrote them
+  store.update_vm(record);
+  EXPECT_CALL(backend, adopt(handles_42)).WillOnce(Return(true));
+  restarted.recover();
+  EXPECT_EQ(state_of(vm.id), VmState::running);
+  EXPECT_EQ(handles_on_disk(vm.id), handles_42) << "moved to the handles file";
+  EXPECT_EQ(store.find_vm(vm.id)->handles, "") << "and gone from the row";
+  EXPECT_EQ(new_watch.watched(), (std::map<std::string, VmmProcess>{{vm.id, {42, 420}}}));
+}
+
 TEST_F(RecoverTest, EndsAStartCutOffHalfway) {
   auto vm = running();
   auto record = store.find_vm(vm.id).value();
