@@ -5,6 +5,7 @@
 #include <sys/stat.h>
 
 #include <cstdio>
+#include <set>
 
 #include <CLI/CLI.hpp>
 #include <sdbus-c++/sdbus-c++.h>
@@ -17,6 +18,9 @@
 #include "bus/manager_object.h"
 #include "bus/object_registry.h"
 #include "capabilities/image_files.h"
+#include "capabilities/nat_access.h"
+#include "capabilities/network_address.h"
+#include "capabilities/tap_device.h"
 #include "capabilities/vm_directories.h"
 #include "core/backend_scoped.h"
 #include "core/capabilities.h"
@@ -26,8 +30,10 @@
 #include "core/log.h"
 #include "core/network_manager.h"
 #include "core/periodic_task.h"
+#include "core/stored_attachments.h"
 #include "core/vm_manager.h"
 #include "core/worker_pool.h"
+#include "net/taps.h"
 #include "store/sqlite_store.h"
 #include "vmm/exit_watcher.h"
 #include "vmm/process.h"
@@ -102,6 +108,18 @@ int serve(const Config& config, DaemonExtensions& extensions) {
                                    std::filesystem::perms::others_exec);
 
   SqliteStore store(config.state_dir / "banger.db");
+  auto connection = sdbus::createSystemBusConnection();
+  EventLoop loop(*connection);
+  ObjectRegistry registry(loop, config.operation_linger);
+
+  // Networks first: VM recovery and the network capabilities need their bridges.
+  auto host_networks = extensions.host_networks ? extensions.host_networks(config)
+                                                : std::make_unique<UnappliedHostNetworks>();
+  NetworkManager networks({store, *host_networks, registry}, config.default_subnet);
+  networks.start();
+  StoredAttachments attachments(store, store);
+  auto host_taps = extensions.host_taps ? extensions.host_taps(config) : nullptr;
+
   std::vector<std::shared_ptr<Capability>> capability_list{
       std::make_shared<VmDirectories>(config.state_dir, config.runtime_dir)};
   for (const auto& name : backends.names()) {
@@ -112,12 +130,18 @@ int serve(const Config& config, DaemonExtensions& extensions) {
           std::make_shared<BackendScoped>(name, std::make_shared<ImageFiles>(store, config.state_dir, std::string(kernel), name,
                                                               name == backends.default_name())));
   }
+  capability_list.push_back(std::make_shared<NetworkAddress>(networks));
+  std::shared_ptr<TapDevice> taps;
+  if (host_taps) {
+    // A jailed Firecracker opens its tap as the jailer's user.
+    const uid_t tap_owner = config.firecracker.jailer.empty() ? 0 : config.firecracker.jailer_uid;
+    taps = std::make_shared<TapDevice>(attachments, *host_taps, tap_owner);
+    capability_list.push_back(taps);
+    capability_list.push_back(std::make_shared<NatAccess>(attachments, networks));
+  }
   for (auto& make : extensions.capabilities) capability_list.push_back(make(config));
   Capabilities capabilities(std::move(capability_list));
 
-  auto connection = sdbus::createSystemBusConnection();
-  EventLoop loop(*connection);
-  ObjectRegistry registry(loop, config.operation_linger);
   ExitWatcher exits;
   VmManager vms({store, backends, capabilities, registry, &exits},
                 {config.lock_timeout, std::chrono::duration_cast<std::chrono::milliseconds>(config.stop_timeout),
@@ -132,12 +156,18 @@ int serve(const Config& config, DaemonExtensions& extensions) {
     if (int killed = kill_unrecorded_vmms(config.runtime_dir, keep); killed > 0)
       log::warn("killed {} VMM process(es) that no VM records (bangerd crashed while starting them)", killed);
   }
+  if (taps) {
+    // The taps of VMs that still run stay (their VMMs hold them open); any other is left over from a crash.
+    std::set<std::string> keep;
+    for (const auto& vm : vms.list())
+      if (!vm.network.empty() && (vm.state == VmState::running || vm.state == VmState::starting ||
+                                  vm.state == VmState::stopping))
+        keep.insert(net::tap_name_for(vm.id));
+    if (int removed = taps->remove_strays(keep); removed > 0)
+      log::info("removed {} tap(s) that no running VM uses", removed);
+  }
   ImageManager images({store, registry}, config.state_dir);
   images.recover();
-  auto host_networks = extensions.host_networks ? extensions.host_networks(config)
-                                                : std::make_unique<UnappliedHostNetworks>();
-  NetworkManager networks({store, *host_networks, registry}, config.default_subnet);
-  networks.start();
 
   ConsoleLogs consoles(config.runtime_dir, config.console_log_max_bytes);
   Authorizer authorizer(*connection, config.polkit);

@@ -1,4 +1,4 @@
-// bangerctl create NAME [--vcpus N] [--memory MIB] [--image REF] [--backend NAME] [--start]
+// bangerctl create NAME [--vcpus N] [--memory MIB] [--image REF] [--backend NAME] [--network NAME] [--start]
 #include "app.h"
 #include "output.h"
 #include "progress.h"
@@ -16,11 +16,13 @@ struct CreateArgs {
   std::uint32_t memory_mib = 0;
   std::string image;
   std::string backend;
+  std::string network;
   bool start = false;
   CLI::Option* vcpus_opt = nullptr;
   CLI::Option* memory_opt = nullptr;
   CLI::Option* image_opt = nullptr;
   CLI::Option* backend_opt = nullptr;
+  CLI::Option* network_opt = nullptr;
 };
 
 }  // namespace
@@ -33,6 +35,7 @@ void add_create_command(Context& ctx) {
   args->memory_opt = sub->add_option("--memory", args->memory_mib, "Memory in MiB");
   args->image_opt = sub->add_option("--image", args->image, "Image id, name or unique prefix (default: the default image)");
   args->backend_opt = sub->add_option("--backend", args->backend, "VMM backend (firecracker, qemu; default: the daemon's)");
+  args->network_opt = sub->add_option("--network", args->network, "Network to attach to (default: default)");
   sub->add_flag("--start", args->start, "Start the VM once it is created");
 
   select_with(ctx, sub, &args->name, [args, &g = ctx.globals] {
@@ -42,6 +45,7 @@ void add_create_command(Context& ctx) {
     if (args->memory_opt->count() > 0) options.memory_mib = args->memory_mib;
     if (args->image_opt->count() > 0) options.image = args->image;
     if (args->backend_opt->count() > 0) options.backend = args->backend;
+    if (args->network_opt->count() > 0) options.network = args->network;
 
     auto client = connect(g);
     banger::client::VmInfo vm;

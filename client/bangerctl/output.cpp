@@ -27,6 +27,11 @@ nlohmann::ordered_json to_json(const VmInfo& vm) {
       {"created_at_us", vm.created_at_us},
       {"updated_at_us", vm.updated_at_us},
       {"path", vm.path},
+      {"network", vm.network},
+      {"ipv4_address", vm.ipv4_address},
+      {"mac_address", vm.mac_address},
+      {"tap_device", vm.tap_device},
+      {"dns_name", vm.dns_name},
   };
 }
 
@@ -40,10 +45,11 @@ void print_json(const nlohmann::ordered_json& value) { std::cout << value.dump(2
 
 void print_vm_table(std::ostream& out, const std::vector<VmInfo>& vms) {
   using Row = std::vector<std::string>;
-  std::vector<Row> rows{{"ID", "NAME", "STATE", "VCPUS", "MEMORY", "IMAGE"}};
+  std::vector<Row> rows{{"ID", "NAME", "STATE", "VCPUS", "MEMORY", "IMAGE", "ADDRESS"}};
   for (const auto& vm : vms)
     rows.push_back({vm.id.substr(0, 12), vm.name, vm.state, std::to_string(vm.vcpus),
-                    format_memory(vm.memory_mib), vm.image.empty() ? "-" : vm.image.substr(0, 12)});
+                    format_memory(vm.memory_mib), vm.image.empty() ? "-" : vm.image.substr(0, 12),
+                    vm.ipv4_address.empty() ? "-" : vm.ipv4_address});
 
   print_table(out, rows);
 }
@@ -75,6 +81,11 @@ void print_vm_details(std::ostream& out, const VmInfo& vm, const std::string& im
       {"Memory", format_memory(vm.memory_mib)},
       {"Image", or_dash(image)},
       {"Backend", or_dash(vm.backend)},
+      {"Network", or_dash(vm.network)},
+      {"Address", or_dash(vm.ipv4_address)},
+      {"DNS name", or_dash(vm.dns_name)},
+      {"MAC", or_dash(vm.mac_address)},
+      {"Tap", or_dash(vm.tap_device)},
       {"Last error", or_dash(vm.last_error)},
       {"Created", format_local_time(vm.created_at_us)},
       {"Updated", format_local_time(vm.updated_at_us)},

@@ -12,6 +12,7 @@ VmInfo Client::Impl::create_vm(const std::string& name, const CreateOptions& opt
   if (options.memory_mib) args.emplace("memory", sdbus::Variant(*options.memory_mib));
   if (options.image) args.emplace("image", sdbus::Variant(*options.image));
   if (options.backend) args.emplace("backend", sdbus::Variant(*options.backend));
+  if (options.network) args.emplace("network", sdbus::Variant(*options.network));
 
   const auto [vm_path, op_path] = manager->CreateVM(name, args);
   detail::follow_operation(*connection, op_path, progress, timeout, "the VM to be created");

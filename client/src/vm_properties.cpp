@@ -19,6 +19,11 @@ VmInfo vm_from_properties(const std::string& path, const std::map<std::string, s
   take(props, "LastError", vm.last_error);
   take(props, "CreatedAt", vm.created_at_us);
   take(props, "UpdatedAt", vm.updated_at_us);
+  take(props, "Network", vm.network);
+  take(props, "IPv4Address", vm.ipv4_address);
+  take(props, "MACAddress", vm.mac_address);
+  take(props, "TapDevice", vm.tap_device);
+  take(props, "DNSName", vm.dns_name);
   return vm;
 }
 

@@ -71,7 +71,7 @@ class Writer {
 };
 
 // Property order follows the interface XML, as the generated adaptors register them.
-void append_vm(Writer& w, const std::string& path, const VmRecord& vm) {
+void append_vm(Writer& w, const std::string& path, const VmRecord& vm, const VmNetworkProperties& network) {
   w.open_object(path, bus::vm_interface);
   w.property("Id", 's', "s", vm.id);
   w.property("Name", 's', "s", vm.name);
@@ -84,6 +84,11 @@ void append_vm(Writer& w, const std::string& path, const VmRecord& vm) {
   w.property("LastError", 's', "s", vm.last_error);
   w.property("CreatedAt", 't', "t", vm.created_at_us);
   w.property("UpdatedAt", 't', "t", vm.updated_at_us);
+  w.property("Network", 's', "s", network.network);
+  w.property("IPv4Address", 's', "s", network.ipv4_address);
+  w.property("MACAddress", 's', "s", network.mac_address);
+  w.property("TapDevice", 's', "s", network.tap_device);
+  w.property("DNSName", 's', "s", network.dns_name);
   w.close_object();
 }
 
@@ -148,7 +153,9 @@ int answer(sd_bus_message* call, void* userdata, sd_bus_error* error) {
   if (r >= 0) {
     Writer w(reply);
     w.open('a', "{oa{sa{sv}}}");
-    registry.for_each_vm_with_path([&](const std::string& path, const VmRecord& vm) { append_vm(w, path, vm); });
+    registry.for_each_vm_with_path([&](const std::string& path, const VmRecord& vm, const VmNetworkProperties& network) {
+      append_vm(w, path, vm, network);
+    });
     registry.for_each_image(
         [&](const std::string& path, const ImageRecord& image) { append_image(w, path, image); });
     registry.for_each_network(

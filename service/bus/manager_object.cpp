@@ -36,16 +36,31 @@ void ManagerObject::CreateVM(sdbus::Result<sdbus::ObjectPath, sdbus::ObjectPath>
   CreateSpec spec;
   if (!validated(result, [&] { spec = parse_create_request(name, to_option_map(options), ctx_.defaults, ctx_.limits); }))
     return;
-  auto id = std::make_shared<std::string>();
-  authorize_and_start_operation(
-      ctx_, std::move(result), caller, bus::action::create_vm, {{"vm", spec.name}, {"verb", "create"}}, "create-vm",
-      [&ctx = ctx_, spec, uid = caller.uid, id] {
-        auto resolved = spec;
-        resolved.image = ctx.images.image_for_create(spec.image);
-        *id = ctx.vms.begin_create(resolved, uid).id;
-        return bus::vm_path(*id);
-      },
-      [&ctx = ctx_, id](ProgressSink& progress) { ctx.vms.finish_create(*id, progress); });
+  auto create = [&ctx = ctx_, caller, spec](sdbus::Result<sdbus::ObjectPath, sdbus::ObjectPath>&& result) {
+    auto id = std::make_shared<std::string>();
+    authorize_and_start_operation(
+        ctx, std::move(result), caller, bus::action::create_vm, {{"vm", spec.name}, {"verb", "create"}}, "create-vm",
+        [&ctx, spec, uid = caller.uid, id] {
+          auto resolved = spec;
+          resolved.image = ctx.images.image_for_create(spec.image);
+          *id = ctx.vms.begin_create(resolved, uid).id;
+          return bus::vm_path(*id);
+        },
+        [&ctx, id](ProgressSink& progress) { ctx.vms.finish_create(*id, progress); });
+  };
+  if (spec.network == default_network_name) {
+    create(std::move(result));
+    return;
+  }
+  // Another network is checked against that network first.
+  auto reply = std::make_shared<sdbus::Result<sdbus::ObjectPath, sdbus::ObjectPath>>(std::move(result));
+  ctx_.authorizer.check(caller, bus::action::use_network, {{"network", spec.network}, {"vm", spec.name}},
+                        [reply, create](std::exception_ptr denied) {
+                          if (denied)
+                            reply->returnError(to_bus_error(denied));
+                          else
+                            create(std::move(*reply));
+                        });
 }
 
 std::vector<sdbus::Struct<std::string, std::string, std::string, sdbus::ObjectPath>> ManagerObject::ListVMs() {

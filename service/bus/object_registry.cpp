@@ -14,6 +14,7 @@ namespace banger {
 
 const VmRecord& object_record(const VmObject& object) { return object.record(); }
 const std::string& object_path(const VmObject& object) { return object.path(); }
+const VmNetworkProperties& object_network(const VmObject& object) { return object.network(); }
 const ImageRecord& image_record_of(const ImageObject& object) { return object.record(); }
 const std::string& image_path_of(const ImageObject& object) { return object.path(); }
 const NetworkRecord& network_record_of(const NetworkObject& object) { return object.record(); }
@@ -27,9 +28,10 @@ ObjectRegistry::~ObjectRegistry() { unload(); }
 void ObjectRegistry::load(BusContext& ctx, const std::vector<VmRecord>& vms, const std::vector<ImageRecord>& images,
                           const std::vector<NetworkRecord>& networks) {
   ctx_ = &ctx;
+  // Networks first: a VM's properties show its address on its network.
+  for (const auto& network : networks) networks_.emplace(network.name, make_network_object(network));
   for (const auto& vm : vms) vms_.emplace(vm.id, make_vm_object(vm));
   for (const auto& image : images) images_.emplace(image.id, make_image_object(image));
-  for (const auto& network : networks) networks_.emplace(network.name, make_network_object(network));
   live_ = true;
 }
 
@@ -44,7 +46,12 @@ std::shared_ptr<T> ObjectRegistry::owned_by_bus_thread(T* object) {
 }
 
 std::shared_ptr<VmObject> ObjectRegistry::make_vm_object(const VmRecord& vm) {
-  return owned_by_bus_thread(new VmObject(*ctx_, vm));
+  return owned_by_bus_thread(new VmObject(*ctx_, vm, network_properties(vm)));
+}
+
+VmNetworkProperties ObjectRegistry::network_properties(const VmRecord& vm) const {
+  auto it = networks_.find(vm.network);
+  return network_properties_of(vm, it == networks_.end() ? nullptr : &network_record_of(*it->second));
 }
 
 std::shared_ptr<ImageObject> ObjectRegistry::make_image_object(const ImageRecord& image) {
@@ -117,7 +124,8 @@ void ObjectRegistry::vm_added(const VmRecord& vm) {
 
 void ObjectRegistry::vm_changed(const VmRecord&, const VmRecord& after, std::string_view reason) {
   loop_.post([this, after, reason = std::string(reason)] {
-    if (auto it = vms_.find(after.id); live_ && it != vms_.end()) it->second->update(after, reason);
+    if (auto it = vms_.find(after.id); live_ && it != vms_.end())
+      it->second->update(after, reason, network_properties(after));
   });
 }
 
@@ -166,7 +174,12 @@ void ObjectRegistry::network_added(const NetworkRecord& network) {
 
 void ObjectRegistry::network_changed(const NetworkRecord& after) {
   loop_.post([this, after] {
-    if (auto it = networks_.find(after.name); live_ && it != networks_.end()) it->second->update(after);
+    auto it = networks_.find(after.name);
+    if (!live_ || it == networks_.end()) return;
+    it->second->update(after);
+    // Leases come and go: the VMs' addresses and DNS names with them.
+    for (auto& [id, vm] : vms_)
+      if (vm->record().network == after.name) vm->update_network(network_properties(vm->record()));
   });
 }
 

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "bus/bus_context.h"
+#include "bus/vm_network_properties.h"
 #include "core/capability.h"
 #include "core/image_events.h"
 #include "core/network_events.h"
@@ -24,6 +25,7 @@ class VmObject;
 // and are carried over to the bus thread; every other member runs there.
 const VmRecord& object_record(const VmObject& object);
 const std::string& object_path(const VmObject& object);
+const VmNetworkProperties& object_network(const VmObject& object);
 const ImageRecord& image_record_of(const ImageObject& object);
 const std::string& image_path_of(const ImageObject& object);
 const NetworkRecord& network_record_of(const NetworkObject& object);
@@ -60,10 +62,10 @@ class ObjectRegistry final : public VmEvents, public ImageEvents, public Network
   void for_each_vm(F f) const {
     for (const auto& [id, object] : vms_) f(object_record(*object));
   }
-  // f(object path, record), without re-encoding the path.
+  // f(object path, record, network properties), without re-encoding the path.
   template <typename F>
   void for_each_vm_with_path(F f) const {
-    for (const auto& [id, object] : vms_) f(object_path(*object), object_record(*object));
+    for (const auto& [id, object] : vms_) f(object_path(*object), object_record(*object), object_network(*object));
   }
   template <typename F>
   void for_each_operation(F f) const {
@@ -94,6 +96,7 @@ class ObjectRegistry final : public VmEvents, public ImageEvents, public Network
   std::chrono::seconds linger_;
   bool live_ = false;
   std::shared_ptr<VmObject> make_vm_object(const VmRecord& vm);
+  VmNetworkProperties network_properties(const VmRecord& vm) const;
   std::shared_ptr<ImageObject> make_image_object(const ImageRecord& image);
   std::shared_ptr<NetworkObject> make_network_object(const NetworkRecord& network);
   // Hands an object whose last owner may be on a worker back to the bus thread to die.

@@ -9,8 +9,8 @@
 
 namespace banger {
 
-VmObject::VmObject(BusContext& ctx, VmRecord vm)
-    : AdaptorInterfaces(ctx.connection, bus::vm_path(vm.id)), ctx_(ctx), vm_(std::move(vm)) {
+VmObject::VmObject(BusContext& ctx, VmRecord vm, VmNetworkProperties network)
+    : AdaptorInterfaces(ctx.connection, bus::vm_path(vm.id)), ctx_(ctx), vm_(std::move(vm)), network_(std::move(network)) {
   registerAdaptor();
   getObject().emitInterfacesAddedSignal();
 }
@@ -19,8 +19,25 @@ VmObject::~VmObject() { unregisterAdaptor(); }
 
 void VmObject::announce_removal() { getObject().emitInterfacesRemovedSignal(); }
 
-void VmObject::update(const VmRecord& vm, std::string_view reason) {
+std::vector<std::string> VmObject::network_changes(const VmNetworkProperties& network) const {
   std::vector<std::string> changed;
+  if (network.network != network_.network) changed.emplace_back("Network");
+  if (network.ipv4_address != network_.ipv4_address) changed.emplace_back("IPv4Address");
+  if (network.mac_address != network_.mac_address) changed.emplace_back("MACAddress");
+  if (network.tap_device != network_.tap_device) changed.emplace_back("TapDevice");
+  if (network.dns_name != network_.dns_name) changed.emplace_back("DNSName");
+  return changed;
+}
+
+void VmObject::update_network(VmNetworkProperties network) {
+  auto changed = network_changes(network);
+  network_ = std::move(network);
+  if (!changed.empty()) getObject().emitPropertiesChangedSignal(bus::vm_interface, changed);
+}
+
+void VmObject::update(const VmRecord& vm, std::string_view reason, VmNetworkProperties network) {
+  std::vector<std::string> changed = network_changes(network);
+  network_ = std::move(network);
   if (vm.name != vm_.name) changed.emplace_back("Name");
   if (vm.state != vm_.state) changed.emplace_back("State");
   if (vm.vcpus != vm_.vcpus) changed.emplace_back("VCPUs");

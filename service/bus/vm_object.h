@@ -7,6 +7,7 @@
 
 #include "bus/bus_context.h"
 #include "bus/caller.h"
+#include "bus/vm_network_properties.h"
 #include "core/vm.h"
 #include "dev.banger.banger1.VM_adaptor.h"
 
@@ -20,13 +21,15 @@ class VmObject final : public sdbus::AdaptorInterfaces<dev::banger::banger1::VM_
                        public std::enable_shared_from_this<VmObject> {
  public:
   // Exports the object and announces it (InterfacesAdded) only once complete.
-  VmObject(BusContext& ctx, VmRecord vm);
+  VmObject(BusContext& ctx, VmRecord vm, VmNetworkProperties network);
   // Unexports (announcing nothing: see announce_removal).
   ~VmObject();
 
   const VmRecord& record() const { return vm_; }
+  const VmNetworkProperties& network() const { return network_; }
   const std::string& path() const { return getObject().getObjectPath(); }
-  void update(const VmRecord& vm, std::string_view reason);
+  void update(const VmRecord& vm, std::string_view reason, VmNetworkProperties network);
+  void update_network(VmNetworkProperties network);
   // InterfacesRemoved when the VM is deleted; the object itself may live on
   // until replies to calls it received are sent (see authorize_and_run).
   void announce_removal();
@@ -58,6 +61,13 @@ class VmObject final : public sdbus::AdaptorInterfaces<dev::banger::banger1::VM_
   std::string LastError() override { return vm_.last_error; }
   uint64_t CreatedAt() override { return vm_.created_at_us; }
   uint64_t UpdatedAt() override { return vm_.updated_at_us; }
+  std::string Network() override { return network_.network; }
+  std::string IPv4Address() override { return network_.ipv4_address; }
+  std::string MACAddress() override { return network_.mac_address; }
+  std::string TapDevice() override { return network_.tap_device; }
+  std::string DNSName() override { return network_.dns_name; }
+  // The names of the network properties that differ from `network`.
+  std::vector<std::string> network_changes(const VmNetworkProperties& network) const;
 
   Caller current_caller() const;
   // Owners act under manage-own-vms; anyone else needs manage-vms.
@@ -67,6 +77,7 @@ class VmObject final : public sdbus::AdaptorInterfaces<dev::banger::banger1::VM_
 
   BusContext& ctx_;
   VmRecord vm_;
+  VmNetworkProperties network_;
 };
 
 }  // namespace banger

@@ -5,6 +5,7 @@
 #include <fmt/format.h>
 
 #include "core/errors.h"
+#include "core/network_manager.h"
 
 namespace banger {
 
@@ -89,7 +90,7 @@ void validate_image_name(std::string_view image) {
 CreateSpec parse_create_request(std::string name, const OptionMap& options, const CreateDefaults& defaults,
                                 const HostLimits& limits) {
   validate_vm_name(name);
-  CreateSpec spec{std::move(name), defaults.vcpus, defaults.memory_mib, defaults.image, {}};
+  CreateSpec spec{std::move(name), defaults.vcpus, defaults.memory_mib, defaults.image, {}, default_network_name};
   for (const auto& [key, value] : options) {
     if (key == "vcpus") {
       spec.vcpus = checked_vcpus(key, value, limits);
@@ -101,8 +102,11 @@ CreateSpec parse_create_request(std::string name, const OptionMap& options, cons
     } else if (key == "backend") {
       spec.backend = expect<std::string>(key, value);
       if (spec.backend.empty()) throw Error(ErrorKind::invalid_args, "option 'backend': must name a VMM backend");
+    } else if (key == "network") {
+      spec.network = expect<std::string>(key, value);
+      validate_network_name(spec.network);
     } else {
-      unknown_key(key, "vcpus, memory, image, backend");
+      unknown_key(key, "vcpus, memory, image, backend, network");
     }
   }
   return spec;

@@ -39,6 +39,7 @@ struct CreateSpec {
   std::uint32_t memory_mib = 512;
   std::string image;  // a ref from the request; resolved to an id before begin_create
   std::string backend;  // empty: the daemon's default; VmManager checks the name
+  std::string network = "default";  // the network's existence is checked at create (NetworkAddress)
 };
 
 struct VmChanges {

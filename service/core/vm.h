@@ -28,6 +28,9 @@ struct VmRecord {
   std::uint64_t updated_at_us = 0;
   std::string backend;
   std::string handles;
+  // The network the VM attaches to, chosen at create; empty for VMs made
+  // before networks existed, which boot without a network interface.
+  std::string network;
 
   bool operator==(const VmRecord&) const = default;
 };

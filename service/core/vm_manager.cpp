@@ -24,6 +24,15 @@ Error as_domain_error(std::exception_ptr failure) {
   }
 }
 
+// The default image's init reads banger.<key>=<value> from /proc/cmdline.
+void append_guest_args(const GuestConfig& guest, MachineConfig& machine) {
+  for (const auto& [key, value] : guest.values) {
+    if (value.find_first_of(" \t\n\"") != std::string::npos)
+      throw Error(ErrorKind::internal, fmt::format("internal: guest setting '{}' holds a blank or quote", key));
+    machine.kernel_args.push_back(fmt::format("banger.{}={}", key, value));
+  }
+}
+
 }  // namespace
 
 VmManager::VmManager(Deps deps, VmManagerSettings settings)
@@ -89,6 +98,7 @@ VmRecord VmManager::begin_create(const CreateSpec& spec, std::uint32_t owner_uid
   vm.image = spec.image;
   vm.created_at_us = vm.updated_at_us = now_us();
   vm.backend = spec.backend.empty() ? deps_.backends.default_name() : spec.backend;
+  vm.network = spec.network;
   if (auto why = deps_.backends.get(vm.backend).unavailable(); !why.empty())
     throw Error(ErrorKind::invalid_args, fmt::format("option 'backend': VMM backend '{}' is not available: {}", vm.backend, why));
   deps_.capabilities.check_create(vm);
@@ -154,8 +164,10 @@ VmRecord VmManager::start_locked(VmRecord vm) {
     deps_.capabilities.prepare_host(vm);
     host_prepared = true;
     GuestConfig guest;
+    guest.values["hostname"] = vm.name;
     MachineConfig machine = machine_for(vm);
     deps_.capabilities.contribute(vm, guest, machine);
+    append_guest_args(guest, machine);
     handles = backend.launch(machine);
     handles_.put(vm.id, vm.backend, handles);  // before anything else can fail: a crash now must still find the VMM
     watch(vm.id, handles);

@@ -65,6 +65,11 @@ CREATE TABLE leases (
 );
 CREATE INDEX leases_by_vm ON leases (vm_id);
 )sql"},
+    Migration{4, R"sql(
+-- The network each VM attaches to (its lease lives in leases); '' for VMs made
+-- before networks, which keep running without one.
+ALTER TABLE vms ADD COLUMN network TEXT NOT NULL DEFAULT '';
+)sql"},
 };
 
 }  // namespace

@@ -29,7 +29,8 @@ void bind_record(Statement::Cursor& c, const VmRecord& vm) {
       .bind(9, static_cast<std::int64_t>(vm.created_at_us))
       .bind(10, static_cast<std::int64_t>(vm.updated_at_us))
       .bind(11, vm.backend)
-      .bind(12, vm.handles);
+      .bind(12, vm.handles)
+      .bind(13, vm.network);
 }
 
 VmRecord read_record(const Statement::Cursor& c) {
@@ -49,6 +50,7 @@ VmRecord read_record(const Statement::Cursor& c) {
   vm.updated_at_us = static_cast<std::uint64_t>(c.int64(9));
   vm.backend = c.text(10);
   vm.handles = c.text(11);
+  vm.network = c.text(12);
   return vm;
 }
 

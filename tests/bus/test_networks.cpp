@@ -3,6 +3,7 @@
 // DeleteNetwork, GetManagedObjects, and manage-networks authorization.
 // bangerd-test has no host networking (DaemonExtensions::host_networks unset),
 // so nothing here touches the host's interfaces; leases are unit-tested.
+#include <map>
 #include <string>
 #include <vector>
 
@@ -218,6 +219,70 @@ TEST_F(Networks, OnlyNetworkManagersMayChangeNetworks) {
   auto op = env().busctl("banger-op", {kNoInteraction, "call", kService, path, kNetwork, "SetNAT", "b", "false"});
   EXPECT_TRUE(op.ok()) << op.describe();
   EXPECT_FALSE(property(path, "NAT").get<bool>());
+}
+
+TEST_F(Networks, VmsGetTheirAddressAndNamesOnTheirNetwork) {
+  const auto lab = create("lab", {{"subnet", sdbus::Variant(std::string("10.77.0.0/24"))},
+                                  {"dns_domain", sdbus::Variant(std::string("lab.test"))}});
+  const auto on_lab = client_->create_ready(*recorder_, "on-lab", {{"network", sdbus::Variant(std::string("lab"))}});
+  const auto on_default = client_->create_ready(*recorder_, "on-default");
+  ASSERT_FALSE(on_lab.empty());
+  ASSERT_FALSE(on_default.empty());
+  EXPECT_EQ(client_->vm_string(on_lab, "Network"), "lab");
+  EXPECT_EQ(client_->vm_string(on_lab, "IPv4Address"), "10.77.0.2");
+  EXPECT_EQ(client_->vm_string(on_lab, "DNSName"), "on-lab.lab.test");
+  const auto id = client_->vm_string(on_lab, "Id");
+  EXPECT_EQ(client_->vm_string(on_lab, "TapDevice"), "bgt" + id.substr(0, 12));
+  EXPECT_EQ(client_->vm_string(on_lab, "MACAddress").size(), 17u);
+  EXPECT_EQ(client_->vm_string(on_default, "Network"), "default");
+  EXPECT_EQ(client_->vm_string(on_default, "IPv4Address").rfind("10.219.0.", 0), 0u);
+  auto leases = property(lab, "Leases").get<std::map<std::string, std::string>>();
+  EXPECT_EQ(leases, (std::map<std::string, std::string>{{id, "10.77.0.2"}}));
+
+  // A rename changes the DNS name; the address stays.
+  client_->set(on_lab, {{"name", sdbus::Variant(std::string("renamed"))}});
+  EXPECT_EQ(client_->vm_string(on_lab, "DNSName"), "renamed.lab.test");
+  EXPECT_EQ(client_->vm_string(on_lab, "IPv4Address"), "10.77.0.2");
+
+  auto busy = error_of([&] { delete_network("lab"); });
+  ASSERT_TRUE(busy);
+  EXPECT_EQ(busy->getName(), err::busy) << busy->getMessage();
+
+  client_->vm_call(on_lab, "Delete");
+  using Leases = std::map<std::string, std::string>;
+  EXPECT_TRUE(property(lab, "Leases").get<Leases>().empty());
+  client_->vm_call(on_default, "Delete");
+}
+
+TEST_F(Networks, CreateVmOnAMissingNetworkLeavesNoVm) {
+  auto e = error_of([&] { client_->create_vm("lost", {{"network", sdbus::Variant(std::string("nope"))}}); });
+  ASSERT_TRUE(e);
+  EXPECT_EQ(e->getName(), err::no_such_network) << e->getMessage();
+  auto bad = error_of([&] { client_->create_vm("lost", {{"network", sdbus::Variant(std::string("Bad_Name"))}}); });
+  ASSERT_TRUE(bad);
+  EXPECT_EQ(bad->getName(), err::invalid_args) << bad->getMessage();
+  EXPECT_TRUE(error_of([&] { client_->get_vm("lost"); }));
+}
+
+TEST_F(Networks, ChoosingAnotherNetworkIsCheckedAgainstThatNetwork) {
+  create("private");
+  auto as_alice = [&](const std::string& name, const std::string& network) {
+    std::vector<std::string> args{"--no-interactive", kRoot, kManager, "CreateVM", "sa{sv}", name};
+    if (network.empty()) {
+      args.push_back("0");
+    } else {
+      args.insert(args.end(), {"1", "network", "s", network});
+    }
+    return parse_probe(env().probe_as("banger-alice", args));
+  };
+  auto denied = as_alice("alice-private", "private");
+  EXPECT_EQ(denied.error_name, kDeniedWithoutInteraction) << denied.error_message;
+  EXPECT_TRUE(error_of([&] { client_->get_vm("alice-private"); }));
+  auto allowed = as_alice("alice-default", "default");
+  EXPECT_TRUE(allowed.error_name.empty()) << allowed.error_name << ": " << allowed.error_message;
+  auto path = client_->get_vm("alice-default");
+  EXPECT_TRUE(client_->wait_state(*recorder_, path, "created"));
+  client_->vm_call(path, "Delete");
 }
 
 }  // namespace

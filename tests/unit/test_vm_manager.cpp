@@ -80,6 +80,9 @@ TEST_F(VmManagerTest, StartRunsTheBackendInOrderAndRecordsHandles) {
   {
     InSequence order;
     EXPECT_CALL(*cap, prepare_host(_));
+    EXPECT_CALL(*cap, contribute_guest(_, _)).WillOnce(Invoke([](const VmRecord&, GuestConfig& g) {
+      g.values["ip"] = "10.0.0.2/24";
+    }));
     EXPECT_CALL(*cap, contribute_machine(_, _)).WillOnce(Invoke([](const VmRecord&, MachineConfig& m) {
       m.kernel_args.push_back("console=ttyS0");
     }));
@@ -87,7 +90,8 @@ TEST_F(VmManagerTest, StartRunsTheBackendInOrderAndRecordsHandles) {
       EXPECT_EQ(m.vcpus, 2u);
       EXPECT_EQ(m.memory_mib, 256u);
       EXPECT_EQ(m.runtime_dir, runtime / "vms" / vm.id);
-      EXPECT_EQ(m.kernel_args, std::vector<std::string>{"console=ttyS0"});
+      // The guest's settings follow the capabilities' own arguments, for the image's init to read.
+      EXPECT_EQ(m.kernel_args, (std::vector<std::string>{"console=ttyS0", "banger.hostname=web", "banger.ip=10.0.0.2/24"}));
       return std::string(R"({"pid":7,"start_time":70})");
     }));
     EXPECT_CALL(backend, configure(R"({"pid":7,"start_time":70})", _))

@@ -65,6 +65,11 @@ struct VmInfo {
   std::uint64_t created_at_us = 0;  // microseconds since the epoch
   std::uint64_t updated_at_us = 0;
   std::string path;  // D-Bus object path
+  std::string network;  // empty: no network
+  std::string ipv4_address;
+  std::string mac_address;
+  std::string tap_device;
+  std::string dns_name;  // <name>.<domain>
 };
 
 struct ImageInfo {
@@ -116,6 +121,7 @@ struct CreateOptions {
   std::optional<std::uint32_t> memory_mib;
   std::optional<std::string> image;
   std::optional<std::string> backend;  // a VMM backend of the daemon ("firecracker", "qemu")
+  std::optional<std::string> network;  // default: "default"
 };
 
 // Unset fields stay unchanged; at least one must be set.

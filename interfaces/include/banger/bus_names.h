@@ -22,6 +22,7 @@ inline constexpr const char* manage_own_vms = "dev.banger.banger1.manage-own-vms
 inline constexpr const char* manage_vms = "dev.banger.banger1.manage-vms";
 inline constexpr const char* manage_images = "dev.banger.banger1.manage-images";
 inline constexpr const char* manage_networks = "dev.banger.banger1.manage-networks";
+inline constexpr const char* use_network = "dev.banger.banger1.use-network";
 }  // namespace action
 
 }  // namespace banger::bus

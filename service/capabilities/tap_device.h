@@ -1,0 +1,38 @@
+#pragma once
+#include <set>
+#include <string>
+
+#include "core/capability.h"
+#include "core/host_taps.h"
+#include "core/vm_attachment.h"
+
+namespace banger {
+
+// A running VM's link to its network: a persistent tap named after the VM id
+// on the network's bridge (made at start, deleted when the VM stops), the
+// guest NIC with the VM's stable MAC, and the guest's address, gateway and
+// DNS server (the bridge's gateway, where the network's dnsmasq listens).
+class TapDevice final : public Capability {
+ public:
+  // owner: the uid the VMM runs as (the jailer's), who must open the tap.
+  TapDevice(VmAttachments& attachments, HostTaps& taps, uid_t owner)
+      : attachments_(attachments), taps_(taps), owner_(owner) {}
+
+  std::string_view name() const override { return "tap"; }
+  void prepare_host(const VmRecord& vm) override;
+  void contribute_guest(const VmRecord& vm, GuestConfig& guest) override;
+  void contribute_machine(const VmRecord& vm, MachineConfig& machine) override;
+  void cleanup(const VmRecord& vm, CleanupReason reason) noexcept override;
+  void add_doctor_checks(std::vector<DoctorCheck>& checks) override;
+
+  // Recovery: deletes every banger tap whose name is not in `keep` (the taps
+  // of VMs whose VMM still runs). Returns how many went. Never throws.
+  int remove_strays(const std::set<std::string>& keep) noexcept;
+
+ private:
+  VmAttachments& attachments_;
+  HostTaps& taps_;
+  uid_t owner_;
+};
+
+}  // namespace banger
