@@ -164,7 +164,6 @@ VmRecord VmManager::start_locked(VmRecord vm) {
     deps_.capabilities.prepare_host(vm);
     host_prepared = true;
     GuestConfig guest;
-    guest.values["hostname"] = vm.name;
     MachineConfig machine = machine_for(vm);
     deps_.capabilities.contribute(vm, guest, machine);
     append_guest_args(guest, machine);

@@ -91,7 +91,7 @@ TEST_F(VmManagerTest, StartRunsTheBackendInOrderAndRecordsHandles) {
       EXPECT_EQ(m.memory_mib, 256u);
       EXPECT_EQ(m.runtime_dir, runtime / "vms" / vm.id);
       // The guest's settings follow the capabilities' own arguments, for the image's init to read.
-      EXPECT_EQ(m.kernel_args, (std::vector<std::string>{"console=ttyS0", "banger.hostname=web", "banger.ip=10.0.0.2/24"}));
+      EXPECT_EQ(m.kernel_args, (std::vector<std::string>{"console=ttyS0", "banger.ip=10.0.0.2/24"}));
       return std::string(R"({"pid":7,"start_time":70})");
     }));
     EXPECT_CALL(backend, configure(R"({"pid":7,"start_time":70})", _))
