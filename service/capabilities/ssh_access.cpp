@@ -73,11 +73,13 @@ std::string last_lines(std::string text) {
 
 }  // namespace
 
-SshAccess::SshAccess(VmAttachments& attachments, SshKeyPair key, ConsoleTail console_tail, SshAccessSettings settings)
+SshAccess::SshAccess(VmAttachments& attachments, SshKeyPair key, ConsoleTail console_tail, SshAccessSettings settings,
+                     VmmRunning vmm_running)
     : attachments_(attachments),
       key_(std::move(key)),
       console_tail_(std::move(console_tail)),
-      settings_(settings) {}
+      settings_(settings),
+      vmm_running_(std::move(vmm_running)) {}
 
 void SshAccess::contribute_guest(const VmRecord& vm, GuestConfig& guest) {
   if (attachments_.attachment_of(vm)) guest.values["ssh_key"] = base64(key_.public_key());
@@ -88,7 +90,15 @@ void SshAccess::post_start(const VmRecord& vm) {
   if (!attachment) return;
   const auto started = Clock::now();
   const auto deadline = started + settings_.timeout;
-  const auto wait = wait_for_ssh_banner(attachment->address, settings_.port, deadline);
+  std::function<bool()> vmm_stopped;
+  if (vmm_running_) vmm_stopped = [&] { return !vmm_running_(vm.id); };
+  const auto wait = wait_for_ssh_banner(attachment->address, settings_.port, deadline, vmm_stopped);
+  if (wait.given_up)
+    throw Error(ErrorKind::backend_failed,
+                fmt::format("VM '{}': the VM stopped running before its SSH server answered at {}:{} (after {}).{}",
+                            vm.name, attachment->address, settings_.port,
+                            seconds(std::chrono::duration_cast<milliseconds>(Clock::now() - started)),
+                            console_excerpt(vm)));
   if (!wait.answered)
     throw Error(ErrorKind::backend_failed,
                 fmt::format("VM '{}': the guest's SSH server did not answer at {}:{} within {} (last attempt: {}).{}",

@@ -30,8 +30,13 @@ class SshAccess : public Capability {
  public:
   // The end of a VM's console log (any length; the last lines are used).
   using ConsoleTail = std::function<std::string(const std::string& vm_id)>;
+  // Whether the VM's VMM still runs; when it stops (a guest that panics, a
+  // VMM that dies), the wait ends at once instead of at the timeout. Unset:
+  // wait for the timeout.
+  using VmmRunning = std::function<bool(const std::string& vm_id)>;
 
-  SshAccess(VmAttachments& attachments, SshKeyPair key, ConsoleTail console_tail, SshAccessSettings settings = {});
+  SshAccess(VmAttachments& attachments, SshKeyPair key, ConsoleTail console_tail, SshAccessSettings settings = {},
+            VmmRunning vmm_running = {});
 
   std::string_view name() const override { return "ssh-access"; }
   void contribute_guest(const VmRecord& vm, GuestConfig& guest) override;
@@ -47,6 +52,7 @@ class SshAccess : public Capability {
   SshKeyPair key_;
   ConsoleTail console_tail_;
   SshAccessSettings settings_;
+  VmmRunning vmm_running_;
 };
 
 }  // namespace banger

@@ -133,11 +133,16 @@ bool attempt(const Endpoint& endpoint, Clock::time_point deadline, SshBannerWait
 
 }  // namespace
 
-SshBannerWait wait_for_ssh_banner(const std::string& address, std::uint16_t port, Clock::time_point deadline) {
+SshBannerWait wait_for_ssh_banner(const std::string& address, std::uint16_t port, Clock::time_point deadline,
+                                  const std::function<bool()>& give_up) {
   const Endpoint endpoint = endpoint_of(address, port);
   SshBannerWait result;
   milliseconds delay = first_retry_delay;
   do {
+    if (give_up && give_up()) {
+      result.given_up = true;
+      return result;
+    }
     const auto started = Clock::now();
     ++result.attempts;
     if (attempt(endpoint, deadline, result)) {

@@ -134,6 +134,37 @@ TEST_F(SshAccessTest, ServerThatHangsUpIsRetriedUntilTheTimeout) {
   EXPECT_NE(message.find("closed the connection without an SSH identification line"), std::string::npos) << message;
 }
 
+TEST_F(SshAccessTest, VmmThatStopsEndsTheWaitAtOnce) {
+  testing::RefusingPort nobody;
+  const auto start = std::chrono::steady_clock::now();
+  std::vector<std::string> asked;
+  SshAccess ssh(attachments, key, [](const std::string&) { return std::string("Kernel panic - not syncing\n"); },
+                SshAccessSettings{5s, nobody.port(), false}, [&](const std::string& id) {
+                  asked.push_back(id);
+                  return testing::elapsed_since(start) < 300ms;
+                });
+  const std::string message = start_failure(ssh);
+  EXPECT_LT(testing::elapsed_since(start), 1s);
+  EXPECT_NE(message.find("VM 'web': the VM stopped running before its SSH server answered at 127.0.0.1:" +
+                         std::to_string(nobody.port())),
+            std::string::npos)
+      << message;
+  EXPECT_NE(message.find("Kernel panic - not syncing"), std::string::npos) << message;
+  ASSERT_FALSE(asked.empty());
+  EXPECT_EQ(asked.back(), vm.id);
+}
+
+TEST_F(SshAccessTest, RunningVmmIsWaitedForAsUsual) {
+  FakeSshServer server(FakeSshServer::Answer::greeting, "SSH-2.0-late\r\n", 300ms);
+  int asked = 0;
+  SshAccess ssh(attachments, key, {}, SshAccessSettings{5s, server.port(), false}, [&](const std::string&) {
+    ++asked;
+    return true;
+  });
+  ssh.post_start(vm);
+  EXPECT_GT(asked, 1);
+}
+
 TEST_F(SshAccessTest, UnreadableConsoleStillGivesTheTimeout) {
   testing::RefusingPort nobody;
   SshAccess ssh(attachments, key, [](const std::string&) -> std::string { throw std::runtime_error("gone"); },
