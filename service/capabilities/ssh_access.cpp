@@ -19,7 +19,8 @@ using std::chrono::milliseconds;
 
 constexpr size_t console_lines = 10;
 constexpr size_t console_max_chars = 2000;
-// A guest that answered just before the deadline still gets this long to log in.
+// A guest that answered just before the deadline still gets this long (or the
+// whole timeout, when shorter) to log in.
 constexpr milliseconds min_login_time{5000};
 constexpr milliseconds login_retry_delay{100};
 
@@ -106,7 +107,8 @@ void SshAccess::post_start(const VmRecord& vm) {
                             wait.last_failure, console_excerpt(vm)));
   log::info("VM '{}': {}:{} answered with {} after {} ms", vm.name, attachment->address, settings_.port, wait.banner,
             std::chrono::duration_cast<milliseconds>(Clock::now() - started).count());
-  if (settings_.verify_login) log_in(vm, attachment->address, std::max(deadline, Clock::now() + min_login_time));
+  if (settings_.verify_login)
+    log_in(vm, attachment->address, std::max(deadline, Clock::now() + std::min(min_login_time, settings_.timeout)));
 }
 
 void SshAccess::log_in(const VmRecord& vm, const std::string& address, Clock::time_point deadline) {
@@ -123,7 +125,7 @@ void SshAccess::log_in(const VmRecord& vm, const std::string& address, Clock::ti
     if (Clock::now() + login_retry_delay >= deadline)
       throw Error(ErrorKind::backend_failed,
                   fmt::format("VM '{}': the guest's SSH server at {}:{} answered, but logging in as root with the "
-                              "daemon's key did not succeed in time: {}{}",
+                              "daemon's key did not succeed in time: {}.{}",
                               vm.name, address, settings_.port, login.detail, console_excerpt(vm)));
     std::this_thread::sleep_for(login_retry_delay);
   }

@@ -81,6 +81,22 @@ TEST_F(SshAccessTest, LinesBeforeTheIdentificationAreSkipped) {
   EXPECT_NO_THROW(ssh.post_start(vm));
 }
 
+TEST_F(SshAccessTest, ServerThatAnswersButNeverLogsInFailsAfterTheTimeout) {
+  // An identification line and then nothing: libssh's key exchange never ends.
+  FakeSshServer server(FakeSshServer::Answer::greeting);
+  SshAccess ssh(attachments, key, [](const std::string&) { return std::string("login: \n"); },
+                SshAccessSettings{800ms, server.port(), true});
+  const auto start = std::chrono::steady_clock::now();
+  const std::string message = start_failure(ssh);
+  EXPECT_GE(testing::elapsed_since(start), 800ms);
+  EXPECT_LT(testing::elapsed_since(start), 3s);
+  EXPECT_NE(message.find("VM 'web': the guest's SSH server at 127.0.0.1:" + std::to_string(server.port()) +
+                         " answered, but logging in as root with the daemon's key did not succeed in time: "),
+            std::string::npos)
+      << message;
+  EXPECT_NE(message.find("The console's last lines:\nlogin: "), std::string::npos) << message;
+}
+
 TEST_F(SshAccessTest, ServerThatStartsLateIsNoticedWithinATenthOfASecond) {
   FakeSshServer server(FakeSshServer::Answer::greeting, "SSH-2.0-late\r\n", 600ms);
   auto ssh = access(server.port(), 5s);
