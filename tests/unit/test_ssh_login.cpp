@@ -6,7 +6,9 @@
 
 #include <unistd.h>
 
+#include <atomic>
 #include <fstream>
+#include <thread>
 
 #include "capabilities/ssh_access.h"
 #include "fake_ssh_server.h"
@@ -96,6 +98,23 @@ TEST_F(SshLoginTest, StartWaitsForDropbearAndLogsInWithTheDaemonsKey) {
   ssh.post_start(vm);
   EXPECT_NE(testing::read_text(dir.path / "dropbear.log").find("Pubkey auth succeeded for 'root'"), std::string::npos)
       << testing::read_text(dir.path / "dropbear.log");
+}
+
+// VMs start on worker threads at once, all with the one loaded key.
+TEST_F(SshLoginTest, VmsStartingTogetherLogInTogether) {
+  auto ssh = access(key);
+  std::vector<std::thread> starts;
+  std::atomic<int> failures{0};
+  for (int i = 0; i < 4; ++i) starts.emplace_back([&] {
+    try {
+      ssh.post_start(vm);
+    } catch (const Error& e) {
+      ++failures;
+      ADD_FAILURE() << e.what();
+    }
+  });
+  for (auto& t : starts) t.join();
+  EXPECT_EQ(failures, 0);
 }
 
 TEST_F(SshLoginTest, KeyTheGuestDoesNotKnowFailsTheStartClearly) {
