@@ -1,5 +1,6 @@
 #pragma once
 #include <functional>
+#include <string>
 
 #include <gtest/gtest.h>
 
@@ -16,6 +17,19 @@ inline ErrorKind kind_of(const std::function<void()>& f) {
   }
   ADD_FAILURE() << "expected an error";
   return ErrorKind::internal;
+}
+
+// The message of the banger::Error `f` throws, which must be of `kind`; a
+// test failure when it throws none or another kind.
+inline std::string error_message_of(ErrorKind kind, const std::function<void()>& f) {
+  try {
+    f();
+  } catch (const Error& e) {
+    EXPECT_EQ(e.kind(), kind) << e.what();
+    return e.what();
+  }
+  ADD_FAILURE() << "expected an error";
+  return "";
 }
 
 }  // namespace banger::testing

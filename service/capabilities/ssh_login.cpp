@@ -1,0 +1,60 @@
+#include "capabilities/ssh_login.h"
+
+#include <libssh/libssh.h>
+
+#include <algorithm>
+#include <memory>
+
+#include <fmt/format.h>
+
+namespace banger {
+
+namespace {
+
+struct SessionDeleter {
+  void operator()(ssh_session s) const {
+    if (ssh_is_connected(s)) ssh_disconnect(s);
+    ssh_free(s);
+  }
+};
+using Session = std::unique_ptr<ssh_session_struct, SessionDeleter>;
+
+bool configure(ssh_session s, const std::string& address, std::uint16_t port, const std::string& user,
+               std::chrono::milliseconds timeout) {
+  unsigned int port_value = port;
+  long seconds = static_cast<long>(timeout.count() / 1000);
+  long microseconds = static_cast<long>(timeout.count() % 1000 * 1000);
+  bool process_config = false;
+  return ssh_options_set(s, SSH_OPTIONS_HOST, address.c_str()) == 0 &&
+         ssh_options_set(s, SSH_OPTIONS_PORT, &port_value) == 0 &&
+         ssh_options_set(s, SSH_OPTIONS_USER, user.c_str()) == 0 &&
+         ssh_options_set(s, SSH_OPTIONS_TIMEOUT, &seconds) == 0 &&
+         ssh_options_set(s, SSH_OPTIONS_TIMEOUT_USEC, &microseconds) == 0 &&
+         ssh_options_set(s, SSH_OPTIONS_PROCESS_CONFIG, &process_config) == 0 &&
+         // libssh orders host key algorithms by what known_hosts holds: read none.
+         ssh_options_set(s, SSH_OPTIONS_KNOWNHOSTS, "/dev/null") == 0 &&
+         ssh_options_set(s, SSH_OPTIONS_GLOBAL_KNOWNHOSTS, "/dev/null") == 0;
+}
+
+}  // namespace
+
+SshLogin try_ssh_login(const std::string& address, std::uint16_t port, const std::string& user,
+                       const SshKeyPair& key, std::chrono::milliseconds timeout) {
+  Session session(ssh_new());
+  if (!session) return {SshLoginOutcome::failed, "libssh cannot make a session"};
+  if (!configure(session.get(), address, port, user, std::max(timeout, std::chrono::milliseconds(1))))
+    return {SshLoginOutcome::failed, fmt::format("libssh rejects the options: {}", ssh_get_error(session.get()))};
+  if (ssh_connect(session.get()) != SSH_OK) return {SshLoginOutcome::failed, ssh_get_error(session.get())};
+  switch (ssh_userauth_publickey(session.get(), nullptr, key.key())) {
+    case SSH_AUTH_SUCCESS:
+      return {SshLoginOutcome::accepted, ""};
+    case SSH_AUTH_DENIED:
+      return {SshLoginOutcome::denied, fmt::format("{} does not accept the key for {}", address, user)};
+    case SSH_AUTH_PARTIAL:
+      return {SshLoginOutcome::denied, fmt::format("{} wants more than the key for {}", address, user)};
+    default:
+      return {SshLoginOutcome::failed, ssh_get_error(session.get())};
+  }
+}
+
+}  // namespace banger

@@ -1,0 +1,28 @@
+#pragma once
+#include <chrono>
+#include <cstdint>
+#include <string>
+
+#include "capabilities/ssh_key_pair.h"
+
+namespace banger {
+
+enum class SshLoginOutcome {
+  accepted,  // the server took the key
+  denied,    // the server answered, but not with yes to the key
+  failed,    // no SSH session came about (connection, key exchange, timeout)
+};
+
+struct SshLogin {
+  SshLoginOutcome outcome = SshLoginOutcome::failed;
+  std::string detail;  // libssh's message when not accepted
+};
+
+// One public-key authentication as `user` with `key` (libssh, blocking, within
+// `timeout`), then a disconnect: no channel is opened. The server's host key
+// is not checked, since the guest makes its own at its first boot, and no
+// OpenSSH config, agent or known_hosts file of the daemon's user is read.
+SshLogin try_ssh_login(const std::string& address, std::uint16_t port, const std::string& user,
+                       const SshKeyPair& key, std::chrono::milliseconds timeout);
+
+}  // namespace banger

@@ -1,0 +1,152 @@
+// The daemon's key against a real SSH server: dropbear, as the default image
+// runs it. dropbear reads root's ~/.ssh/authorized_keys and has no option to
+// look elsewhere, so it runs in a mount namespace of its own in which a
+// temporary directory is mounted over /root: the host's /root is never touched.
+#include <gtest/gtest.h>
+
+#include <unistd.h>
+
+#include <atomic>
+#include <fstream>
+#include <thread>
+
+#include "capabilities/ssh_access.h"
+#include "fake_ssh_server.h"
+#include "ssh_fixtures.h"
+#include "vmm/process.h"
+
+namespace banger {
+namespace {
+
+namespace fs = std::filesystem;
+using namespace std::chrono_literals;
+
+// Why dropbear cannot run here, or nullopt.
+std::optional<std::string> dropbear_unavailable(const fs::path& scratch) {
+  if (::geteuid() != 0) return "needs root (a mount namespace, and dropbear logs in as root)";
+  for (const char* program : {"dropbear", "dropbearkey", "dropbearconvert", "unshare"})
+    if (!testing::shell_output(std::string("command -v ") + program, scratch))
+      return std::string(program) + " is not installed";
+  if (!testing::shell_output("unshare --mount true 2>/dev/null", scratch)) return "cannot make a mount namespace";
+  return std::nullopt;
+}
+
+// A /bin/sh command line running `command` (no single quotes in it) in a new
+// mount namespace in which `home` is mounted over /root.
+std::string with_root_home(const fs::path& home, const std::string& command) {
+  return "unshare --mount --propagation private sh -c 'mount --bind \"$0\" /root && " + command + "' '" +
+         home.string() + "'";
+}
+
+fs::path make_home(const fs::path& home, const std::string& authorized_key) {
+  fs::create_directories(home / ".ssh");
+  fs::permissions(home, fs::perms::owner_all);
+  fs::permissions(home / ".ssh", fs::perms::owner_all);
+  std::ofstream(home / ".ssh" / "authorized_keys") << authorized_key << "\n";
+  fs::permissions(home / ".ssh" / "authorized_keys", fs::perms::owner_read | fs::perms::owner_write);
+  return home;
+}
+
+struct SshLoginTest : ::testing::Test {
+  testing::TempDir dir{"ssh-login"};
+  SshKeyPair key = SshKeyPair::load_or_create(dir.path / "ssh", "banger@test");
+  testing::FixedAttachments attachments;
+  VmRecord vm;
+  std::uint16_t port = testing::RefusingPort().port();  // free again: dropbear takes it
+  std::optional<ProcessId> dropbear;
+
+  void SetUp() override {
+    if (auto why = dropbear_unavailable(dir.path)) GTEST_SKIP() << *why;
+    vm.id = "0123456789abcdef0123456789abcdef";
+    vm.name = "web";
+    attachments.attachment = testing::attached_at("127.0.0.1");
+    ASSERT_TRUE(testing::shell_output(
+        "dropbearkey -t ed25519 -f '" + (dir.path / "host_key").string() + "' >/dev/null 2>&1", dir.path));
+    const auto home = make_home(dir.path / "server-home", key.public_key());
+    // -s: keys only, as in the guest; -F -E: foreground, log to stderr (dropbear.log).
+    dropbear = spawn_detached({"/bin/sh", "-c", "exec " + with_root_home(home, "exec dropbear -F -E -s -p 127.0.0.1:" + std::to_string(port) +
+                                                   " -r " + (dir.path / "host_key").string() + " -P " +
+                                                   (dir.path / "dropbear.pid").string())},
+                              dir.path / "dropbear.log");
+  }
+  void TearDown() override {
+    if (dropbear) terminate(*dropbear, 2s);
+    reap_spawned_children([](pid_t, const siginfo_t&) {});
+    if (HasFailure()) std::cerr << "dropbear.log:\n" << testing::read_text(dir.path / "dropbear.log");
+  }
+
+  // What `client` (an ssh command without destination) prints running
+  // `echo logged-in` as root on the server, in a home of its own.
+  std::string client_output(const std::string& client) {
+    const auto home = dir.path / "client-home";
+    fs::create_directories(home);
+    const auto out = testing::shell_output(
+        with_root_home(home, client + " -p " + std::to_string(port) + " root@127.0.0.1 echo logged-in 2>/dev/null") +
+            " </dev/null",
+        dir.path);
+    return out.value_or("(the client failed)");
+  }
+
+  SshAccess access(const SshKeyPair& with) {
+    return SshAccess(attachments, with, [](const std::string&) { return std::string("guest console\n"); },
+                     SshAccessSettings{10s, port, true});
+  }
+};
+
+TEST_F(SshLoginTest, StartWaitsForDropbearAndLogsInWithTheDaemonsKey) {
+  auto ssh = access(key);
+  ssh.post_start(vm);
+  EXPECT_NE(testing::read_text(dir.path / "dropbear.log").find("Pubkey auth succeeded for 'root'"), std::string::npos)
+      << testing::read_text(dir.path / "dropbear.log");
+}
+
+// VMs start on worker threads at once, all with the one loaded key.
+TEST_F(SshLoginTest, VmsStartingTogetherLogInTogether) {
+  auto ssh = access(key);
+  std::vector<std::thread> starts;
+  std::atomic<int> failures{0};
+  for (int i = 0; i < 4; ++i) starts.emplace_back([&] {
+    try {
+      ssh.post_start(vm);
+    } catch (const Error& e) {
+      ++failures;
+      ADD_FAILURE() << e.what();
+    }
+  });
+  for (auto& t : starts) t.join();
+  EXPECT_EQ(failures, 0);
+}
+
+TEST_F(SshLoginTest, KeyTheGuestDoesNotKnowFailsTheStartClearly) {
+  const auto stranger = SshKeyPair::load_or_create(dir.path / "other", "stranger@test");
+  auto ssh = access(stranger);
+  const std::string message = testing::backend_failure_of([&] { ssh.post_start(vm); });
+  EXPECT_NE(message.find("VM 'web': the guest's SSH server at 127.0.0.1:" + std::to_string(port) +
+                         " refused the daemon's key " + stranger.fingerprint() + " for root"),
+            std::string::npos)
+      << message;
+  EXPECT_NE(message.find("The console's last lines:\nguest console"), std::string::npos) << message;
+}
+
+// The key file as users take it: with the system's ssh, as it is; dropbear's
+// client (2022.83) reads only its own format, so with dropbearconvert first.
+TEST_F(SshLoginTest, OpenSshClientTakesTheKeyFile) {
+  if (!testing::shell_output("command -v ssh", dir.path)) GTEST_SKIP() << "ssh is not installed";
+  access(key).post_start(vm);  // dropbear is up
+  EXPECT_EQ(client_output("ssh -o BatchMode=yes -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -i " +
+                          key.private_key_file().string()),
+            "logged-in\n");
+}
+
+TEST_F(SshLoginTest, DropbearsClientTakesTheConvertedKeyFile) {
+  const auto converted = dir.path / "id_ed25519.dropbear";
+  ASSERT_TRUE(testing::shell_output("dropbearconvert openssh dropbear " + key.private_key_file().string() + " " +
+                                        converted.string() + " 2>/dev/null",
+                                    dir.path));
+  access(key).post_start(vm);
+  // -y -y: no host key checks, as the guest makes its host key at its first boot.
+  EXPECT_EQ(client_output("dbclient -y -y -i " + converted.string()), "logged-in\n");
+}
+
+}  // namespace
+}  // namespace banger
