@@ -120,7 +120,7 @@ void DnsNames::serve(const NetworkRecord& network) {
                 fmt::format("cannot serve DNS on network '{}' ({}): {}", network.name, network.gateway, e.what()));
   }
   // An adopted dnsmasq has not read the file just written; a new one ignores this.
-  net::reload_dnsmasq(process);
+  net::reload_dnsmasq(process, files);
   auto& served = served_[network.name];
   served.network = network;
   served.dnsmasq = process;
@@ -143,8 +143,9 @@ void DnsNames::refresh(const NetworkRecord& network, const std::optional<DnsEntr
   auto entries = attachments_.dns_entries(network.name);
   if (gone)
     std::erase_if(entries, [&](const DnsEntry& e) { return e.name == gone->name && e.address == gone->address; });
-  net::write_hosts_file(net::dnsmasq_files(runtime_dir_, network.name), net::render_hosts(entries, network.dns_domain));
-  if (auto served = served_.find(network.name); served != served_.end()) net::reload_dnsmasq(served->second.dnsmasq);
+  const auto files = net::dnsmasq_files(runtime_dir_, network.name);
+  net::write_hosts_file(files, net::render_hosts(entries, network.dns_domain));
+  if (auto served = served_.find(network.name); served != served_.end()) net::reload_dnsmasq(served->second.dnsmasq, files);
 }
 
 void DnsNames::add_doctor_checks(std::vector<DoctorCheck>& checks) {

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <fstream>
+#include <functional>
 #include <sstream>
 #include <thread>
 
@@ -59,9 +60,33 @@ std::string last_line(const std::string& text) {
   return text.substr(from, end + 1 - from);
 }
 
+// dnsmasq reads the hosts file again after it dropped root for nobody.
+constexpr auto world_readable = fs::perms::owner_read | fs::perms::owner_write | fs::perms::group_read | fs::perms::others_read;
+
+// dnsmasq logs "read <hosts file> - N names" each time it has loaded the
+// file (at start and on SIGHUP): how many loads its log shows so far.
+int hosts_loads(const DnsmasqFiles& files) {
+  const std::string text = read_text(files.log);
+  const std::string line = "read " + files.hosts.string() + " - ";
+  int loads = 0;
+  for (auto at = text.find(line); at != std::string::npos; at = text.find(line, at + line.size())) ++loads;
+  return loads;
+}
+
+// Waits until `ready` or the process is gone (false) or the deadline is past (false).
+bool wait_for(const ProcessId& process, std::chrono::milliseconds timeout, const std::function<bool()>& ready) {
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (!ready()) {
+    if (!is_running(process) || std::chrono::steady_clock::now() > deadline) return false;
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  return true;
+}
+
 void make_dir(const fs::path& dir) {
   std::error_code ec;
   fs::create_directories(dir, ec);
+  if (!ec) fs::permissions(dir, world_readable | fs::perms::owner_exec | fs::perms::group_exec | fs::perms::others_exec, ec);
   if (ec) throw Error(ErrorKind::backend_failed, fmt::format("cannot create {}: {}", dir.string(), ec.message()));
 }
 
@@ -71,17 +96,14 @@ ProcessId start(const std::vector<std::string>& command, const DnsmasqFiles& fil
   fs::remove(files.pid, ec);
   fs::remove(files.log, ec);  // a log of this run only
   const auto process = spawn_detached(command, files.log);
-  const auto deadline = std::chrono::steady_clock::now() + timeout;
-  while (pid_in(files.pid) != process.pid) {
-    if (!is_running(process))
-      throw Error(ErrorKind::backend_failed, fmt::format("dnsmasq did not start: {}", last_line(read_text(files.log))));
-    if (std::chrono::steady_clock::now() > deadline) {
-      terminate(process, std::chrono::seconds(1));
-      throw Error(ErrorKind::backend_failed,
-                  fmt::format("dnsmasq did not get ready within {} ms: {}", timeout.count(), last_line(read_text(files.log))));
-    }
-    std::this_thread::sleep_for(std::chrono::milliseconds(10));
-  }
+  // Serving once its socket is bound (the pid file comes after) and the names are loaded.
+  if (wait_for(process, timeout, [&] { return pid_in(files.pid) == process.pid && hosts_loads(files) > 0; }))
+    return process;
+  const bool died = !is_running(process);
+  if (!died) terminate(process, std::chrono::seconds(1));
+  const std::string said = last_line(read_text(files.log));
+  throw Error(ErrorKind::backend_failed, died ? fmt::format("dnsmasq did not start: {}", said)
+                                              : fmt::format("dnsmasq did not get ready within {} ms: {}", timeout.count(), said));
   return process;
 }
 
@@ -97,6 +119,7 @@ void write_hosts_file(const DnsmasqFiles& files, const std::string& text) {
     if (!out) throw Error(ErrorKind::backend_failed, fmt::format("cannot write {}", temp.string()));
   }
   std::error_code ec;
+  fs::permissions(temp, world_readable, ec);
   fs::rename(temp, files.hosts, ec);
   if (ec) {
     fs::remove(temp, ec);
@@ -116,8 +139,12 @@ ProcessId ensure_dnsmasq(const std::vector<std::string>& command, const DnsmasqF
   return start(command, files, timeout);
 }
 
-bool reload_dnsmasq(const ProcessId& process) {
-  return is_running(process) && ::kill(process.pid, SIGHUP) == 0;
+bool reload_dnsmasq(const ProcessId& process, const DnsmasqFiles& files, std::chrono::milliseconds timeout) {
+  const int before = hosts_loads(files);
+  if (!is_running(process) || ::kill(process.pid, SIGHUP) != 0) return false;
+  if (wait_for(process, timeout, [&] { return hosts_loads(files) > before; })) return true;
+  log::warn("dnsmasq {} did not confirm re-reading {} within {} ms", process.pid, files.hosts.string(), timeout.count());
+  return false;
 }
 
 void stop_dnsmasq(const DnsmasqFiles& files) noexcept {
