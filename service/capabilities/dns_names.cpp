@@ -19,6 +19,11 @@ namespace {
 
 bool executable(const fs::path& binary) { return !binary.empty() && ::access(binary.c_str(), X_OK) == 0; }
 
+// What the network's dnsmasq and resolved registration depend on (not its leases).
+bool same_service(const NetworkRecord& a, const NetworkRecord& b) {
+  return a.bridge == b.bridge && a.gateway == b.gateway && a.dns_domain == b.dns_domain;
+}
+
 // What to type where systemd-resolved cannot be told: per network, the
 // resolvectl lines (a resolved that was not running when bangerd started),
 // else asking the network's server directly.
@@ -62,6 +67,21 @@ void DnsNames::stop_network(const std::string& network) noexcept {
   net::stop_dnsmasq(net::dnsmasq_files(runtime_dir_, network));
 }
 
+void DnsNames::stop_other_networks(const std::vector<NetworkRecord>& networks) noexcept {
+  std::vector<std::string> gone;  // collected first: stopping removes files of the directory
+  std::error_code ec;
+  for (fs::directory_iterator it(runtime_dir_ / "dns", ec), end; !ec && it != end; it.increment(ec)) {
+    const std::string name = it->path().stem().string();
+    if (it->path().extension() == ".pid" &&
+        std::none_of(networks.begin(), networks.end(), [&](const NetworkRecord& n) { return n.name == name; }))
+      gone.push_back(name);
+  }
+  for (const auto& name : gone) {
+    log::info("stopping the DNS server of network '{}', which no longer exists", name);
+    stop_network(name);
+  }
+}
+
 void DnsNames::provision(const VmRecord& vm, ProgressSink&) {
   if (auto attachment = attachments_.attachment_of(vm)) {
     std::lock_guard lock(mutex_);
@@ -74,7 +94,8 @@ void DnsNames::prepare_host(const VmRecord& vm) {
   if (!attachment) return;
   std::lock_guard lock(mutex_);
   const auto known = served_.find(attachment->network.name);
-  const bool told = known != served_.end() && known->second.network == attachment->network;
+  const bool told = known != served_.end() && known->second.resolver_asked &&
+                    same_service(known->second.network, attachment->network);
   serve(attachment->network);
   // start_network told it already, unless that failed or the network changed.
   if (!told) tell_resolver(served_.at(attachment->network.name));
@@ -110,24 +131,25 @@ void DnsNames::serve(const NetworkRecord& network) {
                 fmt::format("cannot serve DNS on network '{}': dnsmasq ({}) is not installed (apt-get install "
                             "dnsmasq-base, or set [network] dnsmasq)",
                             network.name, dnsmasq_.string()));
+  auto& served = served_[network.name];
+  if (!same_service(served.network, network)) served.resolver_asked = false;
+  served.network = network;
+  served.dnsmasq = {};  // until it runs: doctor reports a failed start
   const auto files = net::dnsmasq_files(runtime_dir_, network.name);
   net::write_hosts_file(files, net::render_hosts(attachments_.dns_entries(network.name), network.dns_domain));
-  ProcessId process;
   try {
-    process = net::ensure_dnsmasq(net::dnsmasq_command(dnsmasq_, network, files), files);
+    served.dnsmasq = net::ensure_dnsmasq(net::dnsmasq_command(dnsmasq_, network, files), files);
   } catch (const Error& e) {
     throw Error(ErrorKind::backend_failed,
                 fmt::format("cannot serve DNS on network '{}' ({}): {}", network.name, network.gateway, e.what()));
   }
-  // An adopted dnsmasq has not read the file just written; a new one ignores this.
-  net::reload_dnsmasq(process, files);
-  auto& served = served_[network.name];
-  served.network = network;
-  served.dnsmasq = process;
+  // An adopted dnsmasq has not read the file just written (a new one reads it once more).
+  net::reload_dnsmasq(served.dnsmasq, files);
 }
 
 void DnsNames::tell_resolver(Served& served) {
   const auto& network = served.network;
+  served.resolver_asked = true;
   const int ifindex = static_cast<int>(::if_nametoindex(network.bridge.c_str()));
   served.unregistered = ifindex == 0 ? fmt::format("bridge {} does not exist", network.bridge)
                                      : resolved_->register_link({ifindex, network.gateway, network.dns_domain});

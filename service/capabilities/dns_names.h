@@ -43,11 +43,15 @@ class DnsNames : public Capability {
   void start_network(const NetworkRecord& network);
   // Network deletion: its dnsmasq stops and its files go. Never throws.
   void stop_network(const std::string& network) noexcept;
+  // Daemon start-up: stops the dnsmasq of every network not in `networks`
+  // (deleted while a crash kept bangerd from stopping it). Never throws.
+  void stop_other_networks(const std::vector<NetworkRecord>& networks) noexcept;
 
  private:
   struct Served {
     NetworkRecord network;
     ProcessId dnsmasq;
+    bool resolver_asked = false;
     std::optional<std::string> unregistered;  // why systemd-resolved was not told
   };
 

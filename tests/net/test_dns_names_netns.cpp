@@ -261,6 +261,26 @@ TEST_F(DnsNamesInNetns, ARestartedDaemonAdoptsTheRunningDnsmasq) {
   EXPECT_EQ(answer("vm2.banger"), std::vector<std::string>{"10.213.0.3"});
 }
 
+TEST_F(DnsNamesInNetns, AtStartUpTheDnsmasqOfANetworkThatIsGoneIsStopped) {
+  names_->start_network(network());
+  ASSERT_GT(only_dnsmasq(), 0);
+  names_ = make_names();  // a restart after the network's row went
+  auto other = network();
+  other.name = "other";
+  names_->stop_other_networks({other});
+  EXPECT_TRUE(dnsmasqs_of(files().pid).empty());
+  EXPECT_FALSE(fs::exists(files().pid));
+  EXPECT_FALSE(fs::exists(files().hosts));
+}
+
+TEST_F(DnsNamesInNetns, AtStartUpTheDnsmasqOfAKnownNetworkIsKept) {
+  names_->start_network(network());
+  const pid_t before = only_dnsmasq();
+  names_ = make_names();
+  names_->stop_other_networks({network()});
+  EXPECT_EQ(dnsmasqs_of(files().pid), std::vector<pid_t>{before});
+}
+
 TEST_F(DnsNamesInNetns, ADnsmasqToldOtherThingsIsReplaced) {
   names_->start_network(network());
   const pid_t before = only_dnsmasq();
@@ -287,6 +307,12 @@ TEST_F(DnsNamesInNetns, AGatewayTheHostDoesNotHaveIsBackendFailedInDnsmasqsWords
     EXPECT_THAT(e.what(), HasSubstr("Cannot assign requested address"));
   }
   EXPECT_TRUE(dnsmasqs_of(files().pid).empty());
+  std::vector<DoctorCheck> checks;
+  names_->add_doctor_checks(checks);
+  ASSERT_FALSE(checks.empty());
+  EXPECT_EQ(checks[0].check, "dnsmasq");
+  EXPECT_EQ(checks[0].status, "warn");
+  EXPECT_THAT(checks[0].detail, HasSubstr("dnst"));
 }
 
 TEST_F(DnsNamesInNetns, AMissingBinaryIsBackendFailedNamingThePackage) {
