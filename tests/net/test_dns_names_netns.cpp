@@ -4,16 +4,20 @@
 #include <gtest/gtest.h>
 #include <gmock/gmock.h>
 
+#include <fcntl.h>
 #include <net/if.h>
+#include <sched.h>
 #include <stdlib.h>
 
 #include <filesystem>
 #include <fstream>
 #include <map>
 #include <sstream>
+#include <thread>
 
 #include "capabilities/dns_names.h"
 #include "core/errors.h"
+#include "core/unique_fd.h"
 #include "dns_query.h"
 #include "net/dnsmasq_config.h"
 #include "net/links.h"
@@ -179,6 +183,33 @@ TEST_F(DnsNamesInNetns, TheHostsFileIsTheRenderedTableReadableByDnsmasqAfterItDr
   EXPECT_EQ(text.str(), "10.213.0.2 vm1.banger vm1\n10.213.0.3 vm2.banger vm2\n");
   EXPECT_NE(fs::status(files().hosts).permissions() & fs::perms::others_read, fs::perms::none);
   EXPECT_FALSE(fs::exists(fs::path(files().hosts).concat(".tmp")));
+}
+
+// The query from a thread inside `guest`, another namespace.
+test::DnsAnswer query_from(const test::ScopedNetns& guest, const std::string& name) {
+  test::DnsAnswer reply{false, {}, "the thread could not enter " + guest.name()};
+  std::thread([&] {
+    UniqueFd ns(::open(("/run/netns/" + guest.name()).c_str(), O_RDONLY | O_CLOEXEC));
+    if (ns.valid() && ::setns(ns.get(), CLONE_NEWNET) == 0) reply = test::query_a(gateway, name);
+  }).join();
+  return reply;
+}
+
+TEST_F(DnsNamesInNetns, AGuestBehindTheBridgeResolvesNamesAtItsGateway) {
+  test::ScopedNetns guest(false);
+  const auto in = [](const test::ScopedNetns& ns, const std::string& command) {
+    ASSERT_EQ(ns.exec(command + " 2>&1").status, 0) << command;
+  };
+  in(*netns_, "ip link add bgt-guest type veth peer name eth0 netns " + guest.name());
+  in(*netns_, "ip link set bgt-guest master bg-dnst up");
+  in(guest, "ip addr add 10.213.0.2/24 dev eth0");
+  in(guest, "ip link set eth0 up");
+  names_->start_network(network());
+
+  const auto vm1 = query_from(guest, "vm1.banger");
+  EXPECT_EQ(vm1.failure, "");
+  EXPECT_EQ(vm1.addresses, std::vector<std::string>{"10.213.0.2"});
+  EXPECT_TRUE(query_from(guest, "nope.banger").nxdomain);
 }
 
 TEST_F(DnsNamesInNetns, TellsTheHostResolverAboutTheBridge) {
