@@ -185,6 +185,38 @@ TEST_F(DnsNamesInNetns, TheHostsFileIsTheRenderedTableReadableByDnsmasqAfterItDr
   EXPECT_FALSE(fs::exists(fs::path(files().hosts).concat(".tmp")));
 }
 
+// The first IPv4 nameserver of the host's resolv.conf, which dnsmasq forwards to.
+std::optional<std::string> host_nameserver() {
+  std::ifstream in("/etc/resolv.conf");
+  for (std::string keyword, address; in >> keyword;) {
+    if (keyword == "nameserver" && in >> address) return address.find(':') == std::string::npos ? std::optional(address) : std::nullopt;
+    std::getline(in, keyword);
+  }
+  return std::nullopt;
+}
+
+TEST_F(DnsNamesInNetns, OtherNamesGoUpstreamButTheDomainNeverDoes) {
+  // The namespace gets the host's nameserver address, answered by a dnsmasq
+  // of the test's that knows upstream.test and, to catch a leak, banger too.
+  const auto upstream = host_nameserver();
+  if (!upstream) GTEST_SKIP() << "/etc/resolv.conf names no IPv4 nameserver";
+  if (upstream->rfind("127.", 0) != 0) {
+    ASSERT_EQ(netns_->exec("ip addr add " + *upstream + "/32 dev lo").status, 0);
+  }
+  const auto upstream_pid = runtime_ / "upstream.pid";
+  struct Stop {
+    fs::path pid;
+    ~Stop() { test::run_command("kill $(cat " + pid.string() + ") 2>/dev/null"); }
+  } stop_upstream{upstream_pid};
+  ASSERT_EQ(netns_->exec(dnsmasq_.string() + " --conf-file=/dev/null --no-resolv --no-hosts --bind-interfaces --listen-address=" +
+                         *upstream + " --address=/upstream.test/192.0.2.7 --address=/banger/192.0.2.99 --pid-file=" +
+                         upstream_pid.string() + " --user=nobody 2>&1").status, 0);
+  names_->start_network(network());
+
+  EXPECT_EQ(answer("www.upstream.test"), std::vector<std::string>{"192.0.2.7"});
+  EXPECT_EQ(answer("nope.banger"), nxdomain);
+}
+
 // The query from a thread inside `guest`, another namespace.
 test::DnsAnswer query_from(const test::ScopedNetns& guest, const std::string& name) {
   test::DnsAnswer reply{false, {}, "the thread could not enter " + guest.name()};
