@@ -64,13 +64,19 @@ std::string last_line(const std::string& text) {
 constexpr auto world_readable = fs::perms::owner_read | fs::perms::owner_write | fs::perms::group_read | fs::perms::others_read;
 
 // dnsmasq logs "read <hosts file> - N names" each time it has loaded the
-// file (at start and on SIGHUP): how many loads its log shows so far.
-int hosts_loads(const DnsmasqFiles& files) {
-  const std::string text = read_text(files.log);
-  const std::string line = "read " + files.hosts.string() + " - ";
-  int loads = 0;
-  for (auto at = text.find(line); at != std::string::npos; at = text.find(line, at + line.size())) ++loads;
-  return loads;
+// file (at start and on SIGHUP): whether it did after the log's first `offset` bytes.
+bool loaded_since(const DnsmasqFiles& files, std::streamoff offset) {
+  std::ifstream in(files.log);
+  in.seekg(offset);
+  std::stringstream text;
+  text << in.rdbuf();
+  return text.str().find("read " + files.hosts.string() + " - ") != std::string::npos;
+}
+
+std::streamoff log_size(const DnsmasqFiles& files) {
+  std::error_code ec;
+  const auto size = fs::file_size(files.log, ec);
+  return ec ? 0 : static_cast<std::streamoff>(size);
 }
 
 // Waits until `ready` or the process is gone (false) or the deadline is past (false).
@@ -97,7 +103,7 @@ ProcessId start(const std::vector<std::string>& command, const DnsmasqFiles& fil
   fs::remove(files.log, ec);  // a log of this run only
   const auto process = spawn_detached(command, files.log);
   // Serving once its socket is bound (the pid file comes after) and the names are loaded.
-  if (wait_for(process, timeout, [&] { return pid_in(files.pid) == process.pid && hosts_loads(files) > 0; }))
+  if (wait_for(process, timeout, [&] { return pid_in(files.pid) == process.pid && loaded_since(files, 0); }))
     return process;
   const bool died = !is_running(process);
   if (!died) terminate(process, std::chrono::seconds(1));
@@ -140,9 +146,9 @@ ProcessId ensure_dnsmasq(const std::vector<std::string>& command, const DnsmasqF
 }
 
 bool reload_dnsmasq(const ProcessId& process, const DnsmasqFiles& files, std::chrono::milliseconds timeout) {
-  const int before = hosts_loads(files);
+  const auto before = log_size(files);
   if (!is_running(process) || ::kill(process.pid, SIGHUP) != 0) return false;
-  if (wait_for(process, timeout, [&] { return hosts_loads(files) > before; })) return true;
+  if (wait_for(process, timeout, [&] { return loaded_since(files, before); })) return true;
   log::warn("dnsmasq {} did not confirm re-reading {} within {} ms", process.pid, files.hosts.string(), timeout.count());
   return false;
 }
