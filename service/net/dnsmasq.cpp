@@ -110,7 +110,6 @@ ProcessId start(const std::vector<std::string>& command, const DnsmasqFiles& fil
   const std::string said = last_line(read_text(files.log));
   throw Error(ErrorKind::backend_failed, died ? fmt::format("dnsmasq did not start: {}", said)
                                               : fmt::format("dnsmasq did not get ready within {} ms: {}", timeout.count(), said));
-  return process;
 }
 
 }  // namespace
