@@ -12,8 +12,9 @@
 # scripts/build-default-image.sh, cached in the build dir, and imports the
 # result into bangerd through ImportImage with file descriptors, as the default
 # image) booted by the QEMU microvm backend; under TCG where
-# KVM cannot run guests. It waits for the guest's "banger: guest ready" on its
-# serial console, shows it, then stops the guest gracefully and deletes it.
+# KVM cannot run guests. Start returns once the guest's SSH server answers; the
+# script shows the serial console, pings the guest, logs in with bangerd's key
+# and resolves the guest's DNS name there, then stops it gracefully and deletes it.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 root=$PWD
@@ -36,6 +37,7 @@ if [[ -S /run/dbus/system_bus_socket ]] && busctl --system status dev.banger.ban
   echo "== using the system bus and the installed bangerd"
   state=/var/lib/banger
   runtime=/run/banger
+  in_net=()
 else
   dir=${BANGER_DEMO_DIR:-/tmp/banger-demo}
   rm -rf "$dir" && mkdir -p "$dir" && chmod 755 "$dir"
@@ -57,6 +59,7 @@ else
   # interfaces. The bus socket is a file, so clients outside reach it all the same.
   netns=banger-demo-$$
   ip netns add "$netns"
+  in_net=(ip netns exec "$netns")
   ip netns exec "$netns" "$build/service/bangerd" --config "$dir/bangerd.toml" --state-dir "$state" \
     --runtime-dir "$runtime" >"$dir/bangerd.log" 2>&1 &
   echo $! >"$dir/bangerd.pid"
@@ -66,6 +69,8 @@ else
     for p in bangerd polkitd dbus; do
       [[ -f $dir/$p.pid ]] && kill "$(cat "$dir/$p.pid")" 2>/dev/null || true
     done
+    # What bangerd left running in its namespace (each network's dnsmasq) ends with it.
+    ip netns pids "$netns" 2>/dev/null | xargs -r kill 2>/dev/null || true
     ip netns delete "$netns" 2>/dev/null || true
   }
   ((keep)) || trap teardown EXIT
@@ -78,13 +83,18 @@ BANGER_IMAGE_BUILDER=$root/scripts/build-default-image.sh "$bangerctl" image bui
 
 set -x
 "$bangerctl" create "$vm" --vcpus 1 --memory 256
+# Start returns once the guest's SSH server has taken bangerd's key.
 "$bangerctl" start "$vm"
 "$bangerctl" wait "$vm" running --timeout 30
 { set +x; } 2>/dev/null
-for _ in $(seq 600); do "$bangerctl" logs "$vm" 2>/dev/null | grep -q "banger: guest ready" && break; sleep 0.1; done
 echo "== the guest's serial console (bangerctl logs $vm):"
 "$bangerctl" logs "$vm" | grep -aE "Linux version|banger:" || { echo "demo.sh: the guest did not report ready" >&2; exit 1; }
+address=$("$bangerctl" show "$vm" | awk '/^Address:/ { print $2 }')
+echo "== the guest on its network ($address, bridge bg-default): ping, then SSH with bangerd's key"
 set -x
+"${in_net[@]}" ping -c 1 -W 2 "$address"
+"${in_net[@]}" ssh -i "$state/ssh/id_ed25519" -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null \
+  -o LogLevel=ERROR "root@$address" "hostname; ip -4 -o addr show eth0; nslookup $vm.banger"
 "$bangerctl" list
 "$bangerctl" show "$vm"
 busctl --system tree dev.banger.banger1

@@ -152,6 +152,9 @@ constexpr std::array network_keys{
             f.fail(e.what());
           }
         }},
+    Key{"dnsmasq", [](Config& c, const Field& f) { c.dnsmasq = f.non_empty_string(); }},
+    Key{"ssh_timeout_s",
+        [](Config& c, const Field& f) { c.ssh_timeout = std::chrono::seconds(f.integer(1, 600)); }},
 };
 
 constexpr std::array firecracker_keys{
@@ -228,6 +231,7 @@ Config default_config() {
   config.runtime_dir = BANGER_DEFAULT_RUNTIME_DIR;
   config.firecracker.binary = find_on_path("firecracker", "/usr/bin/firecracker");
   config.qemu.binary = find_on_path("qemu-system-x86_64", "/usr/bin/qemu-system-x86_64");
+  config.dnsmasq = find_on_path("dnsmasq", "/usr/sbin/dnsmasq");
   return config;
 }
 

@@ -49,6 +49,8 @@ struct Config {
 
   // [network]
   std::string default_subnet = "10.219.0.0/24";  // the default network's first candidate subnet
+  std::filesystem::path dnsmasq = "/usr/sbin/dnsmasq";  // each network's DNS server
+  std::chrono::seconds ssh_timeout{60};  // Start waits this long for the guest's SSH server
 
   FirecrackerSettings firecracker;
   QemuSettings qemu;

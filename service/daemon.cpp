@@ -17,9 +17,12 @@
 #include "bus/managed_objects.h"
 #include "bus/manager_object.h"
 #include "bus/object_registry.h"
+#include "capabilities/dns_names.h"
 #include "capabilities/image_files.h"
 #include "capabilities/nat_access.h"
 #include "capabilities/network_address.h"
+#include "capabilities/ssh_access.h"
+#include "capabilities/ssh_key_pair.h"
 #include "capabilities/tap_device.h"
 #include "capabilities/vm_directories.h"
 #include "core/backend_scoped.h"
@@ -33,6 +36,7 @@
 #include "core/stored_attachments.h"
 #include "core/vm_manager.h"
 #include "core/worker_pool.h"
+#include "net/resolved_bus.h"
 #include "net/taps.h"
 #include "store/sqlite_store.h"
 #include "vmm/exit_watcher.h"
@@ -115,11 +119,17 @@ int serve(const Config& config, DaemonExtensions& extensions) {
   // Networks first: VM recovery and the network capabilities need their bridges.
   auto host_networks = extensions.host_networks ? extensions.host_networks(config)
                                                 : std::make_unique<UnappliedHostNetworks>();
-  NetworkManager networks({store, *host_networks, registry}, config.default_subnet);
-  networks.start();
-  StoredAttachments attachments(store, store);
   auto host_taps = extensions.host_taps ? extensions.host_taps(config) : nullptr;
+  StoredAttachments attachments(store, store);
+  // The network capabilities need a host with taps; without (the tests' daemon) VMs have no NIC.
+  std::shared_ptr<DnsNames> dns;
+  if (host_taps)
+    dns = std::make_shared<DnsNames>(attachments, config.runtime_dir, config.dnsmasq,
+                                     std::make_shared<net::ResolvedBus>());
+  NetworkManager networks({store, *host_networks, registry, dns.get()}, config.default_subnet);
+  networks.start();
 
+  ConsoleLogs consoles(config.runtime_dir, config.console_log_max_bytes);
   std::vector<std::shared_ptr<Capability>> capability_list{
       std::make_shared<VmDirectories>(config.state_dir, config.runtime_dir)};
   for (const auto& name : backends.names()) {
@@ -132,12 +142,24 @@ int serve(const Config& config, DaemonExtensions& extensions) {
   }
   capability_list.push_back(std::make_shared<NetworkAddress>(networks));
   std::shared_ptr<TapDevice> taps;
+  VmManager* vm_manager = nullptr;  // set below: SshAccess asks it whether a VM's VMM still runs
   if (host_taps) {
     // A jailed Firecracker opens its tap as the jailer's user.
     const uid_t tap_owner = config.firecracker.jailer.empty() ? 0 : config.firecracker.jailer_uid;
     taps = std::make_shared<TapDevice>(attachments, *host_taps, tap_owner);
     capability_list.push_back(taps);
     capability_list.push_back(std::make_shared<NatAccess>(attachments, networks));
+    capability_list.push_back(dns);
+    SshAccessSettings ssh;
+    ssh.timeout = config.ssh_timeout;
+    // Last, so Start waits for SSH once everything else is in place.
+    capability_list.push_back(std::make_shared<SshAccess>(
+        attachments, SshKeyPair::load_or_create(config.state_dir / "ssh"),
+        [&consoles](const std::string& id) { return consoles.tail(id, 4096); }, ssh,
+        [&vm_manager](const std::string& id) {
+          auto process = vm_manager != nullptr ? vm_manager->vmm_process(id) : std::nullopt;
+          return process && is_running({process->pid, process->start_time});
+        }));
   }
   for (auto& make : extensions.capabilities) capability_list.push_back(make(config));
   Capabilities capabilities(std::move(capability_list));
@@ -146,6 +168,7 @@ int serve(const Config& config, DaemonExtensions& extensions) {
   VmManager vms({store, backends, capabilities, registry, &exits},
                 {config.lock_timeout, std::chrono::duration_cast<std::chrono::milliseconds>(config.stop_timeout),
                  config.runtime_dir});
+  vm_manager = &vms;
   exits.start([&vms](const std::string& id, const VmmProcess& process, const VmmExit& exit) {
     vms.vmm_exited(id, process, exit);
   });
@@ -169,7 +192,6 @@ int serve(const Config& config, DaemonExtensions& extensions) {
   ImageManager images({store, registry}, config.state_dir);
   images.recover();
 
-  ConsoleLogs consoles(config.runtime_dir, config.console_log_max_bytes);
   Authorizer authorizer(*connection, config.polkit);
   auto pool = std::make_unique<WorkerPool>(config.workers);
   BusContext ctx{*connection, loop, *pool, authorizer, vms, registry, images, networks,

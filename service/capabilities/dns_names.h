@@ -7,6 +7,7 @@
 #include <string>
 
 #include "core/capability.h"
+#include "core/network_services.h"
 #include "core/vm_attachment.h"
 #include "net/resolved_link.h"
 #include "vmm/process.h"
@@ -19,7 +20,7 @@ namespace banger {
 // runs, sends the network's domain there. Guests learn the gateway as their
 // DNS server from the tap capability. dnsmasq outlives bangerd and is adopted
 // at its next start; it stops only with its network.
-class DnsNames : public Capability {
+class DnsNames : public Capability, public NetworkServices {
  public:
   // `dnsmasq`: the binary ([network] dnsmasq). `resolved` may be shared with
   // whoever else needs it.
@@ -40,12 +41,12 @@ class DnsNames : public Capability {
   // still running from before is adopted) with a current hosts file, and
   // systemd-resolved is told (a failure there is logged and shown by doctor).
   // Throws Error(backend_failed) when dnsmasq cannot start.
-  void start_network(const NetworkRecord& network);
+  void start_network(const NetworkRecord& network) override;
   // Network deletion: its dnsmasq stops and its files go. Never throws.
-  void stop_network(const std::string& network) noexcept;
+  void stop_network(const std::string& network) noexcept override;
   // Daemon start-up: stops the dnsmasq of every network not in `networks`
   // (deleted while a crash kept bangerd from stopping it). Never throws.
-  void stop_other_networks(const std::vector<NetworkRecord>& networks) noexcept;
+  void stop_other_networks(const std::vector<NetworkRecord>& networks) noexcept override;
 
  private:
   struct Served {

@@ -15,6 +15,17 @@ ConsoleChunk ConsoleLogs::read(const std::string& vm_id, std::uint64_t offset, s
   return read_console_log(path_of(vm_id), offset, max_bytes);
 }
 
+std::string ConsoleLogs::tail(const std::string& vm_id, std::uint32_t max_bytes) const noexcept {
+  std::error_code ec;
+  const auto size = fs::file_size(path_of(vm_id), ec);
+  if (ec) return {};
+  try {
+    return read(vm_id, size > max_bytes ? size - max_bytes : 0, max_bytes).data;
+  } catch (const std::exception&) {
+    return {};
+  }
+}
+
 void ConsoleLogs::cap_all() noexcept {
   std::error_code ec;
   for (fs::directory_iterator it(vms_dir_, ec), end; !ec && it != end; it.increment(ec)) {

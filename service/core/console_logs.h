@@ -16,6 +16,8 @@ class ConsoleLogs {
 
   std::filesystem::path path_of(const std::string& vm_id) const;
   ConsoleChunk read(const std::string& vm_id, std::uint64_t offset, std::uint32_t max_bytes) const;
+  // The log's last max_bytes (empty when there is none), for error messages.
+  std::string tail(const std::string& vm_id, std::uint32_t max_bytes) const noexcept;
   // Caps each log; run from a timer while VMMs write. Never throws.
   void cap_all() noexcept;
 

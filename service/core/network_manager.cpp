@@ -111,9 +111,11 @@ NetworkRecord NetworkManager::insert(const NetworkSpec& spec, net::Cidr subnet) 
   try {
     deps_.host.ensure_bridge(network);
     deps_.host.apply_nat(deps_.store.list_networks());
+    if (deps_.services != nullptr) deps_.services->start_network(network);
   } catch (...) {
-    // Nothing half-made: the row goes, and with it the bridge and its NAT rules.
+    // Nothing half-made: the row goes, and with it the bridge, its NAT rules and its DNS.
     try {
+      if (deps_.services != nullptr) deps_.services->stop_network(network.name);
       deps_.store.delete_network(network.name);
       deps_.host.remove_bridge(network.bridge);
       deps_.host.apply_nat(deps_.store.list_networks());
@@ -160,6 +162,15 @@ void NetworkManager::start() {
     deps_.host.apply_nat(networks);
   } catch (const Error& e) {
     log::error("cannot apply the networks' NAT rules: {}", e.what());
+  }
+  if (deps_.services == nullptr) return;
+  deps_.services->stop_other_networks(networks);
+  for (const auto& n : networks) {
+    try {
+      deps_.services->start_network(n);
+    } catch (const Error& e) {
+      log::error("network '{}': {}", n.name, e.what());
+    }
   }
 }
 
@@ -222,6 +233,7 @@ void NetworkManager::remove(const std::string& name) {
   } catch (const std::exception& e) {
     log::warn("network '{}' deleted, but removing it from the host failed: {}", name, e.what());
   }
+  if (deps_.services != nullptr) deps_.services->stop_network(name);
   deps_.events.network_removed(network);
   log::info("deleted network '{}'", name);
 }

@@ -6,6 +6,7 @@
 #include "core/host_networks.h"
 #include "core/network.h"
 #include "core/network_events.h"
+#include "core/network_services.h"
 #include "core/options.h"
 #include "store/network_store.h"
 
@@ -36,6 +37,7 @@ class NetworkManager {
     NetworkStore& store;
     HostNetworks& host;
     NetworkEvents& events;
+    NetworkServices* services = nullptr;  // DNS; none in the tests' daemon
   };
   // default_subnet: [network] default_subnet, the first candidate of the
   // default network (and where networks created without a subnet start).

@@ -63,6 +63,8 @@ class VmManager {
   // At start-up, before any object is exported: drop half-made VMs, adopt VMMs
   // that survived the restart (and watch them) and settle those that did not.
   void recover();
+  // The VMM the VM's handles name (its process may have ended); nullopt without handles.
+  std::optional<VmmProcess> vmm_process(const std::string& id) { return vmm_process_of(handles_.get(id)); }
   // Every VMM process the handles files name after recover(): what an orphan sweep must spare.
   std::vector<VmmProcess> recorded_vmms();
   // The VmmWatch reports that `process` ended. Waits for the VM's lock, so an

@@ -65,6 +65,10 @@ ScopedNetns::ScopedNetns(bool enter) {
 
 ScopedNetns::~ScopedNetns() {
   if (original_.valid()) ::setns(original_.get(), CLONE_NEWNET);
+  // Deleting a namespace ends no process in it: what a test's daemon left
+  // running there (dnsmasq, a VMM) goes first.
+  run_command("ip netns pids " + name_ + " 2>/dev/null | grep -vx " + std::to_string(::getpid()) +
+              " | xargs -r kill -9 2>&1");
   run_command("ip netns del " + name_ + " 2>&1");
 }
 

@@ -39,6 +39,8 @@ void expect_same_settings(const Config& a, const Config& b) {
   EXPECT_EQ(a.default_image, b.default_image);
   EXPECT_EQ(a.stop_timeout, b.stop_timeout);
   EXPECT_EQ(a.default_subnet, b.default_subnet);
+  EXPECT_EQ(a.dnsmasq, b.dnsmasq);
+  EXPECT_EQ(a.ssh_timeout, b.ssh_timeout);
 }
 
 void expect_same(const Config& a, const Config& b) {
@@ -119,7 +121,7 @@ TEST(Config, IntegerBoundsAreInclusiveAndEnforced) {
       {"daemon", "workers", 1, 64},           {"daemon", "lock_timeout_ms", 0, 3600000},
       {"daemon", "operation_linger_s", 0, 86400},
       {"vm", "default_vcpus", 1, 256},        {"vm", "default_memory_mib", 128, 1048576},
-      {"vm", "stop_timeout_s", 0, 3600},
+      {"vm", "stop_timeout_s", 0, 3600},       {"network", "ssh_timeout_s", 1, 600},
       {"daemon", "console_log_max_bytes", 4096, 1LL << 40},
       {"firecracker", "jailer_cgroup_version", 1, 2},
   };
@@ -307,7 +309,7 @@ TEST(Config, ShippedFileDocumentsEveryKeyWithItsDefault) {
                                          "default_vcpus", "default_memory_mib", "default_image",
                                          "stop_timeout_s",
                                          // [network]
-                                         "default_subnet",
+                                         "default_subnet", "dnsmasq", "ssh_timeout_s",
                                          // [firecracker] and [qemu]
                                          "jailer_uid", "jailer_gid", "chroot_base",
                                          "jailer_cgroup_version", "jailer_cgroups",
