@@ -1,4 +1,4 @@
-// bangerctl create NAME [--vcpus N] [--memory MIB] [--image REF] [--backend NAME] [--network NAME] [--start]
+// bangerctl create NAME [--vcpus N] [--memory MIB] [--image REF] [--backend NAME] [--network NAME] [--disk MIB] [--work-disk MIB] [--keep-work-disk] [--start]
 #include "app.h"
 #include "output.h"
 #include "progress.h"
@@ -17,12 +17,17 @@ struct CreateArgs {
   std::string image;
   std::string backend;
   std::string network;
+  std::uint32_t disk_mib = 0;
+  std::uint32_t work_disk_mib = 0;
+  bool keep_work_disk = false;
   bool start = false;
   CLI::Option* vcpus_opt = nullptr;
   CLI::Option* memory_opt = nullptr;
   CLI::Option* image_opt = nullptr;
   CLI::Option* backend_opt = nullptr;
   CLI::Option* network_opt = nullptr;
+  CLI::Option* disk_opt = nullptr;
+  CLI::Option* work_disk_opt = nullptr;
 };
 
 }  // namespace
@@ -36,6 +41,9 @@ void add_create_command(Context& ctx) {
   args->image_opt = sub->add_option("--image", args->image, "Image id, name or unique prefix (default: the default image)");
   args->backend_opt = sub->add_option("--backend", args->backend, "VMM backend (firecracker, qemu; default: the daemon's)");
   args->network_opt = sub->add_option("--network", args->network, "Network to attach to (default: default)");
+  args->disk_opt = sub->add_option("--disk", args->disk_mib, "Root disk size in MiB (default: the image's)");
+  args->work_disk_opt = sub->add_option("--work-disk", args->work_disk_mib, "Work disk (/work) size in MiB (default 8192)");
+  sub->add_flag("--keep-work-disk", args->keep_work_disk, "Keep the work disk when the VM is deleted");
   sub->add_flag("--start", args->start, "Start the VM once it is created");
 
   select_with(ctx, sub, &args->name, [args, &g = ctx.globals] {
@@ -46,6 +54,9 @@ void add_create_command(Context& ctx) {
     if (args->image_opt->count() > 0) options.image = args->image;
     if (args->backend_opt->count() > 0) options.backend = args->backend;
     if (args->network_opt->count() > 0) options.network = args->network;
+    if (args->disk_opt->count() > 0) options.disk_mib = args->disk_mib;
+    if (args->work_disk_opt->count() > 0) options.work_disk_mib = args->work_disk_mib;
+    if (args->keep_work_disk) options.keep_work_disk = true;
 
     auto client = connect(g);
     banger::client::VmInfo vm;

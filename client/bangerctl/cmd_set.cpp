@@ -1,4 +1,4 @@
-// bangerctl set REF [--name N] [--vcpus N] [--memory MIB]
+// bangerctl set REF [--name N] [--vcpus N] [--memory MIB] [--disk MIB] [--work-disk MIB] [--keep-work-disk on|off]
 #include "app.h"
 #include "output.h"
 
@@ -13,29 +13,43 @@ struct SetArgs {
   std::string name;
   std::uint32_t vcpus = 0;
   std::uint32_t memory_mib = 0;
+  std::uint32_t disk_mib = 0;
+  std::uint32_t work_disk_mib = 0;
+  bool keep_work_disk = false;
   CLI::Option* name_opt = nullptr;
   CLI::Option* vcpus_opt = nullptr;
   CLI::Option* memory_opt = nullptr;
+  CLI::Option* disk_opt = nullptr;
+  CLI::Option* work_disk_opt = nullptr;
+  CLI::Option* keep_opt = nullptr;
 };
 
 }  // namespace
 
 void add_set_command(Context& ctx) {
   auto args = std::make_shared<SetArgs>();
-  auto* sub = ctx.app.add_subcommand("set", "Change a VM's settings (vcpus and memory only while not running)");
+  auto* sub = ctx.app.add_subcommand("set", "Change a VM's settings (vcpus, memory and disks only while not running)");
   sub->add_option("REF", args->ref, ref_help)->required();
   args->name_opt = sub->add_option("--name", args->name, "New name");
   args->vcpus_opt = sub->add_option("--vcpus", args->vcpus, "Number of virtual CPUs");
   args->memory_opt = sub->add_option("--memory", args->memory_mib, "Memory in MiB");
+  args->disk_opt = sub->add_option("--disk", args->disk_mib, "Grow the root disk to MiB");
+  args->work_disk_opt = sub->add_option("--work-disk", args->work_disk_mib, "Grow the work disk to MiB");
+  args->keep_opt = sub->add_option("--keep-work-disk", args->keep_work_disk, "Keep the work disk on delete (on|off)");
 
   select_with(ctx, sub, &args->ref, [args, &g = ctx.globals] {
     banger::client::VmChanges changes;
     if (args->name_opt->count() > 0) changes.name = args->name;
     if (args->vcpus_opt->count() > 0) changes.vcpus = args->vcpus;
     if (args->memory_opt->count() > 0) changes.memory_mib = args->memory_mib;
-    if (!changes.name && !changes.vcpus && !changes.memory_mib)
+    if (args->disk_opt->count() > 0) changes.disk_mib = args->disk_mib;
+    if (args->work_disk_opt->count() > 0) changes.work_disk_mib = args->work_disk_mib;
+    if (args->keep_opt->count() > 0) changes.keep_work_disk = args->keep_work_disk;
+    if (!changes.name && !changes.vcpus && !changes.memory_mib && !changes.disk_mib && !changes.work_disk_mib &&
+        !changes.keep_work_disk)
       throw banger::client::Error(banger::client::ErrorCode::usage, {},
-                                  "nothing to change: give --name, --vcpus or --memory");
+                                  "nothing to change: give --name, --vcpus, --memory, --disk, --work-disk or "
+                                  "--keep-work-disk");
 
     auto client = connect(g);
     // Pin the id first: after a rename the old ref may no longer resolve.

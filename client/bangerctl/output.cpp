@@ -32,6 +32,10 @@ nlohmann::ordered_json to_json(const VmInfo& vm) {
       {"mac_address", vm.mac_address},
       {"tap_device", vm.tap_device},
       {"dns_name", vm.dns_name},
+      {"disk_mib", vm.disk_mib},
+      {"root_disk_strategy", vm.root_disk_strategy},
+      {"work_disk_mib", vm.work_disk_mib},
+      {"keep_work_disk", vm.keep_work_disk},
   };
 }
 
@@ -86,6 +90,11 @@ void print_vm_details(std::ostream& out, const VmInfo& vm, const std::string& im
       {"DNS name", or_dash(vm.dns_name)},
       {"MAC", or_dash(vm.mac_address)},
       {"Tap", or_dash(vm.tap_device)},
+      {"Root disk", vm.disk_mib == 0 ? "image size" : format_memory(static_cast<std::uint32_t>(vm.disk_mib))},
+      {"Disk clone", or_dash(vm.root_disk_strategy)},
+      {"Work disk", vm.work_disk_mib == 0 ? std::string("-")
+                                          : format_memory(static_cast<std::uint32_t>(vm.work_disk_mib)) +
+                                                (vm.keep_work_disk ? " (kept on delete)" : "")},
       {"Last error", or_dash(vm.last_error)},
       {"Created", format_local_time(vm.created_at_us)},
       {"Updated", format_local_time(vm.updated_at_us)},

@@ -116,6 +116,9 @@ void Client::set(const std::string& ref, const VmChanges& changes) {
   if (changes.name) args.emplace("name", sdbus::Variant(*changes.name));
   if (changes.vcpus) args.emplace("vcpus", sdbus::Variant(*changes.vcpus));
   if (changes.memory_mib) args.emplace("memory", sdbus::Variant(*changes.memory_mib));
+  if (changes.disk_mib) args.emplace("disk", sdbus::Variant(*changes.disk_mib));
+  if (changes.work_disk_mib) args.emplace("work_disk", sdbus::Variant(*changes.work_disk_mib));
+  if (changes.keep_work_disk) args.emplace("keep_work_disk", sdbus::Variant(*changes.keep_work_disk));
   if (args.empty()) throw Error(ErrorCode::usage, {}, "nothing to change");
   impl_->on_vm(ref, [&args](VmProxy& vm) { vm.VM_proxy::Set(args); });
 }

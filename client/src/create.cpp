@@ -13,6 +13,9 @@ VmInfo Client::Impl::create_vm(const std::string& name, const CreateOptions& opt
   if (options.image) args.emplace("image", sdbus::Variant(*options.image));
   if (options.backend) args.emplace("backend", sdbus::Variant(*options.backend));
   if (options.network) args.emplace("network", sdbus::Variant(*options.network));
+  if (options.disk_mib) args.emplace("disk", sdbus::Variant(*options.disk_mib));
+  if (options.work_disk_mib) args.emplace("work_disk", sdbus::Variant(*options.work_disk_mib));
+  if (options.keep_work_disk) args.emplace("keep_work_disk", sdbus::Variant(*options.keep_work_disk));
 
   const auto [vm_path, op_path] = manager->CreateVM(name, args);
   detail::follow_operation(*connection, op_path, progress, timeout, "the VM to be created");

@@ -24,6 +24,10 @@ VmInfo vm_from_properties(const std::string& path, const std::map<std::string, s
   take(props, "MACAddress", vm.mac_address);
   take(props, "TapDevice", vm.tap_device);
   take(props, "DNSName", vm.dns_name);
+  take(props, "DiskMiB", vm.disk_mib);
+  take(props, "RootDiskStrategy", vm.root_disk_strategy);
+  take(props, "WorkDiskMiB", vm.work_disk_mib);
+  take(props, "KeepWorkDisk", vm.keep_work_disk);
   return vm;
 }
 

@@ -89,6 +89,10 @@ void append_vm(Writer& w, const std::string& path, const VmRecord& vm, const VmN
   w.property("MACAddress", 's', "s", network.mac_address);
   w.property("TapDevice", 's', "s", network.tap_device);
   w.property("DNSName", 's', "s", network.dns_name);
+  w.property("DiskMiB", 't', "t", vm.disk_mib);
+  w.property("RootDiskStrategy", 's', "s", vm.root_disk_strategy);
+  w.property("WorkDiskMiB", 't', "t", vm.work_disk_mib);
+  w.property("KeepWorkDisk", 'b', "b", static_cast<int>(vm.keep_work_disk));
   w.close_object();
 }
 

@@ -43,6 +43,10 @@ void VmObject::update(const VmRecord& vm, std::string_view reason, VmNetworkProp
   if (vm.vcpus != vm_.vcpus) changed.emplace_back("VCPUs");
   if (vm.memory_mib != vm_.memory_mib) changed.emplace_back("MemoryMiB");
   if (vm.image != vm_.image) changed.emplace_back("Image");
+  if (vm.disk_mib != vm_.disk_mib) changed.emplace_back("DiskMiB");
+  if (vm.root_disk_strategy != vm_.root_disk_strategy) changed.emplace_back("RootDiskStrategy");
+  if (vm.work_disk_mib != vm_.work_disk_mib) changed.emplace_back("WorkDiskMiB");
+  if (vm.keep_work_disk != vm_.keep_work_disk) changed.emplace_back("KeepWorkDisk");
   if (vm.last_error != vm_.last_error) changed.emplace_back("LastError");
   if (vm.updated_at_us != vm_.updated_at_us) changed.emplace_back("UpdatedAt");
   VmState old_state = vm_.state;

@@ -66,6 +66,10 @@ class VmObject final : public sdbus::AdaptorInterfaces<dev::banger::banger1::VM_
   std::string MACAddress() override { return network_.mac_address; }
   std::string TapDevice() override { return network_.tap_device; }
   std::string DNSName() override { return network_.dns_name; }
+  uint64_t DiskMiB() override { return vm_.disk_mib; }
+  std::string RootDiskStrategy() override { return vm_.root_disk_strategy; }
+  uint64_t WorkDiskMiB() override { return vm_.work_disk_mib; }
+  bool KeepWorkDisk() override { return vm_.keep_work_disk; }
   // The names of the network properties that differ from `network`.
   std::vector<std::string> network_changes(const VmNetworkProperties& network) const;
 

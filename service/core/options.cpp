@@ -53,6 +53,14 @@ std::uint32_t checked_vcpus(const std::string& key, const OptionValue& value, co
   return vcpus;
 }
 
+std::uint64_t checked_disk(const std::string& key, const OptionValue& value, std::uint64_t min) {
+  auto mib = expect<std::uint32_t>(key, value);
+  if (mib < min || mib > max_disk_mib)
+    throw Error(ErrorKind::invalid_args,
+                fmt::format("option '{}' must be between {} and {} MiB, got {}", key, min, max_disk_mib, mib));
+  return mib;
+}
+
 std::uint32_t checked_memory(const std::string& key, const OptionValue& value, const HostLimits& limits) {
   auto memory = expect<std::uint32_t>(key, value);
   if (memory < min_memory_mib || memory > limits.memory_mib)
@@ -105,15 +113,22 @@ CreateSpec parse_create_request(std::string name, const OptionMap& options, cons
     } else if (key == "network") {
       spec.network = expect<std::string>(key, value);
       validate_network_name(spec.network);
+    } else if (key == "disk") {
+      spec.disk_mib = checked_disk(key, value, 1);
+    } else if (key == "work_disk") {
+      spec.work_disk_mib = checked_disk(key, value, min_work_disk_mib);
+    } else if (key == "keep_work_disk") {
+      spec.keep_work_disk = expect<bool>(key, value);
     } else {
-      unknown_key(key, "vcpus, memory, image, backend, network");
+      unknown_key(key, "vcpus, memory, image, backend, network, disk, work_disk, keep_work_disk");
     }
   }
   return spec;
 }
 
 VmChanges parse_changes(const OptionMap& changes, const HostLimits& limits) {
-  if (changes.empty()) throw Error(ErrorKind::invalid_args, "no changes given (known: name, vcpus, memory)");
+  constexpr std::string_view known = "name, vcpus, memory, disk, work_disk, keep_work_disk";
+  if (changes.empty()) throw Error(ErrorKind::invalid_args, fmt::format("no changes given (known: {})", known));
   VmChanges out;
   for (const auto& [key, value] : changes) {
     if (key == "name") {
@@ -123,8 +138,14 @@ VmChanges parse_changes(const OptionMap& changes, const HostLimits& limits) {
       out.vcpus = checked_vcpus(key, value, limits);
     } else if (key == "memory") {
       out.memory_mib = checked_memory(key, value, limits);
+    } else if (key == "disk") {
+      out.disk_mib = checked_disk(key, value, 1);
+    } else if (key == "work_disk") {
+      out.work_disk_mib = checked_disk(key, value, min_work_disk_mib);
+    } else if (key == "keep_work_disk") {
+      out.keep_work_disk = expect<bool>(key, value);
     } else {
-      unknown_key(key, "name, vcpus, memory");
+      unknown_key(key, known);
     }
   }
   return out;

@@ -33,6 +33,10 @@ struct CreateDefaults {
   std::string image;  // an image ref; empty: the image marked default
 };
 
+inline constexpr std::uint64_t default_work_disk_mib = 8192;
+inline constexpr std::uint64_t min_work_disk_mib = 64;
+inline constexpr std::uint64_t max_disk_mib = std::uint64_t{16} << 20;  // 16 TiB
+
 struct CreateSpec {
   std::string name;
   std::uint32_t vcpus = 1;
@@ -40,13 +44,21 @@ struct CreateSpec {
   std::string image;  // a ref from the request; resolved to an id before begin_create
   std::string backend;  // empty: the daemon's default; VmManager checks the name
   std::string network = "default";  // the network's existence is checked at create (NetworkAddress)
+  std::uint64_t disk_mib = 0;  // 0: the image's rootfs size; the root-disk capability checks the bounds
+  std::uint64_t work_disk_mib = default_work_disk_mib;
+  bool keep_work_disk = false;
 };
 
 struct VmChanges {
   std::optional<std::string> name;
   std::optional<std::uint32_t> vcpus;
   std::optional<std::uint32_t> memory_mib;
-  bool touches_hardware() const { return vcpus.has_value() || memory_mib.has_value(); }
+  std::optional<std::uint64_t> disk_mib;       // grow only; the capabilities refuse shrinking
+  std::optional<std::uint64_t> work_disk_mib;  // grow only
+  std::optional<bool> keep_work_disk;
+  bool touches_hardware() const {
+    return vcpus.has_value() || memory_mib.has_value() || disk_mib.has_value() || work_disk_mib.has_value();
+  }
 };
 
 inline constexpr std::uint32_t min_memory_mib = 128;

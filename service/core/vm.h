@@ -31,6 +31,15 @@ struct VmRecord {
   // The network the VM attaches to, chosen at create; empty for VMs made
   // before networks existed, which boot without a network interface.
   std::string network;
+  // Disks (issue 5). disk_mib: the root disk's size, 0 = the image's rootfs
+  // size; work_disk_mib: the work disk's size, 0 = none (VMs made before work
+  // disks); root_disk_strategy: how the root disk was cloned from the image
+  // (reflink | dm-snapshot | copy), set when it is made; keep_work_disk: a
+  // delete leaves the work disk behind.
+  std::uint64_t disk_mib = 0;
+  std::uint64_t work_disk_mib = 0;
+  std::string root_disk_strategy;
+  bool keep_work_disk = false;
 
   bool operator==(const VmRecord&) const = default;
 };

@@ -99,6 +99,9 @@ VmRecord VmManager::begin_create(const CreateSpec& spec, std::uint32_t owner_uid
   vm.created_at_us = vm.updated_at_us = now_us();
   vm.backend = spec.backend.empty() ? deps_.backends.default_name() : spec.backend;
   vm.network = spec.network;
+  vm.disk_mib = spec.disk_mib;
+  vm.work_disk_mib = spec.work_disk_mib;
+  vm.keep_work_disk = spec.keep_work_disk;
   if (auto why = deps_.backends.get(vm.backend).unavailable(); !why.empty())
     throw Error(ErrorKind::invalid_args, fmt::format("option 'backend': VMM backend '{}' is not available: {}", vm.backend, why));
   deps_.capabilities.check_create(vm);
@@ -258,6 +261,9 @@ VmRecord VmManager::set(const std::string& id, const VmChanges& changes) {
   if (changes.name) after.name = *changes.name;
   if (changes.vcpus) after.vcpus = *changes.vcpus;
   if (changes.memory_mib) after.memory_mib = *changes.memory_mib;
+  if (changes.disk_mib) after.disk_mib = *changes.disk_mib;
+  if (changes.work_disk_mib) after.work_disk_mib = *changes.work_disk_mib;
+  if (changes.keep_work_disk) after.keep_work_disk = *changes.keep_work_disk;
   if (after == vm) return vm;
   after.updated_at_us = now_us();
   deps_.store.update_vm(after);  // Error(exists) for a taken name

@@ -70,6 +70,15 @@ CREATE INDEX leases_by_vm ON leases (vm_id);
 -- before networks, which keep running without one.
 ALTER TABLE vms ADD COLUMN network TEXT NOT NULL DEFAULT '';
 )sql"},
+    Migration{5, R"sql(
+-- Disks: the root disk's size (0: the image's), the work disk's (0: none, for
+-- VMs made before work disks), how the root disk was cloned, and whether a
+-- delete keeps the work disk.
+ALTER TABLE vms ADD COLUMN disk_mib INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE vms ADD COLUMN work_disk_mib INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE vms ADD COLUMN root_disk_strategy TEXT NOT NULL DEFAULT '';
+ALTER TABLE vms ADD COLUMN keep_work_disk INTEGER NOT NULL DEFAULT 0 CHECK (keep_work_disk IN (0, 1));
+)sql"},
 };
 
 }  // namespace

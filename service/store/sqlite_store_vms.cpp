@@ -30,7 +30,11 @@ void bind_record(Statement::Cursor& c, const VmRecord& vm) {
       .bind(10, static_cast<std::int64_t>(vm.updated_at_us))
       .bind(11, vm.backend)
       .bind(12, vm.handles)
-      .bind(13, vm.network);
+      .bind(13, vm.network)
+      .bind(14, static_cast<std::int64_t>(vm.disk_mib))
+      .bind(15, static_cast<std::int64_t>(vm.work_disk_mib))
+      .bind(16, vm.root_disk_strategy)
+      .bind(17, std::int64_t{vm.keep_work_disk ? 1 : 0});
 }
 
 VmRecord read_record(const Statement::Cursor& c) {
@@ -51,6 +55,10 @@ VmRecord read_record(const Statement::Cursor& c) {
   vm.backend = c.text(10);
   vm.handles = c.text(11);
   vm.network = c.text(12);
+  vm.disk_mib = static_cast<std::uint64_t>(c.int64(13));
+  vm.work_disk_mib = static_cast<std::uint64_t>(c.int64(14));
+  vm.root_disk_strategy = c.text(15);
+  vm.keep_work_disk = c.int64(16) != 0;
   return vm;
 }
 

@@ -70,6 +70,10 @@ struct VmInfo {
   std::string mac_address;
   std::string tap_device;
   std::string dns_name;  // <name>.<domain>
+  std::uint64_t disk_mib = 0;       // 0: the image's size
+  std::string root_disk_strategy;   // reflink | dm-snapshot | copy
+  std::uint64_t work_disk_mib = 0;  // 0: none
+  bool keep_work_disk = false;
 };
 
 struct ImageInfo {
@@ -122,6 +126,9 @@ struct CreateOptions {
   std::optional<std::string> image;
   std::optional<std::string> backend;  // a VMM backend of the daemon ("firecracker", "qemu")
   std::optional<std::string> network;  // default: "default"
+  std::optional<std::uint32_t> disk_mib;       // root disk size; default: the image's
+  std::optional<std::uint32_t> work_disk_mib;  // default 8192
+  std::optional<bool> keep_work_disk;
 };
 
 // Unset fields stay unchanged; at least one must be set.
@@ -129,6 +136,9 @@ struct VmChanges {
   std::optional<std::string> name;
   std::optional<std::uint32_t> vcpus;
   std::optional<std::uint32_t> memory_mib;
+  std::optional<std::uint32_t> disk_mib;       // grow only, stopped VM
+  std::optional<std::uint32_t> work_disk_mib;  // grow only, stopped VM
+  std::optional<bool> keep_work_disk;
 };
 
 // A piece of a VM's serial console log (VM.ReadConsole).
