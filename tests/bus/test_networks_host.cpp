@@ -11,7 +11,7 @@
 #include <nlohmann/json.hpp>
 
 #include "banger/object_path.h"
-#include "netns.h"
+#include "bangerd_netns.h"
 #include "test_support.h"
 
 namespace banger::test {
@@ -23,12 +23,8 @@ namespace err = banger::bus::error;
 class HostNetworks : public BusTest {
  protected:
   static void SetUpTestSuite() {
-    if (auto why = netns_unavailable({.programs = {"nft"}})) {
-      netns_skip_ = *why;
-      return;
-    }
-    netns_ = std::make_unique<ScopedNetns>(/*enter=*/false);
-    ::setenv("BANGER_BANGERD_PREFIX", ("ip netns exec " + netns_->name()).c_str(), 1);
+    netns_ = bangerd_netns({.programs = {"nft"}}, netns_skip_);
+    if (!netns_) return;
     BusTest::SetUpTestSuite();
   }
   static void TearDownTestSuite() {
@@ -59,47 +55,8 @@ class HostNetworks : public BusTest {
     network->callMethod("SetNAT").onInterface(bus::network_interface).withArguments(nat);
   }
 
-  // The link as `ip -j addr` shows it in the namespace; null when there is none.
-  static json link(const std::string& name) {
-    const auto shown = netns_->exec("ip -j addr show dev " + name + " 2>/dev/null");
-    if (shown.status != 0) return json();
-    auto links = json::parse(shown.out);
-    return links.empty() ? json() : links[0];
-  }
-  static bool is_up_with(const json& link, const std::string& address, int prefix) {
-    if (link.is_null()) return false;
-    const auto& flags = link["flags"];
-    bool has_address = false;
-    for (const auto& a : link["addr_info"])
-      has_address |= a["family"] == "inet" && a["local"] == address && a["prefixlen"] == prefix;
-    return has_address && std::find(flags.begin(), flags.end(), "UP") != flags.end();
-  }
-
-  // The subnets banger's postrouting chain masquerades; nullopt without banger's table.
-  static std::optional<std::set<std::string>> masqueraded() {
-    const auto listed = netns_->exec("nft -j list ruleset");
-    EXPECT_EQ(listed.status, 0) << listed.out;
-    bool has_table = false;
-    std::set<std::string> subnets;
-    const auto ruleset = json::parse(listed.out);
-    for (const auto& item : ruleset["nftables"]) {
-      if (item.contains("table") && item["table"]["name"] == "banger") has_table = true;
-      if (!item.contains("rule") || item["rule"]["table"] != "banger" || item["rule"]["chain"] != "postrouting")
-        continue;
-      std::string subnet;
-      bool masquerade = false;
-      for (const auto& expr : item["rule"]["expr"]) {
-        masquerade |= expr.contains("masquerade");
-        if (expr.contains("match") && expr["match"]["right"].contains("prefix")) {
-          const auto& prefix = expr["match"]["right"]["prefix"];
-          subnet = prefix["addr"].get<std::string>() + "/" + std::to_string(prefix["len"].get<int>());
-        }
-      }
-      if (masquerade) subnets.insert(subnet);
-    }
-    if (!has_table) return std::nullopt;
-    return subnets;
-  }
+  static json link(const std::string& name) { return link_in(*netns_, name); }
+  static std::optional<std::set<std::string>> masqueraded() { return banger::test::masqueraded(*netns_); }
 
   static inline std::unique_ptr<ScopedNetns> netns_;
   static inline std::string netns_skip_;

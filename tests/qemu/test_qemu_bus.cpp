@@ -8,6 +8,7 @@
 #include <string>
 #include <thread>
 
+#include "default_image.h"
 #include "test_support.h"
 
 namespace banger::test {
@@ -20,11 +21,7 @@ class QemuBus : public ClientTest {
   void SetUp() override {
     ClientTest::SetUp();
     if (IsSkipped() || HasFatalFailure()) return;
-    // What a user runs: build (cached in the build dir), import through
-    // ImportImage with file descriptors, make it the default.
-    auto build = env().run_as("", {env().bangerctl(), "--no-progress", "image", "build", "--output",
-                                   std::getenv("BANGER_IMAGE_DIR")},
-                              300s, {{"BANGER_IMAGE_BUILDER", std::getenv("BANGER_IMAGE_SCRIPT")}});
+    auto build = build_and_import_default_image(env());
     ASSERT_TRUE(build.ok()) << "the default image could not be built or imported:\n" << build.describe();
   }
 
