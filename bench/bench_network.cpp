@@ -93,7 +93,7 @@ struct Host {
   }
 
   // What create and start do for the VM's network; microseconds.
-  double prepare(const VmRecord& vm) {
+  double prepare(VmRecord& vm) {
     return time_us([&] {
       address.provision(vm, progress);
       dns.provision(vm, progress);

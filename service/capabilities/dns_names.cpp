@@ -82,7 +82,7 @@ void DnsNames::stop_other_networks(const std::vector<NetworkRecord>& networks) n
   }
 }
 
-void DnsNames::provision(const VmRecord& vm, ProgressSink&) {
+void DnsNames::provision(VmRecord& vm, ProgressSink&) {
   if (auto attachment = attachments_.attachment_of(vm)) {
     std::lock_guard lock(mutex_);
     refresh(attachment->network);

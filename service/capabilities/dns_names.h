@@ -28,7 +28,7 @@ class DnsNames : public Capability, public NetworkServices {
            std::shared_ptr<net::ResolvedLinks> resolved);
 
   std::string_view name() const override { return "dns-names"; }
-  void provision(const VmRecord& vm, ProgressSink& progress) override;
+  void provision(VmRecord& vm, ProgressSink& progress) override;
   // The VM's network has its dnsmasq running, with the VM in its hosts file.
   // Throws Error(backend_failed) when dnsmasq cannot start, with its reason.
   void prepare_host(const VmRecord& vm) override;

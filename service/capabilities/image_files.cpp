@@ -60,7 +60,7 @@ ImageRecord ImageFiles::bootable_image(const VmRecord& vm) {
 
 void ImageFiles::check_create(const VmRecord& vm) { bootable_image(vm); }
 
-void ImageFiles::provision(const VmRecord& vm, ProgressSink& progress) {
+void ImageFiles::provision(VmRecord& vm, ProgressSink& progress) {
   auto image = bootable_image(vm);  // it may have gone since
   progress.report("copying the root disk", 0.3);
   copy_sparse(image.rootfs, root_disk(vm));

@@ -24,7 +24,7 @@ class ImageFiles : public Capability {
 
   std::string_view name() const override { return "image-files"; }
   void check_create(const VmRecord& vm) override;
-  void provision(const VmRecord& vm, ProgressSink& progress) override;
+  void provision(VmRecord& vm, ProgressSink& progress) override;
   void add_start_preflight(const VmRecord& vm, std::vector<PreflightCheck>& checks) override;
   void contribute_machine(const VmRecord& vm, MachineConfig& machine) override;
   void add_doctor_checks(std::vector<DoctorCheck>& checks) override;

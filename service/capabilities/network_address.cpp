@@ -8,7 +8,7 @@ void NetworkAddress::check_create(const VmRecord& vm) {
   if (!vm.network.empty()) networks_.get(vm.network);
 }
 
-void NetworkAddress::provision(const VmRecord& vm, ProgressSink& progress) {
+void NetworkAddress::provision(VmRecord& vm, ProgressSink& progress) {
   if (vm.network.empty()) return;
   progress.report("leasing an address", 0.2);
   networks_.lease(vm.network, vm.id);

@@ -14,7 +14,7 @@ class NetworkAddress final : public Capability {
 
   std::string_view name() const override { return "network-address"; }
   void check_create(const VmRecord& vm) override;  // Error(no_such_network)
-  void provision(const VmRecord& vm, ProgressSink& progress) override;  // Error(resource_exhausted)
+  void provision(VmRecord& vm, ProgressSink& progress) override;  // Error(resource_exhausted)
   void cleanup(const VmRecord& vm, CleanupReason reason) noexcept override;
 
  private:

@@ -43,7 +43,7 @@ VmDirectories::VmDirectories(fs::path state_dir, fs::path runtime_dir)
 fs::path VmDirectories::state_dir_of(const VmRecord& vm) const { return state_root_ / vm.id; }
 fs::path VmDirectories::runtime_dir_of(const VmRecord& vm) const { return runtime_root_ / vm.id; }
 
-void VmDirectories::provision(const VmRecord& vm, ProgressSink&) { make_private_dir(state_dir_of(vm)); }
+void VmDirectories::provision(VmRecord& vm, ProgressSink&) { make_private_dir(state_dir_of(vm)); }
 
 void VmDirectories::prepare_host(const VmRecord& vm) {
   make_private_dir(runtime_dir_of(vm));

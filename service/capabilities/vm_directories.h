@@ -14,7 +14,7 @@ class VmDirectories : public Capability {
   VmDirectories(std::filesystem::path state_dir, std::filesystem::path runtime_dir);
 
   std::string_view name() const override { return "vm-directories"; }
-  void provision(const VmRecord& vm, ProgressSink& progress) override;
+  void provision(VmRecord& vm, ProgressSink& progress) override;
   void prepare_host(const VmRecord& vm) override;
   void cleanup(const VmRecord& vm, CleanupReason reason) noexcept override;
 

@@ -17,7 +17,7 @@ class BackendScoped final : public Capability {
   void check_create(const VmRecord& vm) override {
     if (mine(vm)) inner_->check_create(vm);
   }
-  void provision(const VmRecord& vm, ProgressSink& progress) override {
+  void provision(VmRecord& vm, ProgressSink& progress) override {
     if (mine(vm)) inner_->provision(vm, progress);
   }
   void add_start_preflight(const VmRecord& vm, std::vector<PreflightCheck>& checks) override {

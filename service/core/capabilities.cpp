@@ -21,7 +21,7 @@ void Capabilities::check_create(const VmRecord& vm) {
   for (auto& c : capabilities_) c->check_create(vm);
 }
 
-void Capabilities::provision(const VmRecord& vm, ProgressSink& progress) {
+void Capabilities::provision(VmRecord& vm, ProgressSink& progress) {
   for (std::size_t i = 0; i < capabilities_.size(); ++i) {
     try {
       capabilities_[i]->provision(vm, progress);

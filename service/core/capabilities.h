@@ -15,7 +15,7 @@ class Capabilities {
   explicit Capabilities(std::vector<std::shared_ptr<Capability>> capabilities);
 
   void check_create(const VmRecord& vm);
-  void provision(const VmRecord& vm, ProgressSink& progress);
+  void provision(VmRecord& vm, ProgressSink& progress);
   void run_preflight(const VmRecord& vm);
   void prepare_host(const VmRecord& vm);
   void contribute(const VmRecord& vm, GuestConfig& guest, MachineConfig& machine);

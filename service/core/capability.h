@@ -38,8 +38,10 @@ class Capability {
   // create, before anything exists: refuse a VM this capability cannot serve
   // (a missing image …), so CreateVM answers the error itself.
   virtual void check_create(const VmRecord& vm) {}
-  // create: make the VM's lasting host resources (disks, directories).
-  virtual void provision(const VmRecord& vm, ProgressSink& progress) {}
+  // create: make the VM's lasting host resources (disks, directories). May
+  // fill in the record's fields it decides (root_disk_strategy); the VM
+  // manager stores the record after every capability has run.
+  virtual void provision(VmRecord& vm, ProgressSink& progress) {}
   // start, before anything is touched: register checks that may refuse the start.
   virtual void add_start_preflight(const VmRecord& vm, std::vector<PreflightCheck>& checks) {}
   // start: make per-run host resources (runtime dir, tap, NAT rule).

@@ -8,7 +8,7 @@
 
 namespace banger::testing {
 
-void FaultCapability::provision(const VmRecord& vm, ProgressSink& progress) {
+void FaultCapability::provision(VmRecord& vm, ProgressSink& progress) {
   if (auto delay = fault("provision-delay-ms")) {
     int total = std::stoi(*delay);
     for (int step = 1; step <= 4; ++step) {

@@ -8,7 +8,7 @@ namespace banger::testing {
 class FaultCapability final : public Capability {
  public:
   std::string_view name() const override { return "test-faults"; }
-  void provision(const VmRecord& vm, ProgressSink& progress) override;
+  void provision(VmRecord& vm, ProgressSink& progress) override;
 };
 
 }  // namespace banger::testing

@@ -9,7 +9,7 @@ class MockCapability : public Capability {
  public:
   MOCK_METHOD(std::string_view, name, (), (const, override));
   MOCK_METHOD(void, check_create, (const VmRecord&), (override));
-  MOCK_METHOD(void, provision, (const VmRecord&, ProgressSink&), (override));
+  MOCK_METHOD(void, provision, (VmRecord&, ProgressSink&), (override));
   MOCK_METHOD(void, add_start_preflight, (const VmRecord&, std::vector<PreflightCheck>&), (override));
   MOCK_METHOD(void, prepare_host, (const VmRecord&), (override));
   MOCK_METHOD(void, contribute_guest, (const VmRecord&, GuestConfig&), (override));

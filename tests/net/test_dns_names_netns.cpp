@@ -266,7 +266,8 @@ TEST_F(DnsNamesInNetns, ADeletedVmsNameGoesWhileItsRowIsStillThere) {
   attachments_.by_vm["id-2"] = {network(), "10.213.0.3", "vm2.banger"};
   attachments_.entries["dnst"].push_back({"vm2", "10.213.0.3"});
   NullProgress progress;
-  names_->provision(vm("id-2", "vm2"), progress);
+  auto vm2 = vm("id-2", "vm2");
+  names_->provision(vm2, progress);
   ASSERT_EQ(answer("vm2.banger"), std::vector<std::string>{"10.213.0.3"});
 
   names_->cleanup(vm("id-2", "vm2"), CleanupReason::deleted);
