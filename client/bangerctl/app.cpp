@@ -71,6 +71,7 @@ void setup(CLI::App& app, Globals& globals, Invocation& invocation) {
 
   Context ctx{app, globals, invocation};
   add_create_command(ctx);
+  add_clone_command(ctx);
   add_query_commands(ctx);
   add_lifecycle_commands(ctx);
   add_set_command(ctx);

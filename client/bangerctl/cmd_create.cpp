@@ -76,4 +76,31 @@ void add_create_command(Context& ctx) {
   });
 }
 
+void add_clone_command(Context& ctx) {
+  auto ref = std::make_shared<std::string>();
+  auto name = std::make_shared<std::string>();
+  auto start = std::make_shared<bool>(false);
+  auto* sub = ctx.app.add_subcommand("clone", "Copy a stopped VM (copy-on-write disks, a new address and identity)");
+  sub->add_option("REF", *ref, ref_help)->required();
+  sub->add_option("NEW_NAME", *name, "Name of the copy")->required();
+  sub->add_flag("--start", *start, "Start the copy once it is made");
+  select_with(ctx, sub, ref.get(), [ref, name, start, &g = ctx.globals] {
+    auto client = connect(g);
+    banger::client::VmInfo vm;
+    {
+      ProgressBar bar(!g.no_progress);
+      vm = client.clone_vm(*ref, *name,
+                           [&bar](const std::string& stage, double fraction) { bar.update(stage, fraction); });
+    }
+    if (*start) {
+      client.start(vm.id);
+      vm = client.get_vm(vm.id);
+    }
+    if (g.json)
+      print_json(to_json(vm));
+    else
+      std::cout << vm.id << '\n';
+  });
+}
+
 }  // namespace bangerctl

@@ -78,6 +78,12 @@ VmInfo Client::create_vm(const std::string& name, const CreateOptions& options,
   return translate([&] { return impl_->create_vm(name, options, progress, timeout); });
 }
 
+VmInfo Client::clone_vm(const std::string& ref, const std::string& new_name, const ProgressCallback& progress,
+                        std::chrono::milliseconds timeout) {
+  std::lock_guard lock(impl_->mutex);
+  return translate([&] { return impl_->clone_vm(ref, new_name, progress, timeout); });
+}
+
 void Client::Impl::on_vm(const std::string& ref, const std::function<void(VmProxy&)>& call) {
   std::lock_guard lock(mutex);
   translate([&] {

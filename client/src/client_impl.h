@@ -86,6 +86,8 @@ struct [[gnu::visibility("hidden")]] Client::Impl {
 
   VmInfo create_vm(const std::string& name, const CreateOptions& options,
                    const ProgressCallback& progress, std::chrono::milliseconds timeout);
+  VmInfo clone_vm(const std::string& ref, const std::string& new_name, const ProgressCallback& progress,
+                  std::chrono::milliseconds timeout);
   void wait_for_state(const std::string& ref, const std::string& state,
                       std::chrono::milliseconds timeout);
   ImageInfo import_image(const std::string& name, const ImageSourceFiles& files,

@@ -1,4 +1,4 @@
-// Client::create_vm: CreateVM, then follow the returned Operation to its end.
+// Client::create_vm and clone_vm: CreateVM or VM.Clone, then follow the returned Operation to its end.
 #include "client_impl.h"
 #include "operation_watch.h"
 
@@ -19,6 +19,14 @@ VmInfo Client::Impl::create_vm(const std::string& name, const CreateOptions& opt
 
   const auto [vm_path, op_path] = manager->CreateVM(name, args);
   detail::follow_operation(*connection, op_path, progress, timeout, "the VM to be created");
+  return read_vm(vm_path);
+}
+
+VmInfo Client::Impl::clone_vm(const std::string& ref, const std::string& new_name, const ProgressCallback& progress,
+                              std::chrono::milliseconds timeout) {
+  VmProxy source(*connection, resolve(ref));
+  const auto [vm_path, op_path] = source.Clone(new_name);
+  detail::follow_operation(*connection, op_path, progress, timeout, "the clone to be made");
   return read_vm(vm_path);
 }
 

@@ -2,6 +2,7 @@
 
 #include "banger/bus_names.h"
 #include "banger/object_path.h"
+#include "bus/operation_request.h"
 #include "bus/options.h"
 #include "bus/request.h"
 #include "core/console_logs.h"
@@ -107,6 +108,30 @@ void VmObject::Set(sdbus::Result<>&& result, std::map<std::string, sdbus::Varian
   VmChanges parsed;
   if (!validated(result, [&] { parsed = parse_changes(to_option_map(changes), ctx_.limits); })) return;
   act(std::move(result), current_caller(), "set", [id = vm_.id, parsed](VmManager& m) { m.set(id, parsed); });
+}
+
+void VmObject::Clone(sdbus::Result<sdbus::ObjectPath, sdbus::ObjectPath>&& result, std::string new_name) {
+  const auto caller = current_caller();
+  if (!validated(result, [&] { validate_vm_name(new_name); })) return;
+  // First the right to this VM (as for its other verbs), then the right to create one.
+  auto reply = std::make_shared<sdbus::Result<sdbus::ObjectPath, sdbus::ObjectPath>>(std::move(result));
+  ctx_.authorizer.check(
+      caller, action_for(caller), details("clone"),
+      [&ctx = ctx_, reply, caller, source = vm_.id, new_name, self = shared_from_this()](std::exception_ptr denied) {
+        if (denied) {
+          reply->returnError(to_bus_error(denied));
+          return;
+        }
+        auto id = std::make_shared<std::string>();
+        authorize_and_start_operation(
+            ctx, std::move(*reply), caller, bus::action::create_vm, {{"vm", new_name}, {"verb", "clone"}}, "clone-vm",
+            // `self`: the reply goes out on the bus thread after this job; the source's object must still be there.
+            [&ctx, source, new_name, uid = caller.uid, id, self] {
+              *id = ctx.vms.begin_clone(source, new_name, uid).id;
+              return bus::vm_path(*id);
+            },
+            [&ctx, source, id](ProgressSink& progress) { ctx.vms.finish_clone(*id, source, progress); });
+      });
 }
 
 void VmObject::Touch(sdbus::Result<>&& result) {

@@ -45,6 +45,7 @@ class VmObject final : public sdbus::AdaptorInterfaces<dev::banger::banger1::VM_
   void Restart(sdbus::Result<>&& result) override;
   void Kill(sdbus::Result<>&& result) override;
   void Delete(sdbus::Result<>&& result) override;
+  void Clone(sdbus::Result<sdbus::ObjectPath, sdbus::ObjectPath>&& result, std::string new_name) override;
   void Set(sdbus::Result<>&& result, std::map<std::string, sdbus::Variant> changes) override;
   void Touch(sdbus::Result<>&& result) override;
   void ReadConsole(sdbus::Result<std::vector<uint8_t>, uint64_t>&& result, uint64_t offset,

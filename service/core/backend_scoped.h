@@ -17,6 +17,9 @@ class BackendScoped final : public Capability {
   void check_create(const VmRecord& vm) override {
     if (mine(vm)) inner_->check_create(vm);
   }
+  void provision_clone(const VmRecord& source, VmRecord& clone, ProgressSink& progress) override {
+    if (mine(clone)) inner_->provision_clone(source, clone, progress);
+  }
   void provision(VmRecord& vm, ProgressSink& progress) override {
     if (mine(vm)) inner_->provision(vm, progress);
   }

@@ -32,6 +32,17 @@ void Capabilities::provision(VmRecord& vm, ProgressSink& progress) {
   }
 }
 
+void Capabilities::provision_clone(const VmRecord& source, VmRecord& clone, ProgressSink& progress) {
+  for (std::size_t i = 0; i < capabilities_.size(); ++i) {
+    try {
+      capabilities_[i]->provision_clone(source, clone, progress);
+    } catch (...) {
+      cleanup_from(i, clone, CleanupReason::create_failed);
+      throw;
+    }
+  }
+}
+
 void Capabilities::run_preflight(const VmRecord& vm) {
   std::vector<PreflightCheck> checks;
   for (auto& c : capabilities_) c->add_start_preflight(vm, checks);

@@ -16,6 +16,7 @@ class Capabilities {
 
   void check_create(const VmRecord& vm);
   void provision(VmRecord& vm, ProgressSink& progress);
+  void provision_clone(const VmRecord& source, VmRecord& clone, ProgressSink& progress);
   void run_preflight(const VmRecord& vm);
   void prepare_host(const VmRecord& vm);
   void contribute(const VmRecord& vm, GuestConfig& guest, MachineConfig& machine);

@@ -42,6 +42,12 @@ class Capability {
   // fill in the record's fields it decides (root_disk_strategy); the VM
   // manager stores the record after every capability has run.
   virtual void provision(VmRecord& vm, ProgressSink& progress) {}
+  // clone: make `clone`'s lasting resources as copies of `source`'s (a
+  // stopped VM, locked meanwhile). By default a clone is provisioned like a
+  // new VM (a fresh address, directory, DNS name); disks override this.
+  virtual void provision_clone(const VmRecord& source, VmRecord& clone, ProgressSink& progress) {
+    provision(clone, progress);
+  }
   // start, before anything is touched: register checks that may refuse the start.
   virtual void add_start_preflight(const VmRecord& vm, std::vector<PreflightCheck>& checks) {}
   // start: make per-run host resources (runtime dir, tap, NAT rule).

@@ -17,6 +17,7 @@ std::string_view to_string(Verb verb) {
     case Verb::set_hardware: return "change vcpus or memory of";
     case Verb::rename: return "rename";
     case Verb::touch: return "touch";
+    case Verb::clone: return "clone";
   }
   return "?";
 }
@@ -38,6 +39,8 @@ bool allowed(Verb verb, VmState s) {
     case Verb::set_hardware: return is_down(s);
     case Verb::rename:
     case Verb::touch: return true;
+    // A failed VM's disks may be mid-change: only a VM that was shut down cleanly is copied.
+    case Verb::clone: return s == VmState::created || s == VmState::stopped;
   }
   return false;
 }

@@ -105,26 +105,35 @@ VmRecord VmManager::begin_create(const CreateSpec& spec, std::uint32_t owner_uid
   if (auto why = deps_.backends.get(vm.backend).unavailable(); !why.empty())
     throw Error(ErrorKind::invalid_args, fmt::format("option 'backend': VMM backend '{}' is not available: {}", vm.backend, why));
   deps_.capabilities.check_create(vm);
+  insert_new(vm);
+  return vm;
+}
+
+void VmManager::insert_new(const VmRecord& vm) {
   {
     std::lock_guard serialise(create_mutex_);
     deps_.store.insert_vm(vm);  // Error(exists) when the name is taken
   }
   deps_.events.vm_added(vm);
-  return vm;
 }
 
 VmRecord VmManager::finish_create(const std::string& id, ProgressSink& progress) {
   auto [guard, vm] = lock(id, std::nullopt, true);
+  return provisioned(std::move(vm), progress, "create", [&](VmRecord& v) { deps_.capabilities.provision(v, progress); });
+}
+
+VmRecord VmManager::provisioned(VmRecord vm, ProgressSink& progress, std::string_view what,
+                                const std::function<void(VmRecord&)>& provision) {
   try {
     progress.report("provisioning", 0.1);
-    deps_.capabilities.provision(vm, progress);
+    provision(vm);
     progress.report("recording", 0.9);
-    commit_state(vm, VmState::created, "created");
+    commit_state(vm, VmState::created, what == "create" ? "created" : "cloned");
     progress.report("done", 1.0);
     return vm;
   } catch (...) {
     auto error = as_domain_error(std::current_exception());
-    log::warn("create of VM '{}' failed: {}", vm.name, error.what());
+    log::warn("{} of VM '{}' failed: {}", what, vm.name, error.what());
     try {
       deps_.store.delete_vm(vm.id);
     } catch (const std::exception& e) {
@@ -133,6 +142,34 @@ VmRecord VmManager::finish_create(const std::string& id, ProgressSink& progress)
     deps_.events.vm_removed(vm);
     throw error;
   }
+}
+
+VmRecord VmManager::begin_clone(const std::string& source_id, const std::string& new_name, std::uint32_t owner_uid) {
+  validate_vm_name(new_name);
+  auto [guard, source] = lock(source_id);
+  require_allowed(Verb::clone, source.state, source.name);
+  VmRecord vm = source;
+  vm.id = new_vm_id();
+  vm.name = new_name;
+  vm.owner_uid = owner_uid;
+  vm.state = VmState::creating;
+  vm.last_error.clear();
+  vm.handles.clear();
+  vm.keep_work_disk = false;
+  vm.created_at_us = vm.updated_at_us = now_us();
+  deps_.capabilities.check_create(vm);
+  insert_new(vm);
+  return vm;
+}
+
+VmRecord VmManager::finish_clone(const std::string& id, const std::string& source_id, ProgressSink& progress) {
+  // The source first (as every caller locks one VM at a time, no cycle): it must not start while being copied.
+  auto [source_guard, source] = lock(source_id);
+  auto [guard, vm] = lock(id, std::nullopt, true);
+  return provisioned(std::move(vm), progress, "clone", [&](VmRecord& v) {
+    require_allowed(Verb::clone, source.state, source.name);
+    deps_.capabilities.provision_clone(source, v, progress);
+  });
 }
 
 MachineConfig VmManager::machine_for(const VmRecord& vm) const {

@@ -1,6 +1,7 @@
 #pragma once
 #include <chrono>
 #include <filesystem>
+#include <functional>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -46,6 +47,13 @@ class VmManager {
   // finish_create fails, the record, the object and every resource are gone.
   VmRecord begin_create(const CreateSpec& spec, std::uint32_t owner_uid);
   VmRecord finish_create(const std::string& id, ProgressSink& progress);
+  // Clone is two steps as well: begin_clone commits the copy's record (a new
+  // id and name, the source's settings, owned by `owner_uid`) in state
+  // creating; finish_clone copies the source's resources (its disks, by the
+  // capabilities' provision_clone) while the source stays locked, so it cannot
+  // start meanwhile. Error(invalid_state) unless the source is created or stopped.
+  VmRecord begin_clone(const std::string& source_id, const std::string& new_name, std::uint32_t owner_uid);
+  VmRecord finish_clone(const std::string& id, const std::string& source_id, ProgressSink& progress);
 
   VmRecord start(const std::string& id);
   VmRecord stop(const std::string& id, bool force);
@@ -93,6 +101,11 @@ class VmManager {
   HandlesFiles handles_;
   LockTable locks_;
   std::mutex create_mutex_;
+  void insert_new(const VmRecord& vm);  // Error(exists) when the name is taken
+  // Runs `provision` on a record in state creating, then commits it as created;
+  // on failure the record goes (capabilities cleaned up after themselves).
+  VmRecord provisioned(VmRecord vm, ProgressSink& progress, std::string_view what,
+                       const std::function<void(VmRecord&)>& provision);
 };
 
 }  // namespace banger

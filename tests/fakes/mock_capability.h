@@ -10,6 +10,7 @@ class MockCapability : public Capability {
   MOCK_METHOD(std::string_view, name, (), (const, override));
   MOCK_METHOD(void, check_create, (const VmRecord&), (override));
   MOCK_METHOD(void, provision, (VmRecord&, ProgressSink&), (override));
+  MOCK_METHOD(void, provision_clone, (const VmRecord&, VmRecord&, ProgressSink&), (override));
   MOCK_METHOD(void, add_start_preflight, (const VmRecord&, std::vector<PreflightCheck>&), (override));
   MOCK_METHOD(void, prepare_host, (const VmRecord&), (override));
   MOCK_METHOD(void, contribute_guest, (const VmRecord&, GuestConfig&), (override));

@@ -312,3 +312,46 @@ TEST_F(VmManagerTest, DoctorReportsEachBackendThenTheCapabilities) {
 
 }  // namespace
 }  // namespace banger
+
+namespace banger {
+namespace {
+
+TEST_F(VmManagerTest, CloneCopiesTheSettingsUnderANewIdAndOwner) {
+  auto source = created("web");
+  auto copy = manager.begin_clone(source.id, "web-2", 2000);
+  EXPECT_EQ(copy.state, VmState::creating);
+  EXPECT_NE(copy.id, source.id);
+  EXPECT_EQ(copy.owner_uid, 2000u);
+  EXPECT_EQ(copy.vcpus, source.vcpus);
+  EXPECT_EQ(copy.memory_mib, source.memory_mib);
+  EXPECT_EQ(copy.image, source.image);
+  EXPECT_EQ(copy.backend, source.backend);
+  EXPECT_EQ(copy.network, source.network);
+  EXPECT_CALL(*cap, provision_clone(_, _, _)).WillOnce(Invoke([&](const VmRecord& from, VmRecord& to, ProgressSink&) {
+    EXPECT_EQ(from.id, source.id);
+    EXPECT_EQ(to.id, copy.id);
+    to.root_disk_strategy = "reflink";  // what a capability decides is kept
+  }));
+  auto done = manager.finish_clone(copy.id, source.id, progress);
+  EXPECT_EQ(done.state, VmState::created);
+  EXPECT_EQ(store.find_vm(copy.id)->root_disk_strategy, "reflink");
+  EXPECT_EQ(state_of(source.id), VmState::created) << "the source is left as it was";
+}
+
+TEST_F(VmManagerTest, CloneRefusesARunningSourceATakenNameAndCleansUpAFailedCopy) {
+  auto source = created("web");
+  created("db");
+  EXPECT_EQ(kind_of([&] { manager.begin_clone(source.id, "db", 1000); }), ErrorKind::exists);
+  EXPECT_EQ(kind_of([&] { manager.begin_clone(source.id, "Bad Name", 1000); }), ErrorKind::invalid_args);
+  auto copy = manager.begin_clone(source.id, "web-2", 1000);
+  EXPECT_CALL(*cap, provision_clone(_, _, _)).WillOnce(Throw(Error(ErrorKind::resource_exhausted, "disk full")));
+  EXPECT_CALL(*cap, cleanup(_, CleanupReason::create_failed));
+  EXPECT_EQ(kind_of([&] { manager.finish_clone(copy.id, source.id, progress); }), ErrorKind::resource_exhausted);
+  EXPECT_FALSE(store.find_vm(copy.id));
+
+  manager.start(source.id);
+  EXPECT_EQ(kind_of([&] { manager.begin_clone(source.id, "web-3", 1000); }), ErrorKind::invalid_state);
+}
+
+}  // namespace
+}  // namespace banger

@@ -188,6 +188,9 @@ class BANGER_CLIENT_API Client {
   VmInfo create_vm(const std::string& name, const CreateOptions& options = {},
                    const ProgressCallback& progress = {},
                    std::chrono::milliseconds timeout = std::chrono::minutes(10));
+  // VM.Clone: a copy of a created or stopped VM; blocks like create_vm.
+  VmInfo clone_vm(const std::string& ref, const std::string& new_name, const ProgressCallback& progress = {},
+                  std::chrono::milliseconds timeout = std::chrono::minutes(10));
 
   void start(const std::string& ref);
   void stop(const std::string& ref, bool force = false);
