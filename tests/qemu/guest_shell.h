@@ -1,11 +1,12 @@
 #pragma once
-// Ways into real guests for the suites that boot them with the real bangerd in
-// a network namespace (bangerd_netns.h): commands over SSH with the daemon's
-// key, VM methods with room for a slow TCG guest, and the console for failure
-// messages.
+// Suites of real guests booted by the real bangerd in a network namespace
+// of their own (bangerd_netns.h), and their ways into them: commands over SSH
+// with the daemon's key, VM methods with room for a slow TCG guest, and the
+// console for failure messages.
 #include <chrono>
 #include <filesystem>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 #include <thread>
@@ -13,6 +14,7 @@
 #include <gtest/gtest.h>
 #include <sdbus-c++/sdbus-c++.h>
 
+#include "bangerd_netns.h"
 #include "bus_client.h"
 #include "bus_environment.h"
 #include "netns.h"
@@ -62,14 +64,6 @@ inline InGuest ssh_ready(InGuest in_guest, const std::function<std::string()>& d
   return in_guest;
 }
 
-// A VM method with room for a slow TCG guest (Start waits for its SSH); Stop is graceful.
-inline void call_slowly(sdbus::IConnection& connection, const std::string& path, const std::string& method) {
-  auto proxy = sdbus::createProxy(connection, kService, path);
-  auto message = proxy->createMethodCall(kVm, method);
-  if (method == "Stop") message << false;
-  proxy->callMethod(message, std::chrono::seconds(180));
-}
-
 // The guest's console so far, headed with its name, for failure messages.
 inline std::string console_of(BusClient& client, const std::string& path, const std::string& name) {
   try {
@@ -78,5 +72,40 @@ inline std::string console_of(BusClient& client, const std::string& path, const 
     return "(no console: " + e.getMessage() + ")\n";
   }
 }
+
+// The fixture of such a suite. Its SetUpTestSuite calls enter_namespace first,
+// then ClientTest::SetUpTestSuite; every test skips where namespaces cannot be
+// made (not root, a program or device missing).
+class RealGuestTest : public ClientTest {
+ protected:
+  static bool enter_namespace(const NetnsNeeds& needs) {
+    netns_ = bangerd_netns(needs, netns_skip_);
+    if (!netns_) return false;
+    netns_->ip("link set lo up");  // as on any host: the host side reaches its own addresses
+    return true;
+  }
+  static void TearDownTestSuite() {
+    ClientTest::TearDownTestSuite();  // kills the VMs and stops bangerd before their namespace goes
+    netns_.reset();
+  }
+  void SetUp() override {
+    if (!netns_skip_.empty()) GTEST_SKIP() << netns_skip_;
+    ClientTest::SetUp();
+    if (IsSkipped() || HasFatalFailure()) return;
+    connection_ = sdbus::createSessionBusConnectionWithAddress(env().address());
+  }
+
+  // A VM method with room for a slow TCG guest (Start waits for its SSH); Stop is graceful.
+  void call(const std::string& path, const std::string& method) {
+    auto proxy = sdbus::createProxy(*connection_, kService, path);
+    auto message = proxy->createMethodCall(kVm, method);
+    if (method == "Stop") message << false;
+    proxy->callMethod(message, std::chrono::seconds(180));
+  }
+
+  static inline std::unique_ptr<ScopedNetns> netns_;
+  static inline std::string netns_skip_;
+  std::unique_ptr<sdbus::IConnection> connection_;
+};
 
 }  // namespace banger::test

@@ -77,12 +77,10 @@ CommandResult guest_ping(const InGuest& in_guest, const std::string& address) {
   return in_guest("ping -c1 -W2 " + address);
 }
 
-class GuestNetwork : public ClientTest {
+class GuestNetwork : public RealGuestTest {
  protected:
   static void SetUpTestSuite() {
-    netns_ = bangerd_netns({.programs = {"nft", "ping"}, .devices = {"/dev/net/tun"}}, netns_skip_);
-    if (!netns_) return;
-    netns_->ip("link set lo up");  // as on any host: the host side reaches its own addresses (the gateway's DNS)
+    if (!enter_namespace({.programs = {"nft", "ping"}, .devices = {"/dev/net/tun"}})) return;
     outside_ = std::make_unique<ScopedNetns>(/*enter=*/false);
     netns_->ip("link add " + kUplink + " type veth peer name eth0 netns " + outside_->name());
     netns_->ip("addr add " + kUplinkAddress + "/24 dev " + kUplink);
@@ -93,15 +91,8 @@ class GuestNetwork : public ClientTest {
   }
   static void TearDownTestSuite() {
     guests_.clear();
-    ClientTest::TearDownTestSuite();  // kills the VMs and stops bangerd before their namespace goes
+    RealGuestTest::TearDownTestSuite();
     outside_.reset();
-    netns_.reset();
-  }
-  void SetUp() override {
-    if (!netns_skip_.empty()) GTEST_SKIP() << netns_skip_;
-    ClientTest::SetUp();
-    if (IsSkipped() || HasFatalFailure()) return;
-    connection_ = sdbus::createSessionBusConnectionWithAddress(env().address());
   }
 
   // The suite's two guests on the default network, started and answering
@@ -136,9 +127,6 @@ class GuestNetwork : public ClientTest {
     guests_ = booted;
     boot_failure_.clear();
   }
-
-  // A VM method with room for a slow TCG guest (Start may later wait for SSH).
-  void call(const std::string& path, const std::string& method) { call_slowly(*connection_, path, method); }
 
   void set_nat(bool nat) {
     auto network = sdbus::createProxy(*connection_, kService, bus::network_path("default"));
@@ -203,12 +191,9 @@ class GuestNetwork : public ClientTest {
     EXPECT_EQ(ping.status, 0) << "NAT on again:\n" << ping.out;
   }
 
-  static inline std::unique_ptr<ScopedNetns> netns_;
   static inline std::unique_ptr<ScopedNetns> outside_;
-  static inline std::string netns_skip_;
   static inline std::vector<Guest> guests_;
   static inline std::string boot_failure_;
-  std::unique_ptr<sdbus::IConnection> connection_;
 };
 
 TEST_F(GuestNetwork, GuestsGetTheirTapOnTheBridgeAndTheirAddress) {

@@ -41,23 +41,11 @@ void expect_about(std::uint64_t df_mib, std::uint64_t disk_mib) {
   EXPECT_GE(df_mib, disk_mib * 9 / 10) << "df -m /work says " << df_mib << " MiB of a " << disk_mib << " MiB disk";
 }
 
-class GuestWorkDisk : public ClientTest {
+class GuestWorkDisk : public RealGuestTest {
  protected:
   static void SetUpTestSuite() {
-    netns_ = bangerd_netns({.programs = {"ssh", "debugfs"}, .devices = {"/dev/net/tun"}}, netns_skip_);
-    if (!netns_) return;
-    netns_->ip("link set lo up");
+    if (!enter_namespace({.programs = {"ssh", "debugfs"}, .devices = {"/dev/net/tun"}})) return;
     ClientTest::SetUpTestSuite();
-  }
-  static void TearDownTestSuite() {
-    ClientTest::TearDownTestSuite();  // kills the VM and stops bangerd before its namespace goes
-    netns_.reset();
-  }
-  void SetUp() override {
-    if (!netns_skip_.empty()) GTEST_SKIP() << netns_skip_;
-    ClientTest::SetUp();
-    if (IsSkipped() || HasFatalFailure()) return;
-    connection_ = sdbus::createSessionBusConnectionWithAddress(env().address());
   }
 
   // The suite's one guest, with a work disk of kFirstMib: made on first use
@@ -80,11 +68,11 @@ class GuestWorkDisk : public ClientTest {
     image_imported_ = true;
   }
   void start() {
-    call_slowly(*connection_, guest_, "Start");
+    call(guest_, "Start");
     ASSERT_TRUE(client_->wait_state(*recorder_, guest_, "running", 60s)) << client_->vm_string(guest_, "LastError");
   }
   void stop() {
-    call_slowly(*connection_, guest_, "Stop");
+    call(guest_, "Stop");
     ASSERT_TRUE(client_->wait_state(*recorder_, guest_, "stopped", 60s)) << console();
   }
   InGuest shell() {
@@ -96,11 +84,8 @@ class GuestWorkDisk : public ClientTest {
   fs::path state() { return env().dir() / "state"; }
   fs::path disk_file(const std::string& id) { return state() / "vms" / id / "work.ext4"; }
 
-  static inline std::unique_ptr<ScopedNetns> netns_;
-  static inline std::string netns_skip_;
   static inline std::string guest_, id_, make_failure_;
   static inline bool image_imported_ = false;
-  std::unique_ptr<sdbus::IConnection> connection_;
 };
 
 TEST_F(GuestWorkDisk, TheGuestMountsItsWorkDiskAtWork) {
