@@ -249,6 +249,20 @@ TEST_F(WorkDiskTest, DoctorNamesTheMissingTools) {
   EXPECT_NE(checks[0].fix.find("e2fsprogs"), std::string::npos);
 }
 
+TEST_F(WorkDiskTest, AnMkfsThatFindsTheDiskFullIsResourceExhausted) {
+  // The free-space check passed, then the room went (another VM's disk filled up).
+  const auto bin = dir.file("bin");
+  fs::create_directory(bin);
+  std::ofstream(bin / "mkfs.ext4") << "#!/bin/sh\necho 'mkfs.ext4: No space left on device while writing out' >&2\nexit 1\n";
+  fs::permissions(bin / "mkfs.ext4", fs::perms::owner_all);
+  const std::string saved = std::getenv("PATH");
+  setenv("PATH", (bin.string() + ":" + saved).c_str(), 1);
+  const auto message = error_message_of(ErrorKind::resource_exhausted, [&] { disk.provision(vm, progress); });
+  setenv("PATH", saved.c_str(), 1);
+  EXPECT_NE(message.find("full"), std::string::npos) << message;
+  EXPECT_FALSE(fs::exists(file()));
+}
+
 // A state directory on a tmpfs of `size_mib` MiB: a host disk that fills up.
 class SmallHostDisk {
  public:
