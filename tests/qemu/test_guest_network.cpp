@@ -26,6 +26,7 @@
 #include "banger/object_path.h"
 #include "bangerd_netns.h"
 #include "default_image.h"
+#include "guest_shell.h"
 #include "test_support.h"
 
 namespace banger::test {
@@ -40,9 +41,6 @@ const std::string kUplink = "bgx-uplink";
 const std::string kUplinkAddress = "198.51.100.1";
 const std::string kOutsideAddress = "198.51.100.2";
 const std::string kStrayTap = "bgt000000000000";
-
-// Runs a shell command inside a guest; what it printed (stdout and stderr) and its exit status.
-using InGuest = std::function<CommandResult(const std::string& command)>;
 
 // A DNS query for `name`'s A records over UDP to `server`; prints one address
 // a line. Python, because Debian's DNS tools are not among the test's packages.
@@ -73,26 +71,16 @@ struct Guest {
   std::string path, name, id, address, mac, tap, dns_name;
 };
 
-bool poll_until(const std::function<bool()>& done, std::chrono::seconds timeout) {
-  for (auto deadline = std::chrono::steady_clock::now() + timeout;;) {
-    if (done()) return true;
-    if (std::chrono::steady_clock::now() >= deadline) return false;
-    std::this_thread::sleep_for(200ms);
-  }
-}
-
 // The check behind "guests reach each other" and "the outside is reachable":
 // one ping from inside a guest, however the test got in.
 CommandResult guest_ping(const InGuest& in_guest, const std::string& address) {
   return in_guest("ping -c1 -W2 " + address);
 }
 
-class GuestNetwork : public ClientTest {
+class GuestNetwork : public RealGuestTest {
  protected:
   static void SetUpTestSuite() {
-    netns_ = bangerd_netns({.programs = {"nft", "ping"}, .devices = {"/dev/net/tun"}}, netns_skip_);
-    if (!netns_) return;
-    netns_->ip("link set lo up");  // as on any host: the host side reaches its own addresses (the gateway's DNS)
+    if (!enter_namespace({.programs = {"nft", "ping"}, .devices = {"/dev/net/tun"}})) return;
     outside_ = std::make_unique<ScopedNetns>(/*enter=*/false);
     netns_->ip("link add " + kUplink + " type veth peer name eth0 netns " + outside_->name());
     netns_->ip("addr add " + kUplinkAddress + "/24 dev " + kUplink);
@@ -103,15 +91,8 @@ class GuestNetwork : public ClientTest {
   }
   static void TearDownTestSuite() {
     guests_.clear();
-    ClientTest::TearDownTestSuite();  // kills the VMs and stops bangerd before their namespace goes
+    RealGuestTest::TearDownTestSuite();
     outside_.reset();
-    netns_.reset();
-  }
-  void SetUp() override {
-    if (!netns_skip_.empty()) GTEST_SKIP() << netns_skip_;
-    ClientTest::SetUp();
-    if (IsSkipped() || HasFatalFailure()) return;
-    connection_ = sdbus::createSessionBusConnectionWithAddress(env().address());
   }
 
   // The suite's two guests on the default network, started and answering
@@ -147,14 +128,6 @@ class GuestNetwork : public ClientTest {
     boot_failure_.clear();
   }
 
-  // A VM method with room for a slow TCG guest (Start may later wait for SSH).
-  void call(const std::string& path, const std::string& method) {
-    auto proxy = sdbus::createProxy(*connection_, kService, path);
-    auto message = proxy->createMethodCall(kVm, method);
-    if (method == "Stop") message << false;  // graceful
-    proxy->callMethod(message, std::chrono::seconds(180));
-  }
-
   void set_nat(bool nat) {
     auto network = sdbus::createProxy(*connection_, kService, bus::network_path("default"));
     network->callMethod("SetNAT").onInterface(bus::network_interface).withArguments(nat);
@@ -167,13 +140,7 @@ class GuestNetwork : public ClientTest {
     return network->getProperty("Leases").onInterface(bus::network_interface).get<std::map<std::string, std::string>>();
   }
 
-  std::string console_of(const Guest& g) {
-    try {
-      return "===== console of " + g.name + " =====\n" + client_->read_console(g.path, 0, 65536).first + "\n";
-    } catch (const sdbus::Error& e) {
-      return "(no console: " + e.getMessage() + ")\n";
-    }
-  }
+  std::string console_of(const Guest& g) { return test::console_of(*client_, g.path, g.name); }
 
   static bool pings_from_namespace(const std::string& address, std::chrono::seconds timeout) {
     return poll_until([&] { return netns_->exec("ping -c1 -W2 " + address + " >/dev/null 2>&1").status == 0; },
@@ -195,30 +162,11 @@ class GuestNetwork : public ClientTest {
   }
 
   // Why commands cannot be run in the guests yet, or nullopt when they can.
-  std::optional<std::string> ssh_unavailable() {
-    if (!fs::exists(ssh_key())) return "the daemon's SSH key is not there yet (" + ssh_key().string() + ")";
-    if (run_command("command -v ssh >/dev/null").status != 0) return "ssh is not installed (openssh-client)";
-    return std::nullopt;
-  }
-  fs::path ssh_key() { return env().dir() / "state" / "ssh" / "id_ed25519"; }
-
-  // Runs commands in `g` with the system ssh and the daemon's key, from bangerd's namespace.
-  InGuest ssh_into(const Guest& g) {
-    const std::string ssh = "ssh -i " + ssh_key().string() +
-                            " -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -o BatchMode=yes"
-                            " -o ConnectTimeout=5 -o LogLevel=ERROR root@" +
-                            g.address;
-    return [ssh](const std::string& command) {
-      EXPECT_EQ(command.find('\''), std::string::npos) << "the command is passed in single quotes";
-      return netns_->exec(ssh + " '" + command + "' 2>&1");
-    };
-  }
+  std::optional<std::string> ssh_unavailable() { return test::ssh_unavailable(daemon_ssh_key(env())); }
   // SSH into `g`, once its server answers (Start may return before it does).
   InGuest ssh_ready(const Guest& g) {
-    auto in_guest = ssh_into(g);
-    EXPECT_TRUE(poll_until([&] { return in_guest("true").status == 0; }, 30s))
-        << "no SSH into " << g.name << ": " << in_guest("true").out << console_of(g);
-    return in_guest;
+    return test::ssh_ready(ssh_into(*netns_, daemon_ssh_key(env()), g.address),
+                           [&] { return " (" + g.name + ")\n" + console_of(g); });
   }
 
   // Why the DNS checks cannot run yet, or nullopt when a DNS server listens on the gateway.
@@ -243,12 +191,9 @@ class GuestNetwork : public ClientTest {
     EXPECT_EQ(ping.status, 0) << "NAT on again:\n" << ping.out;
   }
 
-  static inline std::unique_ptr<ScopedNetns> netns_;
   static inline std::unique_ptr<ScopedNetns> outside_;
-  static inline std::string netns_skip_;
   static inline std::vector<Guest> guests_;
   static inline std::string boot_failure_;
-  std::unique_ptr<sdbus::IConnection> connection_;
 };
 
 TEST_F(GuestNetwork, GuestsGetTheirTapOnTheBridgeAndTheirAddress) {
