@@ -50,7 +50,9 @@ int main(int argc, char** argv) {
   sdbus::ObjectPath first_vm;
   for (int i = 0; i < vm_count; ++i) {
     sdbus::ObjectPath vm, op;
-    std::map<std::string, sdbus::Variant> options{{"memory", sdbus::Variant(std::uint32_t{128})}};
+    // No work disk: 1,000 mkfs runs would measure e2fsprogs, not the bus.
+    std::map<std::string, sdbus::Variant> options{{"memory", sdbus::Variant(std::uint32_t{128})},
+                                                  {"work_disk", sdbus::Variant(std::uint32_t{0})}};
     create_us.push_back(time_us([&] {
       manager.callMethod("CreateVM")
           .onInterface("dev.banger.banger1.Manager")

@@ -27,7 +27,9 @@ namespace {
 
 std::string create(sdbus::IProxy& manager, const std::string& name) {
   sdbus::ObjectPath vm, op;
-  std::map<std::string, sdbus::Variant> options{{"memory", sdbus::Variant(std::uint32_t{256})}};
+  // No work disk: this bench measures the lifecycle; bench-disks measures disk provisioning.
+  std::map<std::string, sdbus::Variant> options{{"memory", sdbus::Variant(std::uint32_t{256})},
+                                                {"work_disk", sdbus::Variant(std::uint32_t{0})}};
   manager.callMethod("CreateVM").onInterface("dev.banger.banger1.Manager").withArguments(name, options).storeResultsTo(vm, op);
   return vm;
 }

@@ -24,6 +24,7 @@
 #include "capabilities/ssh_access.h"
 #include "capabilities/ssh_key_pair.h"
 #include "capabilities/tap_device.h"
+#include "capabilities/work_disk.h"
 #include "capabilities/vm_directories.h"
 #include "core/backend_scoped.h"
 #include "core/capabilities.h"
@@ -140,6 +141,9 @@ int serve(const Config& config, DaemonExtensions& extensions) {
           std::make_shared<BackendScoped>(name, std::make_shared<ImageFiles>(store, config.state_dir, std::string(kernel), name,
                                                               name == backends.default_name())));
   }
+  // After the root disk, so the work disk is the guest's second drive (/dev/vdb);
+  // before nothing it depends on: its cleanup moves a kept disk out of the VM's directory.
+  capability_list.push_back(std::make_shared<WorkDisk>(config.state_dir));
   capability_list.push_back(std::make_shared<NetworkAddress>(networks));
   std::shared_ptr<TapDevice> taps;
   VmManager* vm_manager = nullptr;  // set below: SshAccess asks it whether a VM's VMM still runs

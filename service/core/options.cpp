@@ -53,8 +53,10 @@ std::uint32_t checked_vcpus(const std::string& key, const OptionValue& value, co
   return vcpus;
 }
 
-std::uint64_t checked_disk(const std::string& key, const OptionValue& value, std::uint64_t min) {
+// zero_ok: 0 is allowed too (work_disk at create: no work disk).
+std::uint64_t checked_disk(const std::string& key, const OptionValue& value, std::uint64_t min, bool zero_ok = false) {
   auto mib = expect<std::uint32_t>(key, value);
+  if (zero_ok && mib == 0) return 0;
   if (mib < min || mib > max_disk_mib)
     throw Error(ErrorKind::invalid_args,
                 fmt::format("option '{}' must be between {} and {} MiB, got {}", key, min, max_disk_mib, mib));
@@ -116,7 +118,7 @@ CreateSpec parse_create_request(std::string name, const OptionMap& options, cons
     } else if (key == "disk") {
       spec.disk_mib = checked_disk(key, value, 1);
     } else if (key == "work_disk") {
-      spec.work_disk_mib = checked_disk(key, value, min_work_disk_mib);
+      spec.work_disk_mib = checked_disk(key, value, min_work_disk_mib, /*zero_ok=*/true);
     } else if (key == "keep_work_disk") {
       spec.keep_work_disk = expect<bool>(key, value);
     } else {
