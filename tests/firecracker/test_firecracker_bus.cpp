@@ -37,7 +37,7 @@ TEST_F(FirecrackerBus, LifecycleOverDBusDrivesTheApi) {
   std::vector<std::string> calls;
   for (const auto& r : sent) calls.push_back(r["method"].get<std::string>() + " " + r["path"].get<std::string>());
   EXPECT_EQ(calls, (std::vector<std::string>{"PUT /logger", "PUT /metrics", "PUT /machine-config", "PUT /boot-source",
-                                             "PUT /drives/rootfs", "PUT /actions"}));
+                                             "PUT /drives/rootfs", "PUT /drives/work", "PUT /actions"}));
   for (const auto& r : sent) {
     if (r["path"] == "/machine-config") {
       EXPECT_EQ(r["body"]["vcpu_count"], 2);
@@ -47,8 +47,14 @@ TEST_F(FirecrackerBus, LifecycleOverDBusDrivesTheApi) {
       EXPECT_EQ(r["body"]["is_root_device"], true);
       EXPECT_EQ(r["body"]["path_on_host"], (env().dir() / "state" / "vms" / id_of(vm) / "rootfs.ext4").string());
     }
+    if (r["path"] == "/drives/work") {
+      // The work disk, the guest's second drive (/dev/vdb, mounted at /work).
+      EXPECT_EQ(r["body"]["is_root_device"], false);
+      EXPECT_EQ(r["body"]["path_on_host"], (env().dir() / "state" / "vms" / id_of(vm) / "work.ext4").string());
+    }
     if (r["path"] == "/boot-source") {
       EXPECT_NE(r["body"]["boot_args"].get<std::string>().find("banger.hostname=fc-vm"), std::string::npos);
+      EXPECT_NE(r["body"]["boot_args"].get<std::string>().find("banger.work=/dev/vdb"), std::string::npos);
     }
   }
 
