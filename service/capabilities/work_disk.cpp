@@ -101,6 +101,26 @@ void WorkDisk::provision(VmRecord& vm, ProgressSink& progress) {
   progress.report("work disk ready", 0.9);
 }
 
+void WorkDisk::provision_clone(const VmRecord& source, VmRecord& clone, ProgressSink& progress) {
+  if (clone.work_disk_mib == 0) return;
+  const auto from = disk_of(source);
+  if (source.work_disk_mib == 0 || !fs::exists(from)) {
+    provision(clone, progress);
+    return;
+  }
+  progress.report("copying the work disk", 0.8);
+  check_room(clone, metadata_bytes(clone.work_disk_mib));
+  const auto to = disk_of(clone);
+  try {
+    copy_sparse(from, to);
+  } catch (...) {
+    std::error_code ignored;
+    fs::remove(to, ignored);
+    throw;
+  }
+  progress.report("work disk ready", 0.9);
+}
+
 void WorkDisk::add_start_preflight(const VmRecord& vm, std::vector<PreflightCheck>& checks) {
   if (vm.work_disk_mib == 0) return;
   checks.push_back({"work disk", [file = disk_of(vm), name = vm.name] {

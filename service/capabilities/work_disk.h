@@ -26,6 +26,10 @@ class WorkDisk : public Capability {
   void apply_config_change(const VmRecord& before, const VmRecord& after) override;
   void add_doctor_checks(std::vector<DoctorCheck>& checks) override;
 
+  // Clone: the source's work disk, copied with its files (a reflink where the
+  // file system shares extents, else a sparse copy); a source without one: a new one.
+  void provision_clone(const VmRecord& source, VmRecord& clone, ProgressSink& progress) override;
+
   std::filesystem::path disk_of(const VmRecord& vm) const;
   // Where a delete with keep_work_disk leaves the disk: named after the VM
   // (its name for people, its id's start so two VMs of one name never clash).

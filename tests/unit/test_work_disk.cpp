@@ -318,3 +318,30 @@ TEST_F(WorkDiskTest, GrowingOnAFullHostDiskIsRefusedAndTheDiskStaysUsable) {
 
 }  // namespace
 }  // namespace banger
+
+namespace banger {
+namespace {
+
+TEST_F(WorkDiskTest, ACloneGetsACopyOfTheSourcesFiles) {
+  disk.provision(vm, progress);
+  put_file(file(), "notes.txt", "from the source");
+  VmRecord copy = testing::make_vm("fedcba9876543210fedcba9876543210", "web-2");
+  copy.work_disk_mib = vm.work_disk_mib;
+  fs::create_directories(state / "vms" / copy.id);
+  disk.provision_clone(vm, copy, progress);
+  EXPECT_EQ(read_file_in(disk.disk_of(copy), "notes.txt"), "from the source");
+  EXPECT_EQ(fs::file_size(disk.disk_of(copy)), fs::file_size(file()));
+  put_file(disk.disk_of(copy), "notes.txt", "changed in the copy");
+  EXPECT_EQ(read_file_in(file(), "notes.txt"), "from the source") << "the copy is the clone's own";
+
+  // A source without a work disk: the clone gets a new, empty one.
+  VmRecord bare = testing::make_vm("00000000000000000000000000000001", "bare");
+  VmRecord bare_copy = testing::make_vm("00000000000000000000000000000002", "bare-2");
+  bare_copy.work_disk_mib = 128;
+  fs::create_directories(state / "vms" / bare_copy.id);
+  disk.provision_clone(bare, bare_copy, progress);
+  EXPECT_EQ(filesystem_mib(disk.disk_of(bare_copy)), 128u);
+}
+
+}  // namespace
+}  // namespace banger
