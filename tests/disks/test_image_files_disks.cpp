@@ -11,6 +11,7 @@
 #include "core/capabilities.h"
 #include "core/errors.h"
 #include "disks/ext4_image.h"
+#include "error_kind.h"
 #include "recording_events.h"
 #include "scratch_filesystem.h"
 #include "store/sqlite_store.h"
@@ -51,17 +52,6 @@ struct ImageFilesDisks : ::testing::Test {
     if (it == checks.end()) throw std::runtime_error("no root-disk line");
     return *it;
   }
-  static std::string message_of(ErrorKind kind, const std::function<void()>& f) {
-    try {
-      f();
-    } catch (const Error& e) {
-      EXPECT_EQ(e.kind(), kind) << e.what();
-      return e.what();
-    }
-    ADD_FAILURE() << "no error";
-    return {};
-  }
-
   testing::ScratchDir scratch;
   SqliteStore store{":memory:"};
   testing::NullProgress progress;
@@ -114,13 +104,13 @@ TEST_F(ImageFilesDisks, CreateRefusesADiskBelowTheImageOrAboveTheFreeSpace) {
   add_image(state);
   auto files = capability(state);
   vm.disk_mib = 16;
-  const auto small = message_of(ErrorKind::invalid_args, [&] { files->check_create(vm); });
+  const auto small = testing::error_message_of(ErrorKind::invalid_args, [&] { files->check_create(vm); });
   EXPECT_NE(small.find("16 MiB"), std::string::npos) << small;
   EXPECT_NE(small.find("64 MiB"), std::string::npos) << small;
   EXPECT_NE(small.find("debian"), std::string::npos) << small;
 
   vm.disk_mib = 4096;  // on a 512 MiB filesystem
-  const auto big = message_of(ErrorKind::resource_exhausted, [&] { files->check_create(vm); });
+  const auto big = testing::error_message_of(ErrorKind::resource_exhausted, [&] { files->check_create(vm); });
   EXPECT_NE(big.find("free"), std::string::npos) << big;
 
   vm.disk_mib = 256;
@@ -142,7 +132,7 @@ TEST_F(ImageFilesDisks, SetGrowsTheStoppedVmsDiskAndRefusesAShrink) {
 
   VmRecord shrunk = grown;
   shrunk.disk_mib = 96;
-  const auto why = message_of(ErrorKind::invalid_args, [&] { files->apply_config_change(grown, shrunk); });
+  const auto why = testing::error_message_of(ErrorKind::invalid_args, [&] { files->apply_config_change(grown, shrunk); });
   EXPECT_NE(why.find("disks only grow"), std::string::npos) << why;
   EXPECT_EQ(disks::size_mib(files->root_disk(vm)), 128u);
 }
