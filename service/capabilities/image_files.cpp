@@ -172,8 +172,7 @@ void ImageFiles::add_root_disk_check(std::vector<DoctorCheck>& checks) {
       checks.push_back({"root-disk", "ok",
                         "dm-snapshot: root disks are device-mapper snapshots of their image (the state directory "
                         "cannot reflink)",
-                        dir, "for clones without device-mapper, put the state directory on btrfs or xfs "
-                             "(mkfs.xfs -m reflink=1)"});
+                        dir, ""});
       return;
     case disks::RootDiskStrategy::copy:
       checks.push_back({"root-disk", "warn",
