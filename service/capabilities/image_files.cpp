@@ -1,11 +1,14 @@
 #include "capabilities/image_files.h"
 
+#include <sys/stat.h>
+
 #include <algorithm>
 
 #include <fmt/format.h>
 
 #include "core/errors.h"
-#include "core/sparse_copy.h"
+#include "disks/dm_snapshot.h"
+#include "disks/ext4_image.h"
 
 namespace banger {
 
@@ -23,15 +26,30 @@ std::string import_option(std::string_view kernel_file) {
   return kernel_file == "vmlinux" ? "--vmlinux" : "--kernel";
 }
 
+constexpr std::uint64_t mib_bytes = 1024 * 1024;
+
+// VMs made before strategies were recorded have a copied rootfs.ext4.
+disks::RootDiskStrategy strategy_of(const VmRecord& vm) {
+  return disks::parse_root_disk_strategy(vm.root_disk_strategy).value_or(disks::RootDiskStrategy::copy);
+}
+
+std::uint64_t allocated_bytes(const fs::path& file) {
+  struct stat st {};
+  return ::stat(file.c_str(), &st) == 0 ? static_cast<std::uint64_t>(st.st_blocks) * 512 : 0;
+}
+
 }  // namespace
 
 ImageFiles::ImageFiles(ImageStore& images, fs::path state_dir, std::string kernel_file, std::string backend,
-                       bool default_backend)
+                       bool default_backend, fs::path runtime_dir)
     : images_(images),
       state_dir_(std::move(state_dir)),
       kernel_file_(std::move(kernel_file)),
       backend_(std::move(backend)),
-      default_backend_(default_backend) {}
+      default_backend_(default_backend),
+      root_disks_(state_dir_, std::move(runtime_dir)) {}
+
+fs::path ImageFiles::root_disk(const VmRecord& vm) const { return root_disks_.file(vm.id, strategy_of(vm)); }
 
 ImageRecord ImageFiles::bootable_image(const VmRecord& vm) {
   if (vm.image.empty())
@@ -58,41 +76,117 @@ ImageRecord ImageFiles::bootable_image(const VmRecord& vm) {
   return *image;
 }
 
-void ImageFiles::check_create(const VmRecord& vm) { bootable_image(vm); }
+void ImageFiles::check_create(const VmRecord& vm) {
+  const auto image = bootable_image(vm);
+  std::error_code ec;
+  if (!fs::is_regular_file(image.rootfs, ec)) return;  // provision names what is wrong with it
+  const auto image_mib = disks::size_mib(image.rootfs);
+  if (vm.disk_mib != 0 && vm.disk_mib < image_mib)
+    throw Error(ErrorKind::invalid_args,
+                fmt::format("option 'disk': {} MiB is smaller than the root filesystem of image '{}' ({} MiB); "
+                            "give at least {} MiB",
+                            vm.disk_mib, image.name, image_mib, image_mib));
+  // What the disk may come to take beyond the image's blocks: a reflink or a
+  // snapshot shares them, a copy needs its own, and growth is new room either way.
+  const std::uint64_t growth = vm.disk_mib > image_mib ? (vm.disk_mib - image_mib) * mib_bytes : 0;
+  const auto strategy = root_disks_.best_strategy();
+  const std::uint64_t own = strategy == disks::RootDiskStrategy::copy ? allocated_bytes(image.rootfs) : 0;
+  disks::require_free_space(state_dir_, own + growth,
+                            fmt::format("option 'disk': the root disk of VM '{}' ({} MiB, {} of image '{}')", vm.name,
+                                        std::max(vm.disk_mib, image_mib), disks::to_string(strategy), image.name));
+}
 
 void ImageFiles::provision(VmRecord& vm, ProgressSink& progress) {
   auto image = bootable_image(vm);  // it may have gone since
-  progress.report("copying the root disk", 0.3);
-  copy_sparse(image.rootfs, root_disk(vm));
-  progress.report("root disk ready", 0.8);
+  progress.report("cloning the root disk", 0.3);
+  const auto strategy = root_disks_.create(vm.id, image.rootfs, vm.disk_mib);
+  vm.root_disk_strategy = disks::to_string(strategy);
+  progress.report(fmt::format("root disk ready ({})", disks::to_string(strategy)), 0.8);
 }
 
 void ImageFiles::add_start_preflight(const VmRecord& vm, std::vector<PreflightCheck>& checks) {
   checks.push_back({"image files", [this, vm] {
-                      fs::path kernel;
+                      ImageRecord image;
                       try {
-                        kernel = bootable_image(vm).kernel_for(kernel_file_);
+                        image = bootable_image(vm);
                       } catch (const Error& e) {
                         throw Error(ErrorKind::backend_failed, fmt::format("cannot start VM '{}': {}", vm.name, e.what()));
                       }
-                      for (const auto& file : {kernel, root_disk(vm)})
+                      std::vector<fs::path> files{image.kernel_for(kernel_file_), root_disk(vm)};
+                      if (strategy_of(vm) == disks::RootDiskStrategy::dm_snapshot) {
+                        files.push_back(image.rootfs);
+                        if (auto why = disks::device_mapper_unavailable(); !why.empty())
+                          throw Error(ErrorKind::backend_failed,
+                                      fmt::format("cannot start VM '{}': its root disk is a device-mapper snapshot, "
+                                                  "but device-mapper is not available: {}",
+                                                  vm.name, why));
+                      }
+                      for (const auto& file : files)
                         if (!fs::exists(file))
                           throw Error(ErrorKind::backend_failed,
                                       fmt::format("cannot start VM '{}': {} is missing", vm.name, file.string()));
                     }});
 }
 
+void ImageFiles::prepare_host(const VmRecord& vm) {
+  const auto strategy = strategy_of(vm);
+  if (strategy != disks::RootDiskStrategy::dm_snapshot) return;
+  root_disks_.activate(vm.id, strategy, bootable_image(vm).rootfs, vm.disk_mib);
+}
+
 void ImageFiles::contribute_machine(const VmRecord& vm, MachineConfig& machine) {
   auto image = bootable_image(vm);
   machine.kernel = image.kernel_for(kernel_file_);
   if (!image.initrd.empty()) machine.initrd = image.initrd;
-  machine.drives.push_back({"rootfs", root_disk(vm), true, false});
+  machine.drives.push_back({"rootfs", root_disks_.device(vm.id, strategy_of(vm)), true, false});
   // Parameters with a dot reach the guest's init only through /proc/cmdline, which it parses.
   machine.kernel_args.push_back("panic=1");
   machine.kernel_args.push_back("banger.hostname=" + vm.name);
 }
 
+void ImageFiles::cleanup(const VmRecord& vm, CleanupReason reason) noexcept {
+  if (reason == CleanupReason::deleted || reason == CleanupReason::create_failed)
+    root_disks_.remove(vm.id);
+  else
+    root_disks_.deactivate(vm.id);
+}
+
+void ImageFiles::apply_config_change(const VmRecord& before, const VmRecord& after) {
+  if (after.disk_mib == before.disk_mib) return;
+  const auto strategy = strategy_of(before);
+  // Only a snapshot's size depends on its image.
+  const fs::path image =
+      strategy == disks::RootDiskStrategy::dm_snapshot ? fs::path(bootable_image(before).rootfs) : fs::path();
+  const auto current = root_disks_.size_mib(before.id, strategy, image, before.disk_mib);
+  root_disks_.grow(before.id, strategy, image, current, after.disk_mib);
+}
+
+void ImageFiles::add_root_disk_check(std::vector<DoctorCheck>& checks) {
+  const auto dir = (state_dir_ / "vms").string();
+  switch (root_disks_.best_strategy()) {
+    case disks::RootDiskStrategy::reflink:
+      checks.push_back({"root-disk", "ok", "reflink: root disks are copy-on-write clones of their image, made at once",
+                        dir, ""});
+      return;
+    case disks::RootDiskStrategy::dm_snapshot:
+      checks.push_back({"root-disk", "ok",
+                        "dm-snapshot: root disks are device-mapper snapshots of their image (the state directory "
+                        "cannot reflink)",
+                        dir, ""});
+      return;
+    case disks::RootDiskStrategy::copy:
+      checks.push_back({"root-disk", "warn",
+                        "copy: root disks are full copies of their image, slow to make and taking room",
+                        fmt::format("{} cannot share extents (FICLONE) and device-mapper is not available ({})", dir,
+                                    disks::device_mapper_unavailable()),
+                        "put the state directory on btrfs or xfs (mkfs.xfs -m reflink=1)"});
+      return;
+  }
+}
+
 void ImageFiles::add_doctor_checks(std::vector<DoctorCheck>& checks) {
+  // The state directory is the host's, not a backend's: one line, from the default backend.
+  if (default_backend_) add_root_disk_check(checks);
   // One line per backend: can it boot the default image? Only the default
   // backend must; another one lacking its kernel is worth a warning.
   const std::string check = backend_ + "-kernel";

@@ -4,43 +4,52 @@
 
 #include "core/capability.h"
 #include "core/image.h"
+#include "disks/root_disk.h"
 #include "store/image_store.h"
 
 namespace banger {
 
 // Boots a VM from its image (a registered ImageRecord; the VM records its id).
-// At create, the VM gets its own copy of the image's rootfs
-// (<state>/vms/<id>/rootfs.ext4: a reflink where the filesystem can, else a
-// sparse copy); at start, the kernel this backend boots (`kernel_file`, see
-// VmmBackend::kernel_file), the initrd and that disk go to the VMM, and the
-// VM's name to the guest's init.
+// At create, the VM gets its own copy-on-write root disk cloned from the
+// image's rootfs (disks/root_disk.h: reflink, else a device-mapper snapshot,
+// else a sparse copy; the strategy goes into the record), grown to the VM's
+// `disk_mib`; Set grows it on a stopped VM and never shrinks it. At start,
+// the kernel this backend boots (`kernel_file`, see VmmBackend::kernel_file),
+// the initrd and that disk go to the VMM, and the VM's name to the guest's init.
 class ImageFiles : public Capability {
  public:
   // `backend` names the VMM backend this instance serves (doctor lines);
   // `default_backend`: VMs get that backend when their creator names none, so
-  // it must boot the default image.
+  // it must boot the default image. `runtime_dir`: where a dm-snapshot disk
+  // records its devices (<runtime>/vms/<id>/disk.json); empty: no dm-snapshot.
   ImageFiles(ImageStore& images, std::filesystem::path state_dir, std::string kernel_file, std::string backend,
-             bool default_backend);
+             bool default_backend, std::filesystem::path runtime_dir = {});
 
   std::string_view name() const override { return "image-files"; }
   void check_create(const VmRecord& vm) override;
   void provision(VmRecord& vm, ProgressSink& progress) override;
   void add_start_preflight(const VmRecord& vm, std::vector<PreflightCheck>& checks) override;
+  void prepare_host(const VmRecord& vm) override;
   void contribute_machine(const VmRecord& vm, MachineConfig& machine) override;
+  void cleanup(const VmRecord& vm, CleanupReason reason) noexcept override;
+  void apply_config_change(const VmRecord& before, const VmRecord& after) override;
   void add_doctor_checks(std::vector<DoctorCheck>& checks) override;
 
-  std::filesystem::path root_disk(const VmRecord& vm) const { return state_dir_ / "vms" / vm.id / "rootfs.ext4"; }
+  // The VM's disk file (rootfs.ext4, or rootfs.cow for a dm-snapshot disk).
+  std::filesystem::path root_disk(const VmRecord& vm) const;
 
  private:
   // The VM's image with the kernel this backend boots, or Error(invalid_args)
   // naming the fix.
   ImageRecord bootable_image(const VmRecord& vm);
+  void add_root_disk_check(std::vector<DoctorCheck>& checks);
 
   ImageStore& images_;
   std::filesystem::path state_dir_;
   std::string kernel_file_;
   std::string backend_;
   bool default_backend_;
+  disks::RootDisks root_disks_;
 };
 
 }  // namespace banger

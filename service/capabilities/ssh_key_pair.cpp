@@ -12,6 +12,7 @@
 
 #include <fmt/format.h>
 
+#include "core/atomic_file.h"
 #include "core/errors.h"
 #include "core/log.h"
 #include "core/unique_fd.h"
@@ -51,32 +52,13 @@ std::optional<std::string> read_file(const fs::path& file) {
   }
 }
 
-void fsync_dir(const fs::path& dir) {
-  UniqueFd fd(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
-  if (fd.valid()) ::fsync(fd.get());
-}
-
-// Write to <file>.tmp, flush, rename over <file>: readers see the old file or
-// the whole new one, never a part.
+// Readers see the old file or the whole new one, never a part.
 void write_atomically(const fs::path& file, const std::string& content, mode_t mode) {
-  const fs::path temp = file.string() + ".tmp";
-  UniqueFd fd(::open(temp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, mode));
-  bool ok = fd.valid() && ::fchmod(fd.get(), mode) == 0;  // an old temp file may have another mode; umask may narrow ours
-  for (size_t done = 0; ok && done < content.size();) {
-    ssize_t n = ::write(fd.get(), content.data() + done, content.size() - done);
-    if (n < 0 && errno == EINTR) continue;
-    ok = n > 0;
-    if (ok) done += static_cast<size_t>(n);
+  try {
+    write_file_atomically(file, content, mode);
+  } catch (const Error& e) {
+    throw file_error(file, e.what());
   }
-  ok = ok && ::fsync(fd.get()) == 0;
-  fd.reset();
-  ok = ok && ::rename(temp.c_str(), file.c_str()) == 0;
-  if (!ok) {
-    const int error = errno;
-    ::unlink(temp.c_str());
-    throw file_error(file, fmt::format("cannot write it: {}", std::strerror(error)));
-  }
-  fsync_dir(file.parent_path());
 }
 
 void make_private_dir(const fs::path& dir) {

@@ -72,14 +72,18 @@ void grow_ext4(const fs::path& file, std::uint64_t mib) {
   if (mib == current) return;
   require_free_space(file.parent_path(), 0, file.filename().string());
   set_file_size(file, mib);
+  grow_filesystem(file);
+}
+
+void grow_filesystem(const fs::path& file_or_device) {
   // resize2fs insists on a freshly checked filesystem; -p: fix what is safe, never ask.
   try {
-    run_tool({"e2fsck", "-f", "-p", file.string()});
+    run_tool({"e2fsck", "-f", "-p", file_or_device.string()});
   } catch (const Error& e) {
     // Exit status 1 means "errors corrected": fine to go on.
     if (std::string(e.what()).find("exit status 1)") == std::string::npos) throw;
   }
-  run_tool({"resize2fs", file.string()});
+  run_tool({"resize2fs", file_or_device.string()});
 }
 
 }  // namespace banger::disks

@@ -18,6 +18,10 @@ void make_ext4(const std::filesystem::path& file, std::uint64_t mib, const std::
 // resize2fs; the filesystem must not be mounted). Equal size: nothing to do.
 void grow_ext4(const std::filesystem::path& file, std::uint64_t mib);
 
+// Grows the ext4 filesystem on `file_or_device` to fill it (e2fsck, then
+// resize2fs; it must not be mounted).
+void grow_filesystem(const std::filesystem::path& file_or_device);
+
 // The file's apparent size in MiB, rounded up.
 std::uint64_t size_mib(const std::filesystem::path& file);
 

@@ -154,7 +154,9 @@ TEST_F(ImageFilesTest, PreflightRefusesAMissingKernel) {
 
 TEST_F(ImageFilesTest, DoctorSaysWhetherEachBackendCanBootTheDefaultImage) {
   auto none = doctor(qemu);
-  ASSERT_EQ(none.size(), 1u);
+  ASSERT_EQ(none.size(), 2u) << "the kernel line and, from the default backend only, the root-disk line";
+  EXPECT_NO_THROW(check_named(none, "root-disk"));
+  EXPECT_THROW(check_named(doctor(firecracker), "root-disk"), std::runtime_error) << "one root-disk line per host";
   EXPECT_EQ(check_named(none, "qemu-kernel").status, "fail") << "the default backend has nothing to boot";
   EXPECT_EQ(check_named(none, "qemu-kernel").fix, "bangerctl image build");
   EXPECT_EQ(check_named(doctor(firecracker), "firecracker-kernel").status, "warn");
