@@ -37,6 +37,7 @@
 #include "core/stored_attachments.h"
 #include "core/vm_manager.h"
 #include "core/worker_pool.h"
+#include "disks/root_disk.h"
 #include "net/resolved_bus.h"
 #include "net/taps.h"
 #include "store/sqlite_store.h"
@@ -139,7 +140,7 @@ int serve(const Config& config, DaemonExtensions& extensions) {
     if (!kernel.empty())
       capability_list.push_back(
           std::make_shared<BackendScoped>(name, std::make_shared<ImageFiles>(store, config.state_dir, std::string(kernel), name,
-                                                              name == backends.default_name())));
+                                                              name == backends.default_name(), config.runtime_dir)));
   }
   // After the root disk, so the work disk is the guest's second drive (/dev/vdb);
   // before nothing it depends on: its cleanup moves a kept disk out of the VM's directory.
@@ -182,6 +183,15 @@ int serve(const Config& config, DaemonExtensions& extensions) {
     for (const auto& p : vms.recorded_vmms()) keep.push_back({p.pid, p.start_time});
     if (int killed = kill_unrecorded_vmms(config.runtime_dir, keep); killed > 0)
       log::warn("killed {} VMM process(es) that no VM records (bangerd crashed while starting them)", killed);
+  }
+  {
+    // Root-disk devices (loop, device-mapper) of VMs that no longer run go; those of running VMs stay.
+    std::set<std::string> running;
+    for (const auto& vm : vms.list())
+      if (vm.state == VmState::running || vm.state == VmState::starting || vm.state == VmState::stopping)
+        running.insert(vm.id);
+    if (int released = disks::RootDisks(config.state_dir, config.runtime_dir).recover(running); released > 0)
+      log::info("released {} root-disk device(s) of VMs that no longer run", released);
   }
   if (taps) {
     // The taps of VMs that still run stay (their VMMs hold them open); any other is left over from a crash.

@@ -7,8 +7,10 @@
 #include <fmt/format.h>
 
 #include "core/errors.h"
+#include "core/sparse_copy.h"
 #include "disks/dm_snapshot.h"
 #include "disks/ext4_image.h"
+#include "disks/guest_identity.h"
 
 namespace banger {
 
@@ -102,6 +104,33 @@ void ImageFiles::provision(VmRecord& vm, ProgressSink& progress) {
   const auto strategy = root_disks_.create(vm.id, image.rootfs, vm.disk_mib);
   vm.root_disk_strategy = disks::to_string(strategy);
   progress.report(fmt::format("root disk ready ({})", disks::to_string(strategy)), 0.8);
+}
+
+void ImageFiles::provision_clone(const VmRecord& source, VmRecord& clone, ProgressSink& progress) {
+  auto image = bootable_image(clone);
+  progress.report("cloning the root disk", 0.3);
+  const auto strategy = strategy_of(source);
+  const auto from = root_disks_.file(source.id, strategy);
+  if (!fs::exists(from))
+    throw Error(ErrorKind::backend_failed, fmt::format("VM '{}' has no root disk at {}", source.name, from.string()));
+  try {
+    if (strategy == disks::RootDiskStrategy::dm_snapshot) {
+      // The snapshot's COW file holds the source's changes; over the same image it is the same disk.
+      copy_sparse(from, root_disks_.file(clone.id, strategy));
+      clone.root_disk_strategy = disks::to_string(strategy);
+      const auto device = root_disks_.activate(clone.id, strategy, image.rootfs, clone.disk_mib);
+      disks::forget_ssh_host_keys(device);
+      root_disks_.deactivate(clone.id);
+    } else {
+      // The source's disk stands in for the image: the best strategy copies it.
+      clone.root_disk_strategy = disks::to_string(root_disks_.create(clone.id, from, clone.disk_mib));
+      disks::forget_ssh_host_keys(root_disks_.file(clone.id, strategy_of(clone)));
+    }
+  } catch (...) {
+    root_disks_.remove(clone.id);
+    throw;
+  }
+  progress.report(fmt::format("root disk ready ({})", clone.root_disk_strategy), 0.8);
 }
 
 void ImageFiles::add_start_preflight(const VmRecord& vm, std::vector<PreflightCheck>& checks) {

@@ -28,6 +28,10 @@ class ImageFiles : public Capability {
   std::string_view name() const override { return "image-files"; }
   void check_create(const VmRecord& vm) override;
   void provision(VmRecord& vm, ProgressSink& progress) override;
+  // Clone: a copy of the source's root disk as it is now (the same strategy:
+  // reflink or copy of its file, or of its COW file over the same image),
+  // without the source guest's SSH host keys.
+  void provision_clone(const VmRecord& source, VmRecord& clone, ProgressSink& progress) override;
   void add_start_preflight(const VmRecord& vm, std::vector<PreflightCheck>& checks) override;
   void prepare_host(const VmRecord& vm) override;
   void contribute_machine(const VmRecord& vm, MachineConfig& machine) override;
