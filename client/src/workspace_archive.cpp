@@ -64,7 +64,7 @@ void add_all_below(const fs::path& root, const fs::path& below, std::set<std::st
   for (fs::recursive_directory_iterator it(root / below, fs::directory_options::none, error), end; it != end;
        it.increment(error)) {
     if (error) usage("cannot read " + (root / below).string() + ": " + error.message());
-    if (sendable(it->symlink_status())) paths.insert(fs::relative(it->path(), root).generic_string());
+    if (sendable(it->symlink_status())) paths.insert(it->path().lexically_relative(root).generic_string());
   }
   if (error) usage("cannot read " + (root / below).string() + ": " + error.message());
 }
