@@ -36,13 +36,17 @@ void SshSessionDeleter::operator()(ssh_session_struct* s) const noexcept {
 }
 
 SshSession open_ssh_session(const std::string& address, std::uint16_t port, const std::string& user,
-                            const SshKeyPair& key, std::chrono::milliseconds timeout, SshLogin& login) {
+                            const SshKeyPair& key, std::chrono::milliseconds timeout, SshLogin& login,
+                            const std::string& ciphers) {
   SshSession session(ssh_new());
   if (!session) {
     login = {SshLoginOutcome::failed, "libssh cannot make a session"};
     return nullptr;
   }
-  if (!configure(session.get(), address, port, user, std::max(timeout, std::chrono::milliseconds(1)))) {
+  const bool ciphers_taken = ciphers.empty() ||
+                             (ssh_options_set(session.get(), SSH_OPTIONS_CIPHERS_C_S, ciphers.c_str()) == 0 &&
+                              ssh_options_set(session.get(), SSH_OPTIONS_CIPHERS_S_C, ciphers.c_str()) == 0);
+  if (!ciphers_taken || !configure(session.get(), address, port, user, std::max(timeout, std::chrono::milliseconds(1)))) {
     login = {SshLoginOutcome::failed, fmt::format("libssh rejects the options: {}", ssh_get_error(session.get()))};
     return nullptr;
   }

@@ -34,8 +34,10 @@ struct SshSessionDeleter {
 using SshSession = std::unique_ptr<ssh_session_struct, SshSessionDeleter>;
 
 // The same login as try_ssh_login, keeping the session for channels when the
-// key was accepted; null otherwise, with `login` saying why.
+// key was accepted; null otherwise, with `login` saying why. `ciphers`, when
+// given, is libssh's cipher preference list for both directions.
 SshSession open_ssh_session(const std::string& address, std::uint16_t port, const std::string& user,
-                            const SshKeyPair& key, std::chrono::milliseconds timeout, SshLogin& login);
+                            const SshKeyPair& key, std::chrono::milliseconds timeout, SshLogin& login,
+                            const std::string& ciphers = {});
 
 }  // namespace banger

@@ -56,15 +56,12 @@ void push_online(ssh_session_struct* session, int archive, const PushOptions& op
       auto in = tar_reader(archive);
       auto out = tar_writer([&unpack](std::span<const char> data) { unpack.write(data); });
       copy_entries(in.get(), out.get(), {.progress = progress, .keep = {}, .descend = false});
-    } catch (...) {
-      // The guest's words say why a write failed (a full disk); a refused stream stays refused.
-      try {
-        std::rethrow_exception(std::current_exception());
-      } catch (const Error& e) {
-        if (e.kind() != ErrorKind::backend_failed) throw;
-        if (const int status = unpack.finish(); status != 0) guest_failed(unpack, status, "unpacking the workspace");
-        throw;
-      }
+    } catch (const Error& e) {
+      // Wait for the guest's tar to end, so the clean-up below does not race it. When the
+      // channel failed, the guest's words say why (a full disk); a refused stream stays refused.
+      const int status = unpack.finish();
+      if (e.kind() == ErrorKind::backend_failed && status != 0) guest_failed(unpack, status, "unpacking the workspace");
+      throw;
     }
     if (const int status = unpack.finish(); status != 0) guest_failed(unpack, status, "unpacking the workspace");
     run(session, commit_script(staging, options), "moving the workspace into place");
