@@ -132,6 +132,9 @@ int main() {
     fmt::print("  bangerctl workspace push  {:6.2f} s  {:6.1f} MiB/s\n", push_best, push_mibs);
     fmt::print("  tar -c | ssh tar -x       {:6.2f} s  {:6.1f} MiB/s\n", plain_best, plain_mibs);
     fmt::print("  ratio {:.2f}x (target >= 0.9x): {}\n", ratio, banger::bench::verdict(ratio >= 0.9));
+    const auto logs = env.logs();  // bangerd's own account of each push
+    for (std::size_t at = 0; (at = logs.find("workspace push", at)) != std::string::npos; ++at)
+      std::cout << "  bangerd: " << logs.substr(at, logs.find('\n', at) - at) << "\n";
     ctl({"kill", "bench-ws"});
     ctl({"delete", "bench-ws"});
   } catch (const std::exception& e) {

@@ -7,6 +7,7 @@
 
 #include "capabilities/ssh_login.h"
 #include "core/errors.h"
+#include "core/log.h"
 #include "core/vm_manager.h"
 #include "workspace/entry_rules.h"
 #include "workspace/routes.h"
@@ -86,11 +87,24 @@ WorkspaceTransfer Workspaces::begin(const std::string& vm_id) {
 void Workspaces::push(const WorkspaceTransfer& transfer, int archive, const PushOptions& options,
                       ProgressSink& progress) {
   progress.report("copying", 0.05);
-  const auto bytes = reporter(progress, "copied", options.size);
-  if (transfer.address.empty())
+  std::uint64_t total = 0;
+  const auto report = reporter(progress, "copied", options.size);
+  const auto bytes = [&](std::uint64_t n) {
+    total = n;
+    report(n);
+  };
+  const auto started = std::chrono::steady_clock::now();
+  if (transfer.address.empty()) {
     workspace::push_offline(work_disk_image(deps_.state_dir, transfer.vm.id), archive, options, bytes);
-  else
-    workspace::push_online(session_to(transfer, deps_.key, settings_).get(), archive, options, bytes);
+  } else {
+    auto session = session_to(transfer, deps_.key, settings_);
+    log::info("workspace push into VM '{}': SSH session after {} ms", transfer.vm.name,
+              std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started).count());
+    workspace::push_online(session.get(), archive, options, bytes);
+  }
+  log::info("workspace push into VM '{}': {} MiB in {} ms ({})", transfer.vm.name, total >> 20,
+            std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started).count(),
+            transfer.address.empty() ? "offline" : "over SSH");
   progress.report("done", 1.0);
 }
 
