@@ -38,6 +38,7 @@
 #include "core/vm_manager.h"
 #include "core/worker_pool.h"
 #include "disks/root_disk.h"
+#include "workspace/workspaces.h"
 #include "net/resolved_bus.h"
 #include "net/taps.h"
 #include "store/sqlite_store.h"
@@ -170,7 +171,8 @@ int serve(const Config& config, DaemonExtensions& extensions) {
   Capabilities capabilities(std::move(capability_list));
 
   ExitWatcher exits;
-  VmManager vms({store, backends, capabilities, registry, &exits},
+  WorkspaceLocks workspace_locks;
+  VmManager vms({store, backends, capabilities, registry, &exits, &workspace_locks},
                 {config.lock_timeout, std::chrono::duration_cast<std::chrono::milliseconds>(config.stop_timeout),
                  config.runtime_dir});
   vm_manager = &vms;
@@ -208,9 +210,12 @@ int serve(const Config& config, DaemonExtensions& extensions) {
 
   Authorizer authorizer(*connection, config.polkit);
   auto pool = std::make_unique<WorkerPool>(config.workers);
+  Workspaces workspaces({vms, attachments, workspace_locks, config.state_dir,
+                         SshKeyPair::load_or_create(config.state_dir / "ssh")},
+                        {});
   BusContext ctx{*connection, loop, *pool, authorizer, vms, registry, images, networks,
                  CreateDefaults{config.default_vcpus, config.default_memory_mib, config.default_image},
-                 probe_host_limits(), consoles};
+                 probe_host_limits(), consoles, &workspaces};
   ManagerObject manager(ctx);
   ManagedObjectsResponder managed_objects(*connection, registry);
   registry.load(ctx, vms.list(), images.list(), networks.list());

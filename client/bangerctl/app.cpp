@@ -81,6 +81,7 @@ void setup(CLI::App& app, Globals& globals, Invocation& invocation) {
   add_doctor_command(ctx);
   add_image_commands(ctx);
   add_network_commands(ctx);
+  add_workspace_commands(ctx);
 }
 
 int run(const Invocation& invocation) {

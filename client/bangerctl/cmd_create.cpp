@@ -1,7 +1,8 @@
-// bangerctl create NAME [--vcpus N] [--memory MIB] [--image REF] [--backend NAME] [--network NAME] [--disk MIB] [--work-disk MIB] [--keep-work-disk] [--start]
+// bangerctl create NAME [--vcpus N] [--memory MIB] [--image REF] [--backend NAME] [--network NAME] [--disk MIB] [--work-disk MIB] [--keep-work-disk] [--workspace DIR] [--start]
 #include "app.h"
 #include "output.h"
 #include "progress.h"
+#include "workspace_push.h"
 
 #include <iostream>
 #include <memory>
@@ -21,6 +22,7 @@ struct CreateArgs {
   std::uint32_t work_disk_mib = 0;
   bool keep_work_disk = false;
   bool start = false;
+  std::string workspace;
   CLI::Option* vcpus_opt = nullptr;
   CLI::Option* memory_opt = nullptr;
   CLI::Option* image_opt = nullptr;
@@ -44,6 +46,8 @@ void add_create_command(Context& ctx) {
   args->disk_opt = sub->add_option("--disk", args->disk_mib, "Root disk size in MiB (default: the image's)");
   args->work_disk_opt = sub->add_option("--work-disk", args->work_disk_mib, "Work disk (/work) size in MiB (default 8192)");
   sub->add_flag("--keep-work-disk", args->keep_work_disk, "Keep the work disk when the VM is deleted");
+  sub->add_option("--workspace", args->workspace,
+                  "Push this folder to /work/<its name> before any start (a git checkout: tracked files and .git)");
   sub->add_flag("--start", args->start, "Start the VM once it is created");
 
   select_with(ctx, sub, &args->name, [args, &g = ctx.globals] {
@@ -64,6 +68,11 @@ void add_create_command(Context& ctx) {
       ProgressBar bar(!g.no_progress);
       vm = client.create_vm(args->name, options,
                             [&bar](const std::string& stage, double fraction) { bar.update(stage, fraction); });
+    }
+    if (!args->workspace.empty()) {
+      banger::client::WorkspacePushOptions push;
+      push.target = default_target(args->workspace);
+      push_folder(client, g, vm.id, args->workspace, push);
     }
     if (args->start) {
       client.start(vm.id);

@@ -15,6 +15,7 @@ class NetworkManager;
 class ObjectRegistry;
 class VmManager;
 class WorkerPool;
+class Workspaces;
 
 // What every bus object needs, wired once by the daemon's composition root.
 struct BusContext {
@@ -29,6 +30,7 @@ struct BusContext {
   CreateDefaults defaults;
   HostLimits limits;
   const ConsoleLogs& consoles;
+  Workspaces* workspaces = nullptr;  // none: PushWorkspace and PullWorkspace are not supported
 };
 
 }  // namespace banger

@@ -21,12 +21,13 @@ namespace banger {
 // on a worker, `begin()` (returns the target's object path; what it throws is
 // the reply's error) → reply and export the Operation → `run(progress)` →
 // Operation.Finished with what `run` threw, as "<error name>: <message>".
-template <typename Begin, typename Run>
-void authorize_and_start_operation(BusContext& ctx, sdbus::Result<sdbus::ObjectPath, sdbus::ObjectPath>&& result,
+// Methods that answer with the operation alone (o) get just its path.
+template <typename... Out, typename Begin, typename Run>
+void authorize_and_start_operation(BusContext& ctx, sdbus::Result<Out...>&& result,
                                    const Caller& caller, const std::string& action,
                                    std::map<std::string, std::string> details, std::string kind, Begin begin,
                                    Run run) {
-  auto reply = std::make_shared<sdbus::Result<sdbus::ObjectPath, sdbus::ObjectPath>>(std::move(result));
+  auto reply = std::make_shared<sdbus::Result<Out...>>(std::move(result));
   ctx.authorizer.check(caller, action, std::move(details), [&ctx, reply, kind, begin, run](std::exception_ptr denied) {
     if (denied) {
       reply->returnError(to_bus_error(denied));
@@ -44,7 +45,10 @@ void authorize_and_start_operation(BusContext& ctx, sdbus::Result<sdbus::ObjectP
       auto op = ctx.registry.reserve_operation();
       ctx.loop.post([&ctx, reply, op, kind, target] {
         ctx.registry.add_operation(op, kind, target);
-        reply->returnResults(sdbus::ObjectPath(target), sdbus::ObjectPath(bus::operation_path(op)));
+        if constexpr (sizeof...(Out) == 1)
+          reply->returnResults(sdbus::ObjectPath(bus::operation_path(op)));
+        else
+          reply->returnResults(sdbus::ObjectPath(target), sdbus::ObjectPath(bus::operation_path(op)));
       });
       OperationProgress progress(ctx, op);
       bool success = true;

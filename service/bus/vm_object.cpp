@@ -5,6 +5,7 @@
 #include "bus/operation_request.h"
 #include "bus/options.h"
 #include "bus/request.h"
+#include "bus/workspace_methods.h"
 #include "core/console_logs.h"
 #include "core/vm_manager.h"
 
@@ -150,6 +151,20 @@ void VmObject::ReadConsole(sdbus::Result<std::vector<uint8_t>, uint64_t>&& resul
                                         chunk.next_offset);
                     },
                     shared_from_this());
+}
+
+void VmObject::PushWorkspace(sdbus::Result<sdbus::ObjectPath>&& result, sdbus::UnixFd archive,
+                             std::map<std::string, sdbus::Variant> options) {
+  const Caller caller = current_caller();
+  push_workspace(ctx_, std::move(result), caller, action_for(caller), details("pushworkspace"), vm_.id,
+                 std::move(archive), options);
+}
+
+void VmObject::PullWorkspace(sdbus::Result<sdbus::ObjectPath>&& result, sdbus::UnixFd archive,
+                             std::map<std::string, sdbus::Variant> options) {
+  const Caller caller = current_caller();
+  pull_workspace(ctx_, std::move(result), caller, action_for(caller), details("pullworkspace"), vm_.id,
+                 std::move(archive), options);
 }
 
 }  // namespace banger

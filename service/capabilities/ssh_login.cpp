@@ -11,14 +11,6 @@ namespace banger {
 
 namespace {
 
-struct SessionDeleter {
-  void operator()(ssh_session s) const {
-    if (ssh_is_connected(s)) ssh_disconnect(s);
-    ssh_free(s);
-  }
-};
-using Session = std::unique_ptr<ssh_session_struct, SessionDeleter>;
-
 bool configure(ssh_session s, const std::string& address, std::uint16_t port, const std::string& user,
                std::chrono::milliseconds timeout) {
   unsigned int port_value = port;
@@ -38,23 +30,51 @@ bool configure(ssh_session s, const std::string& address, std::uint16_t port, co
 
 }  // namespace
 
-SshLogin try_ssh_login(const std::string& address, std::uint16_t port, const std::string& user,
-                       const SshKeyPair& key, std::chrono::milliseconds timeout) {
-  Session session(ssh_new());
-  if (!session) return {SshLoginOutcome::failed, "libssh cannot make a session"};
-  if (!configure(session.get(), address, port, user, std::max(timeout, std::chrono::milliseconds(1))))
-    return {SshLoginOutcome::failed, fmt::format("libssh rejects the options: {}", ssh_get_error(session.get()))};
-  if (ssh_connect(session.get()) != SSH_OK) return {SshLoginOutcome::failed, ssh_get_error(session.get())};
+void SshSessionDeleter::operator()(ssh_session_struct* s) const noexcept {
+  if (ssh_is_connected(s)) ssh_disconnect(s);
+  ssh_free(s);
+}
+
+SshSession open_ssh_session(const std::string& address, std::uint16_t port, const std::string& user,
+                            const SshKeyPair& key, std::chrono::milliseconds timeout, SshLogin& login,
+                            const std::string& ciphers) {
+  SshSession session(ssh_new());
+  if (!session) {
+    login = {SshLoginOutcome::failed, "libssh cannot make a session"};
+    return nullptr;
+  }
+  const bool ciphers_taken = ciphers.empty() ||
+                             (ssh_options_set(session.get(), SSH_OPTIONS_CIPHERS_C_S, ciphers.c_str()) == 0 &&
+                              ssh_options_set(session.get(), SSH_OPTIONS_CIPHERS_S_C, ciphers.c_str()) == 0);
+  if (!ciphers_taken || !configure(session.get(), address, port, user, std::max(timeout, std::chrono::milliseconds(1)))) {
+    login = {SshLoginOutcome::failed, fmt::format("libssh rejects the options: {}", ssh_get_error(session.get()))};
+    return nullptr;
+  }
+  if (ssh_connect(session.get()) != SSH_OK) {
+    login = {SshLoginOutcome::failed, ssh_get_error(session.get())};
+    return nullptr;
+  }
   switch (ssh_userauth_publickey(session.get(), nullptr, key.key())) {
     case SSH_AUTH_SUCCESS:
-      return {SshLoginOutcome::accepted, ""};
+      login = {SshLoginOutcome::accepted, ""};
+      return session;
     case SSH_AUTH_DENIED:
-      return {SshLoginOutcome::denied, fmt::format("{} does not accept the key for {}", address, user)};
+      login = {SshLoginOutcome::denied, fmt::format("{} does not accept the key for {}", address, user)};
+      return nullptr;
     case SSH_AUTH_PARTIAL:
-      return {SshLoginOutcome::denied, fmt::format("{} wants more than the key for {}", address, user)};
+      login = {SshLoginOutcome::denied, fmt::format("{} wants more than the key for {}", address, user)};
+      return nullptr;
     default:
-      return {SshLoginOutcome::failed, ssh_get_error(session.get())};
+      login = {SshLoginOutcome::failed, ssh_get_error(session.get())};
+      return nullptr;
   }
+}
+
+SshLogin try_ssh_login(const std::string& address, std::uint16_t port, const std::string& user,
+                       const SshKeyPair& key, std::chrono::milliseconds timeout) {
+  SshLogin login;
+  open_ssh_session(address, port, user, key, timeout, login);
+  return login;
 }
 
 }  // namespace banger

@@ -1,9 +1,12 @@
 #pragma once
 #include <chrono>
 #include <cstdint>
+#include <memory>
 #include <string>
 
 #include "capabilities/ssh_key_pair.h"
+
+struct ssh_session_struct;
 
 namespace banger {
 
@@ -24,5 +27,17 @@ struct SshLogin {
 // OpenSSH config, agent or known_hosts file of the daemon's user is read.
 SshLogin try_ssh_login(const std::string& address, std::uint16_t port, const std::string& user,
                        const SshKeyPair& key, std::chrono::milliseconds timeout);
+
+struct SshSessionDeleter {
+  void operator()(ssh_session_struct* session) const noexcept;  // disconnects and frees
+};
+using SshSession = std::unique_ptr<ssh_session_struct, SshSessionDeleter>;
+
+// The same login as try_ssh_login, keeping the session for channels when the
+// key was accepted; null otherwise, with `login` saying why. `ciphers`, when
+// given, is libssh's cipher preference list for both directions.
+SshSession open_ssh_session(const std::string& address, std::uint16_t port, const std::string& user,
+                            const SshKeyPair& key, std::chrono::milliseconds timeout, SshLogin& login,
+                            const std::string& ciphers = {});
 
 }  // namespace banger

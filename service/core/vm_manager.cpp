@@ -72,6 +72,7 @@ VmManager::Locked VmManager::lock(const std::string& id, std::optional<std::chro
   auto guard = locks_.acquire(id, timeout.value_or(settings_.lock_timeout), fmt::format("VM {}", id.substr(0, 12)));
   auto vm = deps_.store.find_vm(id);
   if (!vm) throw Error(ErrorKind::no_such_vm, fmt::format("VM {} no longer exists", id));
+  if (!wait_while_creating && deps_.workspaces != nullptr) deps_.workspaces->refuse_if_claimed(id, vm->name);
   return {std::move(guard), std::move(*vm)};
 }
 
@@ -322,6 +323,11 @@ VmRecord VmManager::touch(const std::string& id) {
   deps_.store.update_vm(vm);
   deps_.events.vm_changed(before, vm, {});
   return vm;
+}
+
+void VmManager::inspect(const std::string& id, const std::function<void(const VmRecord&)>& check) {
+  auto [guard, vm] = lock(id);
+  check(vm);
 }
 
 std::vector<VmRecord> VmManager::list() { return deps_.store.list_vms(); }

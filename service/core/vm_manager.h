@@ -1,5 +1,6 @@
 #pragma once
 #include <chrono>
+#include <functional>
 #include <filesystem>
 #include <functional>
 #include <mutex>
@@ -16,6 +17,7 @@
 #include "core/vmm_backends.h"
 #include "core/vmm_watch.h"
 #include "store/store.h"
+#include "workspace/workspace_locks.h"
 
 namespace banger {
 
@@ -39,6 +41,7 @@ class VmManager {
     Capabilities& capabilities;
     VmEvents& events;
     VmmWatch* watch = nullptr;  // none: nothing notices a VMM's own exit
+    WorkspaceLocks* workspaces = nullptr;  // VMs a workspace transfer holds answer Busy
   };
   VmManager(Deps deps, VmManagerSettings settings);
 
@@ -62,6 +65,9 @@ class VmManager {
   void remove(const std::string& id);
   VmRecord set(const std::string& id, const VmChanges& changes);
   VmRecord touch(const std::string& id);
+  // Runs `check` on the VM's record under its lock (Busy while creating or
+  // while a workspace transfer holds it), for work that holds the VM its own way.
+  void inspect(const std::string& id, const std::function<void(const VmRecord&)>& check);
 
   std::vector<VmRecord> list();
 

@@ -156,6 +156,17 @@ struct DoctorCheck {
   std::string fix;  // empty when there is nothing to do
 };
 
+// What push_workspace sends and where it goes in the VM.
+struct WorkspacePushOptions {
+  bool all = false;  // everything in the folder, not only a git checkout's tracked files and .git
+  std::optional<std::string> target;  // directory under /work; unset: /work itself
+  bool replace = false;               // remove the target first (needs a target)
+};
+
+struct WorkspacePullOptions {
+  std::optional<std::string> source;  // directory under /work; unset: all of /work
+};
+
 // Called on the thread that called create_vm, whenever the stage or progress
 // changes; fraction is 0.0 .. 1.0. Anything it throws propagates out of create_vm.
 using ProgressCallback = std::function<void(const std::string& stage, double fraction)>;
@@ -204,6 +215,18 @@ class BANGER_CLIENT_API Client {
   // (or one already freed by the size cap) reads from the oldest kept byte.
   ConsoleOutput read_console(const std::string& ref, std::uint64_t offset, std::uint32_t max_bytes);
 
+  // Sends the folder `dir` (read here, with the caller's rights) to the VM's
+  // work disk: into the guest when it runs, into its disk image when stopped.
+  // Blocks until bangerd has it all (or timeout); returns the bytes of file
+  // content sent. Nothing is kept when anything fails.
+  std::uint64_t push_workspace(const std::string& ref, const std::string& dir,
+                               const WorkspacePushOptions& options = {}, const ProgressCallback& progress = {},
+                               std::chrono::milliseconds timeout = std::chrono::minutes(30));
+  // Fetches /work/<source> of the VM into the folder `dir` (made when missing),
+  // written with the caller's rights; nothing lands outside `dir`.
+  void pull_workspace(const std::string& ref, const std::string& dir, const WorkspacePullOptions& options = {},
+                      const ProgressCallback& progress = {},
+                      std::chrono::milliseconds timeout = std::chrono::minutes(30));
   std::vector<ImageInfo> list_images();  // sorted by name
   ImageInfo get_image(const std::string& ref);
   // Blocks until the files are copied (or timeout) and returns the new image.

@@ -1,0 +1,145 @@
+// Workspace push throughput into a real guest: `bangerctl workspace push` of a
+// 100 MiB tree (client tar → bus fd → bangerd's entry checks → libssh channel →
+// busybox tar in the guest) against `tar -c | ssh root@guest tar -x` of the
+// same tree to the same guest in the same run. The real bangerd runs in a
+// network namespace of its own on a private bus (the bus tests' harness); the
+// guest is the default image under QEMU (TCG here), with a tmpfs on /work so
+// both sides write to the same place whatever disk the guest has.
+// Target: push throughput >= 0.9x the plain tar | ssh tar.
+
+#include <stdlib.h>
+
+#include <algorithm>
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <random>
+#include <string>
+#include <vector>
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include "bangerd_netns.h"
+#include "bench_support.h"
+#include "bus_environment.h"
+#include "../tests/qemu/default_image.h"
+
+using namespace banger::test;
+namespace fs = std::filesystem;
+
+namespace {
+
+constexpr int kFiles = 100;
+constexpr std::size_t kFileBytes = 1 << 20;
+constexpr double kTotalMiB = kFiles * kFileBytes / double(1 << 20);
+
+void must(const RunResult& r, const std::string& what) {
+  if (!r.ok()) throw std::runtime_error(what + " failed:\n" + r.describe());
+}
+
+// 100 files of 1 MiB of random bytes in a few directories.
+void make_tree(const fs::path& root) {
+  std::mt19937_64 random(42);
+  std::vector<std::uint64_t> block(kFileBytes / 8);
+  for (int i = 0; i < kFiles; ++i) {
+    const auto dir = root / fmt::format("d{}", i % 10);
+    fs::create_directories(dir);
+    for (auto& word : block) word = random();
+    std::ofstream(dir / fmt::format("f{}.bin", i), std::ios::binary)
+        .write(reinterpret_cast<const char*>(block.data()), static_cast<std::streamsize>(kFileBytes));
+  }
+}
+
+double seconds_of(const std::function<void()>& f) {
+  const auto t0 = std::chrono::steady_clock::now();
+  f();
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+}
+
+}  // namespace
+
+int main() {
+  ::setenv("BANGER_BANGERD", BANGERD_PATH, 1);
+  ::setenv("BANGER_BANGERCTL", BANGERCTL_PATH, 1);
+  ::setenv("BANGER_BUS_PROBE", BUS_PROBE_PATH, 1);
+  ::setenv("BANGER_SOURCE_ROOT", BANGER_SOURCE_ROOT, 1);
+  ::setenv("BANGER_BUS_DAEMON_CONFIG", BANGER_SOURCE_ROOT "/tests/qemu/bangerd-qemu.toml", 1);
+  ::setenv("BANGER_IMAGE_SCRIPT", BANGER_SOURCE_ROOT "/scripts/build-default-image.sh", 1);
+  ::setenv("BANGER_IMAGE_DIR", BANGER_IMAGE_DIR, 1);
+  if (auto why = BusEnvironment::skip_reason(); !why.empty()) {
+    std::cout << "bench-workspace: skipped: " << why << "\n";
+    return 0;
+  }
+  std::string why;
+  auto netns = bangerd_netns({.programs = {"nft", "ssh", "tar"}, .devices = {"/dev/net/tun"}}, why);
+  if (!netns) {
+    std::cout << "bench-workspace: skipped: " << why << "\n";
+    return 0;
+  }
+  netns->ip("link set lo up");
+  try {
+    BusEnvironment env;
+    env.start();
+    auto ctl = [&env](std::vector<std::string> args) {
+      args.insert(args.begin(), {env.bangerctl(), "--no-progress"});
+      return env.run_as("", args, 600s);
+    };
+    must(build_and_import_default_image(env), "the default image");
+    must(ctl({"create", "bench-ws", "--memory", "1024"}), "create");
+    must(ctl({"start", "bench-ws"}), "start");
+    auto shown = ctl({"show", "bench-ws", "--json"});
+    must(shown, "show");
+    const auto address = nlohmann::json::parse(shown.out).at("ipv4_address").get<std::string>();
+    const std::string ssh = "ssh -i " + (env.dir() / "state" / "ssh" / "id_ed25519").string() +
+                            " -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -o BatchMode=yes"
+                            " -o LogLevel=ERROR root@" + address;
+    auto in_guest = [&](const std::string& command) {
+      auto r = netns->exec(ssh + " '" + command + "' 2>&1");
+      if (r.status != 0) throw std::runtime_error("in the guest: " + command + ":\n" + r.out);
+      return r.out;
+    };
+    std::cerr << "bench-workspace: guest " << address << " up; making the tree\n";
+    in_guest("mkdir -p /work && mount -t tmpfs -o size=600m tmpfs /work");
+    const auto tree = env.dir() / "tree";
+    make_tree(tree);
+
+    const auto plain_script = env.dir() / "plain.sh";
+    std::ofstream(plain_script) << "tar -C " << tree.string() << " -cf - . | " << ssh
+                                << " 'mkdir -p /work/plain && tar -x -f - -C /work/plain' 2>&1\n";
+    std::vector<double> push_s, plain_s;
+    for (int round = 0; round < 3; ++round) {
+      std::cerr << "bench-workspace: round " << round + 1 << "\n";
+      push_s.push_back(seconds_of([&] { must(ctl({"workspace", "push", "bench-ws", tree.string(), "--all",
+                                                  "--target", "pushed"}), "workspace push"); }));
+      if (in_guest("du -sm /work/pushed | cut -f1").find("100") != 0)
+        throw std::runtime_error("the pushed tree is incomplete: " + in_guest("du -sm /work/pushed"));
+      in_guest("rm -rf /work/pushed");
+      plain_s.push_back(seconds_of([&] {
+        // The whole pipeline in bangerd's namespace, where the guest's network is.
+        auto r = netns->exec("sh " + plain_script.string());
+        if (r.status != 0) throw std::runtime_error("tar | ssh tar failed:\n" + r.out);
+      }));
+      in_guest("rm -rf /work/plain");
+    }
+    const double push_best = *std::min_element(push_s.begin(), push_s.end());
+    const double plain_best = *std::min_element(plain_s.begin(), plain_s.end());
+    const double push_mibs = kTotalMiB / push_best, plain_mibs = kTotalMiB / plain_best;
+    const double ratio = push_mibs / plain_mibs;
+    fmt::print("bench-workspace: {:.0f} MiB tree ({} files) into a QEMU guest, best of {} rounds\n", kTotalMiB,
+               kFiles, push_s.size());
+    fmt::print("  bangerctl workspace push  {:6.2f} s  {:6.1f} MiB/s\n", push_best, push_mibs);
+    fmt::print("  tar -c | ssh tar -x       {:6.2f} s  {:6.1f} MiB/s\n", plain_best, plain_mibs);
+    fmt::print("  ratio {:.2f}x (target >= 0.9x): {}\n", ratio, banger::bench::verdict(ratio >= 0.9));
+    const auto logs = env.logs();  // bangerd's own account of each push
+    for (std::size_t at = 0; (at = logs.find("workspace push", at)) != std::string::npos; ++at)
+      std::cout << "  bangerd: " << logs.substr(at, logs.find('\n', at) - at) << "\n";
+    ctl({"kill", "bench-ws"});
+    ctl({"delete", "bench-ws"});
+  } catch (const std::exception& e) {
+    std::cerr << "bench-workspace: " << e.what() << "\n";
+    return 1;
+  }
+  return 0;
+}
