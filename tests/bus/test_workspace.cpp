@@ -27,13 +27,8 @@ class Workspace : public ClientTest {
   // A created VM of the stand-in backend with a work disk image made here, as
   // the work-disk capability makes it: <state>/vms/<id>/work.ext4.
   std::pair<std::string, std::string> vm_with_work_disk(const std::string& name) {
-    const std::string path = client_->create_ready(*recorder_, name);
-    const std::string id = client_->vm_string(path, "Id");
-    const auto image = env().dir() / "state" / "vms" / id / "work.ext4";
-    fs::create_directories(image.parent_path());
-    auto mkfs = env().run_as("", {"mkfs.ext4", "-q", "-F", "-L", "banger-work", image.string(), "64M"});
-    EXPECT_TRUE(mkfs.ok()) << mkfs.describe();
-    return {path, id};
+    const std::string path = client_->create_ready(*recorder_, name, {{"work_disk", sdbus::Variant(64u)}});
+    return {path, client_->vm_string(path, "Id")};
   }
   fs::path folder(const std::string& name) {
     const auto dir = env().dir() / "folders" / name;
@@ -79,6 +74,17 @@ TEST_F(Workspace, PushThenPullAStoppedVmsFolder) {
   EXPECT_EQ(client_->vm_string(path, "State"), "created");
 }
 
+TEST_F(Workspace, CreateWithAWorkspacePushesItIntoTheNewVm) {
+  const auto src = folder("seed");
+  std::ofstream(src / "seed.txt") << "planted at create\n";
+  auto create = ctl({"create", "ws-seeded", "--work-disk", "64", "--workspace", src.string()});
+  ASSERT_TRUE(create.ok()) << create.describe() << env().logs();
+  const auto dst = env().dir() / "folders" / "seed-back";
+  auto pull = ctl({"workspace", "pull", "ws-seeded", dst.string(), "--source", "seed"});
+  ASSERT_TRUE(pull.ok()) << pull.describe();
+  EXPECT_EQ(read_file(dst / "seed.txt"), "planted at create\n");
+}
+
 TEST_F(Workspace, AnEscapingSymlinkIsRefusedAndNothingIsKept) {
   vm_with_work_disk("ws-escape");
   const auto src = folder("evil");
@@ -94,15 +100,20 @@ TEST_F(Workspace, AnEscapingSymlinkIsRefusedAndNothingIsKept) {
   EXPECT_NE(pull.err.find("not a directory"), std::string::npos) << pull.describe();
 }
 
-TEST_F(Workspace, AWorkDiskNotMadeYetIsInvalidState) {
-  // Options cannot ask for no work disk (only VMs older than work disks have
-  // none; the unit tests cover that); one promised but not made yet is refused.
-  client_->create_ready(*recorder_, "ws-unmade");
+TEST_F(Workspace, WithoutAWorkDiskItIsInvalidState) {
   const auto src = folder("any");
   std::ofstream(src / "f") << "f";
-  auto unmade = ctl({"workspace", "push", "ws-unmade", src.string(), "--all"});
-  EXPECT_EQ(unmade.exit_code, 1) << unmade.describe();  // bangerctl: invalid state is a failure
-  EXPECT_NE(unmade.err.find("no work disk image yet"), std::string::npos) << unmade.describe();
+  client_->create_ready(*recorder_, "ws-none", {{"work_disk", sdbus::Variant(0u)}});
+  auto none = ctl({"workspace", "push", "ws-none", src.string(), "--all"});
+  EXPECT_EQ(none.exit_code, 1) << none.describe();  // bangerctl: invalid state is a failure
+  EXPECT_NE(none.err.find("has no work disk"), std::string::npos) << none.describe();
+
+  // A work disk whose file went missing is refused the same way, naming it.
+  auto [path, id] = vm_with_work_disk("ws-lost");
+  fs::remove(env().dir() / "state" / "vms" / id / "work.ext4");
+  auto lost = ctl({"workspace", "push", "ws-lost", src.string(), "--all"});
+  EXPECT_EQ(lost.exit_code, 1) << lost.describe();
+  EXPECT_NE(lost.err.find("no work disk image yet"), std::string::npos) << lost.describe();
 }
 
 TEST_F(Workspace, BadOptionsAreInvalidArgs) {
