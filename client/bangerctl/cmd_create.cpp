@@ -32,6 +32,18 @@ struct CreateArgs {
   CLI::Option* work_disk_opt = nullptr;
 };
 
+// After create or clone: start the new VM if asked, then print it (its id, or JSON).
+void finish_new_vm(banger::client::Client& client, const Globals& g, banger::client::VmInfo vm, bool start) {
+  if (start) {
+    client.start(vm.id);
+    vm = client.get_vm(vm.id);
+  }
+  if (g.json)
+    print_json(to_json(vm));
+  else
+    std::cout << vm.id << '\n';
+}
+
 }  // namespace
 
 void add_create_command(Context& ctx) {
@@ -74,14 +86,7 @@ void add_create_command(Context& ctx) {
       push.target = default_target(args->workspace);
       push_folder(client, g, vm.id, args->workspace, push);
     }
-    if (args->start) {
-      client.start(vm.id);
-      vm = client.get_vm(vm.id);
-    }
-    if (g.json)
-      print_json(to_json(vm));
-    else
-      std::cout << vm.id << '\n';
+    finish_new_vm(client, g, vm, args->start);
   });
 }
 
@@ -101,14 +106,7 @@ void add_clone_command(Context& ctx) {
       vm = client.clone_vm(*ref, *name,
                            [&bar](const std::string& stage, double fraction) { bar.update(stage, fraction); });
     }
-    if (*start) {
-      client.start(vm.id);
-      vm = client.get_vm(vm.id);
-    }
-    if (g.json)
-      print_json(to_json(vm));
-    else
-      std::cout << vm.id << '\n';
+    finish_new_vm(client, g, vm, *start);
   });
 }
 
