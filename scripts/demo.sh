@@ -94,7 +94,7 @@ echo "== the guest on its network ($address, bridge bg-default): ping, then SSH 
 set -x
 "${in_net[@]}" ping -c 1 -W 2 "$address"
 "${in_net[@]}" ssh -i "$state/ssh/id_ed25519" -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null \
-  -o LogLevel=ERROR "root@$address" "hostname; ip -4 -o addr show eth0; nslookup $vm.banger"
+  -o LogLevel=ERROR "root@$address" "hostname; ip -4 -o addr show eth0; df -h / /work; nslookup $vm.banger"
 "$bangerctl" list
 "$bangerctl" show "$vm"
 busctl --system tree dev.banger.banger1

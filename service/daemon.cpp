@@ -133,6 +133,8 @@ int serve(const Config& config, DaemonExtensions& extensions) {
   networks.start();
 
   ConsoleLogs consoles(config.runtime_dir, config.console_log_max_bytes);
+  // bangerd's own SSH key: installed in guests, used for the SSH wait and workspace transfers.
+  const auto ssh_key = SshKeyPair::load_or_create(config.state_dir / "ssh");
   std::vector<std::shared_ptr<Capability>> capability_list{
       std::make_shared<VmDirectories>(config.state_dir, config.runtime_dir)};
   for (const auto& name : backends.names()) {
@@ -160,7 +162,7 @@ int serve(const Config& config, DaemonExtensions& extensions) {
     ssh.timeout = config.ssh_timeout;
     // Last, so Start waits for SSH once everything else is in place.
     capability_list.push_back(std::make_shared<SshAccess>(
-        attachments, SshKeyPair::load_or_create(config.state_dir / "ssh"),
+        attachments, ssh_key,
         [&consoles](const std::string& id) { return consoles.tail(id, 4096); }, ssh,
         [&vm_manager](const std::string& id) {
           auto process = vm_manager != nullptr ? vm_manager->vmm_process(id) : std::nullopt;
@@ -211,7 +213,7 @@ int serve(const Config& config, DaemonExtensions& extensions) {
   Authorizer authorizer(*connection, config.polkit);
   auto pool = std::make_unique<WorkerPool>(config.workers);
   Workspaces workspaces({vms, attachments, workspace_locks, config.state_dir,
-                         SshKeyPair::load_or_create(config.state_dir / "ssh")},
+                         ssh_key},
                         {});
   BusContext ctx{*connection, loop, *pool, authorizer, vms, registry, images, networks,
                  CreateDefaults{config.default_vcpus, config.default_memory_mib, config.default_image},
