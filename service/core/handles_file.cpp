@@ -9,6 +9,7 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include "core/atomic_file.h"
 #include "core/errors.h"
 #include "core/log.h"
 
@@ -38,17 +39,9 @@ void HandlesFiles::put(const std::string& vm_id, const std::string& backend, con
   if (!parsed.is_object()) throw Error(ErrorKind::backend_failed, fmt::format("{}: handles are not a JSON object", backend));
   const std::string text = json{{"backend", backend}, {"handles", parsed}}.dump(2) + "\n";
   const fs::path target = file(vm_id);
-  const fs::path temp = fs::path(target).concat(".tmp");
   std::error_code ec;
   fs::create_directories(target.parent_path(), ec);
-  int fd = open(temp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-  bool ok = fd >= 0 && write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size()) && fsync(fd) == 0;
-  if (fd >= 0) ok = close(fd) == 0 && ok;
-  if (!ok || rename(temp.c_str(), target.c_str()) != 0) {
-    int saved = errno;
-    fs::remove(temp, ec);
-    throw Error(ErrorKind::backend_failed, fmt::format("cannot write {}: {}", target.string(), strerror(saved)));
-  }
+  write_file_atomically(target, text);
   std::lock_guard lock(mutex_);
   cache_[vm_id] = handles;
 }

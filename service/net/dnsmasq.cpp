@@ -10,6 +10,7 @@
 
 #include <fmt/format.h>
 
+#include "core/atomic_file.h"
 #include "core/errors.h"
 #include "core/log.h"
 
@@ -116,20 +117,8 @@ ProcessId start(const std::vector<std::string>& command, const DnsmasqFiles& fil
 
 void write_hosts_file(const DnsmasqFiles& files, const std::string& text) {
   make_dir(files.hosts.parent_path());
-  const fs::path temp = fs::path(files.hosts).concat(".tmp");
-  {
-    std::ofstream out(temp, std::ios::trunc);
-    out << text;
-    out.close();
-    if (!out) throw Error(ErrorKind::backend_failed, fmt::format("cannot write {}", temp.string()));
-  }
-  std::error_code ec;
-  fs::permissions(temp, world_readable, ec);
-  fs::rename(temp, files.hosts, ec);
-  if (ec) {
-    fs::remove(temp, ec);
-    throw Error(ErrorKind::backend_failed, fmt::format("cannot replace {}: {}", files.hosts.string(), ec.message()));
-  }
+  // Readable by all: dnsmasq re-reads it as nobody.
+  write_file_atomically(files.hosts, text, 0644);
 }
 
 ProcessId ensure_dnsmasq(const std::vector<std::string>& command, const DnsmasqFiles& files,
