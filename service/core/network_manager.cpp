@@ -62,18 +62,12 @@ NetworkSpec parse_network_options(std::string name, const OptionMap& options) {
   NetworkSpec spec;
   spec.name = std::move(name);
   for (const auto& [key, value] : options) {
-    auto wrong_type = [&, &key = key, &value = value](const char* expected) {
-      invalid(fmt::format("option '{}' must be of type {}, got {}", key, expected, signature_of(value)));
-    };
     if (key == "subnet") {
-      if (!std::holds_alternative<std::string>(value)) wrong_type("s");
-      spec.subnet = net::to_string(net::parse_network_subnet(std::get<std::string>(value)));
+      spec.subnet = net::to_string(net::parse_network_subnet(option_as<std::string>(key, value)));
     } else if (key == "nat") {
-      if (!std::holds_alternative<bool>(value)) wrong_type("b");
-      spec.nat = std::get<bool>(value);
+      spec.nat = option_as<bool>(key, value);
     } else if (key == "dns_domain") {
-      if (!std::holds_alternative<std::string>(value)) wrong_type("s");
-      spec.dns_domain = std::get<std::string>(value);
+      spec.dns_domain = option_as<std::string>(key, value);
       validate_dns_domain(spec.dns_domain);
     } else {
       invalid(fmt::format("unknown option '{}' (known: subnet, nat, dns_domain)", key));

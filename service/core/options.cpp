@@ -23,6 +23,11 @@ std::string signature_of(const OptionValue& value) {
   return std::visit(visitor, value);
 }
 
+void wrong_option_type(const std::string& key, const std::string& expected, const OptionValue& value) {
+  throw Error(ErrorKind::invalid_args,
+              fmt::format("option '{}' must be of type '{}', got '{}'", key, expected, signature_of(value)));
+}
+
 HostLimits probe_host_limits() {
   HostLimits limits;
   long cores = sysconf(_SC_NPROCESSORS_ONLN);
@@ -38,15 +43,9 @@ namespace {
 
 bool is_lower_alnum(char c) { return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9'); }
 
-template <typename T>
-const T& expect(const std::string& key, const OptionValue& value) {
-  if (const T* typed = std::get_if<T>(&value)) return *typed;
-  throw Error(ErrorKind::invalid_args, fmt::format("option '{}' must be of type '{}', got '{}'", key,
-                                                   signature_of(OptionValue{T{}}), signature_of(value)));
-}
 
 std::uint32_t checked_vcpus(const std::string& key, const OptionValue& value, const HostLimits& limits) {
-  auto vcpus = expect<std::uint32_t>(key, value);
+  auto vcpus = option_as<std::uint32_t>(key, value);
   if (vcpus < 1 || vcpus > limits.cpu_cores)
     throw Error(ErrorKind::invalid_args,
                 fmt::format("option '{}' must be between 1 and {} (host cores), got {}", key, limits.cpu_cores, vcpus));
@@ -55,7 +54,7 @@ std::uint32_t checked_vcpus(const std::string& key, const OptionValue& value, co
 
 // zero_ok: 0 is allowed too (work_disk at create: no work disk).
 std::uint64_t checked_disk(const std::string& key, const OptionValue& value, std::uint64_t min, bool zero_ok = false) {
-  auto mib = expect<std::uint32_t>(key, value);
+  auto mib = option_as<std::uint32_t>(key, value);
   if (zero_ok && mib == 0) return 0;
   if (mib < min || mib > max_disk_mib)
     throw Error(ErrorKind::invalid_args,
@@ -64,7 +63,7 @@ std::uint64_t checked_disk(const std::string& key, const OptionValue& value, std
 }
 
 std::uint32_t checked_memory(const std::string& key, const OptionValue& value, const HostLimits& limits) {
-  auto memory = expect<std::uint32_t>(key, value);
+  auto memory = option_as<std::uint32_t>(key, value);
   if (memory < min_memory_mib || memory > limits.memory_mib)
     throw Error(ErrorKind::invalid_args, fmt::format("option '{}' must be between {} and {} MiB (host RAM), got {}",
                                                      key, min_memory_mib, limits.memory_mib, memory));
@@ -107,20 +106,20 @@ CreateSpec parse_create_request(std::string name, const OptionMap& options, cons
     } else if (key == "memory") {
       spec.memory_mib = checked_memory(key, value, limits);
     } else if (key == "image") {
-      spec.image = expect<std::string>(key, value);
+      spec.image = option_as<std::string>(key, value);
       validate_image_name(spec.image);
     } else if (key == "backend") {
-      spec.backend = expect<std::string>(key, value);
+      spec.backend = option_as<std::string>(key, value);
       if (spec.backend.empty()) throw Error(ErrorKind::invalid_args, "option 'backend': must name a VMM backend");
     } else if (key == "network") {
-      spec.network = expect<std::string>(key, value);
+      spec.network = option_as<std::string>(key, value);
       validate_network_name(spec.network);
     } else if (key == "disk") {
       spec.disk_mib = checked_disk(key, value, 1);
     } else if (key == "work_disk") {
       spec.work_disk_mib = checked_disk(key, value, min_work_disk_mib, /*zero_ok=*/true);
     } else if (key == "keep_work_disk") {
-      spec.keep_work_disk = expect<bool>(key, value);
+      spec.keep_work_disk = option_as<bool>(key, value);
     } else {
       unknown_key(key, "vcpus, memory, image, backend, network, disk, work_disk, keep_work_disk");
     }
@@ -134,7 +133,7 @@ VmChanges parse_changes(const OptionMap& changes, const HostLimits& limits) {
   VmChanges out;
   for (const auto& [key, value] : changes) {
     if (key == "name") {
-      out.name = expect<std::string>(key, value);
+      out.name = option_as<std::string>(key, value);
       validate_vm_name(*out.name);
     } else if (key == "vcpus") {
       out.vcpus = checked_vcpus(key, value, limits);
@@ -145,7 +144,7 @@ VmChanges parse_changes(const OptionMap& changes, const HostLimits& limits) {
     } else if (key == "work_disk") {
       out.work_disk_mib = checked_disk(key, value, min_work_disk_mib);
     } else if (key == "keep_work_disk") {
-      out.keep_work_disk = expect<bool>(key, value);
+      out.keep_work_disk = option_as<bool>(key, value);
     } else {
       unknown_key(key, known);
     }

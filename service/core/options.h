@@ -21,6 +21,16 @@ using OptionMap = std::map<std::string, OptionValue>;
 // The D-Bus signature of the value ("u", "s", …), for error messages.
 std::string signature_of(const OptionValue& value);
 
+// Throws Error(invalid_args): "option '<key>' must be of type '<expected>', got '<actual>'".
+[[noreturn]] void wrong_option_type(const std::string& key, const std::string& expected, const OptionValue& value);
+
+// The option's value as a T, or Error(invalid_args) naming the key and both types.
+template <typename T>
+const T& option_as(const std::string& key, const OptionValue& value) {
+  if (const T* typed = std::get_if<T>(&value)) return *typed;
+  wrong_option_type(key, signature_of(OptionValue{T{}}), value);
+}
+
 struct HostLimits {
   std::uint32_t cpu_cores = 1;
   std::uint64_t memory_mib = 128;

@@ -9,15 +9,8 @@ namespace banger {
 
 namespace {
 
-template <typename T>
-const T& expect(const std::string& key, const OptionValue& value) {
-  if (const T* typed = std::get_if<T>(&value)) return *typed;
-  throw Error(ErrorKind::invalid_args, fmt::format("option '{}' must be of type '{}', not '{}'", key,
-                                                   signature_of(OptionValue{T{}}), signature_of(value)));
-}
-
 std::string directory_under_work(const std::string& key, const OptionValue& value) {
-  auto path = workspace::normalised_relative(expect<std::string>(key, value), fmt::format("option '{}'", key));
+  auto path = workspace::normalised_relative(option_as<std::string>(key, value), fmt::format("option '{}'", key));
   if (!workspace::not_staging(path))
     throw Error(ErrorKind::invalid_args,
                 fmt::format("option '{}': names starting with .banger-incoming- are banger's own", key));
@@ -36,9 +29,9 @@ PushOptions parse_push_options(const OptionMap& options) {
     if (key == "target")
       out.target = directory_under_work(key, value);
     else if (key == "replace")
-      out.replace = expect<bool>(key, value);
+      out.replace = option_as<bool>(key, value);
     else if (key == "size")
-      out.size = expect<std::uint64_t>(key, value);
+      out.size = option_as<std::uint64_t>(key, value);
     else
       unknown(key, "target, replace, size");
   }
