@@ -56,6 +56,7 @@ int run(const Invocation& invocation);
 int usage_error(const CLI::App& app, const CLI::ParseError& error);
 
 void add_create_command(Context& ctx);
+void add_complete_command(Context& ctx);  // __complete: the shell completion's back end
 void add_clone_command(Context& ctx);
 void add_query_commands(Context& ctx);      // list, show
 void add_lifecycle_commands(Context& ctx);  // start, stop, restart, kill, delete
