@@ -1,0 +1,156 @@
+#!/usr/bin/env bash
+# The extension in a real gnome-shell (headless, a 1280x800 virtual monitor,
+# software rendering) whose system bus is the private one of
+# with_bus_environment.cpp, with a real bangerd-test on it:
+#  - the extension loads and is enabled;
+#  - with one VM running and a second created after the shell is up, the
+#    indicator's label reads "1/2" (running/all), from signals;
+#  - its menu, opened through org.gnome.Shell.Eval (--unsafe-mode), lists both
+#    VMs by name with their states;
+#  - screenshots (org.gnome.Shell.Screenshot) with the menu closed and open
+#    are 1280x800 PNGs, the panel is not blank, and the menu's region changed
+#    and is not blank when it is open.
+# The screenshots are kept in $BANGER_SCREENSHOT_DIR (gnome-shell-closed.png,
+# gnome-shell-menu.png). Runs itself again inside dbus-run-session (the
+# shell's own session bus).
+set -euo pipefail
+
+uuid=banger@banger.dev
+work=${BANGER_TEST_DIR:?run by with-bus-environment}/gnome-shell
+shots=${BANGER_SCREENSHOT_DIR:-$work}
+
+if [[ ${1:-} != --in-session ]]; then
+  mkdir -p "$work"/{home,config,data/gnome-shell/extensions,cache,runtime}
+  chmod 700 "$work/runtime"
+  cp -r "${BANGER_EXTENSION_DIR:?}" "$work/data/gnome-shell/extensions/$uuid"
+  export HOME=$work/home XDG_CONFIG_HOME=$work/config XDG_DATA_HOME=$work/data \
+    XDG_CACHE_HOME=$work/cache XDG_RUNTIME_DIR=$work/runtime
+  unset DISPLAY WAYLAND_DISPLAY DBUS_SESSION_BUS_ADDRESS
+  exec dbus-run-session -- "$0" --in-session
+fi
+
+failures=0
+check() {  # check DESCRIPTION COMMAND…
+  local what=$1
+  shift
+  if "$@"; then
+    echo "ok: $what"
+  else
+    echo "FAILED: $what"
+    failures=$((failures + 1))
+  fi
+}
+
+bangerctl() { "${BANGER_BANGERCTL:?}" --no-ask-password "$@"; }
+
+# org.gnome.Shell.Eval JS → its result (a JSON string), or exit 1 with the error.
+shell_eval() {
+  local reply
+  reply=$(gdbus call --session --dest org.gnome.Shell --object-path /org/gnome/Shell \
+    --method org.gnome.Shell.Eval "$1") || return 1
+  [[ $reply == "(true, "* ]] || { echo "Eval failed: $reply" >&2; return 1; }
+  # (true, 'RESULT') → RESULT
+  reply=${reply#"(true, '"}
+  printf '%s\n' "${reply%"')"}"
+}
+
+# Repeats Eval until it returns `expected` (the harness waits; the extension does not poll).
+eval_until() {  # eval_until JS EXPECTED SECONDS
+  local deadline=$((SECONDS + $3)) got=
+  while ((SECONDS < deadline)); do
+    got=$(shell_eval "$1" 2>/dev/null || true)
+    [[ $got == "$2" ]] && return 0
+    sleep 0.2
+  done
+  echo "Eval $1: wanted $2, last got: $got" >&2
+  return 1
+}
+
+screenshot() {  # screenshot FILE
+  gdbus call --session --dest org.gnome.Shell.Screenshot --object-path /org/gnome/Shell/Screenshot \
+    --method org.gnome.Shell.Screenshot.Screenshot false false "$1" >/dev/null
+}
+
+mean_of() { identify -format '%[fx:mean]' "$1[$2]"; }  # FILE GEOMETRY → mean intensity 0…1
+stddev_of() { identify -format '%[fx:standard_deviation]' "$1[$2]"; }
+above() { awk -v a="$1" -v b="$2" 'BEGIN { exit !(a > b) }'; }
+
+# One VM running before the shell starts: the extension must find it at enable.
+bangerctl create shell-one --start >/dev/null
+
+gsettings set org.gnome.shell enabled-extensions "['$uuid']"
+gsettings set org.gnome.shell disable-user-extensions false
+gnome-shell --headless --virtual-monitor 1280x800 --no-x11 --unsafe-mode >"$work/gnome-shell.log" 2>&1 &
+shell_pid=$!
+trap 'kill "$shell_pid" 2>/dev/null; wait "$shell_pid" 2>/dev/null || true' EXIT
+
+if ! gdbus wait --session --timeout 60 org.gnome.Shell.Screenshot ||
+  ! eval_until 'Main.layoutManager._startingUp' 'false' 60; then
+  echo "FAILED: gnome-shell did not come up; its log:"
+  tail -50 "$work/gnome-shell.log"
+  exit 1
+fi
+echo "ok: gnome-shell is up"
+
+# ExtensionState.ENABLED is 1.
+if ! eval_until "Main.extensionManager.lookup('$uuid')?.state" '1' 10; then
+  echo "FAILED: the extension is not enabled: $(shell_eval "String(Main.extensionManager.lookup('$uuid')?.error)")"
+  tail -50 "$work/gnome-shell.log"
+  exit 1
+fi
+echo "ok: the extension is enabled"
+
+bangerctl create shell-two >/dev/null
+check "the indicator's label reads 1/2 (running/all)" \
+  eval_until 'Main.panel.statusArea.banger._label.text' '"1/2"' 10
+
+# The shell starts in the overview; leave it, and let the animation end.
+shell_eval 'Main.overview.hide()' >/dev/null
+check "the overview is hidden" eval_until 'Main.overview.visible || Main.overview.animationInProgress' 'false' 10
+sleep 1.5
+
+closed=$shots/gnome-shell-closed.png
+opened=$shots/gnome-shell-menu.png
+rm -f "$closed" "$opened"
+screenshot "$closed"
+
+menu=Main.panel.statusArea.banger.menu
+shell_eval "$menu.open(0); $menu._getMenuItems().filter(i => i.menu)[0].setSubmenuShown(true)" >/dev/null
+check "the menu is open" eval_until "$menu.isOpen" 'true' 5
+labels=$(shell_eval "JSON.stringify($menu._getMenuItems().map(i => [i.label?.text, i.status?.text]))")
+echo "menu items: $labels"
+check "the menu's summary counts both VMs" grep -qF '["2 VMs: 1 running, 1 created",null]' <<<"$labels"
+check "the menu lists shell-one, running" grep -qF '["shell-one","running"]' <<<"$labels"
+check "the menu lists shell-two, created" grep -qF '["shell-two","created"]' <<<"$labels"
+actions=$(shell_eval "JSON.stringify($menu._getMenuItems().filter(i => i.menu)[0].menu._getMenuItems().map(i => i.label.text))")
+echo "shell-one's actions: $actions"
+check "shell-one offers Stop and a terminal" grep -qF '"Stop","Open terminal"' <<<"$actions"
+check "shell-one offers its address to copy" grep -qE '"Copy address [0-9.]+"' <<<"$actions"
+# Let the menu's open animation settle before the capture.
+sleep 0.5
+# "x y w h" of the open menu, on screen.
+geometry=$(shell_eval "(() => { const a = $menu.actor; const [x, y] = a.get_transformed_position(); \
+  const [w, h] = a.get_transformed_size(); return [x, y, w, h].map(Math.round).join(' '); })()" | tr -d '"')
+screenshot "$opened"
+read -r mx my mw mh <<<"$geometry"
+echo "menu at ${mw}x${mh}+${mx}+${my}"
+region=${mw}x${mh}+${mx}+${my}
+
+for shot in "$closed" "$opened"; do
+  check "$(basename "$shot") is a 1280x800 PNG" \
+    test "$(identify -format '%m %w %h' "$shot" 2>/dev/null)" = "PNG 1280 800"
+  check "$(basename "$shot"): the panel is not blank" above "$(stddev_of "$shot" 1280x24+0+0)" 0.02
+done
+check "the menu is a sizeable box ($region)" test "$mw" -ge 150 -a "$mh" -ge 80
+closed_mean=$(mean_of "$closed" "$region")
+opened_mean=$(mean_of "$opened" "$region")
+echo "menu region mean: closed $closed_mean, open $opened_mean"
+check "the menu region is not blank when open" above "$(stddev_of "$opened" "$region")" 0.02
+changed=$(compare -metric AE -fuzz 5% "$closed[$region]" "$opened[$region]" null: 2>&1 || true)
+check "the menu region changed when the menu opened ($changed of $((mw * mh)) pixels)" \
+  above "$changed" "$((mw * mh / 4))"
+
+bangerctl stop --force shell-one >/dev/null || true
+echo "screenshots: $closed $opened"
+((failures == 0)) && echo "all checks passed" || echo "$failures check(s) failed"
+((failures == 0))
