@@ -136,7 +136,14 @@ function checkTerminalChoice() {
 }
 
 checkTerminalChoice();
+const TEST_TIMEOUT_S = 60;
 const loop = new GLib.MainLoop(null, false);
+GLib.timeout_add_seconds(GLib.PRIORITY_DEFAULT, TEST_TIMEOUT_S, () => {
+    print(`FAILED: not done within ${TEST_TIMEOUT_S} s`);
+    failures++;
+    loop.quit();
+    return GLib.SOURCE_REMOVE;
+});
 main().catch(e => {
     print(`FAILED: ${e.message}\n${e.stack}`);
     failures++;

@@ -77,12 +77,12 @@ var BangerModel = class BangerModel {
             manager.init_async(GLib.PRIORITY_DEFAULT, this._cancellable, (source, result) => {
                 try {
                     manager.init_finish(result);
+                    this._manager = manager;
+                    this._connectManager();
                 } catch (e) {
                     reject(e);
                     return;
                 }
-                this._manager = manager;
-                this._connectManager();
                 resolve();
                 this.emit('changed');
             });
