@@ -42,6 +42,8 @@ check() {  # check DESCRIPTION COMMAND…
 }
 
 bangerctl() { "${BANGER_BANGERCTL:?}" --no-ask-password "$@"; }
+# vm_field VM KEY → the JSON string value of KEY in `bangerctl show VM --json`, quotes and all.
+vm_field() { bangerctl show "$1" --json | grep -o "\"$2\": *\"[^\"]*\"" | sed 's/^[^:]*: *//'; }
 
 # org.gnome.Shell.Eval JS → its result (a JSON string), or exit 1 with the error.
 shell_eval() {
@@ -80,6 +82,11 @@ bangerctl create shell-one --start >/dev/null
 
 gsettings set org.gnome.shell enabled-extensions "['$uuid']"
 gsettings set org.gnome.shell disable-user-extensions false
+# A plain desktop, whatever wallpaper (and image loaders) this machine has: the
+# menu's region is then uniform while the menu is closed.
+gsettings set org.gnome.desktop.background picture-options none
+gsettings set org.gnome.desktop.background color-shading-type solid
+gsettings set org.gnome.desktop.background primary-color '#204a87'
 gnome-shell --headless --virtual-monitor 1280x800 --no-x11 --unsafe-mode >"$work/gnome-shell.log" 2>&1 &
 shell_pid=$!
 trap 'kill "$shell_pid" 2>/dev/null; wait "$shell_pid" 2>/dev/null || true' EXIT
@@ -151,8 +158,14 @@ changed=$(compare -metric AE -fuzz 5% "$closed[$region]" "$opened[$region]" null
 check "the menu region changed when the menu opened ($changed of $((mw * mh)) pixels)" \
   above "$changed" "$((mw * mh / 4))"
 
+# The address item copies the address to the clipboard (and closes the menu).
+shell_eval "global._bangerClip = null; $menu._getMenuItems().filter(i => i.menu)[0].menu._getMenuItems()[0].activate(null); \
+  imports.gi.St.Clipboard.get_default().get_text(imports.gi.St.ClipboardType.CLIPBOARD, (c, text) => { global._bangerClip = text; })" >/dev/null
+check "Copy address put shell-one's address on the clipboard" \
+  eval_until 'global._bangerClip' "$(vm_field shell-one ipv4_address)" 5
+check "the menu closed after the action" eval_until "$menu.isOpen" 'false' 5
+
 # A VM whose VMM dies: a notification with its LastError, and the label follows.
-shell_eval "$menu.close(0)" >/dev/null
 vm_id=$(shell_eval "Main.panel.statusArea.banger._model.vms.find(vm => vm.name === 'shell-one').id" | tr -d '"')
 vmm_pid=$(grep -o '"pid": *[0-9]*' "$BANGER_TEST_DIR/run/vms/$vm_id/handles.json" | grep -o '[0-9]*$')
 kill -KILL "$vmm_pid"
@@ -163,6 +176,24 @@ check "a notification says shell-one failed, and why" eval_until \
 check "the label reads 0/2" eval_until 'Main.panel.statusArea.banger._label.text' '"0/2"' 5
 check "the icon warns of the failed VM" \
   eval_until 'Main.panel.statusArea.banger._icon.icon_name' '"dialog-warning-symbolic"' 5
-echo "screenshots: $closed $opened"
+# Disabling removes the indicator (and its handlers: no error); enabling again shows the same VMs.
+shell_eval "Main.extensionManager.disableExtension('$uuid')" >/dev/null
+check "disabled: the indicator is gone" eval_until 'Main.panel.statusArea.banger === undefined' 'true' 5
+shell_eval "Main.extensionManager.enableExtension('$uuid')" >/dev/null
+check "enabled again: the label reads 0/2" eval_until 'Main.panel.statusArea.banger?._label.text' '"0/2"' 5
+check "enabled again without an error" eval_until "Main.extensionManager.lookup('$uuid').state" '1' 5
+
+# Start from the menu: shell-two's "Start" item calls VM.Start; the label follows.
+shell_eval "$menu._getMenuItems().filter(i => i.menu && i.label.text === 'shell-two')[0].menu._getMenuItems() \
+  .filter(i => i.label.text === 'Start')[0].activate(null)" >/dev/null
+check "Start from the menu: the label reads 1/2" eval_until 'Main.panel.statusArea.banger._label.text' '"1/2"' 10
+check "shell-two is running" test "$(vm_field shell-two state)" = '"running"'
+
+# Stack traces name the file; warnings and errors of the extension's code would show here.
+check "gnome-shell logged nothing from the extension's code" \
+  bash -c '! grep -B2 -A2 "$1" "$2"' _ "extensions/$uuid/" "$work/gnome-shell.log"
+cp "$work/gnome-shell.log" "$shots/gnome-shell.log"
+
+echo "screenshots: $closed $opened (log: $shots/gnome-shell.log)"
 ((failures == 0)) && echo "all checks passed" || echo "$failures check(s) failed"
 ((failures == 0))
