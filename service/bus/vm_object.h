@@ -28,6 +28,7 @@ class VmObject final : public sdbus::AdaptorInterfaces<dev::banger::banger1::VM_
 
   const VmRecord& record() const { return vm_; }
   const VmNetworkProperties& network() const { return network_; }
+  const std::vector<AuthorizedKeyInfo>& authorized_keys() const { return authorized_keys_; }
   const std::string& path() const { return getObject().getObjectPath(); }
   void update(const VmRecord& vm, std::string_view reason, VmNetworkProperties network);
   void update_network(VmNetworkProperties network);
