@@ -17,6 +17,8 @@
 #include "bus/managed_objects.h"
 #include "bus/manager_object.h"
 #include "bus/object_registry.h"
+#include "bus/vm_keys_properties.h"
+#include "capabilities/authorized_keys.h"
 #include "capabilities/dns_names.h"
 #include "capabilities/image_files.h"
 #include "capabilities/nat_access.h"
@@ -34,6 +36,7 @@
 #include "core/log.h"
 #include "core/network_manager.h"
 #include "core/periodic_task.h"
+#include "core/ssh_public_key.h"
 #include "core/stored_attachments.h"
 #include "core/vm_manager.h"
 #include "core/worker_pool.h"
@@ -118,6 +121,7 @@ int serve(const Config& config, DaemonExtensions& extensions) {
   auto connection = sdbus::createSystemBusConnection();
   EventLoop loop(*connection);
   ObjectRegistry registry(loop, config.operation_linger);
+  VmKeysProperties key_properties(loop, registry);
 
   // Networks first: VM recovery and the network capabilities need their bridges.
   auto host_networks = extensions.host_networks ? extensions.host_networks(config)
@@ -169,6 +173,13 @@ int serve(const Config& config, DaemonExtensions& extensions) {
           return process && is_running({process->pid, process->start_time});
         }));
   }
+  // Users' keys reach only guests bangerd itself can log in to; without host networking they are just stored.
+  std::unique_ptr<SshGuestShell> guest_shell;
+  if (host_taps) guest_shell = std::make_unique<SshGuestShell>(ssh_key, std::chrono::seconds(30));
+  // After ssh-access: its post_start waits until the guest takes bangerd's key.
+  auto authorized_keys = std::make_shared<AuthorizedKeys>(AuthorizedKeys::Deps{
+      store, attachments, guest_shell.get(), key_properties, parse_ssh_public_key(ssh_key.public_key()).blob});
+  capability_list.push_back(authorized_keys);
   for (auto& make : extensions.capabilities) capability_list.push_back(make(config));
   Capabilities capabilities(std::move(capability_list));
 
@@ -218,9 +229,11 @@ int serve(const Config& config, DaemonExtensions& extensions) {
   BusContext ctx{*connection, loop, *pool, authorizer, vms, registry, images, networks,
                  CreateDefaults{config.default_vcpus, config.default_memory_mib, config.default_image},
                  probe_host_limits(), consoles, &workspaces};
+  ctx.authorized_keys = authorized_keys.get();
   ManagerObject manager(ctx);
   ManagedObjectsResponder managed_objects(*connection, registry);
   registry.load(ctx, vms.list(), images.list(), networks.list());
+  for (auto& [vm_id, keys] : authorized_keys->all()) key_properties.show(vm_id, std::move(keys));
   // Take the name last, so no client ever sees a half-exported service.
   connection->requestName(bus::service_name);
   log::info("bangerd {} ready (default backend {}, state {}, {} VMs)", BANGER_VERSION, backends.default_name(),

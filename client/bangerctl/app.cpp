@@ -83,6 +83,7 @@ void setup(CLI::App& app, Globals& globals, Invocation& invocation) {
   add_network_commands(ctx);
   add_workspace_commands(ctx);
   add_complete_command(ctx);
+  add_ssh_commands(ctx);
 }
 
 int run(const Invocation& invocation) {

@@ -68,5 +68,6 @@ void add_doctor_command(Context& ctx);
 void add_image_commands(Context& ctx);      // image build, list, show, import, default, rm
 void add_network_commands(Context& ctx);    // network create, list, show, nat, rm
 void add_workspace_commands(Context& ctx);  // workspace push, pull
+void add_ssh_commands(Context& ctx);        // ssh, exec
 
 }  // namespace bangerctl

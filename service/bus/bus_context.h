@@ -7,6 +7,7 @@ class IConnection;
 
 namespace banger {
 
+class AuthorizedKeys;
 class Authorizer;
 class ConsoleLogs;
 class EventLoop;
@@ -31,6 +32,7 @@ struct BusContext {
   HostLimits limits;
   const ConsoleLogs& consoles;
   Workspaces* workspaces = nullptr;  // none: PushWorkspace and PullWorkspace are not supported
+  AuthorizedKeys* authorized_keys = nullptr;  // none: AddAuthorizedKeys and RemoveAuthorizedKeys are not supported
 };
 
 }  // namespace banger

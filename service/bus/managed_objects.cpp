@@ -71,7 +71,8 @@ class Writer {
 };
 
 // Property order follows the interface XML, as the generated adaptors register them.
-void append_vm(Writer& w, const std::string& path, const VmRecord& vm, const VmNetworkProperties& network) {
+void append_vm(Writer& w, const std::string& path, const VmRecord& vm, const VmNetworkProperties& network,
+               const std::vector<AuthorizedKeyInfo>& keys) {
   w.open_object(path, bus::vm_interface);
   w.property("Id", 's', "s", vm.id);
   w.property("Name", 's', "s", vm.name);
@@ -93,6 +94,17 @@ void append_vm(Writer& w, const std::string& path, const VmRecord& vm, const VmN
   w.property("RootDiskStrategy", 's', "s", vm.root_disk_strategy);
   w.property("WorkDiskMiB", 't', "t", vm.work_disk_mib);
   w.property("KeepWorkDisk", 'b', "b", static_cast<int>(vm.keep_work_disk));
+  w.open('e', "sv");
+  w.basic('s', "AuthorizedKeys");
+  w.open('v', "a(ss)");
+  w.open('a', "(ss)");
+  for (const auto& key : keys) {
+    w.open('r', "ss");
+    w.basic('s', key.fingerprint.c_str());
+    w.basic('s', key.comment.c_str());
+    w.close();
+  }
+  w.close(3);
   w.close_object();
 }
 
@@ -157,8 +169,9 @@ int answer(sd_bus_message* call, void* userdata, sd_bus_error* error) {
   if (r >= 0) {
     Writer w(reply);
     w.open('a', "{oa{sa{sv}}}");
-    registry.for_each_vm_with_path([&](const std::string& path, const VmRecord& vm, const VmNetworkProperties& network) {
-      append_vm(w, path, vm, network);
+    registry.for_each_vm_with_path([&](const std::string& path, const VmRecord& vm, const VmNetworkProperties& network,
+                                       const std::vector<AuthorizedKeyInfo>& keys) {
+      append_vm(w, path, vm, network, keys);
     });
     registry.for_each_image(
         [&](const std::string& path, const ImageRecord& image) { append_image(w, path, image); });

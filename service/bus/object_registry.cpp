@@ -15,6 +15,9 @@ namespace banger {
 const VmRecord& object_record(const VmObject& object) { return object.record(); }
 const std::string& object_path(const VmObject& object) { return object.path(); }
 const VmNetworkProperties& object_network(const VmObject& object) { return object.network(); }
+const std::vector<AuthorizedKeyInfo>& object_authorized_keys(const VmObject& object) {
+  return object.authorized_keys();
+}
 const ImageRecord& image_record_of(const ImageObject& object) { return object.record(); }
 const std::string& image_path_of(const ImageObject& object) { return object.path(); }
 const NetworkRecord& network_record_of(const NetworkObject& object) { return object.record(); }

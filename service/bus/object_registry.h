@@ -8,6 +8,7 @@
 
 #include "bus/bus_context.h"
 #include "bus/vm_network_properties.h"
+#include "core/authorized_key_events.h"
 #include "core/capability.h"
 #include "core/image_events.h"
 #include "core/network_events.h"
@@ -26,6 +27,7 @@ class VmObject;
 const VmRecord& object_record(const VmObject& object);
 const std::string& object_path(const VmObject& object);
 const VmNetworkProperties& object_network(const VmObject& object);
+const std::vector<AuthorizedKeyInfo>& object_authorized_keys(const VmObject& object);
 const ImageRecord& image_record_of(const ImageObject& object);
 const std::string& image_path_of(const ImageObject& object);
 const NetworkRecord& network_record_of(const NetworkObject& object);
@@ -62,10 +64,11 @@ class ObjectRegistry final : public VmEvents, public ImageEvents, public Network
   void for_each_vm(F f) const {
     for (const auto& [id, object] : vms_) f(object_record(*object));
   }
-  // f(object path, record, network properties), without re-encoding the path.
+  // f(object path, record, network properties, authorized keys), without re-encoding the path.
   template <typename F>
   void for_each_vm_with_path(F f) const {
-    for (const auto& [id, object] : vms_) f(object_path(*object), object_record(*object), object_network(*object));
+    for (const auto& [id, object] : vms_)
+      f(object_path(*object), object_record(*object), object_network(*object), object_authorized_keys(*object));
   }
   template <typename F>
   void for_each_operation(F f) const {

@@ -5,6 +5,7 @@
 #include "bus/operation_request.h"
 #include "bus/options.h"
 #include "bus/request.h"
+#include "bus/vm_keys_methods.h"
 #include "bus/workspace_methods.h"
 #include "core/console_logs.h"
 #include "core/vm_manager.h"
@@ -35,6 +36,18 @@ void VmObject::update_network(VmNetworkProperties network) {
   auto changed = network_changes(network);
   network_ = std::move(network);
   if (!changed.empty()) getObject().emitPropertiesChangedSignal(bus::vm_interface, changed);
+}
+
+void VmObject::update_authorized_keys(std::vector<AuthorizedKeyInfo> keys) {
+  if (keys == authorized_keys_) return;
+  authorized_keys_ = std::move(keys);
+  getObject().emitPropertiesChangedSignal(bus::vm_interface, {"AuthorizedKeys"});
+}
+
+std::vector<sdbus::Struct<std::string, std::string>> VmObject::AuthorizedKeys() {
+  std::vector<sdbus::Struct<std::string, std::string>> out;
+  for (const auto& key : authorized_keys_) out.emplace_back(key.fingerprint, key.comment);
+  return out;
 }
 
 void VmObject::update(const VmRecord& vm, std::string_view reason, VmNetworkProperties network) {
@@ -165,6 +178,18 @@ void VmObject::PullWorkspace(sdbus::Result<sdbus::ObjectPath>&& result, sdbus::U
   const Caller caller = current_caller();
   pull_workspace(ctx_, std::move(result), caller, action_for(caller), details("pullworkspace"), vm_.id,
                  std::move(archive), options);
+}
+
+void VmObject::AddAuthorizedKeys(sdbus::Result<>&& result, std::vector<std::string> keys) {
+  const Caller caller = current_caller();
+  add_authorized_keys(ctx_, std::move(result), caller, action_for(caller), details("addauthorizedkeys"), vm_.id, keys,
+                      shared_from_this());
+}
+
+void VmObject::RemoveAuthorizedKeys(sdbus::Result<>&& result, std::vector<std::string> fingerprints) {
+  const Caller caller = current_caller();
+  remove_authorized_keys(ctx_, std::move(result), caller, action_for(caller), details("removeauthorizedkeys"), vm_.id,
+                         fingerprints, shared_from_this());
 }
 
 }  // namespace banger

@@ -8,6 +8,7 @@
 #include "bus/bus_context.h"
 #include "bus/caller.h"
 #include "bus/vm_network_properties.h"
+#include "core/authorized_key_events.h"
 #include "core/vm.h"
 #include "dev.banger.banger1.VM_adaptor.h"
 
@@ -27,9 +28,11 @@ class VmObject final : public sdbus::AdaptorInterfaces<dev::banger::banger1::VM_
 
   const VmRecord& record() const { return vm_; }
   const VmNetworkProperties& network() const { return network_; }
+  const std::vector<AuthorizedKeyInfo>& authorized_keys() const { return authorized_keys_; }
   const std::string& path() const { return getObject().getObjectPath(); }
   void update(const VmRecord& vm, std::string_view reason, VmNetworkProperties network);
   void update_network(VmNetworkProperties network);
+  void update_authorized_keys(std::vector<AuthorizedKeyInfo> keys);
   // InterfacesRemoved when the VM is deleted; the object itself may live on
   // until replies to calls it received are sent (see authorize_and_run).
   void announce_removal();
@@ -54,6 +57,8 @@ class VmObject final : public sdbus::AdaptorInterfaces<dev::banger::banger1::VM_
                      std::map<std::string, sdbus::Variant> options) override;
   void PullWorkspace(sdbus::Result<sdbus::ObjectPath>&& result, sdbus::UnixFd archive,
                      std::map<std::string, sdbus::Variant> options) override;
+  void AddAuthorizedKeys(sdbus::Result<>&& result, std::vector<std::string> keys) override;
+  void RemoveAuthorizedKeys(sdbus::Result<>&& result, std::vector<std::string> fingerprints) override;
 
   std::string Id() override { return vm_.id; }
   std::string Name() override { return vm_.name; }
@@ -75,6 +80,7 @@ class VmObject final : public sdbus::AdaptorInterfaces<dev::banger::banger1::VM_
   std::string RootDiskStrategy() override { return vm_.root_disk_strategy; }
   uint64_t WorkDiskMiB() override { return vm_.work_disk_mib; }
   bool KeepWorkDisk() override { return vm_.keep_work_disk; }
+  std::vector<sdbus::Struct<std::string, std::string>> AuthorizedKeys() override;
   // The names of the network properties that differ from `network`.
   std::vector<std::string> network_changes(const VmNetworkProperties& network) const;
 
@@ -87,6 +93,7 @@ class VmObject final : public sdbus::AdaptorInterfaces<dev::banger::banger1::VM_
   BusContext& ctx_;
   VmRecord vm_;
   VmNetworkProperties network_;
+  std::vector<AuthorizedKeyInfo> authorized_keys_;
 };
 
 }  // namespace banger

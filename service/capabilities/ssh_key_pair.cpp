@@ -14,6 +14,7 @@
 
 #include "core/atomic_file.h"
 #include "core/errors.h"
+#include "core/ssh_public_key.h"
 #include "core/log.h"
 #include "core/unique_fd.h"
 
@@ -102,14 +103,11 @@ std::string public_key_of(const fs::path& file, ssh_key key) {
 }
 
 std::string fingerprint_of(const fs::path& file, ssh_key key) {
-  unsigned char* hash = nullptr;
-  size_t length = 0;
-  if (ssh_get_publickey_hash(key, SSH_PUBLICKEY_HASH_SHA256, &hash, &length) != 0)
-    throw file_error(file, "libssh cannot hash its public key");
-  SshChars text(ssh_get_fingerprint_hash(SSH_PUBLICKEY_HASH_SHA256, hash, length));
-  ssh_clean_pubkey_hash(&hash);
-  if (!text) throw file_error(file, "libssh cannot format its fingerprint");
-  return text.get();
+  try {
+    return sha256_fingerprint(key);
+  } catch (const Error& e) {
+    throw file_error(file, e.what());
+  }
 }
 
 // The .pub file's line when it holds `key_text` (keeping its comment), else a

@@ -79,6 +79,18 @@ ALTER TABLE vms ADD COLUMN work_disk_mib INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE vms ADD COLUMN root_disk_strategy TEXT NOT NULL DEFAULT '';
 ALTER TABLE vms ADD COLUMN keep_work_disk INTEGER NOT NULL DEFAULT 0 CHECK (keep_work_disk IN (0, 1));
 )sql"},
+    Migration{6, R"sql(
+-- Public keys users gave a VM's guest user (AddAuthorizedKeys), one row per
+-- key per VM (the blob makes two lines the same key); they go with the VM.
+CREATE TABLE authorized_keys (
+  vm_id        TEXT    NOT NULL REFERENCES vms (id) ON DELETE CASCADE,
+  key_line     TEXT    NOT NULL,
+  key_blob     TEXT    NOT NULL,
+  added_at_us  INTEGER NOT NULL,
+  added_by_uid INTEGER NOT NULL,
+  PRIMARY KEY (vm_id, key_blob)
+);
+)sql"},
 };
 
 }  // namespace

@@ -4,9 +4,9 @@
 //
 //   bus-probe [--no-interactive] PATH INTERFACE METHOD [SIGNATURE [ARG…]]
 //
-// SIGNATURE is a sequence of s, o, u, i, t, b and a{sv}; arguments follow
-// busctl's syntax (a{sv}: a count, then KEY TYPE VALUE per entry, TYPE one of
-// s o u i t b). Interactive authorization is allowed unless --no-interactive.
+// SIGNATURE is a sequence of s, o, u, i, t, b, as and a{sv}; arguments follow
+// busctl's syntax (as: a count, then the strings; a{sv}: a count, then KEY TYPE
+// VALUE per entry, TYPE one of s o u i t b). Interactive authorization is allowed unless --no-interactive.
 //
 // Output and exit status:
 //   0  "ok", then one line per basic reply value
@@ -95,6 +95,12 @@ void append_args(sd_bus_message* m, const std::string& signature, Args& args) {
       }
       check(sd_bus_message_close_container(m), "close a{sv}");
       i += 5;
+    } else if (signature.compare(i, 2, "as") == 0) {
+      unsigned long count = std::strtoul(args.next("as count"), nullptr, 10);
+      check(sd_bus_message_open_container(m, 'a', "s"), "open as");
+      for (unsigned long n = 0; n < count; ++n) append_basic(m, 's', args.next("as element"));
+      check(sd_bus_message_close_container(m), "close as");
+      i += 2;
     } else {
       append_basic(m, signature[i], args.next("argument"));
       ++i;

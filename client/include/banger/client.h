@@ -156,6 +156,12 @@ struct DoctorCheck {
   std::string fix;  // empty when there is nothing to do
 };
 
+// A key of a VM's guest user given with add_authorized_keys (VM property AuthorizedKeys).
+struct AuthorizedKey {
+  std::string fingerprint;  // "SHA256:…", as ssh-keygen -l prints it
+  std::string comment;
+};
+
 // What push_workspace sends and where it goes in the VM.
 struct WorkspacePushOptions {
   bool all = false;  // everything in the folder, not only a git checkout's tracked files and .git
@@ -227,6 +233,14 @@ class BANGER_CLIENT_API Client {
   void pull_workspace(const std::string& ref, const std::string& dir, const WorkspacePullOptions& options = {},
                       const ProgressCallback& progress = {},
                       std::chrono::milliseconds timeout = std::chrono::minutes(30));
+  // VM.AddAuthorizedKeys: OpenSSH public key lines ("ssh-ed25519 AAAA… me@host", a .pub file's
+  // line) the guest user (root) takes from now on, also after restarts; needs the right to manage the VM.
+  void add_authorized_keys(const std::string& ref, const std::vector<std::string>& public_keys);
+  // VM.RemoveAuthorizedKeys, by fingerprint.
+  void remove_authorized_keys(const std::string& ref, const std::vector<std::string>& fingerprints);
+  // The keys given so far, in the order added.
+  std::vector<AuthorizedKey> authorized_keys(const std::string& ref);
+
   std::vector<ImageInfo> list_images();  // sorted by name
   ImageInfo get_image(const std::string& ref);
   // Blocks until the files are copied (or timeout) and returns the new image.
@@ -252,6 +266,11 @@ class BANGER_CLIENT_API Client {
   explicit Client(std::unique_ptr<Impl> impl);
   std::unique_ptr<Impl> impl_;
 };
+
+// "SHA256:…" of an OpenSSH public key line (its base64 part), as the
+// AuthorizedKeys property and ssh-keygen -l show it; throws Error(usage) for a
+// line without valid base64 key data.
+BANGER_CLIENT_API std::string public_key_fingerprint(const std::string& public_key_line);
 
 // The library's own version (BANGER_VERSION at build time).
 BANGER_CLIENT_API const char* library_version() noexcept;
