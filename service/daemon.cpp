@@ -38,6 +38,7 @@
 #include "core/vm_manager.h"
 #include "core/worker_pool.h"
 #include "disks/root_disk.h"
+#include "doctor/host_checks.h"
 #include "workspace/workspaces.h"
 #include "net/resolved_bus.h"
 #include "net/taps.h"
@@ -169,6 +170,9 @@ int serve(const Config& config, DaemonExtensions& extensions) {
           return process && is_running({process->pid, process->start_time});
         }));
   }
+  capability_list.push_back(std::make_shared<HostChecks>(HostCheckSettings{
+      config.firecracker.binary, config.firecracker.jailer, config.qemu.binary, backends.default_name(),
+      config.state_dir, {config.doctor_disk_warn_mib, config.doctor_disk_fail_mib}, config.polkit}));
   for (auto& make : extensions.capabilities) capability_list.push_back(make(config));
   Capabilities capabilities(std::move(capability_list));
 
