@@ -27,7 +27,7 @@ void add(std::vector<DoctorCheck>& checks, const char* name, Check check) {
 
 void HostChecks::add_doctor_checks(std::vector<DoctorCheck>& checks) {
   const auto& s = settings_;
-  add(checks, "kvm", [&] { return doctor::kvm_check("/dev/kvm", s.default_backend == "firecracker"); });
+  add(checks, "kvm", [&] { return doctor::kvm_check("/dev/kvm"); });
   add(checks, "firecracker-version", [&] {
     return doctor::version_check("firecracker", s.firecracker, s.default_backend == "firecracker" ? "fail" : "warn");
   });

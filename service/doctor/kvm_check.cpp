@@ -6,10 +6,10 @@
 
 namespace banger::doctor {
 
-DoctorCheck kvm_check(const char* device, bool firecracker_is_default) {
+DoctorCheck kvm_check(const char* device) {
   const auto probe = probe_kvm(device);
   if (probe.usable) return {"kvm", "ok", "KVM runs guests (a probe vCPU ran)", probe.reason, ""};
-  return {"kvm", firecracker_is_default ? "fail" : "warn",
+  return {"kvm", "warn",
           "KVM cannot run guests: QEMU falls back to TCG (slow), Firecracker cannot start VMs",
           fmt::format("{}: {}", device, probe.reason),
           "load kvm_intel or kvm_amd, enable virtualization in the firmware (or nested virtualization for a VM "

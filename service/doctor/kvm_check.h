@@ -4,8 +4,9 @@
 namespace banger::doctor {
 
 // Whether KVM really runs a vCPU (vmm/qemu/kvm_probe.h), not just whether
-// `device` opens. Without it QEMU falls back to TCG and Firecracker cannot run
-// at all: a failure when Firecracker is the default backend, else a warning.
-DoctorCheck kvm_check(const char* device, bool firecracker_is_default);
+// `device` opens. Without it QEMU falls back to TCG and Firecracker cannot run:
+// a warning, since the firecracker-vmm line decides whether the default
+// backend works (a host without KVM may still run QEMU VMs).
+DoctorCheck kvm_check(const char* device);
 
 }  // namespace banger::doctor
