@@ -174,6 +174,13 @@ constexpr std::array qemu_keys{
     Key{"accel", [](Config& c, const Field& f) { c.qemu.accel = f.one_of({"auto", "kvm", "tcg"}); }},
 };
 
+constexpr std::array doctor_keys{
+    Key{"disk_warn_mib",
+        [](Config& c, const Field& f) { c.doctor_disk_warn_mib = static_cast<std::uint64_t>(f.integer(0, 1ll << 40)); }},
+    Key{"disk_fail_mib",
+        [](Config& c, const Field& f) { c.doctor_disk_fail_mib = static_cast<std::uint64_t>(f.integer(0, 1ll << 40)); }},
+};
+
 constexpr std::array sections{
     Section{"daemon", daemon_keys},
     Section{"vmm", vmm_keys},
@@ -181,6 +188,7 @@ constexpr std::array sections{
     Section{"network", network_keys},
     Section{"firecracker", firecracker_keys},
     Section{"qemu", qemu_keys},
+    Section{"doctor", doctor_keys},
 };
 
 [[noreturn]] void fail(const std::string& source, std::string_view name, std::string_view problem) {

@@ -54,6 +54,10 @@ struct Config {
 
   FirecrackerSettings firecracker;
   QemuSettings qemu;
+
+  // [doctor]: free space in the state directory below which Doctor warns / fails.
+  std::uint64_t doctor_disk_warn_mib = 10240;
+  std::uint64_t doctor_disk_fail_mib = 1024;
 };
 
 // Parses TOML text. Unknown sections or keys, wrong types and out-of-range

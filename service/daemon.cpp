@@ -41,6 +41,7 @@
 #include "core/vm_manager.h"
 #include "core/worker_pool.h"
 #include "disks/root_disk.h"
+#include "doctor/host_checks.h"
 #include "workspace/workspaces.h"
 #include "net/resolved_bus.h"
 #include "net/taps.h"
@@ -180,6 +181,9 @@ int serve(const Config& config, DaemonExtensions& extensions) {
   auto authorized_keys = std::make_shared<AuthorizedKeys>(AuthorizedKeys::Deps{
       store, attachments, guest_shell.get(), key_properties, parse_ssh_public_key(ssh_key.public_key()).blob});
   capability_list.push_back(authorized_keys);
+  capability_list.push_back(std::make_shared<HostChecks>(HostCheckSettings{
+      config.firecracker.binary, config.firecracker.jailer, config.qemu.binary, backends.default_name(),
+      config.state_dir, {config.doctor_disk_warn_mib, config.doctor_disk_fail_mib}, config.polkit}));
   for (auto& make : extensions.capabilities) capability_list.push_back(make(config));
   Capabilities capabilities(std::move(capability_list));
 

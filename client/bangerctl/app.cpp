@@ -79,6 +79,7 @@ void setup(CLI::App& app, Globals& globals, Invocation& invocation) {
   add_logs_command(ctx);
   add_version_command(ctx);
   add_doctor_command(ctx);
+  add_events_command(ctx);
   add_image_commands(ctx);
   add_network_commands(ctx);
   add_workspace_commands(ctx);

@@ -65,6 +65,7 @@ void add_wait_command(Context& ctx);
 void add_logs_command(Context& ctx);
 void add_version_command(Context& ctx);
 void add_doctor_command(Context& ctx);
+void add_events_command(Context& ctx);  // events (alias watch)
 void add_image_commands(Context& ctx);      // image build, list, show, import, default, rm
 void add_network_commands(Context& ctx);    // network create, list, show, nat, rm
 void add_workspace_commands(Context& ctx);  // workspace push, pull

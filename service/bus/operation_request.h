@@ -12,6 +12,7 @@
 #include "bus/error_map.h"
 #include "bus/event_loop.h"
 #include "bus/object_registry.h"
+#include "bus/operation_log.h"
 #include "core/worker_pool.h"
 
 namespace banger {
@@ -28,19 +29,25 @@ void authorize_and_start_operation(BusContext& ctx, sdbus::Result<Out...>&& resu
                                    std::map<std::string, std::string> details, std::string kind, Begin begin,
                                    Run run) {
   auto reply = std::make_shared<sdbus::Result<Out...>>(std::move(result));
-  ctx.authorizer.check(caller, action, std::move(details), [&ctx, reply, kind, begin, run](std::exception_ptr denied) {
+  auto call = std::make_shared<OperationLog>(caller, details);
+  ctx.authorizer.check(caller, action, std::move(details), [&ctx, reply, kind, begin, run, call](std::exception_ptr denied) {
     if (denied) {
-      reply->returnError(to_bus_error(denied));
+      const auto e = to_bus_error(denied);
+      call->finished(e.getName());
+      reply->returnError(e);
       return;
     }
-    ctx.pool.submit([&ctx, reply, kind, begin, run] {
+    ctx.pool.submit([&ctx, reply, kind, begin, run, call] {
       std::string target;
       try {
         target = begin();
       } catch (...) {
-        ctx.loop.post([reply, failure = std::current_exception()] { reply->returnError(to_bus_error(failure)); });
+        const auto e = to_bus_error(std::current_exception());
+        call->finished(e.getName());
+        ctx.loop.post([reply, e] { reply->returnError(e); });
         return;
       }
+      call->set_target(target);
       // Objects begin() announced are already queued for export; the reply follows them.
       auto op = ctx.registry.reserve_operation();
       ctx.loop.post([&ctx, reply, op, kind, target] {
@@ -59,7 +66,9 @@ void authorize_and_start_operation(BusContext& ctx, sdbus::Result<Out...>&& resu
         success = false;
         const auto e = to_bus_error(std::current_exception());
         error = e.getName() + ": " + e.getMessage();
+        call->finished(e.getName());
       }
+      if (success) call->finished("ok");
       ctx.loop.post([&ctx, op, success, error] { ctx.registry.finish_operation(op, success, error); });
     });
   });

@@ -10,6 +10,7 @@
 #include "bus/bus_context.h"
 #include "bus/error_map.h"
 #include "bus/event_loop.h"
+#include "bus/operation_log.h"
 #include "core/worker_pool.h"
 
 namespace banger {
@@ -27,20 +28,25 @@ void authorize_and_run(BusContext& ctx, sdbus::Result<Out...>&& result, const Ca
                        std::shared_ptr<void> keep_alive = nullptr) {
   // sdbus::Result is move-only; std::function needs copyable callables.
   auto reply = std::make_shared<sdbus::Result<Out...>>(std::move(result));
-  ctx.authorizer.check(caller, action, std::move(details), [&ctx, reply, work, keep_alive](std::exception_ptr denied) {
+  auto call = std::make_shared<const OperationLog>(caller, details);
+  ctx.authorizer.check(caller, action, std::move(details), [&ctx, reply, work, keep_alive, call](std::exception_ptr denied) {
     if (denied) {
-      reply->returnError(to_bus_error(denied));
+      const auto e = to_bus_error(denied);
+      call->finished(e.getName());
+      reply->returnError(e);
       return;
     }
-    ctx.pool.submit([&ctx, reply, work, keep_alive] {
+    ctx.pool.submit([&ctx, reply, work, keep_alive, call] {
       try {
         auto out = work();
+        call->finished("ok");
         ctx.loop.post([reply, out, keep_alive] {
           std::apply([&](const auto&... v) { reply->returnResults(v...); }, out);
         });
       } catch (...) {
-        auto failure = std::current_exception();
-        ctx.loop.post([reply, failure] { reply->returnError(to_bus_error(failure)); });
+        const auto e = to_bus_error(std::current_exception());
+        call->finished(e.getName());
+        ctx.loop.post([reply, e] { reply->returnError(e); });
       }
     });
   });

@@ -1,14 +1,68 @@
 #include "core/log.h"
 
+#include <sys/stat.h>
+#include <sys/uio.h>
+#include <unistd.h>
+
 #include <cstdio>
+#include <cstdlib>
 #include <mutex>
+
+#include <systemd/sd-journal.h>
 
 namespace banger::log {
 
-void write(int priority, std::string_view message) {
+Sink sink_for(const char* journal_stream, int stderr_fd) {
+  if (journal_stream == nullptr) return Sink::stderr_lines;
+  unsigned long long dev = 0, ino = 0;
+  if (std::sscanf(journal_stream, "%llu:%llu", &dev, &ino) != 2) return Sink::stderr_lines;
+  struct stat st {};
+  if (fstat(stderr_fd, &st) != 0) return Sink::stderr_lines;
+  return st.st_dev == dev && st.st_ino == ino ? Sink::journal : Sink::stderr_lines;
+}
+
+std::string stderr_line(int priority, std::string_view message, const Fields& fields) {
+  std::string line = fmt::format("<{}>{}", priority, message);
+  for (const auto& [name, value] : fields) {
+    const bool quote = value.empty() || value.find_first_of(" \t\"") != std::string::npos;
+    if (quote) {
+      std::string escaped;
+      for (char c : value) escaped += c == '"' ? std::string("\\\"") : std::string(1, c);
+      line += fmt::format(" {}=\"{}\"", name, escaped);
+    } else {
+      line += fmt::format(" {}={}", name, value);
+    }
+  }
+  // One record, one line: an embedded newline would start a bogus record.
+  for (char& c : line)
+    if (c == '\n') c = ' ';
+  return line;
+}
+
+namespace {
+
+void send_to_journal(int priority, std::string_view message, const Fields& fields) {
+  std::vector<std::string> items{fmt::format("MESSAGE={}", message), fmt::format("PRIORITY={}", priority),
+                                 "SYSLOG_IDENTIFIER=bangerd"};
+  for (const auto& [name, value] : fields) items.push_back(name + "=" + value);
+  std::vector<iovec> iov;
+  for (auto& item : items) iov.push_back({item.data(), item.size()});
+  if (sd_journal_sendv(iov.data(), static_cast<int>(iov.size())) < 0)
+    std::fputs(stderr_line(priority, message, fields).append("\n").c_str(), stderr);
+}
+
+}  // namespace
+
+void write(int priority, std::string_view message, const Fields& fields) {
+  static const Sink sink = sink_for(std::getenv("JOURNAL_STREAM"), STDERR_FILENO);
   static std::mutex mutex;
   std::lock_guard lock(mutex);
-  std::fprintf(stderr, "<%d>%.*s\n", priority, static_cast<int>(message.size()), message.data());
+  if (sink == Sink::journal) {
+    send_to_journal(priority, message, fields);
+    return;
+  }
+  const auto line = stderr_line(priority, message, fields);
+  std::fprintf(stderr, "%s\n", line.c_str());
   std::fflush(stderr);
 }
 

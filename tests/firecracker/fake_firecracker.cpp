@@ -111,6 +111,11 @@ void record(const std::string& file, const HttpRequest& request) {
 
 int main(int argc, char** argv) {
   std::string id = "anonymous-instance";
+  // As the real one answers it (bangerctl doctor's firecracker-version line).
+  if (argc == 2 && std::strcmp(argv[1], "--version") == 0) {
+    std::printf("Firecracker v1.7.0 (fake-firecracker)\n");
+    return 0;
+  }
   for (int i = 1; i + 1 < argc; ++i) {  // unknown flags are ignored
     if (std::strcmp(argv[i], "--api-sock") == 0) g_socket = argv[++i];
     else if (std::strcmp(argv[i], "--id") == 0) id = argv[++i];

@@ -177,6 +177,21 @@ struct WorkspacePullOptions {
 // changes; fraction is 0.0 .. 1.0. Anything it throws propagates out of create_vm.
 using ProgressCallback = std::function<void(const std::string& stage, double fraction)>;
 
+// One change bangerd announced on the bus (follow_events).
+struct Event {
+  std::chrono::system_clock::time_point time;  // when this client received it
+  std::string type;       // added | removed | state | properties
+  std::string path;       // the object's path
+  std::string interface;  // e.g. dev.banger.banger1.VM
+  std::string kind;       // vm | image | network | operation | manager
+  std::string name;       // the object's Name (operations: their number); "" when unknown
+  // What changed, values as text: properties (added: the object's properties;
+  // invalidated ones have no value), or old_state, new_state, reason.
+  std::vector<std::pair<std::string, std::optional<std::string>>> changes;
+};
+
+using EventCallback = std::function<void(const Event&)>;
+
 struct ConnectOptions {
   // Let polkit ask the user for a password; method calls then wait up to
   // 5 minutes for a reply instead of sd-bus's default 25 s.
@@ -255,6 +270,13 @@ class BANGER_CLIENT_API Client {
   NetworkInfo create_network(const std::string& name, const NetworkOptions& options = {});
   void set_network_nat(const std::string& name, bool nat);
   void remove_network(const std::string& name);
+
+  // Calls on_event for every object added or removed, VM state change and
+  // property change, in order, on this thread; `subscribed` runs once the
+  // subscriptions are in place. Returns when keep_going() is false (asked after
+  // every event and at least every 200 ms).
+  void follow_events(const EventCallback& on_event, const std::function<bool()>& keep_going,
+                     const std::function<void()>& subscribed = {});
 
   // Returns once the VM's State equals state (at any moment after the call
   // began); throws not_found if the VM vanishes, failed on timeout.

@@ -44,9 +44,9 @@ KvmProbeResult fail(const char* step) { return {false, fmt::format("{}: {}", ste
 
 }  // namespace
 
-KvmProbeResult probe_kvm() {
-  Fd kvm(open("/dev/kvm", O_RDWR | O_CLOEXEC));
-  if (kvm.fd < 0) return fail("open /dev/kvm");
+KvmProbeResult probe_kvm(const char* device) {
+  Fd kvm(open(device, O_RDWR | O_CLOEXEC));
+  if (kvm.fd < 0) return fail(fmt::format("open {}", device).c_str());
   if (ioctl(kvm.fd, KVM_GET_API_VERSION, 0) != KVM_API_VERSION) return {false, "unexpected KVM API version"};
   Fd vm(ioctl(kvm.fd, KVM_CREATE_VM, 0));
   if (vm.fd < 0) return fail("KVM_CREATE_VM");

@@ -12,6 +12,7 @@ struct KvmProbeResult {
 // (nested virtualization without full support shows up as "emulation
 // failure"). Runs a few real-mode instructions in a throwaway VM and expects
 // an I/O exit followed by a HLT exit; anything else means "use TCG".
-KvmProbeResult probe_kvm();
+// `device` is /dev/kvm but for tests.
+KvmProbeResult probe_kvm(const char* device = "/dev/kvm");
 
 }  // namespace banger
