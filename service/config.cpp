@@ -174,6 +174,10 @@ constexpr std::array qemu_keys{
     Key{"accel", [](Config& c, const Field& f) { c.qemu.accel = f.one_of({"auto", "kvm", "tcg"}); }},
 };
 
+constexpr std::array stats_keys{
+    Key{"interval_s", [](Config& c, const Field& f) { c.stats_interval = std::chrono::seconds(f.integer(0, 3600)); }},
+};
+
 constexpr std::array sections{
     Section{"daemon", daemon_keys},
     Section{"vmm", vmm_keys},
@@ -181,6 +185,7 @@ constexpr std::array sections{
     Section{"network", network_keys},
     Section{"firecracker", firecracker_keys},
     Section{"qemu", qemu_keys},
+    Section{"stats", stats_keys},
 };
 
 [[noreturn]] void fail(const std::string& source, std::string_view name, std::string_view problem) {
@@ -252,8 +257,8 @@ Config parse_config(std::string_view toml_text, const std::string& source_name) 
       if (s.name == name.str()) section = &s;
     if (section == nullptr) {
       fail(source_name, name.str(),
-           node.is_table() ? "unknown section (expected [daemon], [vmm], [vm], [network], [firecracker] or [qemu])"
-                           : "unknown key (settings belong in a section: [daemon], [vmm], [vm], [network], [firecracker] or [qemu])");
+           node.is_table() ? "unknown section (expected [daemon], [vmm], [vm], [network], [firecracker], [qemu] or [stats])"
+                           : "unknown key (settings belong in a section: [daemon], [vmm], [vm], [network], [firecracker], [qemu] or [stats])");
     }
     const auto* table = node.as_table();
     if (table == nullptr) fail(source_name, name.str(), "must be a table");

@@ -54,6 +54,9 @@ struct Config {
 
   FirecrackerSettings firecracker;
   QemuSettings qemu;
+
+  // [stats]
+  std::chrono::seconds stats_interval{2};  // how often running VMs' stats are sampled; 0: never
 };
 
 // Parses TOML text. Unknown sections or keys, wrong types and out-of-range

@@ -45,6 +45,7 @@ class ObjectRegistry final : public VmEvents, public ImageEvents, public Network
   void unload();
 
   VmObject& resolve(const std::string& ref);  // Error(no_such_vm | ambiguous)
+  VmObject* find_vm(const std::string& id);   // by exact id; nullptr when there is none
   ImageObject& resolve_image(const std::string& ref);  // Error(no_such_image | ambiguous)
   // f(object path, record) for every image.
   template <typename F>

@@ -37,6 +37,20 @@ void VmObject::update_network(VmNetworkProperties network) {
   if (!changed.empty()) getObject().emitPropertiesChangedSignal(bus::vm_interface, changed);
 }
 
+void VmObject::update_stats(const stats::VmStats& stats) {
+  auto changed = stats::stats_changes(stats_, stats);
+  stats_ = stats;
+  stats_at_ = std::chrono::steady_clock::now();
+  if (!changed.empty()) getObject().emitPropertiesChangedSignal(bus::vm_interface, changed);
+}
+
+uint64_t VmObject::Uptime() {
+  // The poller signals Uptime only with other changes; between those it still counts.
+  if (stats_.uptime_s == 0) return 0;
+  const auto since = std::chrono::duration_cast<std::chrono::seconds>(std::chrono::steady_clock::now() - stats_at_);
+  return stats_.uptime_s + static_cast<uint64_t>(since.count());
+}
+
 void VmObject::update(const VmRecord& vm, std::string_view reason, VmNetworkProperties network) {
   std::vector<std::string> changed = network_changes(network);
   network_ = std::move(network);

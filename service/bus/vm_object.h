@@ -1,4 +1,5 @@
 #pragma once
+#include <chrono>
 #include <functional>
 #include <memory>
 #include <string>
@@ -10,6 +11,7 @@
 #include "bus/vm_network_properties.h"
 #include "core/vm.h"
 #include "dev.banger.banger1.VM_adaptor.h"
+#include "stats/vm_stats.h"
 
 namespace banger {
 
@@ -30,6 +32,8 @@ class VmObject final : public sdbus::AdaptorInterfaces<dev::banger::banger1::VM_
   const std::string& path() const { return getObject().getObjectPath(); }
   void update(const VmRecord& vm, std::string_view reason, VmNetworkProperties network);
   void update_network(VmNetworkProperties network);
+  // The stats poller's latest figures (see VmStatsProperties).
+  void update_stats(const stats::VmStats& stats);
   // InterfacesRemoved when the VM is deleted; the object itself may live on
   // until replies to calls it received are sent (see authorize_and_run).
   void announce_removal();
@@ -75,6 +79,13 @@ class VmObject final : public sdbus::AdaptorInterfaces<dev::banger::banger1::VM_
   std::string RootDiskStrategy() override { return vm_.root_disk_strategy; }
   uint64_t WorkDiskMiB() override { return vm_.work_disk_mib; }
   bool KeepWorkDisk() override { return vm_.keep_work_disk; }
+  double CPUPercent() override { return stats_.cpu_percent; }
+  uint64_t MemoryRSSBytes() override { return stats_.memory_rss_bytes; }
+  uint64_t BlockReadBytes() override { return stats_.block_read_bytes; }
+  uint64_t BlockWriteBytes() override { return stats_.block_write_bytes; }
+  uint64_t NetRxBytes() override { return stats_.net_rx_bytes; }
+  uint64_t NetTxBytes() override { return stats_.net_tx_bytes; }
+  uint64_t Uptime() override;
   // The names of the network properties that differ from `network`.
   std::vector<std::string> network_changes(const VmNetworkProperties& network) const;
 
@@ -87,6 +98,8 @@ class VmObject final : public sdbus::AdaptorInterfaces<dev::banger::banger1::VM_
   BusContext& ctx_;
   VmRecord vm_;
   VmNetworkProperties network_;
+  stats::VmStats stats_;
+  std::chrono::steady_clock::time_point stats_at_;  // when stats_ arrived: Uptime counts on from there
 };
 
 }  // namespace banger
