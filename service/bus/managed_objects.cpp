@@ -71,7 +71,8 @@ class Writer {
 };
 
 // Property order follows the interface XML, as the generated adaptors register them.
-void append_vm(Writer& w, const std::string& path, const VmRecord& vm, const VmNetworkProperties& network) {
+void append_vm(Writer& w, const std::string& path, const VmRecord& vm, const VmNetworkProperties& network,
+               const stats::VmStats& stats) {
   w.open_object(path, bus::vm_interface);
   w.property("Id", 's', "s", vm.id);
   w.property("Name", 's', "s", vm.name);
@@ -93,6 +94,13 @@ void append_vm(Writer& w, const std::string& path, const VmRecord& vm, const VmN
   w.property("RootDiskStrategy", 's', "s", vm.root_disk_strategy);
   w.property("WorkDiskMiB", 't', "t", vm.work_disk_mib);
   w.property("KeepWorkDisk", 'b', "b", static_cast<int>(vm.keep_work_disk));
+  w.property("CPUPercent", 'd', "d", stats.cpu_percent);
+  w.property("MemoryRSSBytes", 't', "t", stats.memory_rss_bytes);
+  w.property("BlockReadBytes", 't', "t", stats.block_read_bytes);
+  w.property("BlockWriteBytes", 't', "t", stats.block_write_bytes);
+  w.property("NetRxBytes", 't', "t", stats.net_rx_bytes);
+  w.property("NetTxBytes", 't', "t", stats.net_tx_bytes);
+  w.property("Uptime", 't', "t", stats.uptime_s);
   w.close_object();
 }
 
@@ -158,7 +166,7 @@ int answer(sd_bus_message* call, void* userdata, sd_bus_error* error) {
     Writer w(reply);
     w.open('a', "{oa{sa{sv}}}");
     registry.for_each_vm_with_path([&](const std::string& path, const VmRecord& vm, const VmNetworkProperties& network) {
-      append_vm(w, path, vm, network);
+      append_vm(w, path, vm, network, registry.vm_stats(vm.id));
     });
     registry.for_each_image(
         [&](const std::string& path, const ImageRecord& image) { append_image(w, path, image); });

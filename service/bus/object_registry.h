@@ -12,6 +12,7 @@
 #include "core/image_events.h"
 #include "core/network_events.h"
 #include "core/vm_events.h"
+#include "stats/vm_stats.h"
 
 namespace banger {
 
@@ -46,6 +47,7 @@ class ObjectRegistry final : public VmEvents, public ImageEvents, public Network
 
   VmObject& resolve(const std::string& ref);  // Error(no_such_vm | ambiguous)
   VmObject* find_vm(const std::string& id);   // by exact id; nullptr when there is none
+  stats::VmStats vm_stats(const std::string& id) const;  // as VmObject::current_stats; zero for no such VM
   ImageObject& resolve_image(const std::string& ref);  // Error(no_such_image | ambiguous)
   // f(object path, record) for every image.
   template <typename F>

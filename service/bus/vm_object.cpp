@@ -44,11 +44,13 @@ void VmObject::update_stats(const stats::VmStats& stats) {
   if (!changed.empty()) getObject().emitPropertiesChangedSignal(bus::vm_interface, changed);
 }
 
-uint64_t VmObject::Uptime() {
+stats::VmStats VmObject::current_stats() const {
   // The poller signals Uptime only with other changes; between those it still counts.
-  if (stats_.uptime_s == 0) return 0;
-  const auto since = std::chrono::duration_cast<std::chrono::seconds>(std::chrono::steady_clock::now() - stats_at_);
-  return stats_.uptime_s + static_cast<uint64_t>(since.count());
+  stats::VmStats now = stats_;
+  if (now.uptime_s > 0)
+    now.uptime_s += static_cast<uint64_t>(
+        std::chrono::duration_cast<std::chrono::seconds>(std::chrono::steady_clock::now() - stats_at_).count());
+  return now;
 }
 
 void VmObject::update(const VmRecord& vm, std::string_view reason, VmNetworkProperties network) {

@@ -34,6 +34,8 @@ class VmObject final : public sdbus::AdaptorInterfaces<dev::banger::banger1::VM_
   void update_network(VmNetworkProperties network);
   // The stats poller's latest figures (see VmStatsProperties).
   void update_stats(const stats::VmStats& stats);
+  // The stats as the properties answer them now (Uptime counted on since the last update).
+  stats::VmStats current_stats() const;
   // InterfacesRemoved when the VM is deleted; the object itself may live on
   // until replies to calls it received are sent (see authorize_and_run).
   void announce_removal();
@@ -85,7 +87,7 @@ class VmObject final : public sdbus::AdaptorInterfaces<dev::banger::banger1::VM_
   uint64_t BlockWriteBytes() override { return stats_.block_write_bytes; }
   uint64_t NetRxBytes() override { return stats_.net_rx_bytes; }
   uint64_t NetTxBytes() override { return stats_.net_tx_bytes; }
-  uint64_t Uptime() override;
+  uint64_t Uptime() override { return current_stats().uptime_s; }
   // The names of the network properties that differ from `network`.
   std::vector<std::string> network_changes(const VmNetworkProperties& network) const;
 
