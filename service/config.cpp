@@ -179,6 +179,8 @@ constexpr std::array doctor_keys{
         [](Config& c, const Field& f) { c.doctor_disk_warn_mib = static_cast<std::uint64_t>(f.integer(0, 1ll << 40)); }},
     Key{"disk_fail_mib",
         [](Config& c, const Field& f) { c.doctor_disk_fail_mib = static_cast<std::uint64_t>(f.integer(0, 1ll << 40)); }},
+constexpr std::array stats_keys{
+    Key{"interval_s", [](Config& c, const Field& f) { c.stats_interval = std::chrono::seconds(f.integer(0, 3600)); }},
 };
 
 constexpr std::array sections{
@@ -189,6 +191,7 @@ constexpr std::array sections{
     Section{"firecracker", firecracker_keys},
     Section{"qemu", qemu_keys},
     Section{"doctor", doctor_keys},
+    Section{"stats", stats_keys},
 };
 
 [[noreturn]] void fail(const std::string& source, std::string_view name, std::string_view problem) {
@@ -260,8 +263,8 @@ Config parse_config(std::string_view toml_text, const std::string& source_name) 
       if (s.name == name.str()) section = &s;
     if (section == nullptr) {
       fail(source_name, name.str(),
-           node.is_table() ? "unknown section (expected [daemon], [vmm], [vm], [network], [firecracker] or [qemu])"
-                           : "unknown key (settings belong in a section: [daemon], [vmm], [vm], [network], [firecracker] or [qemu])");
+           node.is_table() ? "unknown section (expected [daemon], [vmm], [vm], [network], [firecracker], [qemu] or [stats])"
+                           : "unknown key (settings belong in a section: [daemon], [vmm], [vm], [network], [firecracker], [qemu] or [stats])");
     }
     const auto* table = node.as_table();
     if (table == nullptr) fail(source_name, name.str(), "must be a table");

@@ -58,6 +58,8 @@ struct Config {
   // [doctor]: free space in the state directory below which Doctor warns / fails.
   std::uint64_t doctor_disk_warn_mib = 10240;
   std::uint64_t doctor_disk_fail_mib = 1024;
+  // [stats]
+  std::chrono::seconds stats_interval{2};  // how often running VMs' stats are sampled; 0: never
 };
 
 // Parses TOML text. Unknown sections or keys, wrong types and out-of-range

@@ -19,6 +19,7 @@
 #include "bus/object_registry.h"
 #include "bus/vm_keys_properties.h"
 #include "capabilities/authorized_keys.h"
+#include "bus/vm_stats_properties.h"
 #include "capabilities/dns_names.h"
 #include "capabilities/image_files.h"
 #include "capabilities/nat_access.h"
@@ -38,6 +39,7 @@
 #include "core/periodic_task.h"
 #include "core/ssh_public_key.h"
 #include "core/stored_attachments.h"
+#include "core/vm_events_fanout.h"
 #include "core/vm_manager.h"
 #include "core/worker_pool.h"
 #include "disks/root_disk.h"
@@ -45,6 +47,7 @@
 #include "workspace/workspaces.h"
 #include "net/resolved_bus.h"
 #include "net/taps.h"
+#include "stats/stats_poller.h"
 #include "store/sqlite_store.h"
 #include "vmm/exit_watcher.h"
 #include "vmm/process.h"
@@ -189,7 +192,16 @@ int serve(const Config& config, DaemonExtensions& extensions) {
 
   ExitWatcher exits;
   WorkspaceLocks workspace_locks;
-  VmManager vms({store, backends, capabilities, registry, &exits, &workspace_locks},
+  // Live stats: the poller follows the VMs' states alongside the bus objects it feeds.
+  VmStatsProperties stats_properties(loop, registry);
+  stats::StatsPoller stats_poller(
+      stats_properties,
+      [&vm_manager](const std::string& id) {
+        return vm_manager != nullptr ? vm_manager->vmm_process(id) : std::nullopt;
+      },
+      [](const VmRecord& vm) { return vm.network.empty() ? std::string() : net::tap_name_for(vm.id); });
+  VmEventsFanout vm_events{&registry, &stats_poller};
+  VmManager vms({store, backends, capabilities, vm_events, &exits, &workspace_locks},
                 {config.lock_timeout, std::chrono::duration_cast<std::chrono::milliseconds>(config.stop_timeout),
                  config.runtime_dir});
   vm_manager = &vms;
@@ -222,6 +234,7 @@ int serve(const Config& config, DaemonExtensions& extensions) {
     if (int removed = taps->remove_strays(keep); removed > 0)
       log::info("removed {} tap(s) that no running VM uses", removed);
   }
+  stats_poller.track_running(vms.list());
   ImageManager images({store, registry}, config.state_dir);
   images.recover();
 
@@ -246,6 +259,9 @@ int serve(const Config& config, DaemonExtensions& extensions) {
   {
     // Often enough that a chatty guest overshoots the cap by little.
     PeriodicTask console_cap(std::chrono::seconds(1), [&consoles] { consoles.cap_all(); });
+    // One timer for every VM's stats.
+    std::optional<PeriodicTask> stats_rounds;
+    if (config.stats_interval.count() > 0) stats_rounds.emplace(config.stats_interval, [&stats_poller] { stats_poller.poll(); });
     loop.run();
   }
   exits.stop();  // no exit handling once the objects it reports to start going away

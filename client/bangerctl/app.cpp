@@ -85,6 +85,8 @@ void setup(CLI::App& app, Globals& globals, Invocation& invocation) {
   add_workspace_commands(ctx);
   add_complete_command(ctx);
   add_ssh_commands(ctx);
+  add_stats_command(ctx);
+  add_top_command(ctx);
 }
 
 int run(const Invocation& invocation) {

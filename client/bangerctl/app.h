@@ -70,5 +70,7 @@ void add_image_commands(Context& ctx);      // image build, list, show, import, 
 void add_network_commands(Context& ctx);    // network create, list, show, nat, rm
 void add_workspace_commands(Context& ctx);  // workspace push, pull
 void add_ssh_commands(Context& ctx);        // ssh, exec
+void add_stats_command(Context& ctx);
+void add_top_command(Context& ctx);
 
 }  // namespace bangerctl

@@ -72,7 +72,7 @@ class Writer {
 
 // Property order follows the interface XML, as the generated adaptors register them.
 void append_vm(Writer& w, const std::string& path, const VmRecord& vm, const VmNetworkProperties& network,
-               const std::vector<AuthorizedKeyInfo>& keys) {
+               const std::vector<AuthorizedKeyInfo>& keys, const stats::VmStats& stats) {
   w.open_object(path, bus::vm_interface);
   w.property("Id", 's', "s", vm.id);
   w.property("Name", 's', "s", vm.name);
@@ -105,6 +105,13 @@ void append_vm(Writer& w, const std::string& path, const VmRecord& vm, const VmN
     w.close();
   }
   w.close(3);
+  w.property("CPUPercent", 'd', "d", stats.cpu_percent);
+  w.property("MemoryRSSBytes", 't', "t", stats.memory_rss_bytes);
+  w.property("BlockReadBytes", 't', "t", stats.block_read_bytes);
+  w.property("BlockWriteBytes", 't', "t", stats.block_write_bytes);
+  w.property("NetRxBytes", 't', "t", stats.net_rx_bytes);
+  w.property("NetTxBytes", 't', "t", stats.net_tx_bytes);
+  w.property("Uptime", 't', "t", stats.uptime_s);
   w.close_object();
 }
 
@@ -171,7 +178,7 @@ int answer(sd_bus_message* call, void* userdata, sd_bus_error* error) {
     w.open('a', "{oa{sa{sv}}}");
     registry.for_each_vm_with_path([&](const std::string& path, const VmRecord& vm, const VmNetworkProperties& network,
                                        const std::vector<AuthorizedKeyInfo>& keys) {
-      append_vm(w, path, vm, network, keys);
+      append_vm(w, path, vm, network, keys, registry.vm_stats(vm.id));
     });
     registry.for_each_image(
         [&](const std::string& path, const ImageRecord& image) { append_image(w, path, image); });

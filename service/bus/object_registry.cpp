@@ -80,6 +80,16 @@ VmObject& ObjectRegistry::resolve(const std::string& ref) {
   return *vms_.at(vm.id);
 }
 
+VmObject* ObjectRegistry::find_vm(const std::string& id) {
+  auto it = vms_.find(id);
+  return it == vms_.end() ? nullptr : it->second.get();
+}
+
+stats::VmStats ObjectRegistry::vm_stats(const std::string& id) const {
+  auto it = vms_.find(id);
+  return it == vms_.end() ? stats::VmStats{} : it->second->current_stats();
+}
+
 ImageObject& ObjectRegistry::resolve_image(const std::string& ref) {
   std::vector<ImageRecord> all;
   all.reserve(images_.size());

@@ -13,6 +13,7 @@
 #include "core/image_events.h"
 #include "core/network_events.h"
 #include "core/vm_events.h"
+#include "stats/vm_stats.h"
 
 namespace banger {
 
@@ -47,6 +48,8 @@ class ObjectRegistry final : public VmEvents, public ImageEvents, public Network
   void unload();
 
   VmObject& resolve(const std::string& ref);  // Error(no_such_vm | ambiguous)
+  VmObject* find_vm(const std::string& id);   // by exact id; nullptr when there is none
+  stats::VmStats vm_stats(const std::string& id) const;  // as VmObject::current_stats; zero for no such VM
   ImageObject& resolve_image(const std::string& ref);  // Error(no_such_image | ambiguous)
   // f(object path, record) for every image.
   template <typename F>

@@ -48,6 +48,20 @@ std::vector<sdbus::Struct<std::string, std::string>> VmObject::AuthorizedKeys() 
   std::vector<sdbus::Struct<std::string, std::string>> out;
   for (const auto& key : authorized_keys_) out.emplace_back(key.fingerprint, key.comment);
   return out;
+void VmObject::update_stats(const stats::VmStats& stats) {
+  auto changed = stats::stats_changes(stats_, stats);
+  stats_ = stats;
+  stats_at_ = std::chrono::steady_clock::now();
+  if (!changed.empty()) getObject().emitPropertiesChangedSignal(bus::vm_interface, changed);
+}
+
+stats::VmStats VmObject::current_stats() const {
+  // The poller signals Uptime only with other changes; between those it still counts.
+  stats::VmStats now = stats_;
+  if (now.uptime_s > 0)
+    now.uptime_s += static_cast<uint64_t>(
+        std::chrono::duration_cast<std::chrono::seconds>(std::chrono::steady_clock::now() - stats_at_).count());
+  return now;
 }
 
 void VmObject::update(const VmRecord& vm, std::string_view reason, VmNetworkProperties network) {

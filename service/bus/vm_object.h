@@ -1,4 +1,5 @@
 #pragma once
+#include <chrono>
 #include <functional>
 #include <memory>
 #include <string>
@@ -11,6 +12,7 @@
 #include "core/authorized_key_events.h"
 #include "core/vm.h"
 #include "dev.banger.banger1.VM_adaptor.h"
+#include "stats/vm_stats.h"
 
 namespace banger {
 
@@ -33,6 +35,10 @@ class VmObject final : public sdbus::AdaptorInterfaces<dev::banger::banger1::VM_
   void update(const VmRecord& vm, std::string_view reason, VmNetworkProperties network);
   void update_network(VmNetworkProperties network);
   void update_authorized_keys(std::vector<AuthorizedKeyInfo> keys);
+  // The stats poller's latest figures (see VmStatsProperties).
+  void update_stats(const stats::VmStats& stats);
+  // The stats as the properties answer them now (Uptime counted on since the last update).
+  stats::VmStats current_stats() const;
   // InterfacesRemoved when the VM is deleted; the object itself may live on
   // until replies to calls it received are sent (see authorize_and_run).
   void announce_removal();
@@ -81,6 +87,13 @@ class VmObject final : public sdbus::AdaptorInterfaces<dev::banger::banger1::VM_
   uint64_t WorkDiskMiB() override { return vm_.work_disk_mib; }
   bool KeepWorkDisk() override { return vm_.keep_work_disk; }
   std::vector<sdbus::Struct<std::string, std::string>> AuthorizedKeys() override;
+  double CPUPercent() override { return stats_.cpu_percent; }
+  uint64_t MemoryRSSBytes() override { return stats_.memory_rss_bytes; }
+  uint64_t BlockReadBytes() override { return stats_.block_read_bytes; }
+  uint64_t BlockWriteBytes() override { return stats_.block_write_bytes; }
+  uint64_t NetRxBytes() override { return stats_.net_rx_bytes; }
+  uint64_t NetTxBytes() override { return stats_.net_tx_bytes; }
+  uint64_t Uptime() override { return current_stats().uptime_s; }
   // The names of the network properties that differ from `network`.
   std::vector<std::string> network_changes(const VmNetworkProperties& network) const;
 
@@ -94,6 +107,8 @@ class VmObject final : public sdbus::AdaptorInterfaces<dev::banger::banger1::VM_
   VmRecord vm_;
   VmNetworkProperties network_;
   std::vector<AuthorizedKeyInfo> authorized_keys_;
+  stats::VmStats stats_;
+  std::chrono::steady_clock::time_point stats_at_;  // when stats_ arrived: Uptime counts on from there
 };
 
 }  // namespace banger

@@ -41,6 +41,7 @@ void expect_same_settings(const Config& a, const Config& b) {
   EXPECT_EQ(a.default_subnet, b.default_subnet);
   EXPECT_EQ(a.dnsmasq, b.dnsmasq);
   EXPECT_EQ(a.ssh_timeout, b.ssh_timeout);
+  EXPECT_EQ(a.stats_interval, b.stats_interval);
 }
 
 void expect_same(const Config& a, const Config& b) {
@@ -63,6 +64,7 @@ TEST(Config, DefaultsMatchTheDocumentedValues) {
   EXPECT_EQ(c.default_memory_mib, 512u);
   EXPECT_EQ(c.default_image, "") << "unset: the store's default image";
   EXPECT_EQ(c.stop_timeout, seconds(30));
+  EXPECT_EQ(c.stats_interval, seconds(2));
 }
 
 TEST(Config, EmptyTextAndEmptySectionsGiveDefaults) {
@@ -124,6 +126,7 @@ TEST(Config, IntegerBoundsAreInclusiveAndEnforced) {
       {"vm", "stop_timeout_s", 0, 3600},       {"network", "ssh_timeout_s", 1, 600},
       {"daemon", "console_log_max_bytes", 4096, 1LL << 40},
       {"firecracker", "jailer_cgroup_version", 1, 2},
+      {"stats", "interval_s", 0, 3600},
   };
   for (const auto& k : keys) {
     SCOPED_TRACE(std::string(k.section) + "." + k.key);
@@ -197,8 +200,8 @@ TEST(Config, UnknownNamesAreReported) {
   EXPECT_EQ(error_of("[daemon.extra]\nx = 1\n"), "bangerd.toml: daemon.extra: unknown key");
   EXPECT_EQ(error_of("[network]\nbridge = \"br0\"\n"), "bangerd.toml: network.bridge: unknown key");
   EXPECT_EQ(error_of("[dns]\nx = 1\n"),
-            "bangerd.toml: dns: unknown section (expected [daemon], [vmm], [vm], [network], [firecracker] or [qemu])");
-  EXPECT_EQ(error_of("workers = 4\n"), "bangerd.toml: workers: unknown key (settings belong in a section: [daemon], [vmm], [vm], [network], [firecracker] or [qemu])");
+            "bangerd.toml: dns: unknown section (expected [daemon], [vmm], [vm], [network], [firecracker], [qemu] or [stats])");
+  EXPECT_EQ(error_of("workers = 4\n"), "bangerd.toml: workers: unknown key (settings belong in a section: [daemon], [vmm], [vm], [network], [firecracker], [qemu] or [stats])");
   EXPECT_EQ(error_of("vm = 3\n"), "bangerd.toml: vm: must be a table");
 }
 
@@ -315,7 +318,9 @@ TEST(Config, ShippedFileDocumentsEveryKeyWithItsDefault) {
                                          "jailer_cgroup_version", "jailer_cgroups",
                                          "api_timeout_ms", "accel",
                                          // [doctor]
-                                         "disk_warn_mib", "disk_fail_mib"}));
+                                         "disk_warn_mib", "disk_fail_mib",
+                                         // [stats]
+                                         "interval_s"}));
   const Config parsed = parse_config(uncommented, "bangerd.toml");
   expect_same_settings(parsed, default_config());
   EXPECT_TRUE(parsed.state_dir.is_absolute());

@@ -147,6 +147,25 @@ struct ConsoleOutput {
   std::uint64_t next_offset = 0;  // pass this as offset to continue
 };
 
+// A VM's live stats (VM properties CPUPercent … Uptime), all zero unless it runs.
+struct VmStats {
+  std::string id;
+  std::string name;
+  std::string state;
+  double cpu_percent = 0;  // of one core
+  std::uint64_t memory_rss_bytes = 0;
+  std::uint64_t block_read_bytes = 0;
+  std::uint64_t block_write_bytes = 0;
+  std::uint64_t net_rx_bytes = 0;  // what the guest received
+  std::uint64_t net_tx_bytes = 0;
+  std::uint64_t uptime_s = 0;
+  std::string path;  // D-Bus object path
+};
+
+// What watch_stats is told, once at first and then after every change.
+// Returning false ends the watch.
+using StatsCallback = std::function<bool(const std::vector<VmStats>& vms)>;
+
 // One line of bangerd's self-check (Manager.Doctor).
 struct DoctorCheck {
   std::string check;
@@ -277,6 +296,15 @@ class BANGER_CLIENT_API Client {
   // every event and at least every 200 ms).
   void follow_events(const EventCallback& on_event, const std::function<bool()>& keep_going,
                      const std::function<void()>& subscribed = {});
+  // Every VM's stats, sorted by name.
+  std::vector<VmStats> list_stats();
+  VmStats get_stats(const std::string& ref);
+  // Follows every VM's stats live from the daemon's signals (PropertiesChanged,
+  // VMs added and removed), calling `update` with all of them first and after
+  // each change, and once a second while Uptime counts on. When `input_fd` is
+  // not -1 and becomes readable, `on_input` runs (false ends the watch). Throws
+  // unreachable when bangerd leaves the bus.
+  void watch_stats(const StatsCallback& update, int input_fd = -1, const std::function<bool()>& on_input = {});
 
   // Returns once the VM's State equals state (at any moment after the call
   // began); throws not_found if the VM vanishes, failed on timeout.
