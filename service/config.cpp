@@ -179,6 +179,8 @@ constexpr std::array doctor_keys{
         [](Config& c, const Field& f) { c.doctor_disk_warn_mib = static_cast<std::uint64_t>(f.integer(0, 1ll << 40)); }},
     Key{"disk_fail_mib",
         [](Config& c, const Field& f) { c.doctor_disk_fail_mib = static_cast<std::uint64_t>(f.integer(0, 1ll << 40)); }},
+};
+
 constexpr std::array stats_keys{
     Key{"interval_s", [](Config& c, const Field& f) { c.stats_interval = std::chrono::seconds(f.integer(0, 3600)); }},
 };
@@ -263,8 +265,8 @@ Config parse_config(std::string_view toml_text, const std::string& source_name) 
       if (s.name == name.str()) section = &s;
     if (section == nullptr) {
       fail(source_name, name.str(),
-           node.is_table() ? "unknown section (expected [daemon], [vmm], [vm], [network], [firecracker], [qemu] or [stats])"
-                           : "unknown key (settings belong in a section: [daemon], [vmm], [vm], [network], [firecracker], [qemu] or [stats])");
+           node.is_table() ? "unknown section (expected [daemon], [vmm], [vm], [network], [firecracker], [qemu], [doctor] or [stats])"
+                           : "unknown key (settings belong in a section: [daemon], [vmm], [vm], [network], [firecracker], [qemu], [doctor] or [stats])");
     }
     const auto* table = node.as_table();
     if (table == nullptr) fail(source_name, name.str(), "must be a table");

@@ -48,6 +48,8 @@ std::vector<sdbus::Struct<std::string, std::string>> VmObject::AuthorizedKeys() 
   std::vector<sdbus::Struct<std::string, std::string>> out;
   for (const auto& key : authorized_keys_) out.emplace_back(key.fingerprint, key.comment);
   return out;
+}
+
 void VmObject::update_stats(const stats::VmStats& stats) {
   auto changed = stats::stats_changes(stats_, stats);
   stats_ = stats;
