@@ -17,7 +17,9 @@
 #include "bus/managed_objects.h"
 #include "bus/manager_object.h"
 #include "bus/object_registry.h"
+#include "bus/vm_ports_properties.h"
 #include "capabilities/dns_names.h"
+#include "capabilities/guest_ports.h"
 #include "capabilities/image_files.h"
 #include "capabilities/nat_access.h"
 #include "capabilities/network_address.h"
@@ -41,6 +43,7 @@
 #include "workspace/workspaces.h"
 #include "net/resolved_bus.h"
 #include "net/taps.h"
+#include "ports/ssh_port_probe.h"
 #include "store/sqlite_store.h"
 #include "vmm/exit_watcher.h"
 #include "vmm/process.h"
@@ -150,6 +153,13 @@ int serve(const Config& config, DaemonExtensions& extensions) {
   capability_list.push_back(std::make_shared<WorkDisk>(config.state_dir));
   capability_list.push_back(std::make_shared<NetworkAddress>(networks));
   std::shared_ptr<TapDevice> taps;
+  // The guests' listening ports (VM.Ports), polled over SSH; only VMs on a network are polled.
+  BusGuestPortsObserver bus_ports(loop, registry);
+  GuestPortPoller port_poller(config.ports_interval, [&ssh_key](const std::string&, const std::string& address) {
+    return std::make_unique<SshPortProbe>(address, ssh_key);
+  });
+  port_poller.add_observer(bus_ports);
+  std::shared_ptr<GuestPorts> guest_ports;
   VmManager* vm_manager = nullptr;  // set below: SshAccess asks it whether a VM's VMM still runs
   if (host_taps) {
     // A jailed Firecracker opens its tap as the jailer's user.
@@ -168,6 +178,9 @@ int serve(const Config& config, DaemonExtensions& extensions) {
           auto process = vm_manager != nullptr ? vm_manager->vmm_process(id) : std::nullopt;
           return process && is_running({process->pid, process->start_time});
         }));
+    // After the SSH wait: polling starts once the guest answers.
+    guest_ports = std::make_shared<GuestPorts>(attachments, port_poller);
+    capability_list.push_back(guest_ports);
   }
   for (auto& make : extensions.capabilities) capability_list.push_back(make(config));
   Capabilities capabilities(std::move(capability_list));
@@ -207,6 +220,7 @@ int serve(const Config& config, DaemonExtensions& extensions) {
     if (int removed = taps->remove_strays(keep); removed > 0)
       log::info("removed {} tap(s) that no running VM uses", removed);
   }
+  if (guest_ports) guest_ports->watch_running(vms.list());  // the VMs adopted by recover()
   ImageManager images({store, registry}, config.state_dir);
   images.recover();
 
@@ -232,6 +246,7 @@ int serve(const Config& config, DaemonExtensions& extensions) {
     loop.run();
   }
   exits.stop();  // no exit handling once the objects it reports to start going away
+  port_poller.stop();  // nor port news
   connection->releaseName(bus::service_name);
   pool.reset();  // finish running jobs while the objects they report to still exist
   registry.unload();

@@ -15,6 +15,7 @@ namespace banger {
 const VmRecord& object_record(const VmObject& object) { return object.record(); }
 const std::string& object_path(const VmObject& object) { return object.path(); }
 const VmNetworkProperties& object_network(const VmObject& object) { return object.network(); }
+const std::vector<GuestPort>& object_ports(const VmObject& object) { return object.ports(); }
 const ImageRecord& image_record_of(const ImageObject& object) { return object.record(); }
 const std::string& image_path_of(const ImageObject& object) { return object.path(); }
 const NetworkRecord& network_record_of(const NetworkObject& object) { return object.record(); }
@@ -75,6 +76,11 @@ VmObject& ObjectRegistry::resolve(const std::string& ref) {
   auto all = records();
   const auto& vm = resolve_ref(all, ref);
   return *vms_.at(vm.id);
+}
+
+VmObject* ObjectRegistry::find_vm(const std::string& id) {
+  auto it = vms_.find(id);
+  return live_ && it != vms_.end() ? it->second.get() : nullptr;
 }
 
 ImageObject& ObjectRegistry::resolve_image(const std::string& ref) {

@@ -9,6 +9,7 @@
 #include "bus/bus_context.h"
 #include "bus/vm_network_properties.h"
 #include "core/capability.h"
+#include "core/guest_ports.h"
 #include "core/image_events.h"
 #include "core/network_events.h"
 #include "core/vm_events.h"
@@ -26,6 +27,7 @@ class VmObject;
 const VmRecord& object_record(const VmObject& object);
 const std::string& object_path(const VmObject& object);
 const VmNetworkProperties& object_network(const VmObject& object);
+const std::vector<GuestPort>& object_ports(const VmObject& object);
 const ImageRecord& image_record_of(const ImageObject& object);
 const std::string& image_path_of(const ImageObject& object);
 const NetworkRecord& network_record_of(const NetworkObject& object);
@@ -45,6 +47,7 @@ class ObjectRegistry final : public VmEvents, public ImageEvents, public Network
   void unload();
 
   VmObject& resolve(const std::string& ref);  // Error(no_such_vm | ambiguous)
+  VmObject* find_vm(const std::string& id);  // by exact id; null when there is none
   ImageObject& resolve_image(const std::string& ref);  // Error(no_such_image | ambiguous)
   // f(object path, record) for every image.
   template <typename F>
@@ -62,10 +65,11 @@ class ObjectRegistry final : public VmEvents, public ImageEvents, public Network
   void for_each_vm(F f) const {
     for (const auto& [id, object] : vms_) f(object_record(*object));
   }
-  // f(object path, record, network properties), without re-encoding the path.
+  // f(object path, record, network properties, ports), without re-encoding the path.
   template <typename F>
   void for_each_vm_with_path(F f) const {
-    for (const auto& [id, object] : vms_) f(object_path(*object), object_record(*object), object_network(*object));
+    for (const auto& [id, object] : vms_)
+      f(object_path(*object), object_record(*object), object_network(*object), object_ports(*object));
   }
   template <typename F>
   void for_each_operation(F f) const {

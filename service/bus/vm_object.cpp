@@ -37,6 +37,12 @@ void VmObject::update_network(VmNetworkProperties network) {
   if (!changed.empty()) getObject().emitPropertiesChangedSignal(bus::vm_interface, changed);
 }
 
+void VmObject::update_ports(std::vector<GuestPort> ports) {
+  if (ports == ports_) return;
+  ports_ = std::move(ports);
+  getObject().emitPropertiesChangedSignal(bus::vm_interface, std::vector<std::string>{"Ports"});
+}
+
 void VmObject::update(const VmRecord& vm, std::string_view reason, VmNetworkProperties network) {
   std::vector<std::string> changed = network_changes(network);
   network_ = std::move(network);

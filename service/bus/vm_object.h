@@ -8,6 +8,8 @@
 #include "bus/bus_context.h"
 #include "bus/caller.h"
 #include "bus/vm_network_properties.h"
+#include "bus/vm_ports_properties.h"
+#include "core/guest_ports.h"
 #include "core/vm.h"
 #include "dev.banger.banger1.VM_adaptor.h"
 
@@ -30,6 +32,9 @@ class VmObject final : public sdbus::AdaptorInterfaces<dev::banger::banger1::VM_
   const std::string& path() const { return getObject().getObjectPath(); }
   void update(const VmRecord& vm, std::string_view reason, VmNetworkProperties network);
   void update_network(VmNetworkProperties network);
+  const std::vector<GuestPort>& ports() const { return ports_; }
+  // PropertiesChanged(Ports) when `ports` differs from the last list.
+  void update_ports(std::vector<GuestPort> ports);
   // InterfacesRemoved when the VM is deleted; the object itself may live on
   // until replies to calls it received are sent (see authorize_and_run).
   void announce_removal();
@@ -75,6 +80,7 @@ class VmObject final : public sdbus::AdaptorInterfaces<dev::banger::banger1::VM_
   std::string RootDiskStrategy() override { return vm_.root_disk_strategy; }
   uint64_t WorkDiskMiB() override { return vm_.work_disk_mib; }
   bool KeepWorkDisk() override { return vm_.keep_work_disk; }
+  BusGuestPorts Ports() override { return to_bus_ports(ports_); }
   // The names of the network properties that differ from `network`.
   std::vector<std::string> network_changes(const VmNetworkProperties& network) const;
 
@@ -87,6 +93,7 @@ class VmObject final : public sdbus::AdaptorInterfaces<dev::banger::banger1::VM_
   BusContext& ctx_;
   VmRecord vm_;
   VmNetworkProperties network_;
+  std::vector<GuestPort> ports_;  // from the port poller; empty while not running
 };
 
 }  // namespace banger
