@@ -107,7 +107,10 @@ TEST_F(GuestPorts, AServerStartedInTheGuestComesAndGoes) {
 
   auto listed = ctl({"ports", "ports-guest", "--json"});
   ASSERT_TRUE(listed.ok()) << listed.describe();
-  EXPECT_NE(listed.out.find(R"({"protocol":"tcp","port":8080,"process":"httpd"})"), std::string::npos)
+  const auto listed_ports = json_of(listed);
+  const nlohmann::json httpd_entry{{"protocol", "tcp"}, {"port", 8080}, {"process", "httpd"}};
+  EXPECT_TRUE(listed_ports.is_array() &&
+              std::find(listed_ports.begin(), listed_ports.end(), httpd_entry) != listed_ports.end())
       << listed.out;
   auto table = ctl({"ports", "ports-guest"});
   EXPECT_NE(table.out.find("tcp    8080  httpd"), std::string::npos) << table.out;
