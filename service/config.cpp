@@ -157,6 +157,11 @@ constexpr std::array network_keys{
         [](Config& c, const Field& f) { c.ssh_timeout = std::chrono::seconds(f.integer(1, 600)); }},
 };
 
+constexpr std::array ports_keys{
+    Key{"interval_s",
+        [](Config& c, const Field& f) { c.ports_interval = std::chrono::seconds(f.integer(0, 3600)); }},
+};
+
 constexpr std::array firecracker_keys{
     Key{"jailer_uid",
         [](Config& c, const Field& f) { c.firecracker.jailer_uid = static_cast<std::uint32_t>(f.integer(0, 4294967294)); }},
@@ -190,6 +195,7 @@ constexpr std::array sections{
     Section{"vmm", vmm_keys},
     Section{"vm", vm_keys},
     Section{"network", network_keys},
+    Section{"ports", ports_keys},
     Section{"firecracker", firecracker_keys},
     Section{"qemu", qemu_keys},
     Section{"doctor", doctor_keys},

@@ -52,6 +52,9 @@ struct Config {
   std::filesystem::path dnsmasq = "/usr/sbin/dnsmasq";  // each network's DNS server
   std::chrono::seconds ssh_timeout{60};  // Start waits this long for the guest's SSH server
 
+  // [ports]
+  std::chrono::seconds ports_interval{2};  // a running guest's listening ports are listed this often; 0: never
+
   FirecrackerSettings firecracker;
   QemuSettings qemu;
 

@@ -20,7 +20,9 @@
 #include "bus/vm_keys_properties.h"
 #include "capabilities/authorized_keys.h"
 #include "bus/vm_stats_properties.h"
+#include "bus/vm_ports_properties.h"
 #include "capabilities/dns_names.h"
+#include "capabilities/guest_ports.h"
 #include "capabilities/image_files.h"
 #include "capabilities/nat_access.h"
 #include "capabilities/network_address.h"
@@ -48,6 +50,7 @@
 #include "net/resolved_bus.h"
 #include "net/taps.h"
 #include "stats/stats_poller.h"
+#include "ports/ssh_port_probe.h"
 #include "store/sqlite_store.h"
 #include "vmm/exit_watcher.h"
 #include "vmm/process.h"
@@ -158,6 +161,13 @@ int serve(const Config& config, DaemonExtensions& extensions) {
   capability_list.push_back(std::make_shared<WorkDisk>(config.state_dir));
   capability_list.push_back(std::make_shared<NetworkAddress>(networks));
   std::shared_ptr<TapDevice> taps;
+  // The guests' listening ports (VM.Ports), polled over SSH; only VMs on a network are polled.
+  BusGuestPortsObserver bus_ports(loop, registry);
+  GuestPortPoller port_poller(config.ports_interval, [&ssh_key](const std::string&, const std::string& address) {
+    return std::make_unique<SshPortProbe>(address, ssh_key);
+  });
+  port_poller.add_observer(bus_ports);
+  std::shared_ptr<GuestPorts> guest_ports;
   VmManager* vm_manager = nullptr;  // set below: SshAccess asks it whether a VM's VMM still runs
   if (host_taps) {
     // A jailed Firecracker opens its tap as the jailer's user.
@@ -176,6 +186,9 @@ int serve(const Config& config, DaemonExtensions& extensions) {
           auto process = vm_manager != nullptr ? vm_manager->vmm_process(id) : std::nullopt;
           return process && is_running({process->pid, process->start_time});
         }));
+    // After the SSH wait: polling starts once the guest answers.
+    guest_ports = std::make_shared<GuestPorts>(attachments, port_poller);
+    capability_list.push_back(guest_ports);
   }
   // Users' keys reach only guests bangerd itself can log in to; without host networking they are just stored.
   std::unique_ptr<SshGuestShell> guest_shell;
@@ -235,6 +248,7 @@ int serve(const Config& config, DaemonExtensions& extensions) {
       log::info("removed {} tap(s) that no running VM uses", removed);
   }
   stats_poller.track_running(vms.list());
+  if (guest_ports) guest_ports->watch_running(vms.list());  // the VMs adopted by recover()
   ImageManager images({store, registry}, config.state_dir);
   images.recover();
 
@@ -265,6 +279,7 @@ int serve(const Config& config, DaemonExtensions& extensions) {
     loop.run();
   }
   exits.stop();  // no exit handling once the objects it reports to start going away
+  port_poller.stop();  // nor port news
   connection->releaseName(bus::service_name);
   pool.reset();  // finish running jobs while the objects they report to still exist
   registry.unload();

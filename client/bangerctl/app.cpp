@@ -87,6 +87,7 @@ void setup(CLI::App& app, Globals& globals, Invocation& invocation) {
   add_ssh_commands(ctx);
   add_stats_command(ctx);
   add_top_command(ctx);
+  add_ports_command(ctx);
 }
 
 int run(const Invocation& invocation) {

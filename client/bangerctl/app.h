@@ -72,5 +72,6 @@ void add_workspace_commands(Context& ctx);  // workspace push, pull
 void add_ssh_commands(Context& ctx);        // ssh, exec
 void add_stats_command(Context& ctx);
 void add_top_command(Context& ctx);
+void add_ports_command(Context& ctx);
 
 }  // namespace bangerctl

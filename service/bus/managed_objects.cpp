@@ -70,9 +70,25 @@ class Writer {
   int r_ = 0;
 };
 
+void append_ports(Writer& w, const std::vector<GuestPort>& ports) {
+  w.open('e', "sv");
+  w.basic('s', "Ports");
+  w.open('v', "a(sqs)");
+  w.open('a', "(sqs)");
+  for (const auto& p : ports) {
+    w.open('r', "sqs");
+    w.basic('s', p.protocol.c_str());
+    w.basic('q', &p.port);
+    w.basic('s', p.process.c_str());
+    w.close();
+  }
+  w.close(3);
+}
+
 // Property order follows the interface XML, as the generated adaptors register them.
 void append_vm(Writer& w, const std::string& path, const VmRecord& vm, const VmNetworkProperties& network,
-               const std::vector<AuthorizedKeyInfo>& keys, const stats::VmStats& stats) {
+               const std::vector<AuthorizedKeyInfo>& keys, const stats::VmStats& stats,
+               const std::vector<GuestPort>& ports) {
   w.open_object(path, bus::vm_interface);
   w.property("Id", 's', "s", vm.id);
   w.property("Name", 's', "s", vm.name);
@@ -112,6 +128,7 @@ void append_vm(Writer& w, const std::string& path, const VmRecord& vm, const VmN
   w.property("NetRxBytes", 't', "t", stats.net_rx_bytes);
   w.property("NetTxBytes", 't', "t", stats.net_tx_bytes);
   w.property("Uptime", 't', "t", stats.uptime_s);
+  append_ports(w, ports);
   w.close_object();
 }
 
@@ -177,8 +194,8 @@ int answer(sd_bus_message* call, void* userdata, sd_bus_error* error) {
     Writer w(reply);
     w.open('a', "{oa{sa{sv}}}");
     registry.for_each_vm_with_path([&](const std::string& path, const VmRecord& vm, const VmNetworkProperties& network,
-                                       const std::vector<AuthorizedKeyInfo>& keys) {
-      append_vm(w, path, vm, network, keys, registry.vm_stats(vm.id));
+                                       const std::vector<AuthorizedKeyInfo>& keys, const std::vector<GuestPort>& ports) {
+      append_vm(w, path, vm, network, keys, registry.vm_stats(vm.id), ports);
     });
     registry.for_each_image(
         [&](const std::string& path, const ImageRecord& image) { append_image(w, path, image); });

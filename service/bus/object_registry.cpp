@@ -18,6 +18,7 @@ const VmNetworkProperties& object_network(const VmObject& object) { return objec
 const std::vector<AuthorizedKeyInfo>& object_authorized_keys(const VmObject& object) {
   return object.authorized_keys();
 }
+const std::vector<GuestPort>& object_ports(const VmObject& object) { return object.ports(); }
 const ImageRecord& image_record_of(const ImageObject& object) { return object.record(); }
 const std::string& image_path_of(const ImageObject& object) { return object.path(); }
 const NetworkRecord& network_record_of(const NetworkObject& object) { return object.record(); }
@@ -82,7 +83,7 @@ VmObject& ObjectRegistry::resolve(const std::string& ref) {
 
 VmObject* ObjectRegistry::find_vm(const std::string& id) {
   auto it = vms_.find(id);
-  return it == vms_.end() ? nullptr : it->second.get();
+  return live_ && it != vms_.end() ? it->second.get() : nullptr;
 }
 
 stats::VmStats ObjectRegistry::vm_stats(const std::string& id) const {

@@ -10,6 +10,7 @@
 #include "bus/vm_network_properties.h"
 #include "core/authorized_key_events.h"
 #include "core/capability.h"
+#include "core/guest_ports.h"
 #include "core/image_events.h"
 #include "core/network_events.h"
 #include "core/vm_events.h"
@@ -29,6 +30,7 @@ const VmRecord& object_record(const VmObject& object);
 const std::string& object_path(const VmObject& object);
 const VmNetworkProperties& object_network(const VmObject& object);
 const std::vector<AuthorizedKeyInfo>& object_authorized_keys(const VmObject& object);
+const std::vector<GuestPort>& object_ports(const VmObject& object);
 const ImageRecord& image_record_of(const ImageObject& object);
 const std::string& image_path_of(const ImageObject& object);
 const NetworkRecord& network_record_of(const NetworkObject& object);
@@ -67,11 +69,12 @@ class ObjectRegistry final : public VmEvents, public ImageEvents, public Network
   void for_each_vm(F f) const {
     for (const auto& [id, object] : vms_) f(object_record(*object));
   }
-  // f(object path, record, network properties, authorized keys), without re-encoding the path.
+  // f(object path, record, network properties, authorized keys, ports), without re-encoding the path.
   template <typename F>
   void for_each_vm_with_path(F f) const {
     for (const auto& [id, object] : vms_)
-      f(object_path(*object), object_record(*object), object_network(*object), object_authorized_keys(*object));
+      f(object_path(*object), object_record(*object), object_network(*object), object_authorized_keys(*object),
+        object_ports(*object));
   }
   template <typename F>
   void for_each_operation(F f) const {

@@ -66,6 +66,12 @@ stats::VmStats VmObject::current_stats() const {
   return now;
 }
 
+void VmObject::update_ports(std::vector<GuestPort> ports) {
+  if (ports == ports_) return;
+  ports_ = std::move(ports);
+  getObject().emitPropertiesChangedSignal(bus::vm_interface, std::vector<std::string>{"Ports"});
+}
+
 void VmObject::update(const VmRecord& vm, std::string_view reason, VmNetworkProperties network) {
   std::vector<std::string> changed = network_changes(network);
   network_ = std::move(network);

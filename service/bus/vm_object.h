@@ -10,6 +10,8 @@
 #include "bus/caller.h"
 #include "bus/vm_network_properties.h"
 #include "core/authorized_key_events.h"
+#include "bus/vm_ports_properties.h"
+#include "core/guest_ports.h"
 #include "core/vm.h"
 #include "dev.banger.banger1.VM_adaptor.h"
 #include "stats/vm_stats.h"
@@ -39,6 +41,9 @@ class VmObject final : public sdbus::AdaptorInterfaces<dev::banger::banger1::VM_
   void update_stats(const stats::VmStats& stats);
   // The stats as the properties answer them now (Uptime counted on since the last update).
   stats::VmStats current_stats() const;
+  const std::vector<GuestPort>& ports() const { return ports_; }
+  // PropertiesChanged(Ports) when `ports` differs from the last list.
+  void update_ports(std::vector<GuestPort> ports);
   // InterfacesRemoved when the VM is deleted; the object itself may live on
   // until replies to calls it received are sent (see authorize_and_run).
   void announce_removal();
@@ -94,6 +99,7 @@ class VmObject final : public sdbus::AdaptorInterfaces<dev::banger::banger1::VM_
   uint64_t NetRxBytes() override { return stats_.net_rx_bytes; }
   uint64_t NetTxBytes() override { return stats_.net_tx_bytes; }
   uint64_t Uptime() override { return current_stats().uptime_s; }
+  BusGuestPorts Ports() override { return to_bus_ports(ports_); }
   // The names of the network properties that differ from `network`.
   std::vector<std::string> network_changes(const VmNetworkProperties& network) const;
 
@@ -109,6 +115,7 @@ class VmObject final : public sdbus::AdaptorInterfaces<dev::banger::banger1::VM_
   std::vector<AuthorizedKeyInfo> authorized_keys_;
   stats::VmStats stats_;
   std::chrono::steady_clock::time_point stats_at_;  // when stats_ arrived: Uptime counts on from there
+  std::vector<GuestPort> ports_;  // from the port poller; empty while not running
 };
 
 }  // namespace banger

@@ -313,6 +313,8 @@ TEST(Config, ShippedFileDocumentsEveryKeyWithItsDefault) {
                                          "stop_timeout_s",
                                          // [network]
                                          "default_subnet", "dnsmasq", "ssh_timeout_s",
+                                         // [ports]
+                                         "interval_s",
                                          // [firecracker] and [qemu]
                                          "jailer_uid", "jailer_gid", "chroot_base",
                                          "jailer_cgroup_version", "jailer_cgroups",

@@ -181,6 +181,13 @@ struct AuthorizedKey {
   std::string comment;
 };
 
+// A socket listening in a running guest (VM.Ports).
+struct GuestPort {
+  std::string protocol;  // tcp | udp
+  std::uint16_t port = 0;
+  std::string process;  // the listening process's name; empty when unknown
+};
+
 // What push_workspace sends and where it goes in the VM.
 struct WorkspacePushOptions {
   bool all = false;  // everything in the folder, not only a git checkout's tracked files and .git
@@ -254,6 +261,10 @@ class BANGER_CLIENT_API Client {
   // Up to max_bytes (1 .. 1048576) of the console log from offset; offset 0
   // (or one already freed by the size cap) reads from the oldest kept byte.
   ConsoleOutput read_console(const std::string& ref, std::uint64_t offset, std::uint32_t max_bytes);
+  // The guest's listening ports reachable from outside it, sorted by protocol
+  // and port (VM.Ports; refreshed every few seconds while the VM runs on a
+  // network, empty otherwise).
+  std::vector<GuestPort> guest_ports(const std::string& ref);
 
   // Sends the folder `dir` (read here, with the caller's rights) to the VM's
   // work disk: into the guest when it runs, into its disk image when stopped.

@@ -1,0 +1,24 @@
+#include "capabilities/guest_ports.h"
+
+#include "core/log.h"
+
+namespace banger {
+
+void GuestPorts::post_start(const VmRecord& vm) {
+  if (auto attachment = attachments_.attachment_of(vm)) poller_.watch(vm.id, attachment->address);
+}
+
+void GuestPorts::cleanup(const VmRecord& vm, CleanupReason) noexcept { poller_.unwatch(vm.id); }
+
+void GuestPorts::watch_running(const std::vector<VmRecord>& vms) {
+  for (const auto& vm : vms) {
+    if (vm.state != VmState::running) continue;
+    try {
+      post_start(vm);
+    } catch (const std::exception& e) {
+      log::warn("VM '{}': its ports are not polled: {}", vm.name, e.what());
+    }
+  }
+}
+
+}  // namespace banger
