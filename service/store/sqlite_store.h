@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "store/forward_store.h"
 #include "store/image_store.h"
 #include "store/network_store.h"
 #include "store/migrations.h"
@@ -16,7 +17,7 @@ namespace banger {
 // Store backed by one SQLite file (WAL mode). Opening applies any schema
 // migrations the file has not seen yet and refuses files written by a newer
 // bangerd. ":memory:" gives a private in-memory database (for tests).
-class SqliteStore final : public Store, public ImageStore, public NetworkStore {
+class SqliteStore final : public Store, public ImageStore, public NetworkStore, public ForwardStore {
  public:
   explicit SqliteStore(const std::filesystem::path& db_file);
   // Exercises the migration machinery with a custom step list (tests only).
@@ -45,6 +46,11 @@ class SqliteStore final : public Store, public ImageStore, public NetworkStore {
   void delete_network(const std::string& name) override;
   void insert_lease(const std::string& network, const std::string& vm_id, const std::string& address) override;
   std::vector<std::string> delete_leases(const std::string& vm_id) override;
+
+  std::vector<PortForward> list_forwards(const std::string& vm_id) override;
+  std::vector<VmForward> list_all_forwards() override;
+  void insert_forward(const std::string& vm_id, const PortForward& forward) override;
+  bool delete_forward(const std::string& vm_id, const std::string& protocol, std::uint16_t host_port) override;
 
   int schema_version();  // highest applied migration, 0 for none
   bool integrity_ok();   // PRAGMA integrity_check reports "ok"
