@@ -21,6 +21,7 @@
 #include "capabilities/image_files.h"
 #include "capabilities/nat_access.h"
 #include "capabilities/network_address.h"
+#include "capabilities/port_forwards.h"
 #include "capabilities/ssh_access.h"
 #include "capabilities/ssh_key_pair.h"
 #include "capabilities/tap_device.h"
@@ -39,6 +40,8 @@
 #include "core/worker_pool.h"
 #include "disks/root_disk.h"
 #include "workspace/workspaces.h"
+#include "net/port_forward_table.h"
+#include "net/port_reservation.h"
 #include "net/resolved_bus.h"
 #include "net/taps.h"
 #include "store/sqlite_store.h"
@@ -150,6 +153,7 @@ int serve(const Config& config, DaemonExtensions& extensions) {
   capability_list.push_back(std::make_shared<WorkDisk>(config.state_dir));
   capability_list.push_back(std::make_shared<NetworkAddress>(networks));
   std::shared_ptr<TapDevice> taps;
+  std::shared_ptr<PortForwards> forwards;
   VmManager* vm_manager = nullptr;  // set below: SshAccess asks it whether a VM's VMM still runs
   if (host_taps) {
     // A jailed Firecracker opens its tap as the jailer's user.
@@ -158,6 +162,11 @@ int serve(const Config& config, DaemonExtensions& extensions) {
     capability_list.push_back(taps);
     capability_list.push_back(std::make_shared<NatAccess>(attachments, networks));
     capability_list.push_back(dns);
+    forwards = std::make_shared<PortForwards>(PortForwardsDeps{
+        store, attachments, registry,
+        [table = std::make_shared<PortForwardTable>()](const std::vector<ForwardRule>& rules) { table->apply(rules); },
+        reserve_host_port});
+    capability_list.push_back(forwards);
     SshAccessSettings ssh;
     ssh.timeout = config.ssh_timeout;
     // Last, so Start waits for SSH once everything else is in place.
@@ -207,6 +216,8 @@ int serve(const Config& config, DaemonExtensions& extensions) {
     if (int removed = taps->remove_strays(keep); removed > 0)
       log::info("removed {} tap(s) that no running VM uses", removed);
   }
+  // After recovery, which settled the VMs that stopped while bangerd was away.
+  if (forwards) forwards->restore(vms.list());
   ImageManager images({store, registry}, config.state_dir);
   images.recover();
 
@@ -218,9 +229,11 @@ int serve(const Config& config, DaemonExtensions& extensions) {
   BusContext ctx{*connection, loop, *pool, authorizer, vms, registry, images, networks,
                  CreateDefaults{config.default_vcpus, config.default_memory_mib, config.default_image},
                  probe_host_limits(), consoles, &workspaces};
+  ctx.forwards = forwards.get();
   ManagerObject manager(ctx);
   ManagedObjectsResponder managed_objects(*connection, registry);
   registry.load(ctx, vms.list(), images.list(), networks.list());
+  if (forwards) forwards->publish_all(vms.list());
   // Take the name last, so no client ever sees a half-exported service.
   connection->requestName(bus::service_name);
   log::info("bangerd {} ready (default backend {}, state {}, {} VMs)", BANGER_VERSION, backends.default_name(),

@@ -13,6 +13,7 @@ class EventLoop;
 class ImageManager;
 class NetworkManager;
 class ObjectRegistry;
+class PortForwards;
 class VmManager;
 class WorkerPool;
 class Workspaces;
@@ -31,6 +32,7 @@ struct BusContext {
   HostLimits limits;
   const ConsoleLogs& consoles;
   Workspaces* workspaces = nullptr;  // none: PushWorkspace and PullWorkspace are not supported
+  PortForwards* forwards = nullptr;  // none (no host networking): ForwardPort and RemoveForward are not supported
 };
 
 }  // namespace banger

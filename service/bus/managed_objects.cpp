@@ -71,7 +71,23 @@ class Writer {
 };
 
 // Property order follows the interface XML, as the generated adaptors register them.
-void append_vm(Writer& w, const std::string& path, const VmRecord& vm, const VmNetworkProperties& network) {
+void append_forwards(Writer& w, const std::vector<PortForward>& forwards) {
+  w.open('e', "sv");
+  w.basic('s', "Forwards");
+  w.open('v', "a(sqq)");
+  w.open('a', "(sqq)");
+  for (const auto& f : forwards) {
+    w.open('r', "sqq");
+    w.basic('s', f.protocol.c_str());
+    w.basic('q', &f.host_port);
+    w.basic('q', &f.guest_port);
+    w.close();
+  }
+  w.close(3);
+}
+
+void append_vm(Writer& w, const std::string& path, const VmRecord& vm, const VmNetworkProperties& network,
+               const std::vector<PortForward>& forwards) {
   w.open_object(path, bus::vm_interface);
   w.property("Id", 's', "s", vm.id);
   w.property("Name", 's', "s", vm.name);
@@ -93,6 +109,8 @@ void append_vm(Writer& w, const std::string& path, const VmRecord& vm, const VmN
   w.property("RootDiskStrategy", 's', "s", vm.root_disk_strategy);
   w.property("WorkDiskMiB", 't', "t", vm.work_disk_mib);
   w.property("KeepWorkDisk", 'b', "b", static_cast<int>(vm.keep_work_disk));
+  append_forwards(w, forwards);
+  w.property("ForwardPorts", 'b', "b", static_cast<int>(vm.forward_ports));
   w.close_object();
 }
 
@@ -158,7 +176,7 @@ int answer(sd_bus_message* call, void* userdata, sd_bus_error* error) {
     Writer w(reply);
     w.open('a', "{oa{sa{sv}}}");
     registry.for_each_vm_with_path([&](const std::string& path, const VmRecord& vm, const VmNetworkProperties& network) {
-      append_vm(w, path, vm, network);
+      append_vm(w, path, vm, network, registry.forwards_of(vm.id));
     });
     registry.for_each_image(
         [&](const std::string& path, const ImageRecord& image) { append_image(w, path, image); });

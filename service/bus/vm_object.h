@@ -7,6 +7,7 @@
 
 #include "bus/bus_context.h"
 #include "bus/caller.h"
+#include "bus/vm_forward_methods.h"
 #include "bus/vm_network_properties.h"
 #include "core/vm.h"
 #include "dev.banger.banger1.VM_adaptor.h"
@@ -30,6 +31,8 @@ class VmObject final : public sdbus::AdaptorInterfaces<dev::banger::banger1::VM_
   const std::string& path() const { return getObject().getObjectPath(); }
   void update(const VmRecord& vm, std::string_view reason, VmNetworkProperties network);
   void update_network(VmNetworkProperties network);
+  const std::vector<PortForward>& forwards() const { return forwards_; }
+  void update_forwards(std::vector<PortForward> forwards);
   // InterfacesRemoved when the VM is deleted; the object itself may live on
   // until replies to calls it received are sent (see authorize_and_run).
   void announce_removal();
@@ -54,6 +57,8 @@ class VmObject final : public sdbus::AdaptorInterfaces<dev::banger::banger1::VM_
                      std::map<std::string, sdbus::Variant> options) override;
   void PullWorkspace(sdbus::Result<sdbus::ObjectPath>&& result, sdbus::UnixFd archive,
                      std::map<std::string, sdbus::Variant> options) override;
+  void ForwardPort(sdbus::Result<>&& result, std::string protocol, uint16_t host_port, uint16_t guest_port) override;
+  void RemoveForward(sdbus::Result<>&& result, std::string protocol, uint16_t host_port) override;
 
   std::string Id() override { return vm_.id; }
   std::string Name() override { return vm_.name; }
@@ -75,6 +80,8 @@ class VmObject final : public sdbus::AdaptorInterfaces<dev::banger::banger1::VM_
   std::string RootDiskStrategy() override { return vm_.root_disk_strategy; }
   uint64_t WorkDiskMiB() override { return vm_.work_disk_mib; }
   bool KeepWorkDisk() override { return vm_.keep_work_disk; }
+  BusForwards Forwards() override { return to_bus_forwards(forwards_); }
+  bool ForwardPorts() override { return vm_.forward_ports; }
   // The names of the network properties that differ from `network`.
   std::vector<std::string> network_changes(const VmNetworkProperties& network) const;
 
@@ -87,6 +94,7 @@ class VmObject final : public sdbus::AdaptorInterfaces<dev::banger::banger1::VM_
   BusContext& ctx_;
   VmRecord vm_;
   VmNetworkProperties network_;
+  std::vector<PortForward> forwards_;
 };
 
 }  // namespace banger
