@@ -1,0 +1,136 @@
+// Forward rules carrying real traffic: a "host" namespace (entered) with a
+// bridge, a "vm" namespace behind it running a TCP server, and an "outside"
+// namespace on the host's upstream link. Both banger tables are in place as
+// the daemon keeps them (NAT network + forwards).
+#include <gtest/gtest.h>
+#include <signal.h>
+
+#include "net/nat_forwarding.h"
+#include "net/nat_table.h"
+#include "net/port_forward_table.h"
+#include "netns.h"
+
+namespace banger {
+namespace {
+
+constexpr std::uint16_t host_port = 18080;
+
+class PortForwardTrafficTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    if (const auto why = test::netns_unavailable({.programs = {"nft", "python3"}})) GTEST_SKIP() << *why;
+    vm_ = std::make_unique<test::ScopedNetns>(false);
+    outside_ = std::make_unique<test::ScopedNetns>(false);
+    host_ = std::make_unique<test::ScopedNetns>();
+    const auto in = [](const test::ScopedNetns& ns, const std::string& command) {
+      ASSERT_EQ(ns.exec(command + " 2>&1").status, 0) << command;
+    };
+    in(*host_, "ip link set lo up");
+    in(*host_, "ip link add bgr0 type bridge");
+    in(*host_, "ip addr add 10.201.0.1/24 dev bgr0");
+    in(*host_, "ip link set bgr0 up");
+    in(*host_, "ip link add tap0 type veth peer name eth0 netns " + vm_->name());
+    in(*host_, "ip link set tap0 master bgr0 up");
+    in(*host_, "ip link add up0 type veth peer name eth0 netns " + outside_->name());
+    in(*host_, "ip addr add 192.0.2.1/24 dev up0");
+    in(*host_, "ip link set up0 up");
+    in(*vm_, "ip addr add 10.201.0.2/24 dev eth0");
+    in(*vm_, "ip link set eth0 up");
+    in(*vm_, "ip route add default via 10.201.0.1");
+    in(*outside_, "ip addr add 192.0.2.2/24 dev eth0");
+    in(*outside_, "ip link set eth0 up");
+    enable_ipv4_forwarding();
+    NatTable().apply({{"bgr0", "10.201.0.0/24", true}});
+    // Answers each connection with the address it came from; dies on its own should the test crash.
+    const std::string server =
+        "import socket\n"
+        "s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)\n"
+        "s.bind((\"0.0.0.0\", 80)); s.listen(16)\n"
+        "while True:\n"
+        "    c, a = s.accept(); c.sendall(a[0].encode()); c.close()\n";
+    const auto started = test::run_command("ip netns exec " + vm_->name() + " timeout 120 python3 -c '" + server +
+                                           "' >/dev/null 2>&1 & echo $!");
+    server_pid_ = std::stoi(started.out);
+  }
+
+  void TearDown() override {
+    if (server_pid_ > 0) kill(server_pid_, SIGTERM);
+  }
+
+  // Connects to address:port from `ns` (nullptr: the host); returns what the
+  // server said (the client address it saw), or "" when nothing came through.
+  std::string fetch(const test::ScopedNetns* ns, const std::string& address, std::uint16_t port = host_port) const {
+    const std::string client =
+        "import socket, time\n"
+        "deadline = time.time() + 3\n"
+        "while True:\n"
+        "    try:\n"
+        "        s = socket.create_connection((\"" + address + "\", " + std::to_string(port) + "), timeout=1)\n"
+        "        print(s.recv(100).decode()); break\n"
+        "    except ConnectionRefusedError:\n"
+        "        if time.time() > deadline: raise\n"
+        "        time.sleep(0.05)\n";
+    const std::string command = "python3 -c '" + client + "' 2>/dev/null";
+    return (ns != nullptr ? ns->exec(command) : test::run_command(command)).out;
+  }
+
+  std::unique_ptr<test::ScopedNetns> vm_;
+  std::unique_ptr<test::ScopedNetns> outside_;
+  std::unique_ptr<test::ScopedNetns> host_;
+  int server_pid_ = -1;
+  PortForwardTable table_;
+  const ForwardRule web_{"tcp", host_port, "10.201.0.2", 80, "bgr0"};
+};
+
+TEST_F(PortForwardTrafficTest, TheServerRunsDirectly) {
+  EXPECT_EQ(fetch(nullptr, "10.201.0.2", 80), "10.201.0.1\n");
+}
+
+TEST_F(PortForwardTrafficTest, HostLoopbackReachesTheGuestMasqueradedToTheBridge) {
+  table_.apply({web_});
+  EXPECT_EQ(fetch(nullptr, "127.0.0.1"), "10.201.0.1\n");
+}
+
+TEST_F(PortForwardTrafficTest, TheHostsOwnAddressReachesTheGuestFromTheHost) {
+  table_.apply({web_});
+  EXPECT_EQ(fetch(nullptr, "192.0.2.1"), "192.0.2.1\n");
+}
+
+TEST_F(PortForwardTrafficTest, OutsideReachesTheGuestThroughTheHostsAddress) {
+  EXPECT_EQ(fetch(outside_.get(), "192.0.2.1"), "") << "nothing listens on the host before the forward";
+  table_.apply({web_});
+  EXPECT_EQ(fetch(outside_.get(), "192.0.2.1"), "192.0.2.2\n");
+}
+
+TEST_F(PortForwardTrafficTest, RemovedForwardsReachNothing) {
+  table_.apply({web_});
+  ASSERT_EQ(fetch(nullptr, "127.0.0.1"), "10.201.0.1\n");
+  table_.apply({});
+  EXPECT_EQ(fetch(nullptr, "127.0.0.1"), "");
+  EXPECT_EQ(fetch(outside_.get(), "192.0.2.1"), "");
+}
+
+TEST_F(PortForwardTrafficTest, ANatTableRewriteKeepsTheForwards) {
+  table_.apply({web_});
+  NatTable().apply({{"bgr0", "10.201.0.0/24", true}});
+  EXPECT_EQ(fetch(outside_.get(), "192.0.2.1"), "192.0.2.2\n");
+}
+
+TEST_F(PortForwardTrafficTest, TheGuardKeepsTheGuestOffTheHostsLoopbackDespiteRouteLocalnet) {
+  table_.apply({web_});  // turns route_localnet on for bgr0
+  // A host service bound to loopback only, and a guest that routes 127.0.0.1 at the host.
+  const auto started = test::run_command(
+      "timeout 60 python3 -c 'import socket\ns = socket.socket(); s.bind((\"127.0.0.1\", 18999)); s.listen(4)\n"
+      "while True: s.accept()[0].sendall(b\"leak\")' >/dev/null 2>&1 & echo $!");
+  const int local_pid = std::stoi(started.out);
+  ASSERT_EQ(vm_->exec("sysctl -qw net.ipv4.conf.eth0.route_localnet=1 && "
+                      "ip route add 127.0.0.1/32 via 10.201.0.1 dev eth0").status, 0);
+  table_.remove();
+  EXPECT_EQ(fetch(vm_.get(), "127.0.0.1", 18999), "leak\n") << "without the guard the guest gets in";
+  table_.apply({});
+  EXPECT_EQ(fetch(vm_.get(), "127.0.0.1", 18999), "") << "the guard stays with no forwards";
+  kill(local_pid, SIGTERM);
+}
+
+}  // namespace
+}  // namespace banger
