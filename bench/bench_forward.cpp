@@ -4,7 +4,7 @@
 //
 // The guest is a namespace behind a bridge (a veth pair, as a tap would be)
 // running an echo server, in a "host" namespace of the bench's own with
-// banger's real tables (PortForwardTable + NatTable): the forward's cost is
+// banger's real forward table (PortForwardTable): the forward's cost is
 // the host's, and a TCG-emulated guest here would bury it under its own
 // slowness. Paths measured: host → guest directly, host → 127.0.0.1:port
 // (output hook + masquerade), and outside → host address:port (prerouting).
@@ -28,8 +28,8 @@
 #include "bench_support.h"
 #include "core/unique_fd.h"
 #include "net/nat_forwarding.h"
-#include "net/nat_table.h"
 #include "net/port_forward_table.h"
+#include "bridged_vm.h"
 #include "netns.h"
 
 using namespace banger;
@@ -100,29 +100,16 @@ int main() {
   }
   test::ScopedNetns guest(false), outside(false);
   test::ScopedNetns host;  // entered: the bench's own thread is "the host"
-  for (const auto& [ns, command] : std::vector<std::pair<const test::ScopedNetns*, std::string>>{
-           {&host, "ip link set lo up"},
-           {&host, "ip link add bgr0 type bridge"},
-           {&host, "ip addr add 10.201.0.1/24 dev bgr0"},
-           {&host, "ip link set bgr0 up"},
-           {&host, "ip link add tap0 type veth peer name eth0 netns " + guest.name()},
-           {&host, "ip link set tap0 master bgr0 up"},
-           {&host, "ip link add up0 type veth peer name eth0 netns " + outside.name()},
-           {&host, "ip addr add 192.0.2.1/24 dev up0"},
-           {&host, "ip link set up0 up"},
-           {&guest, "ip addr add 10.201.0.2/24 dev eth0"},
-           {&guest, "ip link set eth0 up"},
-           {&guest, "ip route add default via 10.201.0.1"},
-           {&outside, "ip addr add 192.0.2.2/24 dev eth0"},
-           {&outside, "ip link set eth0 up"},
-           {&outside, "ip route add 10.201.0.0/24 via 192.0.2.1"}}) {
+  auto commands = test::bridged_vm_commands(host, guest, outside);
+  commands.emplace_back(&outside, "ip route add 10.201.0.0/24 via 192.0.2.1");  // the direct path from outside
+  for (const auto& [ns, command] : commands) {
     if (ns->exec(command + " 2>&1").status != 0) {
       std::cerr << "bench-forward: setup failed: " << command << "\n";
       return 1;
     }
   }
   enable_ipv4_forwarding();
-  NatTable().apply({{"bgr0", "10.201.0.0/24", true}});
+  // No NAT table: its forward chain would drop the outside's direct connections, the baseline.
   PortForwardTable().apply({{"tcp", kHostPort, "10.201.0.2", 80, "bgr0"}});
 
   std::atomic<bool> ready{false}, stop{false};

@@ -8,6 +8,7 @@
 #include "net/nat_forwarding.h"
 #include "net/nat_table.h"
 #include "net/port_forward_table.h"
+#include "bridged_vm.h"
 #include "netns.h"
 
 namespace banger {
@@ -22,23 +23,8 @@ class PortForwardTrafficTest : public ::testing::Test {
     vm_ = std::make_unique<test::ScopedNetns>(false);
     outside_ = std::make_unique<test::ScopedNetns>(false);
     host_ = std::make_unique<test::ScopedNetns>();
-    const auto in = [](const test::ScopedNetns& ns, const std::string& command) {
-      ASSERT_EQ(ns.exec(command + " 2>&1").status, 0) << command;
-    };
-    in(*host_, "ip link set lo up");
-    in(*host_, "ip link add bgr0 type bridge");
-    in(*host_, "ip addr add 10.201.0.1/24 dev bgr0");
-    in(*host_, "ip link set bgr0 up");
-    in(*host_, "ip link add tap0 type veth peer name eth0 netns " + vm_->name());
-    in(*host_, "ip link set tap0 master bgr0 up");
-    in(*host_, "ip link add up0 type veth peer name eth0 netns " + outside_->name());
-    in(*host_, "ip addr add 192.0.2.1/24 dev up0");
-    in(*host_, "ip link set up0 up");
-    in(*vm_, "ip addr add 10.201.0.2/24 dev eth0");
-    in(*vm_, "ip link set eth0 up");
-    in(*vm_, "ip route add default via 10.201.0.1");
-    in(*outside_, "ip addr add 192.0.2.2/24 dev eth0");
-    in(*outside_, "ip link set eth0 up");
+    for (const auto& [ns, command] : test::bridged_vm_commands(*host_, *vm_, *outside_))
+      ASSERT_EQ(ns->exec(command + " 2>&1").status, 0) << command;
     enable_ipv4_forwarding();
     NatTable().apply({{"bgr0", "10.201.0.0/24", true}});
     // Answers each connection with the address it came from; dies on its own should the test crash.
