@@ -67,7 +67,7 @@ std::string forward_apply_script(const std::vector<ForwardRule>& rules) {
          dnat_rules(rules) +
          "\t}\n"
          "\tchain output {\n"
-         "\t\ttype nat hook output priority dstnat; policy accept;\n" +
+         "\t\ttype nat hook output priority -100; policy accept;\n" +
          dnat_rules(rules) +
          "\t}\n"
          "\tchain postrouting {\n"
