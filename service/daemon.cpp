@@ -26,6 +26,7 @@
 #include "capabilities/image_files.h"
 #include "capabilities/nat_access.h"
 #include "capabilities/network_address.h"
+#include "capabilities/port_forwards.h"
 #include "capabilities/ssh_access.h"
 #include "capabilities/ssh_key_pair.h"
 #include "capabilities/tap_device.h"
@@ -47,6 +48,8 @@
 #include "disks/root_disk.h"
 #include "doctor/host_checks.h"
 #include "workspace/workspaces.h"
+#include "net/port_forward_table.h"
+#include "net/port_reservation.h"
 #include "net/resolved_bus.h"
 #include "net/taps.h"
 #include "stats/stats_poller.h"
@@ -168,6 +171,7 @@ int serve(const Config& config, DaemonExtensions& extensions) {
   });
   port_poller.add_observer(bus_ports);
   std::shared_ptr<GuestPorts> guest_ports;
+  std::shared_ptr<PortForwards> forwards;
   VmManager* vm_manager = nullptr;  // set below: SshAccess asks it whether a VM's VMM still runs
   if (host_taps) {
     // A jailed Firecracker opens its tap as the jailer's user.
@@ -176,6 +180,12 @@ int serve(const Config& config, DaemonExtensions& extensions) {
     capability_list.push_back(taps);
     capability_list.push_back(std::make_shared<NatAccess>(attachments, networks));
     capability_list.push_back(dns);
+    forwards = std::make_shared<PortForwards>(PortForwardsDeps{
+        store, attachments, registry,
+        [table = std::make_shared<PortForwardTable>()](const std::vector<ForwardRule>& rules) { table->apply(rules); },
+        reserve_host_port});
+    capability_list.push_back(forwards);
+    port_poller.add_observer(*forwards);  // automatic forwards follow the guest's ports
     SshAccessSettings ssh;
     ssh.timeout = config.ssh_timeout;
     // Last, so Start waits for SSH once everything else is in place.
@@ -248,6 +258,8 @@ int serve(const Config& config, DaemonExtensions& extensions) {
       log::info("removed {} tap(s) that no running VM uses", removed);
   }
   stats_poller.track_running(vms.list());
+  // After recovery, which settled the VMs that stopped while bangerd was away.
+  if (forwards) forwards->restore(vms.list());
   if (guest_ports) guest_ports->watch_running(vms.list());  // the VMs adopted by recover()
   ImageManager images({store, registry}, config.state_dir);
   images.recover();
@@ -261,10 +273,12 @@ int serve(const Config& config, DaemonExtensions& extensions) {
                  CreateDefaults{config.default_vcpus, config.default_memory_mib, config.default_image},
                  probe_host_limits(), consoles, &workspaces};
   ctx.authorized_keys = authorized_keys.get();
+  ctx.forwards = forwards.get();
   ManagerObject manager(ctx);
   ManagedObjectsResponder managed_objects(*connection, registry);
   registry.load(ctx, vms.list(), images.list(), networks.list());
   for (auto& [vm_id, keys] : authorized_keys->all()) key_properties.show(vm_id, std::move(keys));
+  if (forwards) forwards->publish_all(vms.list());
   // Take the name last, so no client ever sees a half-exported service.
   connection->requestName(bus::service_name);
   log::info("bangerd {} ready (default backend {}, state {}, {} VMs)", BANGER_VERSION, backends.default_name(),

@@ -88,6 +88,7 @@ void setup(CLI::App& app, Globals& globals, Invocation& invocation) {
   add_stats_command(ctx);
   add_top_command(ctx);
   add_ports_command(ctx);
+  add_forward_commands(ctx);
 }
 
 int run(const Invocation& invocation) {

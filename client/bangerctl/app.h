@@ -73,5 +73,6 @@ void add_ssh_commands(Context& ctx);        // ssh, exec
 void add_stats_command(Context& ctx);
 void add_top_command(Context& ctx);
 void add_ports_command(Context& ctx);
+void add_forward_commands(Context& ctx);    // forward [--remove], forwards
 
 }  // namespace bangerctl

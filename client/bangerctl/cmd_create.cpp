@@ -21,6 +21,7 @@ struct CreateArgs {
   std::uint32_t disk_mib = 0;
   std::uint32_t work_disk_mib = 0;
   bool keep_work_disk = false;
+  bool forward_ports = false;
   bool start = false;
   std::string workspace;
   CLI::Option* vcpus_opt = nullptr;
@@ -58,6 +59,8 @@ void add_create_command(Context& ctx) {
   args->disk_opt = sub->add_option("--disk", args->disk_mib, "Root disk size in MiB (default: the image's)");
   args->work_disk_opt = sub->add_option("--work-disk", args->work_disk_mib, "Work disk (/work) size in MiB (default 8192)");
   sub->add_flag("--keep-work-disk", args->keep_work_disk, "Keep the work disk when the VM is deleted");
+  sub->add_flag("--forward-ports", args->forward_ports,
+                "Forward every port the guest listens on (1024 and above) to the same host port");
   sub->add_option("--workspace", args->workspace,
                   "Push this folder to /work/<its name> before any start (a git checkout: tracked files and .git)");
   sub->add_flag("--start", args->start, "Start the VM once it is created");
@@ -73,6 +76,7 @@ void add_create_command(Context& ctx) {
     if (args->disk_opt->count() > 0) options.disk_mib = args->disk_mib;
     if (args->work_disk_opt->count() > 0) options.work_disk_mib = args->work_disk_mib;
     if (args->keep_work_disk) options.keep_work_disk = true;
+    if (args->forward_ports) options.forward_ports = true;
 
     auto client = connect(g);
     banger::client::VmInfo vm;

@@ -16,12 +16,14 @@ struct SetArgs {
   std::uint32_t disk_mib = 0;
   std::uint32_t work_disk_mib = 0;
   bool keep_work_disk = false;
+  bool forward_ports = false;
   CLI::Option* name_opt = nullptr;
   CLI::Option* vcpus_opt = nullptr;
   CLI::Option* memory_opt = nullptr;
   CLI::Option* disk_opt = nullptr;
   CLI::Option* work_disk_opt = nullptr;
   CLI::Option* keep_opt = nullptr;
+  CLI::Option* forward_ports_opt = nullptr;
 };
 
 }  // namespace
@@ -36,6 +38,8 @@ void add_set_command(Context& ctx) {
   args->disk_opt = sub->add_option("--disk", args->disk_mib, "Grow the root disk to MiB");
   args->work_disk_opt = sub->add_option("--work-disk", args->work_disk_mib, "Grow the work disk to MiB");
   args->keep_opt = sub->add_option("--keep-work-disk", args->keep_work_disk, "Keep the work disk on delete (on|off)");
+  args->forward_ports_opt = sub->add_option("--forward-ports", args->forward_ports,
+                                            "Forward the guest's listening ports automatically (on|off)");
 
   select_with(ctx, sub, &args->ref, [args, &g = ctx.globals] {
     banger::client::VmChanges changes;
@@ -45,11 +49,12 @@ void add_set_command(Context& ctx) {
     if (args->disk_opt->count() > 0) changes.disk_mib = args->disk_mib;
     if (args->work_disk_opt->count() > 0) changes.work_disk_mib = args->work_disk_mib;
     if (args->keep_opt->count() > 0) changes.keep_work_disk = args->keep_work_disk;
+    if (args->forward_ports_opt->count() > 0) changes.forward_ports = args->forward_ports;
     if (!changes.name && !changes.vcpus && !changes.memory_mib && !changes.disk_mib && !changes.work_disk_mib &&
-        !changes.keep_work_disk)
+        !changes.keep_work_disk && !changes.forward_ports)
       throw banger::client::Error(banger::client::ErrorCode::usage, {},
-                                  "nothing to change: give --name, --vcpus, --memory, --disk, --work-disk or "
-                                  "--keep-work-disk");
+                                  "nothing to change: give --name, --vcpus, --memory, --disk, --work-disk, "
+                                  "--keep-work-disk or --forward-ports");
 
     auto client = connect(g);
     // Pin the id first: after a rename the old ref may no longer resolve.

@@ -13,6 +13,20 @@ namespace bangerctl {
 
 using banger::client::VmInfo;
 
+nlohmann::ordered_json forwards_json(const std::vector<banger::client::PortForwardInfo>& forwards) {
+  auto array = nlohmann::ordered_json::array();
+  for (const auto& f : forwards)
+    array.push_back({{"protocol", f.protocol}, {"host_port", f.host_port}, {"guest_port", f.guest_port}});
+  return array;
+}
+
+std::string format_forwards(const std::vector<banger::client::PortForwardInfo>& forwards) {
+  std::string out;
+  for (const auto& f : forwards)
+    out += fmt::format("{}{} {} → {}", out.empty() ? "" : ", ", f.protocol, f.host_port, f.guest_port);
+  return out.empty() ? "-" : out;
+}
+
 nlohmann::ordered_json to_json(const VmInfo& vm) {
   return {
       {"id", vm.id},
@@ -36,6 +50,8 @@ nlohmann::ordered_json to_json(const VmInfo& vm) {
       {"root_disk_strategy", vm.root_disk_strategy},
       {"work_disk_mib", vm.work_disk_mib},
       {"keep_work_disk", vm.keep_work_disk},
+      {"forwards", forwards_json(vm.forwards)},
+      {"forward_ports", vm.forward_ports},
   };
 }
 
@@ -95,6 +111,7 @@ void print_vm_details(std::ostream& out, const VmInfo& vm, const std::string& im
       {"Work disk", vm.work_disk_mib == 0 ? std::string("-")
                                           : format_memory(static_cast<std::uint32_t>(vm.work_disk_mib)) +
                                                 (vm.keep_work_disk ? " (kept on delete)" : "")},
+      {"Forwards", format_forwards(vm.forwards) + (vm.forward_ports ? " (guest ports forwarded automatically)" : "")},
       {"Last error", or_dash(vm.last_error)},
       {"Created", format_local_time(vm.created_at_us)},
       {"Updated", format_local_time(vm.updated_at_us)},

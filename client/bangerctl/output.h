@@ -14,6 +14,9 @@ namespace bangerctl {
 
 // ordered_json keeps the keys in the documented order.
 nlohmann::ordered_json to_json(const banger::client::VmInfo& vm);
+// VM.Forwards as a JSON array of {protocol, host_port, guest_port}, and as "tcp 8080 → 80, …" ("-" for none).
+nlohmann::ordered_json forwards_json(const std::vector<banger::client::PortForwardInfo>& forwards);
+std::string format_forwards(const std::vector<banger::client::PortForwardInfo>& forwards);
 nlohmann::ordered_json to_json(const std::vector<banger::client::VmInfo>& vms);
 void print_json(const nlohmann::ordered_json& value);
 

@@ -97,6 +97,7 @@ struct [[gnu::visibility("hidden")]] Client::Impl {
 // Builds a VmInfo from dev.banger.banger1.VM properties; missing or mistyped
 // properties keep their defaults so a newer daemon does not break old clients.
 VmInfo vm_from_properties(const std::string& path, const std::map<std::string, sdbus::Variant>& props);
+std::vector<PortForwardInfo> forwards_from_property(const std::map<std::string, sdbus::Variant>& props);
 ImageInfo image_from_properties(const std::string& path, const std::map<std::string, sdbus::Variant>& props);
 NetworkInfo network_from_properties(const std::string& path, const std::map<std::string, sdbus::Variant>& props);
 

@@ -16,6 +16,7 @@ VmInfo Client::Impl::create_vm(const std::string& name, const CreateOptions& opt
   if (options.disk_mib) args.emplace("disk", sdbus::Variant(*options.disk_mib));
   if (options.work_disk_mib) args.emplace("work_disk", sdbus::Variant(*options.work_disk_mib));
   if (options.keep_work_disk) args.emplace("keep_work_disk", sdbus::Variant(*options.keep_work_disk));
+  if (options.forward_ports) args.emplace("forward_ports", sdbus::Variant(*options.forward_ports));
 
   const auto [vm_path, op_path] = manager->CreateVM(name, args);
   detail::follow_operation(*connection, op_path, progress, timeout, "the VM to be created");

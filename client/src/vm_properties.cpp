@@ -28,6 +28,8 @@ VmInfo vm_from_properties(const std::string& path, const std::map<std::string, s
   take(props, "RootDiskStrategy", vm.root_disk_strategy);
   take(props, "WorkDiskMiB", vm.work_disk_mib);
   take(props, "KeepWorkDisk", vm.keep_work_disk);
+  vm.forwards = forwards_from_property(props);
+  take(props, "ForwardPorts", vm.forward_ports);
   return vm;
 }
 

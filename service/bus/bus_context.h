@@ -14,6 +14,7 @@ class EventLoop;
 class ImageManager;
 class NetworkManager;
 class ObjectRegistry;
+class PortForwards;
 class VmManager;
 class WorkerPool;
 class Workspaces;
@@ -33,6 +34,7 @@ struct BusContext {
   const ConsoleLogs& consoles;
   Workspaces* workspaces = nullptr;  // none: PushWorkspace and PullWorkspace are not supported
   AuthorizedKeys* authorized_keys = nullptr;  // none: AddAuthorizedKeys and RemoveAuthorizedKeys are not supported
+  PortForwards* forwards = nullptr;  // none (no host networking): ForwardPort and RemoveForward are not supported
 };
 
 }  // namespace banger

@@ -86,9 +86,24 @@ void append_ports(Writer& w, const std::vector<GuestPort>& ports) {
 }
 
 // Property order follows the interface XML, as the generated adaptors register them.
+void append_forwards(Writer& w, const std::vector<PortForward>& forwards) {
+  w.open('e', "sv");
+  w.basic('s', "Forwards");
+  w.open('v', "a(sqq)");
+  w.open('a', "(sqq)");
+  for (const auto& f : forwards) {
+    w.open('r', "sqq");
+    w.basic('s', f.protocol.c_str());
+    w.basic('q', &f.host_port);
+    w.basic('q', &f.guest_port);
+    w.close();
+  }
+  w.close(3);
+}
+
 void append_vm(Writer& w, const std::string& path, const VmRecord& vm, const VmNetworkProperties& network,
                const std::vector<AuthorizedKeyInfo>& keys, const stats::VmStats& stats,
-               const std::vector<GuestPort>& ports) {
+               const std::vector<GuestPort>& ports, const std::vector<PortForward>& forwards) {
   w.open_object(path, bus::vm_interface);
   w.property("Id", 's', "s", vm.id);
   w.property("Name", 's', "s", vm.name);
@@ -129,6 +144,8 @@ void append_vm(Writer& w, const std::string& path, const VmRecord& vm, const VmN
   w.property("NetTxBytes", 't', "t", stats.net_tx_bytes);
   w.property("Uptime", 't', "t", stats.uptime_s);
   append_ports(w, ports);
+  append_forwards(w, forwards);
+  w.property("ForwardPorts", 'b', "b", static_cast<int>(vm.forward_ports));
   w.close_object();
 }
 
@@ -195,7 +212,7 @@ int answer(sd_bus_message* call, void* userdata, sd_bus_error* error) {
     w.open('a', "{oa{sa{sv}}}");
     registry.for_each_vm_with_path([&](const std::string& path, const VmRecord& vm, const VmNetworkProperties& network,
                                        const std::vector<AuthorizedKeyInfo>& keys, const std::vector<GuestPort>& ports) {
-      append_vm(w, path, vm, network, keys, registry.vm_stats(vm.id), ports);
+      append_vm(w, path, vm, network, keys, registry.vm_stats(vm.id), ports, registry.forwards_of(vm.id));
     });
     registry.for_each_image(
         [&](const std::string& path, const ImageRecord& image) { append_image(w, path, image); });

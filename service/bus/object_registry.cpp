@@ -19,6 +19,7 @@ const std::vector<AuthorizedKeyInfo>& object_authorized_keys(const VmObject& obj
   return object.authorized_keys();
 }
 const std::vector<GuestPort>& object_ports(const VmObject& object) { return object.ports(); }
+const std::vector<PortForward>& object_forwards(const VmObject& object) { return object.forwards(); }
 const ImageRecord& image_record_of(const ImageObject& object) { return object.record(); }
 const std::string& image_path_of(const ImageObject& object) { return object.path(); }
 const NetworkRecord& network_record_of(const NetworkObject& object) { return object.record(); }
@@ -204,6 +205,18 @@ void ObjectRegistry::network_removed(const NetworkRecord& network) {
     it->second->announce_removal();
     networks_.erase(it);
   });
+}
+
+void ObjectRegistry::forwards_changed(const std::string& vm_id, const std::vector<PortForward>& forwards) {
+  loop_.post([this, vm_id, forwards] {
+    if (auto it = vms_.find(vm_id); live_ && it != vms_.end()) it->second->update_forwards(forwards);
+  });
+}
+
+const std::vector<PortForward>& ObjectRegistry::forwards_of(const std::string& vm_id) const {
+  static const std::vector<PortForward> none;
+  auto it = vms_.find(vm_id);
+  return it == vms_.end() ? none : object_forwards(*it->second);
 }
 
 void OperationProgress::report(std::string_view stage, double fraction) {

@@ -13,6 +13,7 @@
 #include "core/guest_ports.h"
 #include "core/image_events.h"
 #include "core/network_events.h"
+#include "core/port_forward.h"
 #include "core/vm_events.h"
 #include "stats/vm_stats.h"
 
@@ -31,12 +32,13 @@ const std::string& object_path(const VmObject& object);
 const VmNetworkProperties& object_network(const VmObject& object);
 const std::vector<AuthorizedKeyInfo>& object_authorized_keys(const VmObject& object);
 const std::vector<GuestPort>& object_ports(const VmObject& object);
+const std::vector<PortForward>& object_forwards(const VmObject& object);
 const ImageRecord& image_record_of(const ImageObject& object);
 const std::string& image_path_of(const ImageObject& object);
 const NetworkRecord& network_record_of(const NetworkObject& object);
 const std::string& network_path_of(const NetworkObject& object);
 
-class ObjectRegistry final : public VmEvents, public ImageEvents, public NetworkEvents {
+class ObjectRegistry final : public VmEvents, public ImageEvents, public NetworkEvents, public ForwardEvents {
  public:
   ObjectRegistry(EventLoop& loop, std::chrono::seconds operation_linger);
   ~ObjectRegistry() override;
@@ -98,6 +100,10 @@ class ObjectRegistry final : public VmEvents, public ImageEvents, public Network
   void network_added(const NetworkRecord& network) override;
   void network_changed(const NetworkRecord& after) override;
   void network_removed(const NetworkRecord& network) override;
+
+  void forwards_changed(const std::string& vm_id, const std::vector<PortForward>& forwards) override;
+  // The VM's forwards as its object shows them (empty for an unknown id).
+  const std::vector<PortForward>& forwards_of(const std::string& vm_id) const;
 
  private:
   EventLoop& loop_;

@@ -6,6 +6,7 @@
 #include "bus/options.h"
 #include "bus/request.h"
 #include "bus/vm_keys_methods.h"
+#include "bus/vm_forward_methods.h"
 #include "bus/workspace_methods.h"
 #include "core/console_logs.h"
 #include "core/vm_manager.h"
@@ -72,6 +73,12 @@ void VmObject::update_ports(std::vector<GuestPort> ports) {
   getObject().emitPropertiesChangedSignal(bus::vm_interface, std::vector<std::string>{"Ports"});
 }
 
+void VmObject::update_forwards(std::vector<PortForward> forwards) {
+  if (forwards == forwards_) return;
+  forwards_ = std::move(forwards);
+  getObject().emitPropertiesChangedSignal(bus::vm_interface, std::vector<std::string>{"Forwards"});
+}
+
 void VmObject::update(const VmRecord& vm, std::string_view reason, VmNetworkProperties network) {
   std::vector<std::string> changed = network_changes(network);
   network_ = std::move(network);
@@ -84,6 +91,7 @@ void VmObject::update(const VmRecord& vm, std::string_view reason, VmNetworkProp
   if (vm.root_disk_strategy != vm_.root_disk_strategy) changed.emplace_back("RootDiskStrategy");
   if (vm.work_disk_mib != vm_.work_disk_mib) changed.emplace_back("WorkDiskMiB");
   if (vm.keep_work_disk != vm_.keep_work_disk) changed.emplace_back("KeepWorkDisk");
+  if (vm.forward_ports != vm_.forward_ports) changed.emplace_back("ForwardPorts");
   if (vm.last_error != vm_.last_error) changed.emplace_back("LastError");
   if (vm.updated_at_us != vm_.updated_at_us) changed.emplace_back("UpdatedAt");
   VmState old_state = vm_.state;
@@ -212,6 +220,18 @@ void VmObject::RemoveAuthorizedKeys(sdbus::Result<>&& result, std::vector<std::s
   const Caller caller = current_caller();
   remove_authorized_keys(ctx_, std::move(result), caller, action_for(caller), details("removeauthorizedkeys"), vm_.id,
                          fingerprints, shared_from_this());
+}
+
+void VmObject::ForwardPort(sdbus::Result<>&& result, std::string protocol, uint16_t host_port, uint16_t guest_port) {
+  const Caller caller = current_caller();
+  forward_port(ctx_, std::move(result), caller, action_for(caller), details("forwardport"), vm_.id, protocol,
+               host_port, guest_port, shared_from_this());
+}
+
+void VmObject::RemoveForward(sdbus::Result<>&& result, std::string protocol, uint16_t host_port) {
+  const Caller caller = current_caller();
+  remove_forward(ctx_, std::move(result), caller, action_for(caller), details("removeforward"), vm_.id, protocol,
+                 host_port, shared_from_this());
 }
 
 }  // namespace banger

@@ -8,6 +8,7 @@
 
 #include "bus/bus_context.h"
 #include "bus/caller.h"
+#include "bus/vm_forward_methods.h"
 #include "bus/vm_network_properties.h"
 #include "core/authorized_key_events.h"
 #include "bus/vm_ports_properties.h"
@@ -44,6 +45,8 @@ class VmObject final : public sdbus::AdaptorInterfaces<dev::banger::banger1::VM_
   const std::vector<GuestPort>& ports() const { return ports_; }
   // PropertiesChanged(Ports) when `ports` differs from the last list.
   void update_ports(std::vector<GuestPort> ports);
+  const std::vector<PortForward>& forwards() const { return forwards_; }
+  void update_forwards(std::vector<PortForward> forwards);
   // InterfacesRemoved when the VM is deleted; the object itself may live on
   // until replies to calls it received are sent (see authorize_and_run).
   void announce_removal();
@@ -70,6 +73,8 @@ class VmObject final : public sdbus::AdaptorInterfaces<dev::banger::banger1::VM_
                      std::map<std::string, sdbus::Variant> options) override;
   void AddAuthorizedKeys(sdbus::Result<>&& result, std::vector<std::string> keys) override;
   void RemoveAuthorizedKeys(sdbus::Result<>&& result, std::vector<std::string> fingerprints) override;
+  void ForwardPort(sdbus::Result<>&& result, std::string protocol, uint16_t host_port, uint16_t guest_port) override;
+  void RemoveForward(sdbus::Result<>&& result, std::string protocol, uint16_t host_port) override;
 
   std::string Id() override { return vm_.id; }
   std::string Name() override { return vm_.name; }
@@ -100,6 +105,8 @@ class VmObject final : public sdbus::AdaptorInterfaces<dev::banger::banger1::VM_
   uint64_t NetTxBytes() override { return stats_.net_tx_bytes; }
   uint64_t Uptime() override { return current_stats().uptime_s; }
   BusGuestPorts Ports() override { return to_bus_ports(ports_); }
+  BusForwards Forwards() override { return to_bus_forwards(forwards_); }
+  bool ForwardPorts() override { return vm_.forward_ports; }
   // The names of the network properties that differ from `network`.
   std::vector<std::string> network_changes(const VmNetworkProperties& network) const;
 
@@ -116,6 +123,7 @@ class VmObject final : public sdbus::AdaptorInterfaces<dev::banger::banger1::VM_
   stats::VmStats stats_;
   std::chrono::steady_clock::time_point stats_at_;  // when stats_ arrived: Uptime counts on from there
   std::vector<GuestPort> ports_;  // from the port poller; empty while not running
+  std::vector<PortForward> forwards_;
 };
 
 }  // namespace banger

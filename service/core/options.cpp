@@ -120,15 +120,17 @@ CreateSpec parse_create_request(std::string name, const OptionMap& options, cons
       spec.work_disk_mib = checked_disk(key, value, min_work_disk_mib, /*zero_ok=*/true);
     } else if (key == "keep_work_disk") {
       spec.keep_work_disk = option_as<bool>(key, value);
+    } else if (key == "forward_ports") {
+      spec.forward_ports = option_as<bool>(key, value);
     } else {
-      unknown_key(key, "vcpus, memory, image, backend, network, disk, work_disk, keep_work_disk");
+      unknown_key(key, "vcpus, memory, image, backend, network, disk, work_disk, keep_work_disk, forward_ports");
     }
   }
   return spec;
 }
 
 VmChanges parse_changes(const OptionMap& changes, const HostLimits& limits) {
-  constexpr std::string_view known = "name, vcpus, memory, disk, work_disk, keep_work_disk";
+  constexpr std::string_view known = "name, vcpus, memory, disk, work_disk, keep_work_disk, forward_ports";
   if (changes.empty()) throw Error(ErrorKind::invalid_args, fmt::format("no changes given (known: {})", known));
   VmChanges out;
   for (const auto& [key, value] : changes) {
@@ -145,6 +147,8 @@ VmChanges parse_changes(const OptionMap& changes, const HostLimits& limits) {
       out.work_disk_mib = checked_disk(key, value, min_work_disk_mib);
     } else if (key == "keep_work_disk") {
       out.keep_work_disk = option_as<bool>(key, value);
+    } else if (key == "forward_ports") {
+      out.forward_ports = option_as<bool>(key, value);
     } else {
       unknown_key(key, known);
     }

@@ -57,6 +57,7 @@ struct CreateSpec {
   std::uint64_t disk_mib = 0;  // 0: the image's rootfs size; the root-disk capability checks the bounds
   std::uint64_t work_disk_mib = default_work_disk_mib;
   bool keep_work_disk = false;
+  bool forward_ports = false;
 };
 
 struct VmChanges {
@@ -66,6 +67,7 @@ struct VmChanges {
   std::optional<std::uint64_t> disk_mib;       // grow only; the capabilities refuse shrinking
   std::optional<std::uint64_t> work_disk_mib;  // grow only
   std::optional<bool> keep_work_disk;
+  std::optional<bool> forward_ports;  // may change while the VM runs
   bool touches_hardware() const {
     return vcpus.has_value() || memory_mib.has_value() || disk_mib.has_value() || work_disk_mib.has_value();
   }

@@ -40,6 +40,9 @@ struct VmRecord {
   std::uint64_t work_disk_mib = 0;
   std::string root_disk_strategy;
   bool keep_work_disk = false;
+  // Forward every port the guest listens on (≥ 1024, free on the host) to
+  // the same host port while it runs (capabilities/port_forwards.h).
+  bool forward_ports = false;
 
   bool operator==(const VmRecord&) const = default;
 };

@@ -103,6 +103,7 @@ VmRecord VmManager::begin_create(const CreateSpec& spec, std::uint32_t owner_uid
   vm.disk_mib = spec.disk_mib;
   vm.work_disk_mib = spec.work_disk_mib;
   vm.keep_work_disk = spec.keep_work_disk;
+  vm.forward_ports = spec.forward_ports;
   if (auto why = deps_.backends.get(vm.backend).unavailable(); !why.empty())
     throw Error(ErrorKind::invalid_args, fmt::format("option 'backend': VMM backend '{}' is not available: {}", vm.backend, why));
   deps_.capabilities.check_create(vm);
@@ -302,6 +303,7 @@ VmRecord VmManager::set(const std::string& id, const VmChanges& changes) {
   if (changes.disk_mib) after.disk_mib = *changes.disk_mib;
   if (changes.work_disk_mib) after.work_disk_mib = *changes.work_disk_mib;
   if (changes.keep_work_disk) after.keep_work_disk = *changes.keep_work_disk;
+  if (changes.forward_ports) after.forward_ports = *changes.forward_ports;
   if (after == vm) return vm;
   after.updated_at_us = now_us();
   deps_.store.update_vm(after);  // Error(exists) for a taken name

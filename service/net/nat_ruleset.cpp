@@ -61,7 +61,11 @@ std::string forward_chain(const std::vector<CheckedNetwork>& networks) {
     chain += "\t\toifname " + quoted(n.bridge) + " ct state established,related accept\n";
   }
   for (const auto& n : networks) {
-    if (n.nat) chain += "\t\toifname " + quoted(n.bridge) + " drop\n";
+    if (!n.nat) continue;
+    // Connections a port forward (net/port_forward_ruleset.h) steers to a VM
+    // are new from outside too; the host asked for them.
+    chain += "\t\toifname " + quoted(n.bridge) + " ct status dnat accept\n";
+    chain += "\t\toifname " + quoted(n.bridge) + " drop\n";
   }
   return chain + "\t}\n";
 }

@@ -1,43 +1,14 @@
 #include "net/nat_table.h"
 
-#include <nftables/libnftables.h>
-
-#include <cctype>
-#include <memory>
-#include <string>
-
-#include "core/errors.h"
 #include "net/nat_ruleset.h"
+#include "net/nft_script.h"
 
 namespace banger {
-namespace {
-
-struct ContextDeleter {
-  void operator()(nft_ctx* ctx) const { nft_ctx_free(ctx); }
-};
-
-void run_script(const std::string& script, const char* what) {
-  std::unique_ptr<nft_ctx, ContextDeleter> ctx(nft_ctx_new(NFT_CTX_DEFAULT));
-  if (!ctx) throw Error(ErrorKind::backend_failed, std::string(what) + ": cannot create an nftables context");
-  // Buffered, so nothing goes to the daemon's stdout/stderr and the error text
-  // can travel in the Error.
-  nft_ctx_buffer_output(ctx.get());
-  nft_ctx_buffer_error(ctx.get());
-  if (nft_run_cmd_from_buffer(ctx.get(), script.c_str()) != 0) {
-    const char* buffered = nft_ctx_get_error_buffer(ctx.get());
-    std::string detail = buffered ? buffered : "";
-    while (!detail.empty() && std::isspace(static_cast<unsigned char>(detail.back()))) detail.pop_back();
-    throw Error(ErrorKind::backend_failed,
-                std::string(what) + ": " + (detail.empty() ? "nftables refused the ruleset" : detail));
-  }
-}
-
-}  // namespace
 
 void NatTable::apply(const std::vector<NatNetwork>& networks) {
-  run_script(nat_apply_script(networks), "applying banger's nftables table");
+  run_nft_script(nat_apply_script(networks), "applying banger's nftables table");
 }
 
-void NatTable::remove() { run_script(nat_remove_script(), "removing banger's nftables table"); }
+void NatTable::remove() { run_nft_script(nat_remove_script(), "removing banger's nftables table"); }
 
 }  // namespace banger

@@ -91,6 +91,21 @@ CREATE TABLE authorized_keys (
   PRIMARY KEY (vm_id, key_blob)
 );
 )sql"},
+    Migration{7, R"sql(
+-- Port forwards: a host port (per protocol) leads to one VM's guest port;
+-- automatic ones follow the guest's listening ports while the VM's
+-- forward_ports option is on. A VM's forwards go with its row.
+CREATE TABLE forwards (
+  vm_id      TEXT    NOT NULL REFERENCES vms (id) ON DELETE CASCADE,
+  protocol   TEXT    NOT NULL CHECK (protocol IN ('tcp', 'udp')),
+  host_port  INTEGER NOT NULL CHECK (host_port BETWEEN 1 AND 65535),
+  guest_port INTEGER NOT NULL CHECK (guest_port BETWEEN 1 AND 65535),
+  automatic  INTEGER NOT NULL DEFAULT 0 CHECK (automatic IN (0, 1)),
+  PRIMARY KEY (protocol, host_port)
+);
+CREATE INDEX forwards_by_vm ON forwards (vm_id);
+ALTER TABLE vms ADD COLUMN forward_ports INTEGER NOT NULL DEFAULT 0 CHECK (forward_ports IN (0, 1));
+)sql"},
 };
 
 }  // namespace

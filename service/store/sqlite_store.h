@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "store/authorized_key_store.h"
+#include "store/forward_store.h"
 #include "store/image_store.h"
 #include "store/network_store.h"
 #include "store/migrations.h"
@@ -17,7 +18,8 @@ namespace banger {
 // Store backed by one SQLite file (WAL mode). Opening applies any schema
 // migrations the file has not seen yet and refuses files written by a newer
 // bangerd. ":memory:" gives a private in-memory database (for tests).
-class SqliteStore final : public Store, public ImageStore, public NetworkStore, public AuthorizedKeyStore {
+class SqliteStore final : public Store, public ImageStore, public NetworkStore, public AuthorizedKeyStore,
+                          public ForwardStore {
  public:
   explicit SqliteStore(const std::filesystem::path& db_file);
   // Exercises the migration machinery with a custom step list (tests only).
@@ -52,6 +54,10 @@ class SqliteStore final : public Store, public ImageStore, public NetworkStore, 
   std::size_t add_authorized_keys(const std::string& vm_id, const std::vector<StoredAuthorizedKey>& keys,
                                   std::size_t max_keys) override;
   std::size_t remove_authorized_keys(const std::string& vm_id, const std::vector<std::string>& blobs) override;
+  std::vector<PortForward> list_forwards(const std::string& vm_id) override;
+  std::vector<VmForward> list_all_forwards() override;
+  void insert_forward(const std::string& vm_id, const PortForward& forward) override;
+  bool delete_forward(const std::string& vm_id, const std::string& protocol, std::uint16_t host_port) override;
 
   int schema_version();  // highest applied migration, 0 for none
   bool integrity_ok();   // PRAGMA integrity_check reports "ok"

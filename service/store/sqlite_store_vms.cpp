@@ -34,7 +34,8 @@ void bind_record(Statement::Cursor& c, const VmRecord& vm) {
       .bind(14, static_cast<std::int64_t>(vm.disk_mib))
       .bind(15, static_cast<std::int64_t>(vm.work_disk_mib))
       .bind(16, vm.root_disk_strategy)
-      .bind(17, std::int64_t{vm.keep_work_disk ? 1 : 0});
+      .bind(17, std::int64_t{vm.keep_work_disk ? 1 : 0})
+      .bind(18, std::int64_t{vm.forward_ports ? 1 : 0});
 }
 
 VmRecord read_record(const Statement::Cursor& c) {
@@ -59,6 +60,7 @@ VmRecord read_record(const Statement::Cursor& c) {
   vm.work_disk_mib = static_cast<std::uint64_t>(c.int64(14));
   vm.root_disk_strategy = c.text(15);
   vm.keep_work_disk = c.int64(16) != 0;
+  vm.forward_ports = c.int64(17) != 0;
   return vm;
 }
 

@@ -148,6 +148,7 @@ TEST_F(NatTableTest, OneNatNetworkIsMasqueradedAndForwarded) {
   EXPECT_EQ(banger_rules("forward"), (Rules{
                                          "iifname == bgr0; accept",
                                          "oifname == bgr0; ct state in established,related; accept",
+                                         "oifname == bgr0; ct status in dnat; accept",
                                          "oifname == bgr0; drop",
                                      }));
   expect_foreign_untouched();
@@ -166,7 +167,9 @@ TEST_F(NatTableTest, TwoNetworksOneHostOnly) {
                                          "oifname == bgr0; ct state in established,related; accept",
                                          "iifname == bgr1; accept",
                                          "oifname == bgr1; ct state in established,related; accept",
+                                         "oifname == bgr0; ct status in dnat; accept",
                                          "oifname == bgr0; drop",
+                                         "oifname == bgr1; ct status in dnat; accept",
                                          "oifname == bgr1; drop",
                                      }));
   expect_foreign_untouched();

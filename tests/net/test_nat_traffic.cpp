@@ -6,6 +6,7 @@
 
 #include "net/nat_forwarding.h"
 #include "net/nat_table.h"
+#include "bridged_vm.h"
 #include "netns.h"
 
 namespace banger {
@@ -18,23 +19,8 @@ class NatTrafficTest : public ::testing::Test {
     vm_ = std::make_unique<test::ScopedNetns>(false);
     upstream_ = std::make_unique<test::ScopedNetns>(false);
     host_ = std::make_unique<test::ScopedNetns>();
-    const auto in = [](const test::ScopedNetns& ns, const std::string& command) {
-      ASSERT_EQ(ns.exec(command + " 2>&1").status, 0) << command;
-    };
-    in(*host_, "ip link set lo up");
-    in(*host_, "ip link add bgr0 type bridge");
-    in(*host_, "ip addr add 10.201.0.1/24 dev bgr0");
-    in(*host_, "ip link set bgr0 up");
-    in(*host_, "ip link add tap0 type veth peer name eth0 netns " + vm_->name());
-    in(*host_, "ip link set tap0 master bgr0 up");
-    in(*host_, "ip link add up0 type veth peer name eth0 netns " + upstream_->name());
-    in(*host_, "ip addr add 192.0.2.1/24 dev up0");
-    in(*host_, "ip link set up0 up");
-    in(*vm_, "ip addr add 10.201.0.2/24 dev eth0");
-    in(*vm_, "ip link set eth0 up");
-    in(*vm_, "ip route add default via 10.201.0.1");
-    in(*upstream_, "ip addr add 192.0.2.2/24 dev eth0");
-    in(*upstream_, "ip link set eth0 up");
+    for (const auto& [ns, command] : test::bridged_vm_commands(*host_, *vm_, *upstream_))
+      ASSERT_EQ(ns->exec(command + " 2>&1").status, 0) << command;
     EXPECT_FALSE(enable_ipv4_forwarding());
   }
 

@@ -95,11 +95,13 @@ TEST(SqliteStore, IntegrityCheckDetectsCorruption) {
     for (int i = 0; i < 300; ++i) store.insert_vm(make_vm("id" + std::to_string(i), "vm" + std::to_string(i), i));
     EXPECT_TRUE(store.integrity_ok());
   }
-  // Scribbling over the file's last page (a VM data or index page) damages a
-  // b-tree without touching the schema pages that opening the store reads.
+  // Scribbling over the start of the file's last page (a VM data or index
+  // page: its b-tree page header and cell pointers, never unused space, so the
+  // damage shows whatever the rows' layout) damages a b-tree without touching
+  // the schema pages that opening the store reads. Pages are SQLite's default 4096 bytes.
   const auto size = fs::file_size(file);
   std::fstream f(file, std::ios::in | std::ios::out | std::ios::binary);
-  f.seekp(static_cast<std::streamoff>(size - 2048));
+  f.seekp(static_cast<std::streamoff>(size - 4096));
   const std::string junk(1024, '\x5a');
   f.write(junk.data(), static_cast<std::streamsize>(junk.size()));
   f.close();

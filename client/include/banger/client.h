@@ -52,6 +52,14 @@ class BANGER_CLIENT_API Error : public std::runtime_error {
   std::string dbus_name_;
 };
 
+// A host port forwarded to a port of the VM's guest (VM.Forwards).
+struct PortForwardInfo {
+  std::string protocol;  // "tcp" | "udp"
+  std::uint16_t host_port = 0;
+  std::uint16_t guest_port = 0;
+  bool operator==(const PortForwardInfo&) const = default;
+};
+
 struct VmInfo {
   std::string id;
   std::string name;
@@ -74,6 +82,8 @@ struct VmInfo {
   std::string root_disk_strategy;   // reflink | dm-snapshot | copy
   std::uint64_t work_disk_mib = 0;  // 0: none
   bool keep_work_disk = false;
+  std::vector<PortForwardInfo> forwards;  // sorted by protocol, host port
+  bool forward_ports = false;             // the guest's listening ports are forwarded automatically
 };
 
 struct ImageInfo {
@@ -129,6 +139,7 @@ struct CreateOptions {
   std::optional<std::uint32_t> disk_mib;       // root disk size; default: the image's
   std::optional<std::uint32_t> work_disk_mib;  // default 8192
   std::optional<bool> keep_work_disk;
+  std::optional<bool> forward_ports;
 };
 
 // Unset fields stay unchanged; at least one must be set.
@@ -139,6 +150,7 @@ struct VmChanges {
   std::optional<std::uint32_t> disk_mib;       // grow only, stopped VM
   std::optional<std::uint32_t> work_disk_mib;  // grow only, stopped VM
   std::optional<bool> keep_work_disk;
+  std::optional<bool> forward_ports;  // any time, also while running
 };
 
 // A piece of a VM's serial console log (VM.ReadConsole).
@@ -265,6 +277,13 @@ class BANGER_CLIENT_API Client {
   // and port (VM.Ports; refreshed every few seconds while the VM runs on a
   // network, empty otherwise).
   std::vector<GuestPort> guest_ports(const std::string& ref);
+
+  // VM.ForwardPort / VM.RemoveForward: host_port (1024 ..) on the host leads to
+  // guest_port of the VM's guest while it runs; protocol "tcp" or "udp".
+  void forward_port(const std::string& ref, const std::string& protocol, std::uint16_t host_port,
+                    std::uint16_t guest_port);
+  void remove_forward(const std::string& ref, const std::string& protocol, std::uint16_t host_port);
+  std::vector<PortForwardInfo> forwards(const std::string& ref);
 
   // Sends the folder `dir` (read here, with the caller's rights) to the VM's
   // work disk: into the guest when it runs, into its disk image when stopped.

@@ -1,0 +1,106 @@
+// Forward rules carrying real traffic: a "host" namespace (entered) with a
+// bridge, a "vm" namespace behind it running a TCP server, and an "outside"
+// namespace on the host's upstream link. Both banger tables are in place as
+// the daemon keeps them (NAT network + forwards).
+#include <gtest/gtest.h>
+#include <signal.h>
+
+#include "net/nat_forwarding.h"
+#include "net/nat_table.h"
+#include "net/port_forward_table.h"
+#include "bridged_vm.h"
+#include "netns.h"
+
+namespace banger {
+namespace {
+
+constexpr std::uint16_t host_port = 18080;
+
+class PortForwardTrafficTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    if (const auto why = test::netns_unavailable({.programs = {"nft", "python3"}})) GTEST_SKIP() << *why;
+    vm_ = std::make_unique<test::ScopedNetns>(false);
+    outside_ = std::make_unique<test::ScopedNetns>(false);
+    host_ = std::make_unique<test::ScopedNetns>();
+    for (const auto& [ns, command] : test::bridged_vm_commands(*host_, *vm_, *outside_))
+      ASSERT_EQ(ns->exec(command + " 2>&1").status, 0) << command;
+    enable_ipv4_forwarding();
+    NatTable().apply({{"bgr0", "10.201.0.0/24", true}});
+    // Answers each connection with the address it came from; dies on its own should the test crash.
+    const std::string server =
+        "import socket\n"
+        "s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)\n"
+        "s.bind((\"0.0.0.0\", 80)); s.listen(16)\n"
+        "while True:\n"
+        "    c, a = s.accept(); c.sendall(a[0].encode()); c.close()\n";
+    const auto started = test::run_command("ip netns exec " + vm_->name() + " timeout 120 python3 -c '" + server +
+                                           "' >/dev/null 2>&1 & echo $!");
+    server_pid_ = std::stoi(started.out);
+  }
+
+  void TearDown() override {
+    if (server_pid_ > 0) kill(server_pid_, SIGTERM);
+  }
+
+  // Connects to address:port from `ns` (nullptr: the host); returns what the
+  // server said (the client address it saw), or "" when nothing came through.
+  std::string fetch(const test::ScopedNetns* ns, const std::string& address, std::uint16_t port = host_port) const {
+    const std::string client =
+        "import socket, time\n"
+        "deadline = time.time() + 3\n"
+        "while True:\n"
+        "    try:\n"
+        "        s = socket.create_connection((\"" + address + "\", " + std::to_string(port) + "), timeout=1)\n"
+        "        print(s.recv(100).decode()); break\n"
+        "    except ConnectionRefusedError:\n"
+        "        if time.time() > deadline: raise\n"
+        "        time.sleep(0.05)\n";
+    const std::string command = "python3 -c '" + client + "' 2>/dev/null";
+    return (ns != nullptr ? ns->exec(command) : test::run_command(command)).out;
+  }
+
+  std::unique_ptr<test::ScopedNetns> vm_;
+  std::unique_ptr<test::ScopedNetns> outside_;
+  std::unique_ptr<test::ScopedNetns> host_;
+  int server_pid_ = -1;
+  PortForwardTable table_;
+  const ForwardRule web_{"tcp", host_port, "10.201.0.2", 80, "bgr0"};
+};
+
+TEST_F(PortForwardTrafficTest, TheServerRunsDirectly) {
+  EXPECT_EQ(fetch(nullptr, "10.201.0.2", 80), "10.201.0.1\n");
+}
+
+TEST_F(PortForwardTrafficTest, HostLoopbackReachesTheGuestMasqueradedToTheBridge) {
+  table_.apply({web_});
+  EXPECT_EQ(fetch(nullptr, "127.0.0.1"), "10.201.0.1\n");
+}
+
+TEST_F(PortForwardTrafficTest, TheHostsOwnAddressReachesTheGuestFromTheHost) {
+  table_.apply({web_});
+  EXPECT_EQ(fetch(nullptr, "192.0.2.1"), "192.0.2.1\n");
+}
+
+TEST_F(PortForwardTrafficTest, OutsideReachesTheGuestThroughTheHostsAddress) {
+  EXPECT_EQ(fetch(outside_.get(), "192.0.2.1"), "") << "nothing listens on the host before the forward";
+  table_.apply({web_});
+  EXPECT_EQ(fetch(outside_.get(), "192.0.2.1"), "192.0.2.2\n");
+}
+
+TEST_F(PortForwardTrafficTest, RemovedForwardsReachNothing) {
+  table_.apply({web_});
+  ASSERT_EQ(fetch(nullptr, "127.0.0.1"), "10.201.0.1\n");
+  table_.apply({});
+  EXPECT_EQ(fetch(nullptr, "127.0.0.1"), "");
+  EXPECT_EQ(fetch(outside_.get(), "192.0.2.1"), "");
+}
+
+TEST_F(PortForwardTrafficTest, ANatTableRewriteKeepsTheForwards) {
+  table_.apply({web_});
+  NatTable().apply({{"bgr0", "10.201.0.0/24", true}});
+  EXPECT_EQ(fetch(outside_.get(), "192.0.2.1"), "192.0.2.2\n");
+}
+
+}  // namespace
+}  // namespace banger
