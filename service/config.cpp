@@ -174,6 +174,10 @@ constexpr std::array qemu_keys{
     Key{"accel", [](Config& c, const Field& f) { c.qemu.accel = f.one_of({"auto", "kvm", "tcg"}); }},
 };
 
+constexpr std::array console_keys{
+    Key{"relay", [](Config& c, const Field& f) { c.console_relay = f.string(); }},
+};
+
 constexpr std::array sections{
     Section{"daemon", daemon_keys},
     Section{"vmm", vmm_keys},
@@ -181,6 +185,7 @@ constexpr std::array sections{
     Section{"network", network_keys},
     Section{"firecracker", firecracker_keys},
     Section{"qemu", qemu_keys},
+    Section{"console", console_keys},
 };
 
 [[noreturn]] void fail(const std::string& source, std::string_view name, std::string_view problem) {
@@ -232,6 +237,9 @@ Config default_config() {
   config.firecracker.binary = find_on_path("firecracker", "/usr/bin/firecracker");
   config.qemu.binary = find_on_path("qemu-system-x86_64", "/usr/bin/qemu-system-x86_64");
   config.dnsmasq = find_on_path("dnsmasq", "/usr/sbin/dnsmasq");
+  // Installed beside bangerd (libexecdir), and built beside it too.
+  std::error_code ec;
+  config.console_relay = std::filesystem::read_symlink("/proc/self/exe", ec).parent_path() / "banger-console-relay";
   return config;
 }
 
@@ -252,8 +260,8 @@ Config parse_config(std::string_view toml_text, const std::string& source_name) 
       if (s.name == name.str()) section = &s;
     if (section == nullptr) {
       fail(source_name, name.str(),
-           node.is_table() ? "unknown section (expected [daemon], [vmm], [vm], [network], [firecracker] or [qemu])"
-                           : "unknown key (settings belong in a section: [daemon], [vmm], [vm], [network], [firecracker] or [qemu])");
+           node.is_table() ? "unknown section (expected [daemon], [vmm], [vm], [network], [firecracker], [qemu] or [console])"
+                           : "unknown key (settings belong in a section: [daemon], [vmm], [vm], [network], [firecracker], [qemu] or [console])");
     }
     const auto* table = node.as_table();
     if (table == nullptr) fail(source_name, name.str(), "must be a table");

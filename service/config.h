@@ -54,6 +54,12 @@ struct Config {
 
   FirecrackerSettings firecracker;
   QemuSettings qemu;
+
+  // [console]
+  // The console relay each running VM gets (its interactive serial console);
+  // default: banger-console-relay beside bangerd. Empty: none (no OpenConsole;
+  // the VMM writes the console log itself).
+  std::filesystem::path console_relay;
 };
 
 // Parses TOML text. Unknown sections or keys, wrong types and out-of-range

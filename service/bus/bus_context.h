@@ -9,6 +9,7 @@ namespace banger {
 
 class Authorizer;
 class ConsoleLogs;
+class ConsoleRelayCapability;
 class EventLoop;
 class ImageManager;
 class NetworkManager;
@@ -31,6 +32,7 @@ struct BusContext {
   HostLimits limits;
   const ConsoleLogs& consoles;
   Workspaces* workspaces = nullptr;  // none: PushWorkspace and PullWorkspace are not supported
+  const ConsoleRelayCapability* console_relay = nullptr;  // none: OpenConsole is not supported
 };
 
 }  // namespace banger
