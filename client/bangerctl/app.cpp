@@ -82,6 +82,7 @@ void setup(CLI::App& app, Globals& globals, Invocation& invocation) {
   add_image_commands(ctx);
   add_network_commands(ctx);
   add_workspace_commands(ctx);
+  add_console_command(ctx);
 }
 
 int run(const Invocation& invocation) {

@@ -67,5 +67,6 @@ void add_doctor_command(Context& ctx);
 void add_image_commands(Context& ctx);      // image build, list, show, import, default, rm
 void add_network_commands(Context& ctx);    // network create, list, show, nat, rm
 void add_workspace_commands(Context& ctx);  // workspace push, pull
+void add_console_command(Context& ctx);
 
 }  // namespace bangerctl

@@ -214,6 +214,11 @@ class BANGER_CLIENT_API Client {
   // Up to max_bytes (1 .. 1048576) of the console log from offset; offset 0
   // (or one already freed by the size cap) reads from the oldest kept byte.
   ConsoleOutput read_console(const std::string& ref, std::uint64_t offset, std::uint32_t max_bytes);
+  // The running VM's serial console, interactively (VM.OpenConsole): a socket
+  // descriptor the caller owns; reading it gives the guest's serial output from
+  // now on, writing it types into the guest, closing it detaches. Errors: Busy
+  // while another client is attached, InvalidState when the VM is not running.
+  int open_console(const std::string& ref);
 
   // Sends the folder `dir` (read here, with the caller's rights) to the VM's
   // work disk: into the guest when it runs, into its disk image when stopped.
