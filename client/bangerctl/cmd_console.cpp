@@ -110,7 +110,12 @@ End relay(int console, bool terminal, int linger_ms, int stop_fd) {
     if (ready < 0 && errno == EINTR) continue;
     if (ready < 0) throw std::runtime_error("poll failed");
     if (ready == 0) return End::input_done;
-    if (fds[0].revents) return End::signalled;
+    if (fds[0].revents) {
+      // Taken, so it does not strike once the mask is restored on the way out.
+      signalfd_siginfo info;
+      (void)!read(stop_fd, &info, sizeof info);
+      return End::signalled;
+    }
     if (fds[1].revents) {
       ssize_t n = read(console, buffer, sizeof buffer);
       if (n < 0 && errno == EINTR) continue;
@@ -145,12 +150,14 @@ void add_console_command(Context& ctx) {
       ->check(CLI::Range(0.0, 3600.0));
 
   select_with(ctx, sub, &args->ref, [args, &g = ctx.globals] {
+    // Blocked before the bus connection starts its threads, which inherit the
+    // mask: a stop signal delivered to one of them would end us at once.
+    StopSignals stop;
     auto client = connect(g);
     Fd console(client.open_console(args->ref));
     // MSG_NOSIGNAL is not there for write(): a console closed under us must not kill us before the terminal is back.
     signal(SIGPIPE, SIG_IGN);
     const bool terminal = isatty(STDIN_FILENO) == 1;
-    StopSignals stop;
     End end;
     {
       std::optional<RawTerminal> raw;

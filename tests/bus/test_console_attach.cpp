@@ -5,7 +5,11 @@
 // (tests/qemu/test_guest_console.cpp) and in the relay's own tests.
 #include <fcntl.h>
 #include <poll.h>
+#include <pty.h>
+#include <signal.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
+#include <termios.h>
 #include <unistd.h>
 
 #include <filesystem>
@@ -54,6 +58,46 @@ class ConsoleAttach : public ClientTest {
     return fcntl(fd, F_GETFD) != -1 && poll(&p, 1, 0) == 0;
   }
 
+  // `bangerctl console vm` on a terminal of the test's own (a pty); its output
+  // is read from `master`.
+  struct OnTerminal {
+    pid_t pid = -1;
+    int master = -1;
+  };
+  OnTerminal console_on_terminal(const std::string& vm) {
+    OnTerminal t;
+    t.pid = forkpty(&t.master, nullptr, nullptr, nullptr);
+    if (t.pid == 0) {
+      setenv("DBUS_SYSTEM_BUS_ADDRESS", env().address().c_str(), 1);
+      execl(env().bangerctl().c_str(), env().bangerctl().c_str(), "--no-ask-password", "console", vm.c_str(),
+            static_cast<char*>(nullptr));
+      _exit(127);
+    }
+    return t;
+  }
+  static std::string read_until(int fd, const std::string& needle) {
+    std::string got;
+    for (auto end = std::chrono::steady_clock::now() + 20s;
+         got.find(needle) == std::string::npos && std::chrono::steady_clock::now() < end;) {
+      pollfd p{fd, POLLIN, 0};
+      if (poll(&p, 1, 100) != 1) continue;
+      char buffer[1024];
+      ssize_t n = read(fd, buffer, sizeof buffer);
+      if (n <= 0) break;
+      got.append(buffer, static_cast<std::size_t>(n));
+    }
+    return got;
+  }
+  static bool canonical(int master) {
+    termios t{};
+    return tcgetattr(master, &t) == 0 && (t.c_lflag & ICANON) && (t.c_lflag & ECHO);
+  }
+  static int exit_code(pid_t pid) {
+    int status = 0;
+    waitpid(pid, &status, 0);
+    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  }
+
   std::unique_ptr<sdbus::IConnection> connection_;
 };
 
@@ -96,6 +140,39 @@ TEST_F(ConsoleAttach, OneClientAtATimeAndDetachingFreesIt) {
   auto after = open_console(vm);
   EXPECT_TRUE(connected(after.get())) << "bangerctl detached on its way out";
   after = sdbus::UnixFd();
+
+  client_->vm_call(vm, "Kill");
+  client_->vm_call(vm, "Delete");
+}
+
+TEST_F(ConsoleAttach, OnATerminalCtrlBracketDetachesAndTheTerminalComesBack) {
+  const std::string vm = running_vm("console-tty");
+  auto t = console_on_terminal("console-tty");
+  ASSERT_GT(t.pid, 0);
+  ASSERT_TRUE(canonical(t.master));
+  auto attached = read_until(t.master, "detach with Ctrl-]");
+  ASSERT_NE(attached.find("detach with Ctrl-]"), std::string::npos) << attached;
+  EXPECT_FALSE(canonical(t.master)) << "raw while attached";
+  EXPECT_EQ(open_error(vm), err::busy);
+  ASSERT_EQ(write(t.master, "\x1d", 1), 1);
+  auto detached = read_until(t.master, "Detached");
+  EXPECT_NE(detached.find("Detached"), std::string::npos) << detached;
+  EXPECT_TRUE(canonical(t.master)) << "the terminal's settings are back";
+  EXPECT_EQ(exit_code(t.pid), 0);
+  close(t.master);
+  auto again = open_console(vm);
+  EXPECT_TRUE(connected(again.get()));
+  again = sdbus::UnixFd();
+
+  // SIGTERM (as SIGHUP, SIGINT) ends it the same orderly way, with a failure status.
+  t = console_on_terminal("console-tty");
+  ASSERT_NE(read_until(t.master, "detach with Ctrl-]").find("detach with Ctrl-]"), std::string::npos);
+  kill(t.pid, SIGTERM);
+  auto ended = read_until(t.master, "interrupted");
+  EXPECT_NE(ended.find("interrupted"), std::string::npos) << ended;
+  EXPECT_TRUE(canonical(t.master)) << "the terminal's settings are back after SIGTERM";
+  EXPECT_EQ(exit_code(t.pid), 1);
+  close(t.master);
 
   client_->vm_call(vm, "Kill");
   client_->vm_call(vm, "Delete");
