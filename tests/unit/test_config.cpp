@@ -313,7 +313,9 @@ TEST(Config, ShippedFileDocumentsEveryKeyWithItsDefault) {
                                          // [firecracker] and [qemu]
                                          "jailer_uid", "jailer_gid", "chroot_base",
                                          "jailer_cgroup_version", "jailer_cgroups",
-                                         "api_timeout_ms", "accel"}));
+                                         "api_timeout_ms", "accel",
+                                         // [console]
+                                         "relay"}));
   const Config parsed = parse_config(uncommented, "bangerd.toml");
   expect_same_settings(parsed, default_config());
   EXPECT_TRUE(parsed.state_dir.is_absolute());
