@@ -140,8 +140,13 @@ chmod 1777 "$r/tmp"
 chmod 0700 "$r/root"
 printf 'root:x:0:0:root:/root:/bin/sh\n' > "$r/etc/passwd"
 printf 'root:x:0:\n' > "$r/etc/group"
-printf 'root:*:19000:0:99999:7:::\n' > "$r/etc/shadow"
+# root has no password: the serial console's login (images/rootfs-init) asks
+# none, /etc/securetty keeps root's logins to that console, and dropbear (-s)
+# never takes passwords.
+printf 'root::19000:0:99999:7:::\n' > "$r/etc/shadow"
 chmod 0600 "$r/etc/shadow"
+printf 'ttyS0\n' > "$r/etc/securetty"
+printf 'banger guest \\n (serial console): log in as root, no password\n\n' > "$r/etc/issue"
 printf '/bin/sh\n' > "$r/etc/shells"
 printf 'banger\n' > "$r/etc/hostname"
 

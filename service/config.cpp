@@ -190,6 +190,10 @@ constexpr std::array stats_keys{
     Key{"interval_s", [](Config& c, const Field& f) { c.stats_interval = std::chrono::seconds(f.integer(0, 3600)); }},
 };
 
+constexpr std::array console_keys{
+    Key{"relay", [](Config& c, const Field& f) { c.console_relay = f.string(); }},
+};
+
 constexpr std::array sections{
     Section{"daemon", daemon_keys},
     Section{"vmm", vmm_keys},
@@ -200,6 +204,7 @@ constexpr std::array sections{
     Section{"qemu", qemu_keys},
     Section{"doctor", doctor_keys},
     Section{"stats", stats_keys},
+    Section{"console", console_keys},
 };
 
 [[noreturn]] void fail(const std::string& source, std::string_view name, std::string_view problem) {
@@ -251,6 +256,9 @@ Config default_config() {
   config.firecracker.binary = find_on_path("firecracker", "/usr/bin/firecracker");
   config.qemu.binary = find_on_path("qemu-system-x86_64", "/usr/bin/qemu-system-x86_64");
   config.dnsmasq = find_on_path("dnsmasq", "/usr/sbin/dnsmasq");
+  // Installed beside bangerd (libexecdir), and built beside it too.
+  std::error_code ec;
+  config.console_relay = std::filesystem::read_symlink("/proc/self/exe", ec).parent_path() / "banger-console-relay";
   return config;
 }
 
@@ -271,8 +279,8 @@ Config parse_config(std::string_view toml_text, const std::string& source_name) 
       if (s.name == name.str()) section = &s;
     if (section == nullptr) {
       fail(source_name, name.str(),
-           node.is_table() ? "unknown section (expected [daemon], [vmm], [vm], [network], [firecracker], [qemu], [doctor] or [stats])"
-                           : "unknown key (settings belong in a section: [daemon], [vmm], [vm], [network], [firecracker], [qemu], [doctor] or [stats])");
+           node.is_table() ? "unknown section (expected [daemon], [vmm], [vm], [network], [ports], [firecracker], [qemu], [doctor], [stats] or [console])"
+                           : "unknown key (settings belong in a section: [daemon], [vmm], [vm], [network], [ports], [firecracker], [qemu], [doctor], [stats] or [console])");
     }
     const auto* table = node.as_table();
     if (table == nullptr) fail(source_name, name.str(), "must be a table");

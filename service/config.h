@@ -63,6 +63,11 @@ struct Config {
   std::uint64_t doctor_disk_fail_mib = 1024;
   // [stats]
   std::chrono::seconds stats_interval{2};  // how often running VMs' stats are sampled; 0: never
+  // [console]
+  // The console relay each running VM gets (its interactive serial console);
+  // default: banger-console-relay beside bangerd. Empty: none (no OpenConsole;
+  // the VMM writes the console log itself).
+  std::filesystem::path console_relay;
 };
 
 // Parses TOML text. Unknown sections or keys, wrong types and out-of-range

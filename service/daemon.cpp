@@ -21,6 +21,7 @@
 #include "capabilities/authorized_keys.h"
 #include "bus/vm_stats_properties.h"
 #include "bus/vm_ports_properties.h"
+#include "capabilities/console_relay.h"
 #include "capabilities/dns_names.h"
 #include "capabilities/guest_ports.h"
 #include "capabilities/image_files.h"
@@ -151,6 +152,17 @@ int serve(const Config& config, DaemonExtensions& extensions) {
   const auto ssh_key = SshKeyPair::load_or_create(config.state_dir / "ssh");
   std::vector<std::shared_ptr<Capability>> capability_list{
       std::make_shared<VmDirectories>(config.state_dir, config.runtime_dir)};
+  // Right after the runtime dir exists and before anything that waits for the guest
+  // (its output must reach the log); ended before the runtime dir is cleaned.
+  std::shared_ptr<ConsoleRelayCapability> console_relay;
+  if (!config.console_relay.empty() && access(config.console_relay.c_str(), X_OK) == 0) {
+    console_relay = std::make_shared<ConsoleRelayCapability>(config.console_relay, config.runtime_dir);
+    capability_list.push_back(console_relay);
+  } else {
+    log::info("no console relay ({}): VMs get no interactive console", config.console_relay.empty()
+                                                                           ? "[console] relay is empty"
+                                                                           : config.console_relay.string() + " is missing");
+  }
   for (const auto& name : backends.names()) {
     // Each backend boots its own kind of kernel from the image.
     auto kernel = backends.get(name).kernel_file();
@@ -235,6 +247,9 @@ int serve(const Config& config, DaemonExtensions& extensions) {
   {
     std::vector<ProcessId> keep;
     for (const auto& p : vms.recorded_vmms()) keep.push_back({p.pid, p.start_time});
+    // Recovery has ended the relays of VMs that no longer run; the others serve running VMs.
+    if (console_relay)
+      for (const auto& relay : console_relay->running_relays()) keep.push_back(relay);
     if (int killed = kill_unrecorded_vmms(config.runtime_dir, keep); killed > 0)
       log::warn("killed {} VMM process(es) that no VM records (bangerd crashed while starting them)", killed);
   }
@@ -271,7 +286,7 @@ int serve(const Config& config, DaemonExtensions& extensions) {
                         {});
   BusContext ctx{*connection, loop, *pool, authorizer, vms, registry, images, networks,
                  CreateDefaults{config.default_vcpus, config.default_memory_mib, config.default_image},
-                 probe_host_limits(), consoles, &workspaces};
+                 probe_host_limits(), consoles, &workspaces, console_relay.get()};
   ctx.authorized_keys = authorized_keys.get();
   ctx.forwards = forwards.get();
   ManagerObject manager(ctx);

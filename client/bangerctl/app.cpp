@@ -89,6 +89,7 @@ void setup(CLI::App& app, Globals& globals, Invocation& invocation) {
   add_top_command(ctx);
   add_ports_command(ctx);
   add_forward_commands(ctx);
+  add_console_command(ctx);
 }
 
 int run(const Invocation& invocation) {

@@ -74,5 +74,6 @@ void add_stats_command(Context& ctx);
 void add_top_command(Context& ctx);
 void add_ports_command(Context& ctx);
 void add_forward_commands(Context& ctx);    // forward [--remove], forwards
+void add_console_command(Context& ctx);
 
 }  // namespace bangerctl

@@ -10,6 +10,7 @@ namespace banger {
 class AuthorizedKeys;
 class Authorizer;
 class ConsoleLogs;
+class ConsoleRelayCapability;
 class EventLoop;
 class ImageManager;
 class NetworkManager;
@@ -35,6 +36,7 @@ struct BusContext {
   Workspaces* workspaces = nullptr;  // none: PushWorkspace and PullWorkspace are not supported
   AuthorizedKeys* authorized_keys = nullptr;  // none: AddAuthorizedKeys and RemoveAuthorizedKeys are not supported
   PortForwards* forwards = nullptr;  // none (no host networking): ForwardPort and RemoveForward are not supported
+  const ConsoleRelayCapability* console_relay = nullptr;  // none: OpenConsole is not supported
 };
 
 }  // namespace banger

@@ -7,6 +7,7 @@
 #include "bus/request.h"
 #include "bus/vm_keys_methods.h"
 #include "bus/vm_forward_methods.h"
+#include "bus/vm_console_methods.h"
 #include "bus/workspace_methods.h"
 #include "core/console_logs.h"
 #include "core/vm_manager.h"
@@ -194,6 +195,12 @@ void VmObject::ReadConsole(sdbus::Result<std::vector<uint8_t>, uint64_t>&& resul
                                         chunk.next_offset);
                     },
                     shared_from_this());
+}
+
+void VmObject::OpenConsole(sdbus::Result<sdbus::UnixFd>&& result) {
+  const Caller caller = current_caller();
+  open_console(ctx_, std::move(result), caller, action_for(caller), details("openconsole"), vm_.id,
+               shared_from_this());
 }
 
 void VmObject::PushWorkspace(sdbus::Result<sdbus::ObjectPath>&& result, sdbus::UnixFd archive,

@@ -67,6 +67,7 @@ class VmObject final : public sdbus::AdaptorInterfaces<dev::banger::banger1::VM_
   void Touch(sdbus::Result<>&& result) override;
   void ReadConsole(sdbus::Result<std::vector<uint8_t>, uint64_t>&& result, uint64_t offset,
                    uint32_t max_bytes) override;
+  void OpenConsole(sdbus::Result<sdbus::UnixFd>&& result) override;
   void PushWorkspace(sdbus::Result<sdbus::ObjectPath>&& result, sdbus::UnixFd archive,
                      std::map<std::string, sdbus::Variant> options) override;
   void PullWorkspace(sdbus::Result<sdbus::ObjectPath>&& result, sdbus::UnixFd archive,

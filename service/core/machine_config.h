@@ -32,6 +32,9 @@ struct MachineConfig {
   std::vector<std::string> kernel_args;
   std::vector<DriveConfig> drives;
   std::vector<NetworkInterfaceConfig> interfaces;
+  // The guest's serial console: a pty slave the console relay serves, made the
+  // VMM's stdin/stdout. Empty: the VMM writes the console to console.log itself.
+  std::filesystem::path serial_tty;
 };
 
 // What the guest learns about itself (hostname, address, keys …), delivered by

@@ -98,15 +98,26 @@ int kill_unrecorded_vmms(const std::filesystem::path& runtime_dir, const std::ve
   return killed;
 }
 
-ProcessId spawn_detached(const std::vector<std::string>& argv, const std::filesystem::path& log_file) {
+namespace {
+
+// spawn_detached with stdin and stdout on `console_tty` when it is given.
+ProcessId spawn_session(const std::vector<std::string>& argv, const std::filesystem::path& console_tty,
+                        const std::filesystem::path& log_file) {
   if (argv.empty()) throw Error(ErrorKind::backend_failed, "empty command line");
   posix_spawn_file_actions_t files;
   posix_spawnattr_t attr;
   posix_spawn_file_actions_init(&files);
   posix_spawnattr_init(&attr);
-  posix_spawn_file_actions_addopen(&files, STDIN_FILENO, "/dev/null", O_RDONLY, 0);
-  posix_spawn_file_actions_addopen(&files, STDOUT_FILENO, log_file.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0640);
-  posix_spawn_file_actions_adddup2(&files, STDOUT_FILENO, STDERR_FILENO);
+  if (console_tty.empty()) {
+    posix_spawn_file_actions_addopen(&files, STDIN_FILENO, "/dev/null", O_RDONLY, 0);
+    posix_spawn_file_actions_addopen(&files, STDOUT_FILENO, log_file.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0640);
+    posix_spawn_file_actions_adddup2(&files, STDOUT_FILENO, STDERR_FILENO);
+  } else {
+    // The file actions run after setsid(): without O_NOCTTY the tty would become the session's terminal.
+    posix_spawn_file_actions_addopen(&files, STDIN_FILENO, console_tty.c_str(), O_RDWR | O_NOCTTY, 0);
+    posix_spawn_file_actions_adddup2(&files, STDIN_FILENO, STDOUT_FILENO);
+    posix_spawn_file_actions_addopen(&files, STDERR_FILENO, log_file.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0640);
+  }
   posix_spawn_file_actions_addclosefrom_np(&files, 3);
   sigset_t none, defaults;
   sigemptyset(&none);
@@ -133,6 +144,17 @@ ProcessId spawn_detached(const std::vector<std::string>& argv, const std::filesy
   auto start = process_start_time(pid);
   if (!start) throw Error(ErrorKind::backend_failed, fmt::format("{} exited at once", argv[0]));
   return {pid, *start};
+}
+
+}  // namespace
+
+ProcessId spawn_detached(const std::vector<std::string>& argv, const std::filesystem::path& log_file) {
+  return spawn_session(argv, {}, log_file);
+}
+
+ProcessId spawn_detached_on_tty(const std::vector<std::string>& argv, const std::filesystem::path& console_tty,
+                                const std::filesystem::path& log_file) {
+  return spawn_session(argv, console_tty, log_file);
 }
 
 void reap_spawned_children(const std::function<void(pid_t, const siginfo_t&)>& exited) {

@@ -28,6 +28,11 @@ struct ProcessId {
 // remembered so that reap_spawned_children() collects it. Throws
 // Error(backend_failed).
 ProcessId spawn_detached(const std::vector<std::string>& argv, const std::filesystem::path& log_file);
+// The same, with stdin and stdout on `console_tty` (a VM's serial console, a
+// pty slave; opened O_NOCTTY, so it never becomes the process's controlling
+// terminal and a hangup can never signal it) and stderr appended to `log_file`.
+ProcessId spawn_detached_on_tty(const std::vector<std::string>& argv, const std::filesystem::path& console_tty,
+                                const std::filesystem::path& log_file);
 
 // Reaps the spawn_detached() children that have exited, and only those (other
 // code of the daemon may wait for children of its own), calling `exited` with

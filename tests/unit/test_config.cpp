@@ -200,8 +200,8 @@ TEST(Config, UnknownNamesAreReported) {
   EXPECT_EQ(error_of("[daemon.extra]\nx = 1\n"), "bangerd.toml: daemon.extra: unknown key");
   EXPECT_EQ(error_of("[network]\nbridge = \"br0\"\n"), "bangerd.toml: network.bridge: unknown key");
   EXPECT_EQ(error_of("[dns]\nx = 1\n"),
-            "bangerd.toml: dns: unknown section (expected [daemon], [vmm], [vm], [network], [firecracker], [qemu], [doctor] or [stats])");
-  EXPECT_EQ(error_of("workers = 4\n"), "bangerd.toml: workers: unknown key (settings belong in a section: [daemon], [vmm], [vm], [network], [firecracker], [qemu], [doctor] or [stats])");
+            "bangerd.toml: dns: unknown section (expected [daemon], [vmm], [vm], [network], [ports], [firecracker], [qemu], [doctor], [stats] or [console])");
+  EXPECT_EQ(error_of("workers = 4\n"), "bangerd.toml: workers: unknown key (settings belong in a section: [daemon], [vmm], [vm], [network], [ports], [firecracker], [qemu], [doctor], [stats] or [console])");
   EXPECT_EQ(error_of("vm = 3\n"), "bangerd.toml: vm: must be a table");
 }
 
@@ -322,7 +322,9 @@ TEST(Config, ShippedFileDocumentsEveryKeyWithItsDefault) {
                                          // [doctor]
                                          "disk_warn_mib", "disk_fail_mib",
                                          // [stats]
-                                         "interval_s"}));
+                                         "interval_s",
+                                         // [console]
+                                         "relay"}));
   const Config parsed = parse_config(uncommented, "bangerd.toml");
   expect_same_settings(parsed, default_config());
   EXPECT_TRUE(parsed.state_dir.is_absolute());

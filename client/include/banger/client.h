@@ -285,6 +285,12 @@ class BANGER_CLIENT_API Client {
   void remove_forward(const std::string& ref, const std::string& protocol, std::uint16_t host_port);
   std::vector<PortForwardInfo> forwards(const std::string& ref);
 
+  // The running VM's serial console, interactively (VM.OpenConsole): a socket
+  // descriptor the caller owns; reading it gives the guest's serial output from
+  // now on, writing it types into the guest, closing it detaches. Errors: Busy
+  // while another client is attached, InvalidState when the VM is not running.
+  int open_console(const std::string& ref);
+
   // Sends the folder `dir` (read here, with the caller's rights) to the VM's
   // work disk: into the guest when it runs, into its disk image when stopped.
   // Blocks until bangerd has it all (or timeout); returns the bytes of file

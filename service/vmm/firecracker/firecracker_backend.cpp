@@ -98,10 +98,12 @@ std::string FirecrackerBackend::launch(const MachineConfig& machine) {
   try {
     std::error_code ignored;
     fs::remove(h.api_socket, ignored);  // a stale socket would make Firecracker fail to bind
-    // Firecracker's serial console is its stdout; its own start-up errors go
-    // to stderr, so they end up in the same file.
+    // Firecracker's serial console is its stdin/stdout: the console relay's pty
+    // when there is one (inherited through the jailer, so no path in the
+    // chroot is needed), else the log. Its own start-up errors go to stderr,
+    // the same file either way.
     const fs::path log = console_log_path(machine.runtime_dir);
-    h.process = spawn_detached(argv, log);
+    h.process = machine.serial_tty.empty() ? spawn_detached(argv, log) : spawn_detached_on_tty(argv, machine.serial_tty, log);
 
     auto deadline = std::chrono::steady_clock::now() + settings_.api_timeout;
     while (!socket_accepts(h.api_socket)) {

@@ -145,9 +145,14 @@ std::vector<std::string> QemuBackend::command_line(const MachineConfig& machine)
                                 "-m", fmt::format("{}M", machine.memory_mib),
                                 "-kernel", machine.kernel.string()};
   if (!machine.initrd.empty()) argv.insert(argv.end(), {"-initrd", machine.initrd.string()});
-  argv.insert(argv.end(), {"-append", append,
-                           "-serial", "file:" + console_log_path(machine.runtime_dir).string(),
-                           "-qmp", "unix:" + (machine.runtime_dir / "qmp.sock").string() + ",server=on,wait=off"});
+  argv.insert(argv.end(), {"-append", append});
+  // On the relay's pty, QEMU's stdin/stdout (spawn_detached_on_tty); signal=off: a ^C typed on the
+  // console is the guest's, not a signal to QEMU.
+  if (machine.serial_tty.empty())
+    argv.insert(argv.end(), {"-serial", "file:" + console_log_path(machine.runtime_dir).string()});
+  else
+    argv.insert(argv.end(), {"-chardev", "stdio,id=serial0,signal=off", "-serial", "chardev:serial0"});
+  argv.insert(argv.end(), {"-qmp", "unix:" + (machine.runtime_dir / "qmp.sock").string() + ",server=on,wait=off"});
   if (accelerator() == "kvm")
     argv.insert(argv.end(), {"-accel", "kvm", "-cpu", "host"});
   else
@@ -169,7 +174,9 @@ std::string QemuBackend::launch(const MachineConfig& machine) {
   const fs::path socket = machine.runtime_dir / "qmp.sock";
   std::error_code ignored;
   fs::remove(socket, ignored);  // a stale socket of an earlier VMM
-  auto process = spawn_detached(command_line(machine), machine.runtime_dir / "vmm.log");
+  const fs::path log = machine.runtime_dir / "vmm.log";
+  auto process = machine.serial_tty.empty() ? spawn_detached(command_line(machine), log)
+                                            : spawn_detached_on_tty(command_line(machine), machine.serial_tty, log);
   return json{{"pid", process.pid},
               {"start_time", process.start_time},
               {"qmp_socket", socket.string()},
