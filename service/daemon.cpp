@@ -286,7 +286,8 @@ int serve(const Config& config, DaemonExtensions& extensions) {
                         {});
   BusContext ctx{*connection, loop, *pool, authorizer, vms, registry, images, networks,
                  CreateDefaults{config.default_vcpus, config.default_memory_mib, config.default_image},
-                 probe_host_limits(), consoles, &workspaces, console_relay.get()};
+                 probe_host_limits(), consoles, &workspaces};
+  ctx.console_relay = console_relay.get();
   ctx.authorized_keys = authorized_keys.get();
   ctx.forwards = forwards.get();
   ManagerObject manager(ctx);

@@ -33,7 +33,7 @@ if ! (cd "$work/src" && DEB_BUILD_OPTIONS="nocheck parallel=${BANGER_JOBS:-2}" d
     >"$work/build.log" 2>&1; then
   tail -40 "$work/build.log"; echo "FAIL: dpkg-buildpackage"; exit 1
 fi
-debs=("$work"/*.deb)
+debs=("$work"/banger_*.deb "$work"/libbanger-client-dev_*.deb)
 ls -l "${debs[@]}"
 for p in banger libbanger-client-dev; do
   compgen -G "$work/${p}_*.deb" >/dev/null || fail "no $p package was built"
@@ -47,10 +47,12 @@ for f in /usr/libexec/bangerd /usr/bin/bangerctl /usr/share/dbus-1/system.d/dev.
          /usr/share/dbus-1/system-services/dev.banger.banger1.service /usr/lib/systemd/system/bangerd.service \
          /usr/share/polkit-1/actions/dev.banger.banger1.policy /usr/share/polkit-1/rules.d/50-dev.banger.banger1.rules \
          /usr/lib/sysusers.d/banger.conf /usr/lib/tmpfiles.d/banger.conf /etc/banger/bangerd.toml \
-         /usr/share/bash-completion/completions/bangerctl /usr/share/doc/banger/dbus-api.md \
-         /usr/include/banger/client.h; do
+         /usr/share/bash-completion/completions/bangerctl /usr/include/banger/client.h \
+         /usr/libexec/banger-console-relay; do
   [[ -e $f ]] || fail "$f is not installed"
 done
+# dh_compress gzips the larger documents.
+compgen -G "/usr/share/doc/banger/dbus-api.md*" >/dev/null || fail "/usr/share/doc/banger/dbus-api.md is not installed"
 dpkg -S /usr/libexec/bangerd | grep -q '^banger:' || fail "/usr/libexec/bangerd does not belong to package banger"
 getent group banger >/dev/null || fail "the postinst did not make group banger"
 [[ $(command -v bangerctl) == /usr/bin/bangerctl ]] || fail "bangerctl is not on PATH"
@@ -80,6 +82,7 @@ for _ in $(seq 100); do [[ -S $work/bus.sock ]] && break; sleep 0.05; done
 /usr/lib/polkit-1/polkitd --no-debug >"$work/polkitd.log" 2>&1 &
 echo $! >"$work/polkitd.pid"
 ip netns add "$netns"
+ip netns exec "$netns" ip link set lo up
 ip netns exec "$netns" /usr/libexec/bangerd --state-dir "$work/state" --runtime-dir "$work/run" >"$work/bangerd.log" 2>&1 &
 echo $! >"$work/bangerd.pid"
 for _ in $(seq 200); do busctl --system status dev.banger.banger1 >/dev/null 2>&1 && break; sleep 0.05; done
