@@ -70,35 +70,46 @@ class Writer {
   int r_ = 0;
 };
 
-void append_ports(Writer& w, const std::vector<GuestPort>& ports) {
+// One property holding a container: `element` is its element's signature
+// ("(sqs)", "{ss}", "s"), `write` writes one element's fields. The array,
+// dict and struct containers all follow the same open … close pattern.
+template <typename Items, typename Write>
+void append_container(Writer& w, const char* name, const std::string& element, const Items& items, Write write) {
+  const std::string array = "a" + element;
   w.open('e', "sv");
-  w.basic('s', "Ports");
-  w.open('v', "a(sqs)");
-  w.open('a', "(sqs)");
-  for (const auto& p : ports) {
-    w.open('r', "sqs");
+  w.basic('s', name);
+  w.open('v', array.c_str());
+  w.open('a', element.c_str());
+  for (const auto& item : items) write(item);
+  w.close(3);
+}
+
+// An a(…) of structs: `fields` is the struct's member signature ("sqs").
+template <typename Items, typename WriteFields>
+void append_struct_array(Writer& w, const char* name, const char* fields, const Items& items,
+                         WriteFields write_fields) {
+  append_container(w, name, std::string("(") + fields + ")", items, [&](const auto& item) {
+    w.open('r', fields);
+    write_fields(item);
+    w.close();
+  });
+}
+
+void append_ports(Writer& w, const std::vector<GuestPort>& ports) {
+  append_struct_array(w, "Ports", "sqs", ports, [&w](const GuestPort& p) {
     w.basic('s', p.protocol.c_str());
     w.basic('q', &p.port);
     w.basic('s', p.process.c_str());
-    w.close();
-  }
-  w.close(3);
+  });
 }
 
 // Property order follows the interface XML, as the generated adaptors register them.
 void append_forwards(Writer& w, const std::vector<PortForward>& forwards) {
-  w.open('e', "sv");
-  w.basic('s', "Forwards");
-  w.open('v', "a(sqq)");
-  w.open('a', "(sqq)");
-  for (const auto& f : forwards) {
-    w.open('r', "sqq");
+  append_struct_array(w, "Forwards", "sqq", forwards, [&w](const PortForward& f) {
     w.basic('s', f.protocol.c_str());
     w.basic('q', &f.host_port);
     w.basic('q', &f.guest_port);
-    w.close();
-  }
-  w.close(3);
+  });
 }
 
 void append_vm(Writer& w, const std::string& path, const VmRecord& vm, const VmNetworkProperties& network,
@@ -125,17 +136,10 @@ void append_vm(Writer& w, const std::string& path, const VmRecord& vm, const VmN
   w.property("RootDiskStrategy", 's', "s", vm.root_disk_strategy);
   w.property("WorkDiskMiB", 't', "t", vm.work_disk_mib);
   w.property("KeepWorkDisk", 'b', "b", static_cast<int>(vm.keep_work_disk));
-  w.open('e', "sv");
-  w.basic('s', "AuthorizedKeys");
-  w.open('v', "a(ss)");
-  w.open('a', "(ss)");
-  for (const auto& key : keys) {
-    w.open('r', "ss");
+  append_struct_array(w, "AuthorizedKeys", "ss", keys, [&w](const AuthorizedKeyInfo& key) {
     w.basic('s', key.fingerprint.c_str());
     w.basic('s', key.comment.c_str());
-    w.close();
-  }
-  w.close(3);
+  });
   w.property("CPUPercent", 'd', "d", stats.cpu_percent);
   w.property("MemoryRSSBytes", 't', "t", stats.memory_rss_bytes);
   w.property("BlockReadBytes", 't', "t", stats.block_read_bytes);
@@ -157,12 +161,8 @@ void append_image(Writer& w, const std::string& path, const ImageRecord& image) 
   w.property("Vmlinux", 's', "s", image.vmlinux);
   w.property("Initrd", 's', "s", image.initrd);
   w.property("Rootfs", 's', "s", image.rootfs);
-  w.open('e', "sv");
-  w.basic('s', "Backends");
-  w.open('v', "as");
-  w.open('a', "s");
-  for (const auto& backend : image.backends()) w.basic('s', backend.c_str());
-  w.close(3);
+  append_container(w, "Backends", "s", image.backends(),
+                   [&w](const std::string& backend) { w.basic('s', backend.c_str()); });
   w.property("SizeBytes", 't', "t", image.size_bytes);
   w.property("CreatedAt", 't', "t", image.created_at_us);
   w.property("IsDefault", 'b', "b", static_cast<int>(image.is_default));
@@ -177,17 +177,12 @@ void append_network(Writer& w, const std::string& path, const NetworkRecord& net
   w.property("Gateway", 's', "s", network.gateway);
   w.property("NAT", 'b', "b", static_cast<int>(network.nat));
   w.property("DNSDomain", 's', "s", network.dns_domain);
-  w.open('e', "sv");
-  w.basic('s', "Leases");
-  w.open('v', "a{ss}");
-  w.open('a', "{ss}");
-  for (const auto& [vm, address] : network.leases) {
+  append_container(w, "Leases", "{ss}", network.leases, [&w](const auto& lease) {
     w.open('e', "ss");
-    w.basic('s', vm.c_str());
-    w.basic('s', address.c_str());
+    w.basic('s', lease.first.c_str());
+    w.basic('s', lease.second.c_str());
     w.close();
-  }
-  w.close(3);
+  });
   w.close_object();
 }
 
