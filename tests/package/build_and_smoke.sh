@@ -13,7 +13,9 @@ src=$1
 [[ $(id -u) == 0 ]] || { echo "needs root"; exit 77; }
 command -v dpkg-buildpackage >/dev/null && command -v dh >/dev/null || { echo "dpkg-dev/debhelper missing"; exit 77; }
 
-work=$(mktemp -d /tmp/banger-package.XXXXXX)
+# A fixed place, so that a second run on the same machine finds its compiler cache entries.
+work=/var/tmp/banger-package
+rm -rf "$work" && mkdir -p "$work"
 netns=banger-pkg-$$
 cleanup() {
   for p in bangerd polkitd dbus; do [[ -f $work/$p.pid ]] && kill "$(cat "$work/$p.pid")" 2>/dev/null; done
