@@ -39,7 +39,7 @@ TEST_F(Completion, VerbsOptionsAndLiveNames) {
   client_->create_ready(*recorder_, "alpine");
   client_->create_ready(*recorder_, "beta");
 
-  EXPECT_EQ(complete({ctl, "st"}), (std::set<std::string>{"start", "stop"}));
+  EXPECT_EQ(complete({ctl, "st"}), (std::set<std::string>{"start", "stats", "stop"}));
   EXPECT_EQ(complete({ctl, "start", "al"}), (std::set<std::string>{"alpha", "alpine"}));
   EXPECT_EQ(complete({ctl, "--json", "delete", ""}), (std::set<std::string>{"alpha", "alpine", "beta"}));
   EXPECT_EQ(complete({ctl, "stop", "--f"}), (std::set<std::string>{"--force"}));
