@@ -1,4 +1,5 @@
 #include "capabilities/dns_names.h"
+#include "core/fault_points.h"
 
 #include <net/if.h>
 #include <unistd.h>
@@ -86,6 +87,7 @@ void DnsNames::provision(VmRecord& vm, ProgressSink&) {
   if (auto attachment = attachments_.attachment_of(vm)) {
     std::lock_guard lock(mutex_);
     refresh(attachment->network);
+    BANGER_FAULT_POINT("create.dns-entry-written");
   }
 }
 

@@ -1,4 +1,5 @@
 #include "capabilities/image_files.h"
+#include "core/fault_points.h"
 
 #include <sys/stat.h>
 
@@ -101,7 +102,9 @@ void ImageFiles::check_create(const VmRecord& vm) {
 void ImageFiles::provision(VmRecord& vm, ProgressSink& progress) {
   auto image = bootable_image(vm);  // it may have gone since
   progress.report("cloning the root disk", 0.3);
+  BANGER_FAULT_POINT("create.root-disk-copying");
   const auto strategy = root_disks_.create(vm.id, image.rootfs, vm.disk_mib);
+  BANGER_FAULT_POINT("create.root-disk-copied");
   vm.root_disk_strategy = disks::to_string(strategy);
   progress.report(fmt::format("root disk ready ({})", disks::to_string(strategy)), 0.8);
 }
@@ -130,6 +133,7 @@ void ImageFiles::provision_clone(const VmRecord& source, VmRecord& clone, Progre
     root_disks_.remove(clone.id);
     throw;
   }
+  BANGER_FAULT_POINT("clone.root-disk-copied");
   progress.report(fmt::format("root disk ready ({})", clone.root_disk_strategy), 0.8);
 }
 

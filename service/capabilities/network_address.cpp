@@ -1,4 +1,5 @@
 #include "capabilities/network_address.h"
+#include "core/fault_points.h"
 
 #include "core/log.h"
 
@@ -12,6 +13,7 @@ void NetworkAddress::provision(VmRecord& vm, ProgressSink& progress) {
   if (vm.network.empty()) return;
   progress.report("leasing an address", 0.2);
   networks_.lease(vm.network, vm.id);
+  BANGER_FAULT_POINT("create.address-leased");
 }
 
 void NetworkAddress::cleanup(const VmRecord& vm, CleanupReason reason) noexcept {

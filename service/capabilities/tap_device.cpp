@@ -1,4 +1,5 @@
 #include "capabilities/tap_device.h"
+#include "core/fault_points.h"
 
 #include <unistd.h>
 
@@ -15,6 +16,7 @@ void TapDevice::prepare_host(const VmRecord& vm) {
   auto attachment = attachments_.attachment_of(vm);
   if (!attachment) return;
   taps_.create(net::tap_name_for(vm.id), owner_, attachment->network.bridge);
+  BANGER_FAULT_POINT("start.tap-made");
 }
 
 void TapDevice::contribute_guest(const VmRecord& vm, GuestConfig& guest) {

@@ -1,4 +1,5 @@
 #include "capabilities/vm_directories.h"
+#include "core/fault_points.h"
 
 #include <system_error>
 
@@ -43,7 +44,10 @@ VmDirectories::VmDirectories(fs::path state_dir, fs::path runtime_dir)
 fs::path VmDirectories::state_dir_of(const VmRecord& vm) const { return state_root_ / vm.id; }
 fs::path VmDirectories::runtime_dir_of(const VmRecord& vm) const { return runtime_root_ / vm.id; }
 
-void VmDirectories::provision(VmRecord& vm, ProgressSink&) { make_private_dir(state_dir_of(vm)); }
+void VmDirectories::provision(VmRecord& vm, ProgressSink&) {
+  make_private_dir(state_dir_of(vm));
+  BANGER_FAULT_POINT("create.directories-made");
+}
 
 void VmDirectories::prepare_host(const VmRecord& vm) {
   make_private_dir(runtime_dir_of(vm));

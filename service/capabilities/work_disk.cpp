@@ -1,4 +1,5 @@
 #include "capabilities/work_disk.h"
+#include "core/fault_points.h"
 
 #include <sys/statvfs.h>
 
@@ -98,6 +99,7 @@ void WorkDisk::provision(VmRecord& vm, ProgressSink& progress) {
   progress.report("making the work disk", 0.85);
   check_room(vm, metadata_bytes(vm.work_disk_mib));  // the space may have gone since check_create
   make(vm);
+  BANGER_FAULT_POINT("create.work-disk-made");
   progress.report("work disk ready", 0.9);
 }
 
@@ -118,6 +120,7 @@ void WorkDisk::provision_clone(const VmRecord& source, VmRecord& clone, Progress
     fs::remove(to, ignored);
     throw;
   }
+  BANGER_FAULT_POINT("clone.work-disk-copied");
   progress.report("work disk ready", 0.9);
 }
 

@@ -1,5 +1,6 @@
 #include "core/capabilities.h"
 
+#include "core/fault_points.h"
 #include "core/log.h"
 
 namespace banger {
@@ -25,6 +26,7 @@ void Capabilities::provision(VmRecord& vm, ProgressSink& progress) {
   for (std::size_t i = 0; i < capabilities_.size(); ++i) {
     try {
       capabilities_[i]->provision(vm, progress);
+      BANGER_FAULT_POINT("create.capability-provisioned");
     } catch (...) {
       cleanup_from(i, vm, CleanupReason::create_failed);
       throw;
@@ -36,6 +38,7 @@ void Capabilities::provision_clone(const VmRecord& source, VmRecord& clone, Prog
   for (std::size_t i = 0; i < capabilities_.size(); ++i) {
     try {
       capabilities_[i]->provision_clone(source, clone, progress);
+      BANGER_FAULT_POINT("clone.capability-provisioned");
     } catch (...) {
       cleanup_from(i, clone, CleanupReason::create_failed);
       throw;
@@ -53,6 +56,7 @@ void Capabilities::prepare_host(const VmRecord& vm) {
   for (std::size_t i = 0; i < capabilities_.size(); ++i) {
     try {
       capabilities_[i]->prepare_host(vm);
+      BANGER_FAULT_POINT("start.capability-prepared");
     } catch (...) {
       cleanup_from(i, vm, CleanupReason::start_failed);
       throw;
@@ -74,7 +78,10 @@ void Capabilities::cleanup(const VmRecord& vm, CleanupReason reason) noexcept {
 }
 
 void Capabilities::cleanup_from(std::size_t last, const VmRecord& vm, CleanupReason reason) noexcept {
-  for (std::size_t i = last + 1; i-- > 0;) capabilities_[i]->cleanup(vm, reason);
+  for (std::size_t i = last + 1; i-- > 0;) {
+    capabilities_[i]->cleanup(vm, reason);
+    BANGER_FAULT_POINT("cleanup.capability-done");
+  }
 }
 
 void Capabilities::apply_config_change(const VmRecord& before, const VmRecord& after) {

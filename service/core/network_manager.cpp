@@ -1,4 +1,5 @@
 #include "core/network_manager.h"
+#include "core/fault_points.h"
 
 #include <algorithm>
 #include <set>
@@ -103,9 +104,13 @@ NetworkRecord NetworkManager::insert(const NetworkSpec& spec, net::Cidr subnet) 
   network.created_at_us = now_us();
   deps_.store.insert_network(network);
   try {
+    BANGER_FAULT_POINT("network.record-inserted");
     deps_.host.ensure_bridge(network);
+    BANGER_FAULT_POINT("network.bridge-made");
     deps_.host.apply_nat(deps_.store.list_networks());
+    BANGER_FAULT_POINT("network.nat-applied");
     if (deps_.services != nullptr) deps_.services->start_network(network);
+    BANGER_FAULT_POINT("network.dnsmasq-started");
   } catch (...) {
     // Nothing half-made: the row goes, and with it the bridge, its NAT rules and its DNS.
     try {

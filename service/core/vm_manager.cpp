@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include "core/errors.h"
+#include "core/fault_points.h"
 #include "core/ids.h"
 #include "core/log.h"
 #include "core/state_machine.h"
@@ -36,7 +37,10 @@ void append_guest_args(const GuestConfig& guest, MachineConfig& machine) {
 }  // namespace
 
 VmManager::VmManager(Deps deps, VmManagerSettings settings)
-    : deps_(deps), settings_(std::move(settings)), handles_(settings_.runtime_dir) {}
+    : deps_(deps),
+      settings_(std::move(settings)),
+      handles_(settings_.runtime_dir),
+      delete_intents_(settings_.intents_dir.empty() ? settings_.runtime_dir / "deleting" : settings_.intents_dir) {}
 
 VmmBackend& VmManager::backend_of(const VmRecord& vm) const {
   try {
@@ -108,6 +112,7 @@ VmRecord VmManager::begin_create(const CreateSpec& spec, std::uint32_t owner_uid
     throw Error(ErrorKind::invalid_args, fmt::format("option 'backend': VMM backend '{}' is not available: {}", vm.backend, why));
   deps_.capabilities.check_create(vm);
   insert_new(vm);
+  BANGER_FAULT_POINT("create.record-inserted");
   return vm;
 }
 
@@ -121,6 +126,7 @@ void VmManager::insert_new(const VmRecord& vm) {
 
 VmRecord VmManager::finish_create(const std::string& id, ProgressSink& progress) {
   auto [guard, vm] = lock(id, std::nullopt, true);
+  BANGER_FAULT_POINT("create.provision-begun");
   return provisioned(std::move(vm), progress, "create", [&](VmRecord& v) { deps_.capabilities.provision(v, progress); });
 }
 
@@ -130,7 +136,9 @@ VmRecord VmManager::provisioned(VmRecord vm, ProgressSink& progress, std::string
     progress.report("provisioning", 0.1);
     provision(vm);
     progress.report("recording", 0.9);
+    if (what == "clone") BANGER_FAULT_POINT("clone.before-commit");
     commit_state(vm, VmState::created, what == "create" ? "created" : "cloned");
+    if (what == "create") BANGER_FAULT_POINT("create.record-committed");
     progress.report("done", 1.0);
     return vm;
   } catch (...) {
@@ -161,6 +169,7 @@ VmRecord VmManager::begin_clone(const std::string& source_id, const std::string&
   vm.created_at_us = vm.updated_at_us = now_us();
   deps_.capabilities.check_create(vm);
   insert_new(vm);
+  BANGER_FAULT_POINT("clone.record-inserted");
   return vm;
 }
 
@@ -201,6 +210,7 @@ VmRecord VmManager::start_locked(VmRecord vm) {
     handles.clear();
   }
   commit_state(vm, VmState::starting, "start requested");
+  BANGER_FAULT_POINT("start.state-starting");
   bool host_prepared = false;
   try {
     deps_.capabilities.prepare_host(vm);
@@ -209,12 +219,18 @@ VmRecord VmManager::start_locked(VmRecord vm) {
     MachineConfig machine = machine_for(vm);
     deps_.capabilities.contribute(vm, guest, machine);
     append_guest_args(guest, machine);
+    BANGER_FAULT_POINT("start.before-vmm-spawn");
     handles = backend.launch(machine);
+    BANGER_FAULT_POINT("start.vmm-spawned");
     handles_.put(vm.id, vm.backend, handles);  // before anything else can fail: a crash now must still find the VMM
+    BANGER_FAULT_POINT("start.handles-written");
     watch(vm.id, handles);
     backend.configure(handles, machine);
+    BANGER_FAULT_POINT("start.vmm-configured");
     backend.start(handles);
+    BANGER_FAULT_POINT("start.vmm-booted");
     deps_.capabilities.post_start(vm);
+    BANGER_FAULT_POINT("start.before-state-commit");
     commit_state(vm, VmState::running, "started");
     return vm;
   } catch (...) {
@@ -247,6 +263,7 @@ VmRecord VmManager::kill(const std::string& id) {
 
 VmRecord VmManager::stop_locked(VmRecord vm, bool force, std::string_view reason) {
   if (vm.state == VmState::running) commit_state(vm, VmState::stopping, force ? "kill requested" : "stop requested");
+  BANGER_FAULT_POINT("stop.state-stopping");
   std::string failure;
   if (auto handles = handles_.get(vm.id); !handles.empty()) {
     try {
@@ -263,8 +280,11 @@ VmRecord VmManager::stop_locked(VmRecord vm, bool force, std::string_view reason
     commit_state(vm, VmState::failed, failure, failure);
     throw Error(ErrorKind::backend_failed, failure);
   }
+  BANGER_FAULT_POINT("stop.vmm-stopped");
   forget_vmm(vm.id);
+  BANGER_FAULT_POINT("stop.vmm-forgotten");
   deps_.capabilities.cleanup(vm, CleanupReason::stopped);
+  BANGER_FAULT_POINT("stop.before-state-commit");
   commit_state(vm, VmState::stopped, reason);
   return vm;
 }
@@ -287,9 +307,15 @@ void VmManager::remove(const std::string& id) {
       throw Error(ErrorKind::backend_failed, fmt::format("cannot delete VM '{}': {}", vm.name, e.what()));
     }
   }
+  BANGER_FAULT_POINT("delete.vmm-killed");
+  delete_intents_.record(vm.id);  // from here on a restarted bangerd finishes the delete (recover)
   forget_vmm(vm.id);
+  BANGER_FAULT_POINT("delete.before-cleanup");
   deps_.capabilities.cleanup(vm, CleanupReason::deleted);
+  BANGER_FAULT_POINT("delete.cleaned");
   deps_.store.delete_vm(vm.id);
+  BANGER_FAULT_POINT("delete.row-deleted");
+  delete_intents_.clear(vm.id);
   deps_.events.vm_removed(vm);
 }
 

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "core/capabilities.h"
+#include "core/delete_intents.h"
 #include "core/handles_file.h"
 #include "core/lock_table.h"
 #include "core/options.h"
@@ -25,6 +26,9 @@ struct VmManagerSettings {
   std::chrono::milliseconds lock_timeout{30000};
   std::chrono::milliseconds stop_timeout{30000};
   std::filesystem::path runtime_dir;
+  // Where deletes under way are recorded (DeleteIntents); the state dir, so that
+  // they survive a host crash too. Empty: <runtime_dir>/deleting.
+  std::filesystem::path intents_dir{};
 };
 
 // The VM lifecycle. Every operation on an existing VM takes that VM's lock for
@@ -88,6 +92,7 @@ class VmManager {
   void vmm_exited(const std::string& id, const VmmProcess& process, const VmmExit& exit);
 
  private:
+  void finish_deletes();  // recover(): deletes a killed bangerd left halfway
   struct Locked {
     LockTable::Guard guard;
     VmRecord vm;
@@ -105,6 +110,7 @@ class VmManager {
   Deps deps_;
   VmManagerSettings settings_;
   HandlesFiles handles_;
+  DeleteIntents delete_intents_;
   LockTable locks_;
   std::mutex create_mutex_;
   void insert_new(const VmRecord& vm);  // Error(exists) when the name is taken

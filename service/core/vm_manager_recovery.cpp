@@ -27,6 +27,7 @@ std::string describe(const VmmExit& exit) {
 }  // namespace
 
 void VmManager::recover() {
+  finish_deletes();
   for (auto vm : deps_.store.list_vms()) {
     auto guard = locks_.acquire(vm.id, settings_.lock_timeout, vm.id);  // recover() runs before any client
     std::string handles = handles_.get(vm.id);
@@ -92,6 +93,27 @@ void VmManager::recover() {
         break;
       default: handles_.erase(vm.id); break;
     }
+  }
+}
+
+// A delete cut off halfway has cleaned up some of the VM already: finish it, as the user asked.
+void VmManager::finish_deletes() {
+  for (const auto& id : delete_intents_.recorded()) {
+    if (auto vm = deps_.store.find_vm(id)) {
+      log::warn("VM '{}' was being deleted when bangerd stopped; finishing the delete", vm->name);
+      if (auto handles = handles_.get(id); !handles.empty()) {
+        try {
+          if (backend_of(*vm).adopt(handles)) backend_of(*vm).kill(handles);
+        } catch (const std::exception& e) {
+          log::error("VM '{}': cannot end its VMM, the delete stays unfinished: {}", vm->name, e.what());
+          continue;
+        }
+        handles_.erase(id);
+      }
+      deps_.capabilities.cleanup(*vm, CleanupReason::deleted);
+      deps_.store.delete_vm(id);
+    }
+    delete_intents_.clear(id);
   }
 }
 

@@ -5,6 +5,7 @@
 #include <fmt/format.h>
 
 #include "core/errors.h"
+#include "core/fault_points.h"
 #include "workspace/archives.h"
 #include "workspace/private_mount.h"
 #include "workspace/routes.h"
@@ -61,6 +62,7 @@ void commit(const fs::path& root, const fs::path& staging, const PushOptions& op
 
 void push_offline(const fs::path& image, int archive, const PushOptions& options, const ByteProgress& progress) {
   with_private_mount(image, [&](const fs::path& root) {
+    BANGER_FAULT_POINT("workspace.disk-mounted");
     const fs::path staging = root / staging_name();
     fs::create_directory(staging);
     fs::permissions(staging, fs::perms::owner_all | fs::perms::group_read | fs::perms::group_exec |
@@ -72,7 +74,9 @@ void push_offline(const fs::path& image, int archive, const PushOptions& options
       auto out = disk_writer();
       copy_entries(in.get(), out.get(), {.progress = progress, .keep = {}, .descend = false});
       fs::current_path(root);
+      BANGER_FAULT_POINT("workspace.staged");
       commit(root, staging, options);
+      BANGER_FAULT_POINT("workspace.committed");
     } catch (const fs::filesystem_error& e) {
       std::error_code ignored;
       fs::current_path(root, ignored);

@@ -158,11 +158,11 @@ void BusEnvironment::start_daemon() {
   for (std::string word; prefix >> word;) argv.push_back(word);
   argv.insert(argv.end(), {bangerd_, "--config", (dir_ / "bangerd.toml").string(), "--state-dir",
                            (dir_ / "state").string(), "--runtime-dir", (dir_ / "run").string()});
-  daemon_.start(argv,
-                {{"DBUS_SYSTEM_BUS_ADDRESS", address_},
-                 {"BANGER_TEST_FAULTS_FILE", (dir_ / "faults").string()},
-                 {"NOTIFY_SOCKET", ""}},
-                dir_ / "bangerd.log");
+  EnvOverrides env{{"DBUS_SYSTEM_BUS_ADDRESS", address_},
+                   {"BANGER_TEST_FAULTS_FILE", (dir_ / "faults").string()},
+                   {"NOTIFY_SOCKET", ""}};
+  env.insert(daemon_env_.begin(), daemon_env_.end());
+  daemon_.start(argv, env, dir_ / "bangerd.log");
   watcher_->wait_owned(bus_name, daemon_, 20s);
 }
 
@@ -186,6 +186,17 @@ void BusEnvironment::kill_daemon() {
     if (std::chrono::steady_clock::now() >= deadline) throw std::runtime_error("the bus kept a killed bangerd's name");
     std::this_thread::sleep_for(5ms);
   }
+}
+
+std::optional<int> BusEnvironment::wait_daemon_exit(std::chrono::milliseconds timeout) {
+  if (!daemon_.wait_exit(timeout)) return std::nullopt;
+  // As in kill_daemon: a restarted daemon must not seem to own the dead one's name.
+  auto deadline = std::chrono::steady_clock::now() + 10s;
+  while (watcher_->has_owner(bus_name)) {
+    if (std::chrono::steady_clock::now() >= deadline) throw std::runtime_error("the bus kept a dead bangerd's name");
+    std::this_thread::sleep_for(5ms);
+  }
+  return daemon_.exit_status();
 }
 
 void BusEnvironment::set_faults(const std::vector<std::string>& lines) {

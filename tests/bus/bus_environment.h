@@ -61,6 +61,13 @@ class BusEnvironment {
   // Replaces the faults file (one fault per line; empty = no faults).
   void set_faults(const std::vector<std::string>& lines);
 
+  // Crash tests (tests/crash/): extra environment for every later start_daemon
+  // (BANGER_FAULT_KILL_AT), and the wait for a daemon that kills itself at a
+  // fault point: its wait status once it is gone and the bus dropped its name,
+  // nullopt when it still runs after `timeout`.
+  void set_daemon_env(EnvOverrides env) { daemon_env_ = std::move(env); }
+  std::optional<int> wait_daemon_exit(std::chrono::milliseconds timeout);
+
   // Runs argv as `user` (initgroups, setgid, setuid) with DBUS_SYSTEM_BUS_ADDRESS
   // pointing at the private bus; as root when user is empty.
   RunResult run_as(const std::string& user, const std::vector<std::string>& argv,
@@ -87,6 +94,7 @@ class BusEnvironment {
   Service dbus_, polkitd_, daemon_;
   std::unique_ptr<NameWatcher> watcher_;
   std::vector<std::filesystem::path> installed_;  // polkit files to remove at teardown
+  EnvOverrides daemon_env_;  // set_daemon_env
 };
 
 // Base fixture: one BusEnvironment per test suite. Tests skip when not root.

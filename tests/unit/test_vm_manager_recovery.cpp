@@ -161,5 +161,32 @@ TEST_F(VmManagerTest, VmmExitWaitsForAStopInProgress) {
   EXPECT_EQ(events.events().back().reason, "stopped") << "banger's own stop is not reported as the guest's";
 }
 
+// A bangerd killed between a Delete's cleanup and the removal of the row (the
+// crash test's fault point delete.cleaned) left a row whose disks were gone:
+// the recorded intent has the next bangerd finish the delete.
+TEST_F(RecoverTest, FinishesADeleteThatWasCutOff) {
+  auto half_deleted = running("half-deleted");
+  auto kept = created("kept");
+  DeleteIntents(runtime / "deleting").record(half_deleted.id);
+  DeleteIntents(runtime / "deleting").record("0123456789abcdef0123456789abcdef");  // its row already went
+  EXPECT_CALL(backend, adopt(handles_42)).WillRepeatedly(Return(true));
+  EXPECT_CALL(backend, kill(handles_42));
+  EXPECT_CALL(*cap, cleanup(_, _)).Times(::testing::AnyNumber());
+  EXPECT_CALL(*cap, cleanup(::testing::Field(&VmRecord::id, half_deleted.id), CleanupReason::deleted));
+  restarted.recover();
+  EXPECT_FALSE(store.find_vm(half_deleted.id));
+  EXPECT_FALSE(std::filesystem::exists(handles_file(half_deleted.id)));
+  EXPECT_EQ(state_of(kept.id), VmState::created);
+  EXPECT_TRUE(DeleteIntents(runtime / "deleting").recorded().empty());
+}
+
+// The intent is dropped with the row, so a later restart leaves everything alone.
+TEST_F(VmManagerTest, DeleteLeavesNoIntentBehind) {
+  auto vm = created("gone");
+  manager.remove(vm.id);
+  EXPECT_TRUE(DeleteIntents(runtime / "deleting").recorded().empty());
+  EXPECT_FALSE(store.find_vm(vm.id));
+}
+
 }  // namespace
 }  // namespace banger
