@@ -4,12 +4,12 @@
 // (dropbear in the namespace, answering on every guest address) so that
 // Start completes as with a real guest. Operations are fired and not awaited:
 // the daemon may die under them.
-#include <sys/wait.h>
-
 #include <chrono>
 #include <functional>
 #include <memory>
 #include <string>
+#include <thread>
+#include <vector>
 
 #include <sdbus-c++/sdbus-c++.h>
 
