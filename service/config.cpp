@@ -177,6 +177,9 @@ constexpr std::array firecracker_keys{
 
 constexpr std::array qemu_keys{
     Key{"accel", [](Config& c, const Field& f) { c.qemu.accel = f.one_of({"auto", "kvm", "tcg"}); }},
+    // VMM faults: a hung QEMU (QMP never answers) fails start and stop after this.
+    Key{"qmp_timeout_ms",
+        [](Config& c, const Field& f) { c.qemu.qmp_timeout = std::chrono::milliseconds(f.integer(100, 600'000)); }},
 };
 
 constexpr std::array doctor_keys{

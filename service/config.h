@@ -24,6 +24,7 @@ struct FirecrackerSettings {
 struct QemuSettings {
   std::filesystem::path binary = "/usr/bin/qemu-system-x86_64";
   std::string accel = "auto";  // auto (KVM when it really runs a guest, else TCG) | kvm | tcg
+  std::chrono::milliseconds qmp_timeout{5000};  // connecting to QMP and each reply; a hung QEMU fails the call
 };
 
 // bangerd's settings. Every key of the TOML file is optional; see

@@ -169,7 +169,18 @@ void DnsNames::refresh(const NetworkRecord& network, const std::optional<DnsEntr
     std::erase_if(entries, [&](const DnsEntry& e) { return e.name == gone->name && e.address == gone->address; });
   const auto files = net::dnsmasq_files(runtime_dir_, network.name);
   net::write_hosts_file(files, net::render_hosts(entries, network.dns_domain));
-  if (auto served = served_.find(network.name); served != served_.end()) net::reload_dnsmasq(served->second.dnsmasq, files);
+  auto served = served_.find(network.name);
+  if (served == served_.end() || net::reload_dnsmasq(served->second.dnsmasq, files)) return;
+  if (is_running(served->second.dnsmasq)) return;  // alive but slow: it reads the file when it gets to the signal
+  // Killed or crashed behind banger's back: the names must not wait for the
+  // next VM start to resolve again. A new dnsmasq reads the file just written.
+  log::warn("network '{}': its dnsmasq {} is gone; starting it again", network.name, served->second.dnsmasq.pid);
+  try {
+    served->second.dnsmasq = net::ensure_dnsmasq(net::dnsmasq_command(dnsmasq_, network, files), files);
+  } catch (const Error& e) {
+    // Not this call's failure: the next start of a VM on the network tries again and reports it.
+    log::warn("network '{}': cannot start its dnsmasq again: {}", network.name, e.what());
+  }
 }
 
 void DnsNames::add_doctor_checks(std::vector<DoctorCheck>& checks) {

@@ -236,6 +236,10 @@ VmRecord VmManager::start_locked(VmRecord vm) {
   } catch (...) {
     auto error = as_domain_error(std::current_exception());
     if (!handles.empty()) {
+      // A VMM that died under the start is the cause, whatever step noticed it
+      // (the watcher notes it within milliseconds; a live VMM costs this wait).
+      if (auto how = exit_noted(vm.id, handles, std::chrono::milliseconds(250)))
+        error = Error(error.kind(), fmt::format("{} while the VM was starting: {}", *how, error.what()));
       try {
         backend.kill(handles);
       } catch (const std::exception& e) {

@@ -1,8 +1,10 @@
 #pragma once
 #include <chrono>
+#include <condition_variable>
 #include <functional>
 #include <filesystem>
 #include <functional>
+#include <map>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -106,6 +108,11 @@ class VmManager {
   VmmBackend& backend_of(const VmRecord& vm) const;
   void watch(const std::string& id, const std::string& handles);
   void forget_vmm(const std::string& id) noexcept;
+  // How a VMM ended, noted by the watcher before it waits for the VM's lock:
+  // a start that fails because its VMM died holds that lock, and says how.
+  void note_exit(const std::string& id, const VmmProcess& process, const VmmExit& exit);
+  std::optional<std::string> exit_noted(const std::string& id, const std::string& handles,
+                                        std::chrono::milliseconds wait);
 
   Deps deps_;
   VmManagerSettings settings_;
@@ -113,6 +120,9 @@ class VmManager {
   DeleteIntents delete_intents_;
   LockTable locks_;
   std::mutex create_mutex_;
+  std::mutex exits_mutex_;
+  std::condition_variable exit_noted_;
+  std::map<std::string, std::pair<VmmProcess, VmmExit>> noted_exits_;
   void insert_new(const VmRecord& vm);  // Error(exists) when the name is taken
   // Runs `provision` on a record in state creating, then commits it as created;
   // on failure the record goes (capabilities cleaned up after themselves).

@@ -124,9 +124,37 @@ std::vector<VmmProcess> VmManager::recorded_vmms() {
   return out;
 }
 
+void VmManager::note_exit(const std::string& id, const VmmProcess& process, const VmmExit& exit) {
+  {
+    std::lock_guard hold(exits_mutex_);
+    noted_exits_[id] = {process, exit};
+  }
+  exit_noted_.notify_all();
+}
+
+std::optional<std::string> VmManager::exit_noted(const std::string& id, const std::string& handles,
+                                                 std::chrono::milliseconds wait) {
+  const auto process = vmm_process_of(handles);
+  if (!process || deps_.watch == nullptr) return std::nullopt;
+  std::unique_lock hold(exits_mutex_);
+  const bool noted = exit_noted_.wait_for(hold, wait, [&] {
+    auto it = noted_exits_.find(id);
+    return it != noted_exits_.end() && it->second.first == *process;
+  });
+  if (!noted) return std::nullopt;
+  const auto exit = noted_exits_[id].second;
+  noted_exits_.erase(id);
+  return describe(exit);
+}
+
 void VmManager::vmm_exited(const std::string& id, const VmmProcess& process, const VmmExit& exit) {
+  note_exit(id, process, exit);
   try {
     auto [guard, vm] = lock(id, settings_.lock_timeout + settings_.stop_timeout, true);
+    {
+      std::lock_guard hold(exits_mutex_);
+      noted_exits_.erase(id);  // settled here (or by the start that failed meanwhile)
+    }
     // Only the VMM this running VM still has: a stop, kill or failed start of
     // banger's own has already settled the VM (and dropped the handles).
     const std::string handles = handles_.get(id);

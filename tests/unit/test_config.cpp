@@ -179,6 +179,9 @@ TEST(Config, BackendSections) {
   EXPECT_EQ(error_of("[firecracker]\nbinary = \"/opt/fc\"\n"), "bangerd.toml: firecracker.binary: unknown key");
   EXPECT_EQ(error_of("[vm]\nbackend = \"qemu\"\n"), "bangerd.toml: vm.backend: unknown key");
   EXPECT_EQ(error_of("[qemu]\naccel = \"hvf\"\n"), "bangerd.toml: qemu.accel: must be one of auto, kvm, tcg");
+  EXPECT_EQ(c.qemu.qmp_timeout, std::chrono::milliseconds(5000));
+  EXPECT_EQ(parse_config("[qemu]\nqmp_timeout_ms = 750\n").qemu.qmp_timeout, std::chrono::milliseconds(750));
+  EXPECT_EQ(error_of("[qemu]\nqmp_timeout_ms = 0\n").rfind("bangerd.toml: qemu.qmp_timeout_ms: ", 0), 0u);
   EXPECT_EQ(error_of("[firecracker]\napi_timeout_ms = 5\n"),
             "bangerd.toml: firecracker.api_timeout_ms: must be an integer between 100 and 600000");
 }
@@ -319,6 +322,8 @@ TEST(Config, ShippedFileDocumentsEveryKeyWithItsDefault) {
                                          "jailer_uid", "jailer_gid", "chroot_base",
                                          "jailer_cgroup_version", "jailer_cgroups",
                                          "api_timeout_ms", "accel",
+                                         // [qemu] (VMM faults)
+                                         "qmp_timeout_ms",
                                          // [doctor]
                                          "disk_warn_mib", "disk_fail_mib",
                                          // [stats]

@@ -1,3 +1,5 @@
+#include <signal.h>
+
 #include <future>
 #include <thread>
 
@@ -124,6 +126,36 @@ TEST_F(VmManagerTest, FailedStartKillsCleansAndRecordsTheError) {
   EXPECT_TRUE(watch.watched().empty());
   // A failed VM can be started again, and a success clears LastError.
   EXPECT_EQ(manager.start(vm.id).last_error, "");
+}
+
+// VMM faults: whichever step noticed it (here the wait for the guest), a VMM
+// that died under the start is the cause the error and LastError name.
+TEST_F(VmManagerTest, StartFailedByItsVmmsDeathSaysHowItDied) {
+  auto vm = created();
+  std::future<void> watcher;
+  EXPECT_CALL(*cap, post_start(_)).WillOnce(Invoke([&](const VmRecord&) {
+    // The exit watcher reports from its own thread and then waits for the VM's lock, which the start holds.
+    watcher = std::async(std::launch::async, [&] {
+      manager.vmm_exited(vm.id, VmmProcess{42, 420}, {VmmExit::How::signalled, SIGKILL});
+    });
+    throw Error(ErrorKind::backend_failed, "the VM stopped running before its SSH server answered");
+  }));
+  std::string message;
+  try {
+    manager.start(vm.id);
+  } catch (const Error& e) {
+    EXPECT_EQ(e.kind(), ErrorKind::backend_failed);
+    message = e.what();
+  }
+  watcher.get();
+  const std::string expected =
+      "the VMM was killed by signal 9 (SIGKILL) while the VM was starting: the VM stopped running before its SSH "
+      "server answered";
+  EXPECT_EQ(message, expected);
+  auto stored = store.find_vm(vm.id).value();
+  EXPECT_EQ(stored.state, VmState::failed);
+  EXPECT_EQ(stored.last_error, expected);
+  EXPECT_EQ(events.states(vm.id).back(), "failed") << "settled once, by the start, not again by the watcher";
 }
 
 TEST_F(VmManagerTest, NonBangerExceptionsBecomeBackendFailed) {

@@ -25,8 +25,6 @@ using nlohmann::json;
 
 namespace {
 
-constexpr milliseconds qmp_timeout{5000};
-
 struct Handles {
   ProcessId process;
   fs::path qmp_socket;
@@ -60,14 +58,16 @@ std::string last_log_line(const Handles& h) {
 
 // A QMP connection to a VMM that must still run; a dead one is reported with
 // QEMU's own last words rather than a bare "connection refused".
-QmpClient connect(const Handles& h) {
+// `qmp_timeout` ([qemu] qmp_timeout_ms) bounds both the connection and each
+// reply: a hung QEMU fails the call instead of blocking it.
+QmpClient connect(const Handles& h, milliseconds qmp_timeout) {
   if (!is_running(h.process)) fail(fmt::format("the VMM (pid {}) is not running: {}", h.process.pid, last_log_line(h)));
   // Short attempts, so that a QEMU that dies while starting is noticed at once
   // instead of after the whole timeout.
   auto deadline = std::chrono::steady_clock::now() + qmp_timeout;
   for (;;) {
     try {
-      return QmpClient(h.qmp_socket, milliseconds(200), qmp_timeout);
+      return QmpClient(h.qmp_socket, std::min(milliseconds(200), qmp_timeout), qmp_timeout);
     } catch (const Error&) {
       if (!is_running(h.process)) fail(fmt::format("the VMM exited: {}", last_log_line(h)));
       if (std::chrono::steady_clock::now() >= deadline) throw;
@@ -188,13 +188,13 @@ std::string QemuBackend::launch(const MachineConfig& machine) {
 void QemuBackend::configure(const std::string& handles, const MachineConfig&) {
   // Everything is on QEMU's command line; here only check that it came up.
   Handles h = parse(handles);
-  auto state = connect(h).status();
+  auto state = connect(h, settings_.qmp_timeout).status();
   if (state != "prelaunch" && state != "paused") fail("unexpected VMM state after launch: " + state);
 }
 
 void QemuBackend::start(const std::string& handles) {
   Handles h = parse(handles);
-  auto qmp = connect(h);
+  auto qmp = connect(h, settings_.qmp_timeout);
   qmp.execute("cont");
   // A KVM internal error (e.g. "emulation failure" under nested
   // virtualization) pauses QEMU within moments instead of ending it: watch
@@ -215,7 +215,7 @@ void QemuBackend::stop(const std::string& handles, milliseconds timeout) {
   if (is_running(h.process)) {
     bool asked = false;
     try {
-      auto qmp = connect(h);
+      auto qmp = connect(h, settings_.qmp_timeout);
       auto state = qmp.status();
       // A paused guest cannot see the power button; one never started
       // (prelaunch) or stopped by an error has nobody to press it for.
@@ -232,11 +232,15 @@ void QemuBackend::stop(const std::string& handles, milliseconds timeout) {
       log::warn("qemu: graceful stop of pid {}: {}", h.process.pid, e.what());
     }
     if (!asked || !wait_gone(h.process, timeout)) {
-      if (asked) log::warn("qemu: guest of pid {} did not power off in time; quitting", h.process.pid);
-      try {
-        connect(h).execute("quit");
-      } catch (const Error&) {
-        // QEMU may close the connection before answering "quit".
+      // Asking QEMU to quit is worth a try only when QMP answered just now;
+      // a hung VMM would only keep the stop waiting for another timeout.
+      if (asked) {
+        log::warn("qemu: guest of pid {} did not power off in time; quitting", h.process.pid);
+        try {
+          connect(h, settings_.qmp_timeout).execute("quit");
+        } catch (const Error&) {
+          // QEMU may close the connection before answering "quit".
+        }
       }
       if (!wait_gone(h.process, milliseconds(2000))) terminate(h.process, milliseconds(2000));
     }
@@ -250,9 +254,9 @@ void QemuBackend::kill(const std::string& handles) {
   remove_sockets(h);
 }
 
-void QemuBackend::pause(const std::string& handles) { connect(parse(handles)).execute("stop"); }
+void QemuBackend::pause(const std::string& handles) { connect(parse(handles), settings_.qmp_timeout).execute("stop"); }
 
-void QemuBackend::resume(const std::string& handles) { connect(parse(handles)).execute("cont"); }
+void QemuBackend::resume(const std::string& handles) { connect(parse(handles), settings_.qmp_timeout).execute("cont"); }
 
 VmmStatus QemuBackend::status(const std::string& handles) {
   Handles h = parse(handles);
@@ -260,7 +264,7 @@ VmmStatus QemuBackend::status(const std::string& handles) {
     remove_sockets(h);
     return VmmStatus::exited;
   }
-  auto state = connect(h).status();
+  auto state = connect(h, settings_.qmp_timeout).status();
   if (state == "running") return VmmStatus::running;
   if (state == "internal-error" || state == "shutdown" || state == "guest-panicked") {
     log::warn("qemu: pid {} stopped in state {}; ending it", h.process.pid, state);
@@ -277,7 +281,7 @@ bool QemuBackend::adopt(const std::string& handles) {
   // pid and happened to start in the same clock tick.
   if (process_argv0(h.process.pid) != h.binary.string()) return false;
   try {
-    connect(h).status();
+    connect(h, settings_.qmp_timeout).status();
     return true;
   } catch (const Error&) {
     return false;

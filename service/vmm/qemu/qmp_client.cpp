@@ -68,7 +68,7 @@ nlohmann::json QmpClient::read_message() {
       return message;
     }
     auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
-    if (left.count() <= 0) fail("QEMU did not answer in time");
+    if (left.count() <= 0) fail(fmt::format("QEMU did not answer within {} ms ([qemu] qmp_timeout_ms)", timeout_.count()));
     pollfd p{fd_, POLLIN, 0};
     int ready = poll(&p, 1, static_cast<int>(left.count()));
     if (ready < 0 && errno == EINTR) continue;
