@@ -12,6 +12,7 @@
 #include "core/handles_file.h"
 #include "core/lock_table.h"
 #include "core/options.h"
+#include "core/quotas.h"
 #include "core/vm.h"
 #include "core/vm_events.h"
 #include "core/vmm_backends.h"
@@ -25,6 +26,7 @@ struct VmManagerSettings {
   std::chrono::milliseconds lock_timeout{30000};
   std::chrono::milliseconds stop_timeout{30000};
   std::filesystem::path runtime_dir;
+  UserQuota quota{0, 0, 0};  // per owner; the daemon passes [quotas], here no limit
 };
 
 // The VM lifecycle. Every operation on an existing VM takes that VM's lock for
@@ -106,8 +108,11 @@ class VmManager {
   VmManagerSettings settings_;
   HandlesFiles handles_;
   LockTable locks_;
+  // Serialises record creation and every quota check with the write it guards,
+  // so two calls of one owner cannot both take the last of a quota.
   std::mutex create_mutex_;
-  void insert_new(const VmRecord& vm);  // Error(exists) when the name is taken
+  // Error(exists) when the name is taken, Error(resource_exhausted) over the owner's quota.
+  void insert_new(const VmRecord& vm);
   // Runs `provision` on a record in state creating, then commits it as created;
   // on failure the record goes (capabilities cleaned up after themselves).
   VmRecord provisioned(VmRecord vm, ProgressSink& progress, std::string_view what,
