@@ -197,6 +197,15 @@ constexpr std::array console_keys{
     Key{"relay", [](Config& c, const Field& f) { c.console_relay = f.string(); }},
 };
 
+// [quotas] (users): per-owner limits, 0 = unlimited.
+constexpr std::array quota_keys{
+    Key{"max_vms", [](Config& c, const Field& f) { c.quotas.max_vms = static_cast<std::uint32_t>(f.integer(0, 1'000'000)); }},
+    Key{"max_vcpus",
+        [](Config& c, const Field& f) { c.quotas.max_vcpus = static_cast<std::uint32_t>(f.integer(0, 1'000'000)); }},
+    Key{"max_memory_mib",
+        [](Config& c, const Field& f) { c.quotas.max_memory_mib = static_cast<std::uint64_t>(f.integer(0, 1ll << 40)); }},
+};
+
 constexpr std::array sections{
     Section{"daemon", daemon_keys},
     Section{"vmm", vmm_keys},
@@ -208,6 +217,7 @@ constexpr std::array sections{
     Section{"doctor", doctor_keys},
     Section{"stats", stats_keys},
     Section{"console", console_keys},
+    Section{"quotas", quota_keys},
 };
 
 [[noreturn]] void fail(const std::string& source, std::string_view name, std::string_view problem) {

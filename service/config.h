@@ -6,6 +6,8 @@
 #include <string>
 #include <vector>
 
+#include "core/quotas.h"
+
 namespace banger {
 
 // [firecracker] (binary and jailer come from [vmm]): how the Firecracker backend launches its VMM.
@@ -69,6 +71,8 @@ struct Config {
   // default: banger-console-relay beside bangerd. Empty: none (no OpenConsole;
   // the VMM writes the console log itself).
   std::filesystem::path console_relay;
+  // [quotas]: per owner uid, root exempt (core/quotas.h)
+  UserQuota quotas;
 };
 
 // Parses TOML text. Unknown sections or keys, wrong types and out-of-range

@@ -238,7 +238,7 @@ int serve(const Config& config, DaemonExtensions& extensions) {
   VmEventsFanout vm_events{&registry, &stats_poller};
   VmManager vms({store, backends, capabilities, vm_events, &exits, &workspace_locks},
                 {config.lock_timeout, std::chrono::duration_cast<std::chrono::milliseconds>(config.stop_timeout),
-                 config.runtime_dir, config.state_dir / "deleting"});
+                 config.runtime_dir, config.state_dir / "deleting", config.quotas});
   vm_manager = &vms;
   exits.start([&vms](const std::string& id, const VmmProcess& process, const VmmExit& exit) {
     vms.vmm_exited(id, process, exit);

@@ -12,14 +12,12 @@ namespace banger {
 void open_console(BusContext& ctx, sdbus::Result<sdbus::UnixFd>&& result, const Caller& caller,
                   const std::string& action, std::map<std::string, std::string> details, const std::string& vm_id,
                   std::shared_ptr<void> keep_alive) {
-  if (ctx.console_relay == nullptr) {
-    result.returnError(sdbus::Error("org.freedesktop.DBus.Error.NotSupported",
-                                    "this bangerd has no console relay ([console] relay)"));
-    return;
-  }
   authorize_and_run(
       ctx, std::move(result), caller, action, std::move(details),
       [&ctx, vm_id] {
+        // Asked only once polkit said yes: an unauthorized caller learns nothing about this bangerd.
+        if (ctx.console_relay == nullptr)
+          throw sdbus::Error("org.freedesktop.DBus.Error.NotSupported", "this bangerd has no console relay ([console] relay)");
         UniqueFd console;
         // Under the VM's lock, so a Stop cannot end the relay between the check and the connect.
         ctx.vms.inspect(vm_id, [&](const VmRecord& vm) {

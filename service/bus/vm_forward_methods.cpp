@@ -8,10 +8,13 @@ namespace banger {
 
 namespace {
 
-bool supported(BusContext& ctx, sdbus::Result<>& result) {
-  if (ctx.forwards != nullptr) return true;
-  result.returnError(sdbus::Error("org.freedesktop.DBus.Error.NotSupported", "this bangerd has no port forwarding"));
-  return false;
+// Asked only once polkit said yes (inside the work), so an unauthorized caller
+// learns nothing about this bangerd and the authorization matrix holds for
+// every build.
+PortForwards& supported(PortForwards* forwards) {
+  if (forwards == nullptr)
+    throw sdbus::Error("org.freedesktop.DBus.Error.NotSupported", "this bangerd has no port forwarding");
+  return *forwards;
 }
 
 }  // namespace
@@ -27,10 +30,10 @@ void forward_port(BusContext& ctx, sdbus::Result<>&& result, const Caller& calle
                   std::map<std::string, std::string> details, const std::string& vm_id, const std::string& protocol,
                   std::uint16_t host_port, std::uint16_t guest_port, std::shared_ptr<void> keep_alive) {
   if (!validated(result, [&] { validate_forward(protocol, host_port, guest_port); })) return;
-  if (!supported(ctx, result)) return;
   authorize_and_run(ctx, std::move(result), caller, action, std::move(details),
-                    [&vms = ctx.vms, &forwards = *ctx.forwards, vm_id, protocol, host_port, guest_port] {
-                      vms.inspect(vm_id, [&](const VmRecord& vm) { forwards.add(vm, protocol, host_port, guest_port); });
+                    [&vms = ctx.vms, forwards = ctx.forwards, vm_id, protocol, host_port, guest_port] {
+                      auto& to = supported(forwards);
+                      vms.inspect(vm_id, [&](const VmRecord& vm) { to.add(vm, protocol, host_port, guest_port); });
                       return std::tuple<>();
                     },
                     std::move(keep_alive));
@@ -40,10 +43,10 @@ void remove_forward(BusContext& ctx, sdbus::Result<>&& result, const Caller& cal
                     std::map<std::string, std::string> details, const std::string& vm_id, const std::string& protocol,
                     std::uint16_t host_port, std::shared_ptr<void> keep_alive) {
   if (!validated(result, [&] { validate_forward_protocol(protocol); })) return;
-  if (!supported(ctx, result)) return;
   authorize_and_run(ctx, std::move(result), caller, action, std::move(details),
-                    [&vms = ctx.vms, &forwards = *ctx.forwards, vm_id, protocol, host_port] {
-                      vms.inspect(vm_id, [&](const VmRecord& vm) { forwards.remove(vm, protocol, host_port); });
+                    [&vms = ctx.vms, forwards = ctx.forwards, vm_id, protocol, host_port] {
+                      auto& from = supported(forwards);
+                      vms.inspect(vm_id, [&](const VmRecord& vm) { from.remove(vm, protocol, host_port); });
                       return std::tuple<>();
                     },
                     std::move(keep_alive));

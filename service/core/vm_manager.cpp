@@ -119,6 +119,7 @@ VmRecord VmManager::begin_create(const CreateSpec& spec, std::uint32_t owner_uid
 void VmManager::insert_new(const VmRecord& vm) {
   {
     std::lock_guard serialise(create_mutex_);
+    enforce_quota(settings_.quota, deps_.store.list_vms(), nullptr, vm);  // creating VMs count: they are rows
     deps_.store.insert_vm(vm);  // Error(exists) when the name is taken
   }
   deps_.events.vm_added(vm);
@@ -336,7 +337,11 @@ VmRecord VmManager::set(const std::string& id, const VmChanges& changes) {
   if (changes.forward_ports) after.forward_ports = *changes.forward_ports;
   if (after == vm) return vm;
   after.updated_at_us = now_us();
-  deps_.store.update_vm(after);  // Error(exists) for a taken name
+  {
+    std::lock_guard serialise(create_mutex_);
+    enforce_quota(settings_.quota, deps_.store.list_vms(), &vm, after);
+    deps_.store.update_vm(after);  // Error(exists) for a taken name
+  }
   try {
     deps_.capabilities.apply_config_change(vm, after);
   } catch (...) {

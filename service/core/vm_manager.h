@@ -15,6 +15,7 @@
 #include "core/handles_file.h"
 #include "core/lock_table.h"
 #include "core/options.h"
+#include "core/quotas.h"
 #include "core/vm.h"
 #include "core/vm_events.h"
 #include "core/vmm_backends.h"
@@ -31,6 +32,7 @@ struct VmManagerSettings {
   // Where deletes under way are recorded (DeleteIntents); the state dir, so that
   // they survive a host crash too. Empty: <runtime_dir>/deleting.
   std::filesystem::path intents_dir{};
+  UserQuota quota{0, 0, 0};  // per owner; the daemon passes [quotas], here no limit
 };
 
 // The VM lifecycle. Every operation on an existing VM takes that VM's lock for
@@ -119,11 +121,14 @@ class VmManager {
   HandlesFiles handles_;
   DeleteIntents delete_intents_;
   LockTable locks_;
+  // Serialises record creation and every quota check with the write it guards,
+  // so two calls of one owner cannot both take the last of a quota.
   std::mutex create_mutex_;
   std::mutex exits_mutex_;
   std::condition_variable exit_noted_;
   std::map<std::string, std::pair<VmmProcess, VmmExit>> noted_exits_;
-  void insert_new(const VmRecord& vm);  // Error(exists) when the name is taken
+  // Error(exists) when the name is taken, Error(resource_exhausted) over the owner's quota.
+  void insert_new(const VmRecord& vm);
   // Runs `provision` on a record in state creating, then commits it as created;
   // on failure the record goes (capabilities cleaned up after themselves).
   VmRecord provisioned(VmRecord vm, ProgressSink& progress, std::string_view what,

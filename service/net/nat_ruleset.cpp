@@ -1,5 +1,7 @@
 #include "net/nat_ruleset.h"
 
+#include <arpa/inet.h>
+
 #include <set>
 
 #include "core/errors.h"
@@ -12,7 +14,23 @@ struct CheckedNetwork {
   std::string bridge;
   Subnet subnet;
   bool nat;
+  std::string gateway_match;  // "ip daddr 10.201.0.1"
 };
+
+// The gateway is the subnet's first address (NetworkManager gives every
+// network that one); as an nft match.
+std::string gateway_match(const Subnet& subnet) {
+  const std::string network = subnet.cidr.substr(0, subnet.cidr.find('/'));
+  unsigned char address[16] = {};
+  const int family = subnet.ipv6 ? AF_INET6 : AF_INET;
+  if (inet_pton(family, network.c_str(), address) != 1)
+    throw Error(ErrorKind::internal, "internal: subnet '" + subnet.cidr + "' has no address");
+  for (int i = subnet.ipv6 ? 15 : 3; i >= 0 && ++address[i] == 0; --i) {
+  }
+  char text[INET6_ADDRSTRLEN] = {};
+  inet_ntop(family, address, text, sizeof text);
+  return std::string(subnet.ipv6 ? "ip6" : "ip") + " daddr " + text;
+}
 
 std::vector<CheckedNetwork> check(const std::vector<NatNetwork>& networks) {
   std::vector<CheckedNetwork> checked;
@@ -22,7 +40,8 @@ std::vector<CheckedNetwork> check(const std::vector<NatNetwork>& networks) {
     if (!bridges.insert(network.bridge).second) {
       throw Error(ErrorKind::invalid_args, "bridge '" + network.bridge + "' is named by two networks");
     }
-    checked.push_back({network.bridge, parse_subnet(network.subnet), network.nat});
+    const auto subnet = parse_subnet(network.subnet);
+    checked.push_back({network.bridge, subnet, network.nat, gateway_match(subnet)});
   }
   return checked;
 }
@@ -70,12 +89,37 @@ std::string forward_chain(const std::vector<CheckedNetwork>& networks) {
   return chain + "\t}\n";
 }
 
+// Guests may reach the host itself only for what banger serves them on their
+// bridge: DHCP, and DNS on the gateway address (another host address may have
+// a resolver of its own, which is the host's business). Answers to the host's
+// own connections (SSH into the guest) and port-forwarded connections pass;
+// ICMP echo to the gateway passes as a harmless diagnostic, and IPv6 neighbour
+// discovery as IPv6 needs it. Everything else from a banger bridge is dropped,
+// whichever host address it was sent to.
+std::string input_chain(const std::vector<CheckedNetwork>& networks) {
+  std::string chain =
+      "\tchain input {\n"
+      "\t\ttype filter hook input priority filter; policy accept;\n";
+  for (const auto& n : networks) {
+    const std::string from = "\t\tiifname " + quoted(n.bridge) + " ";
+    chain += from + "ct state established,related accept\n";
+    chain += from + "ct status dnat accept\n";
+    chain += from + "udp dport 67 accept\n";
+    chain += from + n.gateway_match + " udp dport 53 accept\n";
+    chain += from + n.gateway_match + " tcp dport 53 accept\n";
+    chain += from + n.gateway_match + (n.subnet.ipv6 ? " icmpv6" : " icmp") + " type echo-request accept\n";
+    chain += from + "icmpv6 type { nd-neighbor-solicit, nd-neighbor-advert, nd-router-solicit } accept\n";
+    chain += from + "drop\n";
+  }
+  return chain + "\t}\n";
+}
+
 }  // namespace
 
 std::string nat_apply_script(const std::vector<NatNetwork>& networks) {
   const auto checked = check(networks);
   return nat_remove_script() + "table " + table_ref() + " {\n" + postrouting_chain(checked) +
-         forward_chain(checked) + "}\n";
+         forward_chain(checked) + input_chain(checked) + "}\n";
 }
 
 std::string nat_remove_script() { return "add table " + table_ref() + "\ndelete table " + table_ref() + "\n"; }

@@ -23,6 +23,11 @@ inline constexpr const char* nat_table_name = "banger";
 // network with NAT off is host-only: nothing is forwarded from or to it, so
 // its private addresses never leak upstream unmasqueraded.
 //
+// For every network, NAT or not, an input chain keeps guests off the host's
+// own services: from its bridge only answers, port-forwarded connections,
+// DHCP, DNS and ICMP echo to the gateway (the subnet's first address) and IPv6 neighbour discovery reach
+// the host; the rest is dropped.
+//
 // In nftables every base chain on a hook decides on its own: banger's accepts
 // let forwarding through banger's table, but cannot override a drop in
 // another table (e.g. iptables-nft's FORWARD policy DROP as Docker sets it).

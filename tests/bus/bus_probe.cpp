@@ -4,7 +4,7 @@
 //
 //   bus-probe [--no-interactive] PATH INTERFACE METHOD [SIGNATURE [ARG…]]
 //
-// SIGNATURE is a sequence of s, o, u, i, t, b, as and a{sv}; arguments follow
+// SIGNATURE is a sequence of s, o, u, i, t, b, q, h (a path to open), as and a{sv}; arguments follow
 // busctl's syntax (as: a count, then the strings; a{sv}: a count, then KEY TYPE
 // VALUE per entry, TYPE one of s o u i t b). Interactive authorization is allowed unless --no-interactive.
 //
@@ -19,6 +19,11 @@
 #include <stdexcept>
 #include <string>
 #include <vector>
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cerrno>
 
 #include <systemd/sd-bus.h>
 
@@ -55,6 +60,18 @@ void append_basic(sd_bus_message* m, char type, const char* text) {
     case 'u': {
       std::uint32_t v = static_cast<std::uint32_t>(std::strtoul(text, nullptr, 10));
       check(sd_bus_message_append_basic(m, type, &v), "append");
+      return;
+    }
+    case 'q': {  // users: ForwardPort's ports
+      std::uint16_t v = static_cast<std::uint16_t>(std::strtoul(text, nullptr, 10));
+      check(sd_bus_message_append_basic(m, type, &v), "append");
+      return;
+    }
+    case 'h': {  // users: a descriptor of the file named by the argument (the workspace streams)
+      int fd = open(text, O_RDWR | O_CLOEXEC);
+      if (fd < 0) throw std::runtime_error(std::string("open ") + text + ": " + std::strerror(errno));
+      check(sd_bus_message_append_basic(m, type, &fd), "append");
+      close(fd);  // the message holds its own copy
       return;
     }
     case 'i': {

@@ -39,5 +39,46 @@ TEST(NatRuleset, RefusesAnyBadNetworkEvenAfterGoodOnes) {
                Error);
 }
 
+// The input chain (users): what a guest may send to the host itself.
+std::string input_chain_of(const std::string& script) {
+  const auto begin = script.find("\tchain input {\n");
+  EXPECT_NE(begin, std::string::npos) << script;
+  if (begin == std::string::npos) return "";
+  return script.substr(begin, script.find("\t}\n", begin) + 3 - begin);
+}
+
+TEST(NatRuleset, InputChainLetsGuestsReachOnlyDhcpDnsAndEchoOnTheGatewayThenDrops) {
+  const auto chain = input_chain_of(nat_apply_script({{"bgr0", "10.201.0.0/24", true}}));
+  EXPECT_EQ(chain,
+            "\tchain input {\n"
+            "\t\ttype filter hook input priority filter; policy accept;\n"
+            "\t\tiifname \"bgr0\" ct state established,related accept\n"
+            "\t\tiifname \"bgr0\" ct status dnat accept\n"
+            "\t\tiifname \"bgr0\" udp dport 67 accept\n"
+            "\t\tiifname \"bgr0\" ip daddr 10.201.0.1 udp dport 53 accept\n"
+            "\t\tiifname \"bgr0\" ip daddr 10.201.0.1 tcp dport 53 accept\n"
+            "\t\tiifname \"bgr0\" ip daddr 10.201.0.1 icmp type echo-request accept\n"
+            "\t\tiifname \"bgr0\" icmpv6 type { nd-neighbor-solicit, nd-neighbor-advert, nd-router-solicit } accept\n"
+            "\t\tiifname \"bgr0\" drop\n"
+            "\t}\n");
+}
+
+TEST(NatRuleset, InputChainCoversHostOnlyNetworksAndEveryBridgeEndsInADrop) {
+  const auto chain = input_chain_of(
+      nat_apply_script({{"bgr0", "10.201.0.0/24", false}, {"bgr1", "fd00:42::/64", true}}));
+  EXPECT_NE(chain.find("iifname \"bgr0\" ip daddr 10.201.0.1 udp dport 53 accept\n"), std::string::npos) << chain;
+  EXPECT_NE(chain.find("iifname \"bgr1\" ip6 daddr fd00:42::1 tcp dport 53 accept\n"), std::string::npos) << chain;
+  EXPECT_NE(chain.find("iifname \"bgr1\" ip6 daddr fd00:42::1 icmpv6 type echo-request accept\n"), std::string::npos)
+      << chain;
+  EXPECT_NE(chain.find("iifname \"bgr0\" drop\n"), std::string::npos) << chain;
+  EXPECT_NE(chain.find("iifname \"bgr1\" drop\n"), std::string::npos) << chain;
+}
+
+TEST(NatRuleset, TheGatewayIsTheSubnetsFirstAddressEvenAcrossAByte) {
+  const auto script = nat_apply_script({{"bgr0", "10.201.0.0/23", true}, {"bgr1", "10.202.0.255/32", true}});
+  EXPECT_NE(script.find("iifname \"bgr0\" ip daddr 10.201.0.1 udp dport 53 accept"), std::string::npos) << script;
+  EXPECT_NE(script.find("iifname \"bgr1\" ip daddr 10.202.1.0 udp dport 53 accept"), std::string::npos) << script;
+}
+
 }  // namespace
 }  // namespace banger

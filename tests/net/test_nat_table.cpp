@@ -129,6 +129,7 @@ class NatTableTest : public ::testing::Test {
 
 const std::map<std::string, std::string> kChains = {
     {"forward", "filter forward 0 accept"},
+    {"input", "filter input 0 accept"},  // users: guests kept off the host's services
     {"postrouting", "nat postrouting 100 accept"},
 };
 
@@ -138,6 +139,7 @@ TEST_F(NatTableTest, NoNetworksMakeBangersTableWithEmptyChains) {
   EXPECT_EQ(banger_chains(), kChains);
   EXPECT_EQ(banger_rules("postrouting"), Rules{});
   EXPECT_EQ(banger_rules("forward"), Rules{});
+  EXPECT_EQ(banger_rules("input"), Rules{});
   expect_foreign_untouched();
 }
 

@@ -50,6 +50,26 @@ void expect_same(const Config& a, const Config& b) {
   expect_same_settings(a, b);
 }
 
+// [quotas] (users)
+void expect_same_quotas(const UserQuota& a, const UserQuota& b) {
+  EXPECT_EQ(a.max_vms, b.max_vms);
+  EXPECT_EQ(a.max_vcpus, b.max_vcpus);
+  EXPECT_EQ(a.max_memory_mib, b.max_memory_mib);
+}
+
+TEST(Config, QuotasHaveDefaultsAndReadEveryKeyWithZeroUnlimited) {
+  const UserQuota defaults = default_config().quotas;
+  EXPECT_EQ(defaults.max_vms, 32u);
+  EXPECT_EQ(defaults.max_vcpus, 64u);
+  EXPECT_EQ(defaults.max_memory_mib, 65536u);
+  const Config c = parse_config("[quotas]\nmax_vms = 0\nmax_vcpus = 7\nmax_memory_mib = 3000\n");
+  EXPECT_EQ(c.quotas.max_vms, 0u);
+  EXPECT_EQ(c.quotas.max_vcpus, 7u);
+  EXPECT_EQ(c.quotas.max_memory_mib, 3000u);
+  EXPECT_THROW(parse_config("[quotas]\nmax_vms = -1\n"), ConfigError);
+  EXPECT_THROW(parse_config("[quotas]\nmax_cpus = 1\n"), ConfigError);
+}
+
 TEST(Config, DefaultsMatchTheDocumentedValues) {
   const Config c = default_config();
   EXPECT_EQ(c.state_dir, fs::path(BANGER_DEFAULT_STATE_DIR));
@@ -329,9 +349,12 @@ TEST(Config, ShippedFileDocumentsEveryKeyWithItsDefault) {
                                          // [stats]
                                          "interval_s",
                                          // [console]
-                                         "relay"}));
+                                         "relay",
+                                         // [quotas]
+                                         "max_vms", "max_vcpus", "max_memory_mib"}));
   const Config parsed = parse_config(uncommented, "bangerd.toml");
   expect_same_settings(parsed, default_config());
+  expect_same_quotas(parsed.quotas, default_config().quotas);
   EXPECT_TRUE(parsed.state_dir.is_absolute());
   EXPECT_TRUE(parsed.runtime_dir.is_absolute());
 }

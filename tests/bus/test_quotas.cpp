@@ -1,0 +1,71 @@
+// Per-user quotas on the bus (users): bangerd-test with [quotas] max_vms = 2,
+// max_vcpus = 2, max_memory_mib = 1024 (vCPUs are capped at
+// the host's cores per VM, 2 on the project's machines) (tests/bus/data/bangerd-quotas.toml).
+// banger-alice hits each limit through CreateVM, Clone and Set and gets
+// ResourceExhausted naming it; other owners and root are not held by her use.
+#include <string>
+#include <vector>
+
+#include "test_support.h"
+
+namespace banger::test {
+namespace {
+
+namespace err = banger::bus::error;
+
+class Quotas : public ClientTest {
+ protected:
+  ProbeResult as(const std::string& user, const std::string& path, const std::string& interface,
+                 std::vector<std::string> call) {
+    call.insert(call.begin(), {"--no-interactive", path, interface});
+    return parse_probe(env().probe_as(user, call));
+  }
+  std::string create(const std::string& user, const std::string& name, const std::string& vcpus,
+                     const std::string& memory) {
+    auto r = as(user, kRoot, kManager, {"CreateVM", "sa{sv}", name, "2", "vcpus", "u", vcpus, "memory", "u", memory});
+    EXPECT_EQ(r.error_name, "") << r.error_message;
+    if (r.values.empty()) return "";
+    EXPECT_TRUE(client_->wait_state(*recorder_, r.values[0], "created"));
+    return r.values[0];
+  }
+  void expect_exhausted(const ProbeResult& r, const std::string& limit, const std::string& use) {
+    EXPECT_EQ(r.error_name, err::resource_exhausted) << r.error_message;
+    EXPECT_NE(r.error_message.find(limit), std::string::npos) << r.error_message;
+    EXPECT_NE(r.error_message.find(use), std::string::npos) << r.error_message;
+  }
+};
+
+TEST_F(Quotas, AliceIsHeldToHerQuotaAtCreateCloneAndSet) {
+  const auto first = create("banger-alice", "q-one", "1", "256");
+  const auto second = create("banger-alice", "q-two", "1", "512");
+  ASSERT_FALSE(first.empty() || second.empty());
+
+  expect_exhausted(as("banger-alice", kRoot, kManager, {"CreateVM", "sa{sv}", "q-three", "0"}), "max_vms = 2",
+                   "already uses 2 VMs");
+  EXPECT_TRUE(error_of([&] { client_->get_vm("q-three"); })) << "a refused create leaves no VM";
+  expect_exhausted(as("banger-alice", first, kVm, {"Clone", "s", "q-copy"}), "max_vms = 2", "already uses 2 VMs");
+  EXPECT_TRUE(error_of([&] { client_->get_vm("q-copy"); })) << "a refused clone leaves no VM";
+
+  expect_exhausted(as("banger-alice", first, kVm, {"Set", "a{sv}", "1", "vcpus", "u", "2"}), "max_vcpus = 2",
+                   "already uses 1 vCPUs");
+  expect_exhausted(as("banger-alice", first, kVm, {"Set", "a{sv}", "1", "memory", "u", "768"}),
+                   "max_memory_mib = 1024", "already uses 512 MiB");
+  EXPECT_EQ(client_->vm_number(first, "VCPUs"), 1u);
+  auto grow = as("banger-alice", first, kVm, {"Set", "a{sv}", "1", "memory", "u", "512"});
+  EXPECT_EQ(grow.error_name, "") << "exactly at the limit is allowed: " << grow.error_message;
+  EXPECT_EQ(client_->vm_number(first, "MemoryMiB"), 512u);
+
+  // The operator may manage her VMs but does not lift her quota: a clone is owned by its caller.
+  const auto ops_copy = as("banger-op", first, kVm, {"Clone", "s", "q-op-copy"});
+  EXPECT_EQ(ops_copy.error_name, "") << ops_copy.error_message;
+  EXPECT_NE(create("banger-bob", "q-bob", "1", "256"), "") << "bob has a quota of his own";
+  EXPECT_NE(create("root", "q-root", "2", "2048"), "") << "root is not limited";
+
+  // Freeing a VM frees its share.
+  auto del = as("banger-alice", second, kVm, {"Delete"});
+  EXPECT_EQ(del.error_name, "") << del.error_message;
+  EXPECT_NE(create("banger-alice", "q-three", "1", "256"), "");
+}
+
+}  // namespace
+}  // namespace banger::test
