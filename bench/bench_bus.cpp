@@ -105,7 +105,8 @@ int main(int argc, char** argv) {
       if (reply.isEmpty()) throw std::runtime_error("GetManagedObjects: empty reply");
     }));
     list_us.push_back(time_us([&] {
-      if (list().size() != static_cast<std::size_t>(vm_count)) throw std::runtime_error("ListVMs short");
+      if (const auto rows = list().size(); rows != static_cast<std::size_t>(vm_count))
+        throw std::runtime_error(fmt::format("ListVMs short: {} of {} VMs", rows, vm_count));
     }));
   }
 

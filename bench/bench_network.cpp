@@ -67,7 +67,7 @@ struct Host {
   StoredAttachments attachments{store, store};
   net::NetlinkHostTaps host_taps;
   NetworkAddress address{networks};
-  TapDevice tap{attachments, host_taps, 0};
+  TapDevice tap{attachments, host_taps, [](const VmRecord&) -> uid_t { return 0; }};
   DnsNames dns;
   NoProgress progress;
 

@@ -17,8 +17,9 @@ class TapDevice final : public Capability {
  public:
   // owner: the uid the VM's VMM runs as (its jailer uid), who must open the tap.
   using OwnerOf = std::function<uid_t(const VmRecord& vm)>;
+  // (A literal 0 would convert to an empty OwnerOf: that means root too.)
   TapDevice(VmAttachments& attachments, HostTaps& taps, OwnerOf owner)
-      : attachments_(attachments), taps_(taps), owner_(std::move(owner)) {}
+      : attachments_(attachments), taps_(taps), owner_(owner ? std::move(owner) : [](const VmRecord&) -> uid_t { return 0; }) {}
 
   std::string_view name() const override { return "tap"; }
   void prepare_host(const VmRecord& vm) override;
