@@ -40,7 +40,9 @@ int main(int argc, char** argv) {
     if (opt == "--vms") vm_count = std::stoi(argv[i + 1]);
   }
 
-  Stack stack(bangerd, source_root, "[daemon]\npolkit = false\n[vmm]\nbackend = \"test\"\n");
+  // A default network with room for every VM: a /24 holds only 253 leases.
+  Stack stack(bangerd, source_root,
+              "[daemon]\npolkit = false\n[vmm]\nbackend = \"test\"\n[network]\ndefault_subnet = \"10.220.0.0/20\"\n");
   auto& dbus = stack.dbus();
   auto& manager = stack.manager();
   auto& conn = stack.connection();

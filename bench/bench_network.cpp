@@ -163,7 +163,8 @@ int main() {
     std::cout << fmt::format("  flat: VMs 1-10 median {:6.2f} ms, VMs 91-100 median {:6.2f} ms  {}\n",
                              head.median_us / 1000, tail.median_us / 1000, verdict(flat));
     figure("network.prepare_1", s1.median_us / 1000, "ms", "<=", 5, "VM network preparation, 1 VM (median)");
-    figure("network.prepare_100", s100.median_us / 1000, "ms", "<=", 5, "VM network preparation, 100 VMs (median)");
+    figure("network.prepare_100", s100.median_us / 1000, "ms", "<=", 5,
+           fmt::format("VM network preparation, {} VMs (median)", count(100, 20)));
     figure("network.flatness", tail.median_us / std::max(head.median_us, 1.0), "x", "<=",
            2 + 500 / std::max(head.median_us, 1.0), "last 10 / first 10 VMs' preparation (flat)");
     host.dns.stop_network("bench");
