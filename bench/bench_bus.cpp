@@ -33,14 +33,16 @@ double cpu_us_per_call(pid_t pid, int count, F call) {
 int main(int argc, char** argv) {
   std::string bangerd = BANGERD_TEST_PATH;
   fs::path source_root = BANGER_SOURCE_ROOT;
-  int vm_count = 1000;
+  int vm_count = banger::bench::count(1000, 20);
   for (int i = 1; i + 1 < argc; i += 2) {
     std::string opt = argv[i];
     if (opt == "--bangerd") bangerd = argv[i + 1];
     if (opt == "--vms") vm_count = std::stoi(argv[i + 1]);
   }
 
-  Stack stack(bangerd, source_root, "[daemon]\npolkit = false\n[vmm]\nbackend = \"test\"\n");
+  // A default network with room for every VM: a /24 holds only 253 leases.
+  Stack stack(bangerd, source_root,
+              "[daemon]\npolkit = false\n[vmm]\nbackend = \"test\"\n[network]\ndefault_subnet = \"10.220.0.0/20\"\n");
   auto& dbus = stack.dbus();
   auto& manager = stack.manager();
   auto& conn = stack.connection();
@@ -77,7 +79,8 @@ int main(int argc, char** argv) {
   // Alternate the two calls so drift on a busy machine hits both alike.
   auto vm_proxy = sdbus::createProxy(conn, "dev.banger.banger1", first_vm);
   std::vector<double> getid_us, get_us;
-  for (int round = 0; round < 4000; ++round) {
+  const int rounds = banger::bench::count(4000, 600);
+  for (int round = 0; round < rounds; ++round) {
     double a = time_us([&] {
       std::string id;
       dbus.callMethod("GetId").onInterface("org.freedesktop.DBus").storeResultsTo(id);
@@ -96,7 +99,7 @@ int main(int argc, char** argv) {
   }
 
   std::vector<double> gmo_us, list_us;
-  for (int i = 0; i < 40; ++i) {
+  for (int i = 0; i < banger::bench::count(40, 5); ++i) {
     // Unparsed: the figure is the daemon's answer and its transfer, not this client's decoding.
     gmo_us.push_back(time_us([&] {
       auto call = manager.createMethodCall("org.freedesktop.DBus.ObjectManager", "GetManagedObjects");
@@ -104,7 +107,8 @@ int main(int argc, char** argv) {
       if (reply.isEmpty()) throw std::runtime_error("GetManagedObjects: empty reply");
     }));
     list_us.push_back(time_us([&] {
-      if (list().size() != static_cast<std::size_t>(vm_count)) throw std::runtime_error("ListVMs short");
+      if (const auto rows = list().size(); rows != static_cast<std::size_t>(vm_count))
+        throw std::runtime_error(fmt::format("ListVMs short: {} of {} VMs", rows, vm_count));
     }));
   }
 
@@ -124,11 +128,12 @@ int main(int argc, char** argv) {
     auto call = manager.createMethodCall("org.freedesktop.DBus.ObjectManager", "GetManagedObjects");
     manager.callMethod(call);
   };
-  double bangerd_per_get = cpu_us_per_call(stack.daemon_pid(), 2000, get_state);
-  double bus_per_get = cpu_us_per_call(stack.bus_pid(), 2000, get_state);
-  double bus_per_getid = cpu_us_per_call(stack.bus_pid(), 2000, get_id);
-  double bangerd_per_gmo = cpu_us_per_call(stack.daemon_pid(), 20, get_managed);
-  double bus_per_gmo = cpu_us_per_call(stack.bus_pid(), 20, get_managed);
+  const int cpu_calls = banger::bench::count(2000, 50), cpu_gmo_calls = banger::bench::count(20, 2);
+  double bangerd_per_get = cpu_us_per_call(stack.daemon_pid(), cpu_calls, get_state);
+  double bus_per_get = cpu_us_per_call(stack.bus_pid(), cpu_calls, get_state);
+  double bus_per_getid = cpu_us_per_call(stack.bus_pid(), cpu_calls, get_id);
+  double bangerd_per_gmo = cpu_us_per_call(stack.daemon_pid(), cpu_gmo_calls, get_managed);
+  double bus_per_gmo = cpu_us_per_call(stack.bus_pid(), cpu_gmo_calls, get_managed);
 
   auto id = stats(getid_us), get = stats(get_us), create = stats(create_us), gmo = stats(gmo_us), lst = stats(list_us);
   double ratio = get.median_us / id.median_us;
@@ -148,5 +153,11 @@ int main(int argc, char** argv) {
                            bus_per_getid, bangerd_per_get, bus_per_get);
   std::cout << fmt::format("  CPU per GetManagedObjects: bangerd {:.2f} ms, dbus-daemon {:.2f} ms\n",
                            bangerd_per_gmo / 1000, bus_per_gmo / 1000);
+  using banger::bench::figure;
+  figure("bus.get_vs_getid", ratio, "x", "<=", 1.5, "VM property Get / bus GetId round trip");
+  figure("bus.get_managed_objects", gmo.median_us / 1000, "ms", "<=", 10,
+         fmt::format("GetManagedObjects, {} VMs (median)", vm_count));
+  figure("bus.list_vms", lst.median_us / 1000, "ms", "<=", 10, fmt::format("ListVMs, {} VMs (median)", vm_count));
+  figure("bus.create_vm", create.mean_us / 1000, "ms", "<=", 5, "CreateVM reply, record + object (mean)");
   return 0;
 }

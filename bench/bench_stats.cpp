@@ -18,7 +18,7 @@ using namespace banger::bench;
 
 namespace {
 
-constexpr int kVms = 50;
+const int kVms = banger::bench::count(50, 5);
 
 // utime + stime of every thread of the process, in seconds (/proc/<pid>/stat).
 double process_cpu_s(pid_t pid) {
@@ -48,7 +48,7 @@ std::uint64_t vm_number(sdbus::IConnection& conn, const std::string& vm, const s
 }  // namespace
 
 int main(int argc, char** argv) {
-  const int seconds = argc > 1 ? std::stoi(argv[1]) : 60;
+  const int seconds = argc > 1 ? std::stoi(argv[1]) : banger::bench::count(60, 4);
   if (seconds <= 0) {
     std::cerr << "usage: bench-stats [SECONDS > 0]\n";
     return 2;
@@ -88,8 +88,11 @@ int main(int argc, char** argv) {
                            "   target <= 1%  {}\n",
                            kVms, wall, cpu, percent, verdict(percent <= 1.0));
   std::cout << fmt::format("  bangerd RSS: {}\n", rss_of(stack.daemon_pid()));
+  banger::bench::figure("stats.bangerd_cpu", percent, "%", "<=", 1,
+                        fmt::format("bangerd CPU, {} running VMs, stats every 2 s, over {:.0f} s", kVms, wall));
   for (const auto& vm : vms)
     sdbus::createProxy(stack.connection(), "dev.banger.banger1", vm)->callMethod("Kill").onInterface(
         "dev.banger.banger1.VM");
-  return percent <= 1.0 ? 0 : 1;
+  // Short mode proves only that the bench runs (timing is never a test's verdict).
+  return percent <= 1.0 || banger::bench::short_mode() ? 0 : 1;
 }

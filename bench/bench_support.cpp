@@ -1,5 +1,8 @@
 #include "bench_support.h"
 
+#include <cstdlib>
+#include <iostream>
+
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -107,5 +110,17 @@ double cpu_ns(pid_t pid) {
 }
 
 const char* verdict(bool ok) { return ok ? "ok" : "MISSED"; }
+
+void figure(const std::string& key, double value, const std::string& unit, const std::string& op, double target,
+            const std::string& title) {
+  std::cout << fmt::format("FIGURE {} {:.6g} {} {} {:g} {}\n", key, value, unit, op, target, title) << std::flush;
+}
+
+bool short_mode() {
+  const char* value = std::getenv("BENCH_SHORT");
+  return value && std::string(value) == "1";
+}
+
+int count(int full, int small) { return short_mode() ? small : full; }
 
 }  // namespace banger::bench

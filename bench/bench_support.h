@@ -60,6 +60,17 @@ std::string rss_of(pid_t pid);
 double cpu_ns(pid_t pid);  // time on a CPU so far (schedstat)
 const char* verdict(bool ok);
 
+// For bench-all (bench/bench_all.py), which gathers every bench's figures into
+// one table: one line "FIGURE <key> <value> <unit> <op> <target> <title>",
+// op "<=" or ">=". The human-readable lines above it stay as they were.
+void figure(const std::string& key, double value, const std::string& unit, const std::string& op, double target,
+            const std::string& title);
+// BENCH_SHORT=1 (bench-all --short, CI's bench-short test): small counts that
+// only prove the bench still runs; its figures mean nothing.
+bool short_mode();
+// `full` normally, `small` in short mode.
+int count(int full, int small);
+
 template <typename Pred>
 void wait_until(Pred pred, std::chrono::seconds limit, const std::string& what) {
   auto deadline = Clock::now() + limit;

@@ -167,6 +167,11 @@ constexpr std::array firecracker_keys{
         [](Config& c, const Field& f) { c.firecracker.jailer_uid = static_cast<std::uint32_t>(f.integer(0, 4294967294)); }},
     Key{"jailer_gid",
         [](Config& c, const Field& f) { c.firecracker.jailer_gid = static_cast<std::uint32_t>(f.integer(0, 4294967294)); }},
+    // Per-VM jailer uids (issue 8, least privilege).
+    Key{"jailer_uid_base",
+        [](Config& c, const Field& f) { c.firecracker.jailer_uid_base = static_cast<std::uint32_t>(f.integer(1, 4294901759)); }},
+    Key{"jailer_uid_count",
+        [](Config& c, const Field& f) { c.firecracker.jailer_uid_count = static_cast<std::uint32_t>(f.integer(0, 65535)); }},
     Key{"chroot_base", [](Config& c, const Field& f) { c.firecracker.chroot_base = f.non_empty_string(); }},
     Key{"jailer_cgroup_version",
         [](Config& c, const Field& f) { c.firecracker.jailer_cgroup_version = static_cast<int>(f.integer(1, 2)); }},

@@ -16,6 +16,11 @@ struct FirecrackerSettings {
   std::filesystem::path jailer;  // empty: run firecracker directly, else launch through this jailer
   std::uint32_t jailer_uid = 0;
   std::uint32_t jailer_gid = 0;
+  // Per-VM jailer uids (issue 8, least privilege): each jailed VMM runs as its
+  // own uid = gid from [jailer_uid_base, jailer_uid_base + jailer_uid_count);
+  // count 0 runs every jailed VMM as the fixed jailer_uid/jailer_gid instead.
+  std::uint32_t jailer_uid_base = 900000;
+  std::uint32_t jailer_uid_count = 64;
   std::filesystem::path chroot_base = "/srv/jailer";
   int jailer_cgroup_version = 2;            // the host's cgroup hierarchy: 1 or 2
   std::vector<std::string> jailer_cgroups;  // "<file>=<value>", e.g. "cpu.max=50000 100000"

@@ -25,6 +25,7 @@
 #include "capabilities/dns_names.h"
 #include "capabilities/guest_ports.h"
 #include "capabilities/image_files.h"
+#include "capabilities/jailer_identity.h"
 #include "capabilities/nat_access.h"
 #include "capabilities/network_address.h"
 #include "capabilities/port_forwards.h"
@@ -171,6 +172,11 @@ int serve(const Config& config, DaemonExtensions& extensions) {
           std::make_shared<BackendScoped>(name, std::make_shared<ImageFiles>(store, config.state_dir, std::string(kernel), name,
                                                               name == backends.default_name(), config.runtime_dir)));
   }
+  // Each jailed Firecracker VM's own uid, held from create to delete (issue 8).
+  const auto jailer_ids = make_jailer_ids(config.firecracker, config.state_dir);
+  if (jailer_ids)
+    capability_list.push_back(
+        std::make_shared<BackendScoped>("firecracker", std::make_shared<JailerIdentity>(jailer_ids)));
   // After the root disk, so the work disk is the guest's second drive (/dev/vdb);
   // before nothing it depends on: its cleanup moves a kept disk out of the VM's directory.
   capability_list.push_back(std::make_shared<WorkDisk>(config.state_dir));
@@ -186,9 +192,12 @@ int serve(const Config& config, DaemonExtensions& extensions) {
   std::shared_ptr<PortForwards> forwards;
   VmManager* vm_manager = nullptr;  // set below: SshAccess asks it whether a VM's VMM still runs
   if (host_taps) {
-    // A jailed Firecracker opens its tap as the jailer's user.
-    const uid_t tap_owner = config.firecracker.jailer.empty() ? 0 : config.firecracker.jailer_uid;
-    taps = std::make_shared<TapDevice>(attachments, *host_taps, tap_owner);
+    // A jailed Firecracker opens its tap as the VM's own jailer uid (or the fixed one).
+    TapDevice::OwnerOf tap_owner = [&config, jailer_ids](const VmRecord& vm) -> uid_t {
+      if (config.firecracker.jailer.empty() || vm.backend != "firecracker") return 0;
+      return jailer_ids ? jailer_ids->acquire(vm.id).uid : config.firecracker.jailer_uid;
+    };
+    taps = std::make_shared<TapDevice>(attachments, *host_taps, std::move(tap_owner));
     capability_list.push_back(taps);
     capability_list.push_back(std::make_shared<NatAccess>(attachments, networks));
     capability_list.push_back(dns);

@@ -12,7 +12,7 @@ namespace banger {
 // with a tap per running VM.
 inline DaemonExtensions host_extensions() {
   DaemonExtensions extensions;
-  extensions.backends["firecracker"] = [](const Config& c) { return std::make_unique<FirecrackerBackend>(c.firecracker); };
+  extensions.backends["firecracker"] = make_firecracker_backend;
   extensions.backends["qemu"] = [](const Config& c) { return std::make_unique<QemuBackend>(c.qemu); };
   extensions.host_networks = [](const Config&) { return std::make_unique<net::NetlinkHostNetworks>(); };
   extensions.host_taps = [](const Config&) { return std::make_unique<net::NetlinkHostTaps>(); };

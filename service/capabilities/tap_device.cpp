@@ -15,7 +15,7 @@ namespace banger {
 void TapDevice::prepare_host(const VmRecord& vm) {
   auto attachment = attachments_.attachment_of(vm);
   if (!attachment) return;
-  taps_.create(net::tap_name_for(vm.id), owner_, attachment->network.bridge);
+  taps_.create(net::tap_name_for(vm.id), owner_(vm), attachment->network.bridge);
   BANGER_FAULT_POINT("start.tap-made");
 }
 

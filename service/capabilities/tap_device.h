@@ -1,4 +1,5 @@
 #pragma once
+#include <functional>
 #include <set>
 #include <string>
 
@@ -14,9 +15,11 @@ namespace banger {
 // DNS server (the bridge's gateway, where the network's dnsmasq listens).
 class TapDevice final : public Capability {
  public:
-  // owner: the uid the VMM runs as (the jailer's), who must open the tap.
-  TapDevice(VmAttachments& attachments, HostTaps& taps, uid_t owner)
-      : attachments_(attachments), taps_(taps), owner_(owner) {}
+  // owner: the uid the VM's VMM runs as (its jailer uid), who must open the tap.
+  using OwnerOf = std::function<uid_t(const VmRecord& vm)>;
+  // (A literal 0 would convert to an empty OwnerOf: that means root too.)
+  TapDevice(VmAttachments& attachments, HostTaps& taps, OwnerOf owner)
+      : attachments_(attachments), taps_(taps), owner_(owner ? std::move(owner) : [](const VmRecord&) -> uid_t { return 0; }) {}
 
   std::string_view name() const override { return "tap"; }
   void prepare_host(const VmRecord& vm) override;
@@ -32,7 +35,7 @@ class TapDevice final : public Capability {
  private:
   VmAttachments& attachments_;
   HostTaps& taps_;
-  uid_t owner_;
+  OwnerOf owner_;
 };
 
 }  // namespace banger

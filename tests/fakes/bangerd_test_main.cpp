@@ -9,9 +9,7 @@
 int main(int argc, char** argv) {
   banger::DaemonExtensions extensions;
   extensions.backends["test"] = [](const banger::Config&) { return std::make_unique<banger::testing::TestBackend>(); };
-  extensions.backends["firecracker"] = [](const banger::Config& c) {
-    return std::make_unique<banger::FirecrackerBackend>(c.firecracker);
-  };
+  extensions.backends["firecracker"] = banger::make_firecracker_backend;
   extensions.backends["qemu"] = [](const banger::Config& c) { return std::make_unique<banger::QemuBackend>(c.qemu); };
   extensions.capabilities.push_back(
       [](const banger::Config&) { return std::make_shared<banger::testing::FaultCapability>(); });

@@ -1,9 +1,11 @@
 #!/bin/sh
 # fake-jailer: checks the jailer command line banger builds and the chroot it
 # prepared, then runs the exec file the way the real jailer would (same pid).
-# No real chroot or uid change (the fake VMM is not a static binary): the
-# socket path is given with the chroot's root in front, and FAKE_FC_CHROOT
-# tells the fake VMM to resolve every path it is given inside that root.
+# No real chroot (the fake VMM is not a static binary): the socket path is
+# given with the chroot's root in front, and FAKE_FC_CHROOT tells the fake VMM
+# to resolve every path it is given inside that root. The uid and gid change
+# is real when run as root (setpriv, as the jailer's setuid/setgid), so the
+# fake VMM reaches only what the real one could.
 set -eu
 die() { echo "fake-jailer: $*" >&2; exit 2; }
 id='' exec_file='' uid='' gid='' base='' cgroup_version=1 cgroups=0
@@ -32,4 +34,8 @@ root="$base/$(basename "$exec_file")/$id/root"
 [ -d "$root/run" ] || die "$root/run was not prepared"
 [ "$(stat -c %u:%g "$root/run")" = "$uid:$gid" ] || die "$root/run is not owned by $uid:$gid"
 printf '%s\n' "$cgroups" > "$root/../fake-jailer.cgroups"
+if [ "$(id -u)" = 0 ]; then
+  FAKE_FC_CHROOT=$root exec setpriv --reuid="$uid" --regid="$gid" --clear-groups -- \
+    "$exec_file" --api-sock "$root$2" --id "$id"
+fi
 FAKE_FC_CHROOT=$root exec "$exec_file" --api-sock "$root$2" --id "$id"

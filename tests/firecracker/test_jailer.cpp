@@ -126,6 +126,23 @@ TEST_F(Jailer, FilesOnAnotherFileSystemAreCopied) {
   EXPECT_TRUE(owned_by_jailer(copy)) << "the jail's own copy";
 }
 
+// Issue 8: bangerd's unit runs it with UMask=0077, so its images are readable
+// by root only; the VM's uid must still reach its "/" and read its kernel.
+TEST_F(Jailer, UnderATightUmaskTheJailStaysUsableByTheVmsUid) {
+  need_root();
+  fs::permissions(machine.kernel, fs::perms::owner_read | fs::perms::owner_write);
+  const mode_t old_umask = umask(0077);
+  prepare_jail(settings, machine, JailOwner{900042, 900042});
+  umask(old_umask);
+  const fs::path chroot = jail_root(settings, machine.vm_id);
+  EXPECT_EQ(stat_of(chroot).st_mode & 0777, 0755u) << "the VMM searches its /";
+  EXPECT_FALSE(same_file(chroot / "kernel", machine.kernel)) << "a root-only kernel is copied, its mode kept";
+  EXPECT_EQ(stat_of(chroot / "kernel").st_uid, 900042u) << "the copy is the VM's own";
+  EXPECT_EQ(stat_of(machine.kernel).st_mode & 0777, 0600u) << "the image's file is left alone";
+  EXPECT_TRUE(same_file(chroot / "initrd", machine.initrd)) << "a world-readable file is still linked";
+  EXPECT_EQ(stat_of(chroot / "drive-rootfs").st_uid, 900042u);
+}
+
 TEST_F(Jailer, FailedPrepareLeavesNothing) {
   need_root();
   machine.drives[1].path = root / "vm/missing.img";

@@ -42,6 +42,8 @@ void expect_same_settings(const Config& a, const Config& b) {
   EXPECT_EQ(a.dnsmasq, b.dnsmasq);
   EXPECT_EQ(a.ssh_timeout, b.ssh_timeout);
   EXPECT_EQ(a.stats_interval, b.stats_interval);
+  EXPECT_EQ(a.firecracker.jailer_uid_base, b.firecracker.jailer_uid_base);  // issue 8
+  EXPECT_EQ(a.firecracker.jailer_uid_count, b.firecracker.jailer_uid_count);
 }
 
 void expect_same(const Config& a, const Config& b) {
@@ -146,6 +148,8 @@ TEST(Config, IntegerBoundsAreInclusiveAndEnforced) {
       {"vm", "stop_timeout_s", 0, 3600},       {"network", "ssh_timeout_s", 1, 600},
       {"daemon", "console_log_max_bytes", 4096, 1LL << 40},
       {"firecracker", "jailer_cgroup_version", 1, 2},
+      {"firecracker", "jailer_uid_base", 1, 4294901759},  // issue 8: per-VM jailer uids
+      {"firecracker", "jailer_uid_count", 0, 65535},
       {"stats", "interval_s", 0, 3600},
   };
   for (const auto& k : keys) {
@@ -344,6 +348,8 @@ TEST(Config, ShippedFileDocumentsEveryKeyWithItsDefault) {
                                          "api_timeout_ms", "accel",
                                          // [qemu] (VMM faults)
                                          "qmp_timeout_ms",
+                                         // [firecracker], issue 8: per-VM jailer uids
+                                         "jailer_uid_base", "jailer_uid_count",
                                          // [doctor]
                                          "disk_warn_mib", "disk_fail_mib",
                                          // [stats]

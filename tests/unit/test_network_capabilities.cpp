@@ -34,7 +34,7 @@ struct NetworkCapabilitiesTest : ::testing::Test {
   StoredAttachments attachments{store, store};
   FakeHostTaps taps;
   NetworkAddress address{networks};
-  TapDevice tap{attachments, taps, 4242};
+  TapDevice tap{attachments, taps, [](const VmRecord&) -> uid_t { return 4242; }};
   testing::NullProgress progress;
 
   void SetUp() override { networks.start(); }

@@ -76,7 +76,8 @@ void release(const Handles& h) {
 
 }  // namespace
 
-FirecrackerBackend::FirecrackerBackend(FirecrackerSettings settings) : settings_(std::move(settings)) {}
+FirecrackerBackend::FirecrackerBackend(FirecrackerSettings settings, std::shared_ptr<JailerIds> ids)
+    : settings_(std::move(settings)), ids_(std::move(ids)) {}
 
 std::string FirecrackerBackend::unavailable() const {
   if (access(settings_.binary.c_str(), X_OK) != 0)
@@ -90,10 +91,12 @@ std::string FirecrackerBackend::launch(const MachineConfig& machine) {
   Handles h{{}, machine.runtime_dir / "firecracker.sock", machine.runtime_dir, settings_.binary, settings_.jailer, {}};
   std::vector<std::string> argv{settings_.binary.string(), "--api-sock", h.api_socket.string(), "--id", machine.vm_id};
   if (!settings_.jailer.empty()) {
-    prepare_jail(settings_, machine);
+    // The VM's own uid, held since its creation (acquire() returns it again).
+    const JailOwner owner = ids_ ? ids_->acquire(machine.vm_id) : configured_owner(settings_);
+    prepare_jail(settings_, machine, owner);
     h.jail = jail_dir(settings_, machine.vm_id);
     h.api_socket = jail_root(settings_, machine.vm_id) / fs::path(jailed_api_socket).relative_path();
-    argv = jailer_command_line(settings_, machine.vm_id);
+    argv = jailer_command_line(settings_, machine.vm_id, owner);
   }
   try {
     std::error_code ignored;
@@ -262,6 +265,10 @@ bool FirecrackerBackend::adopt(const std::string& handles) {
   } catch (const Error&) {
     return false;
   }
+}
+
+std::unique_ptr<VmmBackend> make_firecracker_backend(const Config& config) {
+  return std::make_unique<FirecrackerBackend>(config.firecracker, make_jailer_ids(config.firecracker, config.state_dir));
 }
 
 }  // namespace banger

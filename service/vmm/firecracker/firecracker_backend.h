@@ -1,6 +1,9 @@
 #pragma once
 #include "config.h"
+#include <memory>
+
 #include "core/vmm_backend.h"
+#include "vmm/firecracker/jailer_ids.h"
 
 namespace banger {
 
@@ -10,7 +13,9 @@ namespace banger {
 // restarted bangerd re-finds the VMM and never mistakes a reused pid for it.
 class FirecrackerBackend final : public VmmBackend {
  public:
-  explicit FirecrackerBackend(FirecrackerSettings settings);
+  // ids: each jailed VM's own uid; null runs every jailed VMM as the fixed
+  // [firecracker] jailer_uid/jailer_gid.
+  explicit FirecrackerBackend(FirecrackerSettings settings, std::shared_ptr<JailerIds> ids = nullptr);
 
   std::string_view name() const override { return "firecracker"; }
   // Firecracker's loader boots an uncompressed ELF kernel.
@@ -30,6 +35,11 @@ class FirecrackerBackend final : public VmmBackend {
 
  private:
   FirecrackerSettings settings_;
+  std::shared_ptr<JailerIds> ids_;
 };
+
+// The backend as a daemon runs it: with the per-VM jailer uids kept under the
+// state directory (the same ones the daemon's JailerIdentity capability holds).
+std::unique_ptr<VmmBackend> make_firecracker_backend(const Config& config);
 
 }  // namespace banger

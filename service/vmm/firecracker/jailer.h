@@ -5,6 +5,7 @@
 
 #include "config.h"
 #include "core/machine_config.h"
+#include "vmm/firecracker/jailer_ids.h"
 
 namespace banger {
 
@@ -25,6 +26,10 @@ inline constexpr const char* jailed_api_socket = "/run/firecracker.socket";
 
 // jailer --id … --exec-file … --uid … --gid … --chroot-base-dir … --cgroup-version …
 // [--cgroup …]… -- --api-sock /run/firecracker.socket
+// --uid/--gid are `owner` (the VM's own uid from JailerIds), or without one the
+// configured fixed jailer_uid/jailer_gid.
+std::vector<std::string> jailer_command_line(const FirecrackerSettings& settings, const std::string& vm_id,
+                                             JailOwner owner);
 std::vector<std::string> jailer_command_line(const FirecrackerSettings& settings, const std::string& vm_id);
 
 // The machine as firecracker sees it in the jail: kernel, initrd and drives at
@@ -34,10 +39,14 @@ MachineConfig jailed_view(const MachineConfig& machine);
 // Makes the jail's root with everything jailed_view() names: hard links of
 // the kernel, initrd and drives (copies when on another file system), the
 // log and metrics files and /run. The writable drives, the copies and what it
-// creates are owned by the jailer's uid/gid; linked read-only files (the
+// creates are owned by `owner`; linked read-only files (the
 // image's kernel, shared by VMs) keep their owner and must be readable by it.
 // A stale jail of the same VM is removed first. On failure nothing is left.
+void prepare_jail(const FirecrackerSettings& settings, const MachineConfig& machine, JailOwner owner);
 void prepare_jail(const FirecrackerSettings& settings, const MachineConfig& machine);
+
+// The fixed owner of [firecracker] jailer_uid/jailer_gid.
+JailOwner configured_owner(const FirecrackerSettings& settings);
 
 // Removes the whole jail of the VM (links and copies only: never the files
 // they were made from). Idempotent, never throws.
