@@ -1,9 +1,11 @@
 // The option dictionaries of CreateVM, VM.Set, CreateNetwork and the
-// workspace's Push/Pull: every value type, boundary numbers, unknown keys.
+// workspace's Push/Pull: every value type, boundary numbers, unknown keys;
+// and VM.AddForward's protocol and ports.
 #include <fuzzer/FuzzedDataProvider.h>
 
 #include "core/network_manager.h"
 #include "core/options.h"
+#include "core/port_forward.h"
 #include "fuzz_support.h"
 #include "option_map_decoder.h"
 #include "workspace/workspaces.h"
@@ -15,7 +17,15 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   const HostLimits limits{in.ConsumeIntegralInRange<std::uint32_t>(1, 512),
                           in.ConsumeIntegralInRange<std::uint64_t>(128, std::uint64_t{1} << 24)};
   const std::string name = in.ConsumeRandomLengthString(80);
+  const std::string protocol = in.PickValueInArray({"tcp", "udp", "sctp", ""});
+  const auto host_port = in.ConsumeIntegral<std::uint16_t>();
+  const auto guest_port = in.ConsumeIntegral<std::uint16_t>();
   const OptionMap options = fuzz::decode_option_map(in);
+
+  fuzz::expect_result_or_domain_error([&] {
+    validate_forward(protocol, host_port, guest_port);
+    if (host_port < min_forward_host_port || guest_port == 0) __builtin_trap();
+  });
 
   fuzz::expect_result_or_domain_error([&] {
     CreateSpec spec = parse_create_request(name, options, CreateDefaults{}, limits);

@@ -8,6 +8,7 @@
 #include <string_view>
 
 #include "core/errors.h"
+#include "core/utf8.h"
 
 namespace banger::fuzz {
 
@@ -22,6 +23,20 @@ void expect_result_or_domain_error(Parse&& parse) {
   try {
     parse();
   } catch (const DomainError&) {
+  }
+}
+
+// D-Bus strings must be UTF-8: text that reaches a property or an error
+// reply and is not would never reach the caller.
+inline bool is_utf8(std::string_view text) { return banger::valid_utf8(text) == text; }
+
+// As above, and the error's message can travel in a D-Bus error reply.
+template <typename Parse>
+void expect_result_or_dbus_safe_error(Parse&& parse) {
+  try {
+    parse();
+  } catch (const banger::Error& e) {
+    if (!is_utf8(e.what())) __builtin_trap();
   }
 }
 

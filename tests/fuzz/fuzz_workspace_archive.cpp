@@ -17,7 +17,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     offset += n;
     return n;
   };
-  fuzz::expect_result_or_domain_error([&] {
+  fuzz::expect_result_or_dbus_safe_error([&] {
     auto in = workspace::tar_reader(source);
     auto out = workspace::tar_writer([](std::span<const char>) {});
     workspace::copy_entries(in.get(), out.get());

@@ -1,14 +1,22 @@
 // What the fuzz targets (tests/fuzz) found, kept as plain unit tests so that
 // the main build catches a regression without clang or a fuzz run. Each input
 // is also in its target's seed corpus.
+#include <archive_entry.h>
 #include <gtest/gtest.h>
+
+#include <limits>
+#include <memory>
 
 #include "core/handles_file.h"
 #include "core/json_numbers.h"
+#include "core/utf8.h"
 #include "disks/root_disk_devices.h"
 #include "error_kind.h"
+#include "ports/guest_port_listing.h"
+#include "stats/process_counters.h"
 #include "vmm/firecracker/api_answers.h"
 #include "vmm/qemu/qmp_messages.h"
+#include "workspace/entry_rules.h"
 
 namespace banger {
 namespace {
@@ -87,6 +95,58 @@ TEST(FuzzFindings, FirecrackerAnswersOfAnyShape) {
   EXPECT_EQ(firecracker_fault_message(R"({"fault_message": "bad"})"), "bad");
   EXPECT_EQ(firecracker_fault_message(R"({"fault_message": 1})"), R"({"fault_message": 1})");
   EXPECT_EQ(firecracker_fault_message(""), "no details");
+}
+
+TEST(FuzzFindings, ValidUtf8ReplacesOnlyWhatIsNotUtf8) {
+  EXPECT_EQ(valid_utf8(""), "");
+  EXPECT_EQ(valid_utf8("caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x90\xa7"), "caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x90\xa7");
+  EXPECT_EQ(valid_utf8("caf\xe9"), "caf\xef\xbf\xbd");                      // Latin-1
+  EXPECT_EQ(valid_utf8("\xc0\xaf"), "\xef\xbf\xbd\xef\xbf\xbd");            // overlong '/'
+  EXPECT_EQ(valid_utf8("\xed\xa0\x80"), "\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd");  // a surrogate
+  EXPECT_EQ(valid_utf8("\xf4\x90\x80\x80").size(), 12u);                     // above U+10FFFF
+  EXPECT_EQ(valid_utf8("a\xe2\x82"), "a\xef\xbf\xbd\xef\xbf\xbd");            // cut short
+}
+
+// Text from a guest, a VMM or a caller's archive went into D-Bus properties
+// and error replies as it came; sd-bus sends no string that is not UTF-8.
+TEST(FuzzFindings, GuestProcessNamesAreUtf8) {
+  const std::string text =
+      "net/tcp:   0: 00000000:0050 00000000:0000 0A 00000000:00000000 00:00000000 00000000     0        0 500 1 "
+      "0000000000000000 100 0 0 10 0\n"
+      "40/comm:py\xff\xfe\n40/fd:\nlrwx------    1 root     root            64 Nov 26 15:16 3 -> socket:[500]\n"
+      "banger-ports-end\n";
+  EXPECT_EQ(parse_guest_port_listing(text), (std::vector<GuestPort>{{"tcp", 80, "py\xef\xbf\xbd\xef\xbf\xbd"}}));
+}
+
+TEST(FuzzFindings, VmmAndArchiveTextInErrorsIsUtf8) {
+  EXPECT_EQ(firecracker_fault_message("bad \x80"), "bad \xef\xbf\xbd");
+  std::string buffer = "{\x80}\n";
+  EXPECT_EQ(error_message_of(ErrorKind::backend_failed, [&] { take_qmp_message(buffer); }),
+            "qmp: unreadable message: {\xef\xbf\xbd}");
+  // A Latin-1 name in a caller's archive, refused by the workspace rules.
+  std::unique_ptr<archive_entry, void (*)(archive_entry*)> entry(archive_entry_new(), archive_entry_free);
+  archive_entry_set_pathname(entry.get(), "caf\xe9/../../x");
+  archive_entry_set_filetype(entry.get(), AE_IFREG);
+  EXPECT_EQ(error_message_of(ErrorKind::invalid_args, [&] { workspace::EntryRules().admit(entry.get()); }),
+            "workspace entry 'caf\xef\xbf\xbd/../../x' refused: a path with '..'");
+}
+
+// An uptime beyond uint64's range (inf, 1e30) was converted to it: undefined behaviour.
+TEST(FuzzFindings, ProcessUptimeOfAnyBootUptime) {
+  const std::uint64_t max = std::numeric_limits<std::uint64_t>::max();
+  EXPECT_EQ(stats::process_uptime_s(std::numeric_limits<double>::infinity(), 0), max);
+  EXPECT_EQ(stats::process_uptime_s(1e30, 0), max);
+  EXPECT_EQ(stats::process_uptime_s(std::numeric_limits<double>::quiet_NaN(), 0), 0u);
+  EXPECT_EQ(stats::process_uptime_s(-5, 0), 0u);
+  EXPECT_EQ(stats::process_uptime_s(100.5, 0), 100u);
+}
+
+TEST(FuzzFindings, ProcessStatFieldsAfterTheLastParenthesis) {
+  stats::ProcessCounters counters;
+  EXPECT_TRUE(stats::parse_process_stat("7 (a) b) S 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 99", counters));
+  EXPECT_EQ(counters.start_ticks, 99u);
+  EXPECT_FALSE(stats::parse_process_stat("7 (a) S 1 2", counters));
+  EXPECT_FALSE(stats::parse_process_stat("7 (a) S 1 2 3 4 5 6 7 8 9 10 x 12", counters));
 }
 
 }  // namespace

@@ -2,6 +2,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "core/utf8.h"
+
 namespace banger {
 
 namespace {
@@ -18,7 +20,7 @@ const nlohmann::json* string_member(const nlohmann::json& body, const char* key)
 std::string firecracker_fault_message(std::string_view body) {
   auto j = nlohmann::json::parse(body, nullptr, false);
   if (const auto* fault = string_member(j, "fault_message")) return fault->get<std::string>();
-  return body.empty() ? "no details" : std::string(body);
+  return body.empty() ? "no details" : valid_utf8(body);
 }
 
 bool firecracker_reports_paused(std::string_view instance_info) {

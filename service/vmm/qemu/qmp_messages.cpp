@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include "core/errors.h"
+#include "core/utf8.h"
 
 namespace banger {
 
@@ -18,7 +19,7 @@ std::optional<nlohmann::json> take_qmp_message(std::string& buffer) {
   std::string line = buffer.substr(0, newline);
   buffer.erase(0, newline + 1);
   auto message = nlohmann::json::parse(line, nullptr, false);
-  if (message.is_discarded() || !message.is_object()) fail("unreadable message: " + line);
+  if (message.is_discarded() || !message.is_object()) fail("unreadable message: " + valid_utf8(line));
   return message;
 }
 
