@@ -24,8 +24,11 @@ import json, sys
 print(" ".join(t["filename"][0] for t in json.load(sys.stdin) if t["name"].startswith("fuzz_")))')
 (cd "$build" && ninja -j"${BANGER_FUZZ_JOBS:-2}" $(for t in $targets; do realpath --relative-to=. "$t"; done))
 
+# Each fuzz test's meson timeout is 600 s; longer runs stretch it.
+multiplier=$(( ${BANGER_FUZZ_SECONDS:-20} / 500 + 1 ))
 rc=0
-BANGER_FUZZ_ARTIFACTS="$reports/fuzz-artifacts" meson test -C "$build" --no-rebuild --suite fuzz --print-errorlogs || rc=$?
+BANGER_FUZZ_ARTIFACTS="$reports/fuzz-artifacts" meson test -C "$build" --no-rebuild --suite fuzz --print-errorlogs \
+  --timeout-multiplier "$multiplier" || rc=$?
 cp "$build/meson-logs/testlog.json" "$reports/testlog.json"
 
 # The executions count of each target, from libFuzzer's final stats in the log.
