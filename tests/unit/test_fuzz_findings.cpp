@@ -72,7 +72,7 @@ TEST(FuzzFindings, QmpErrorsOfAnyShapeAreBackendFailures) {
                              [] { qmp_return_of({{"error", {{"class", "GenericError"}, {"desc", "no"}}}}, "cont"); }),
             "qmp: cont: no");
   EXPECT_FALSE(qmp_return_of({{"event", "STOP"}}, "cont"));
-  EXPECT_EQ(qmp_return_of({{"return", {}}}, "cont"), nlohmann::json::object());
+  EXPECT_EQ(qmp_return_of({{"return", nlohmann::json::object()}}, "cont"), nlohmann::json::object());
   error_message_of(ErrorKind::backend_failed, [] { qmp_status_of(nlohmann::json::array()); });
   error_message_of(ErrorKind::backend_failed, [] { qmp_status_of({{"status", 1}}); });
   EXPECT_EQ(qmp_status_of({{"status", "running"}}), "running");
