@@ -9,6 +9,7 @@
 #include "console/relay_protocol.h"
 #include "core/atomic_file.h"
 #include "core/errors.h"
+#include "core/json_numbers.h"
 #include "core/log.h"
 
 namespace banger {
@@ -29,7 +30,7 @@ std::optional<ProcessId> read_record(const fs::path& file) {
   auto j = nlohmann::json::parse(in, nullptr, false);
   if (!j.is_object() || !j.contains("pid") || !j.contains("start_time")) return std::nullopt;
   try {
-    return ProcessId{j.at("pid").get<pid_t>(), j.at("start_time").get<std::uint64_t>()};
+    return ProcessId{required_json_integer<pid_t>(j, "pid"), required_json_integer<std::uint64_t>(j, "start_time")};
   } catch (const std::exception&) {
     return std::nullopt;
   }

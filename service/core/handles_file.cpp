@@ -11,6 +11,7 @@
 
 #include "core/atomic_file.h"
 #include "core/errors.h"
+#include "core/json_numbers.h"
 #include "core/log.h"
 
 namespace banger {
@@ -21,13 +22,18 @@ using nlohmann::json;
 std::optional<VmmProcess> vmm_process_of(const std::string& handles) {
   auto j = json::parse(handles, nullptr, false);
   if (!j.is_object() || !j.contains("pid") || !j.contains("start_time")) return std::nullopt;
-  try {
-    VmmProcess p{j.at("pid").get<pid_t>(), j.at("start_time").get<std::uint64_t>()};
-    if (p.pid <= 0) return std::nullopt;
-    return p;
-  } catch (const json::exception&) {
-    return std::nullopt;
-  }
+  auto pid = json_integer<pid_t>(j["pid"]);
+  auto start_time = json_integer<std::uint64_t>(j["start_time"]);
+  if (!pid || !start_time || *pid <= 0) return std::nullopt;
+  return VmmProcess{*pid, *start_time};
+}
+
+std::optional<std::string> handles_in_file(std::string_view text) {
+  auto j = json::parse(text, nullptr, false);
+  if (!j.is_object()) return std::nullopt;
+  auto handles = j.find("handles");
+  if (handles == j.end() || !handles->is_object()) return std::nullopt;
+  return handles->dump();
 }
 
 HandlesFiles::HandlesFiles(fs::path runtime_dir) : runtime_dir_(std::move(runtime_dir)) {}
@@ -53,12 +59,12 @@ std::string HandlesFiles::get(const std::string& vm_id) {
   if (!in) return {};
   std::stringstream text;
   text << in.rdbuf();
-  auto j = json::parse(text.str(), nullptr, false);
-  if (!j.is_object() || !j.contains("handles") || !j["handles"].is_object()) {
+  auto handles = handles_in_file(text.str());
+  if (!handles) {
     log::warn("ignoring unreadable {}", file(vm_id).string());
     return {};
   }
-  return cache_[vm_id] = j["handles"].dump();
+  return cache_[vm_id] = *handles;
 }
 
 void HandlesFiles::erase(const std::string& vm_id) noexcept {

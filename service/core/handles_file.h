@@ -7,6 +7,7 @@
 #include <mutex>
 #include <optional>
 #include <string>
+#include <string_view>
 
 namespace banger {
 
@@ -17,6 +18,10 @@ struct VmmProcess {
   bool operator==(const VmmProcess&) const = default;
 };
 std::optional<VmmProcess> vmm_process_of(const std::string& handles);
+
+// The backend handles (compact JSON) a handles.json file's text records;
+// nullopt for a file that is not {"backend": …, "handles": {…}}.
+std::optional<std::string> handles_in_file(std::string_view text);
 
 // The backend handles of each VM that has a VMM, in memory and in
 // <runtime>/vms/<id>/handles.json. The runtime file is the record (not the

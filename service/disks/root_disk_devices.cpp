@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 
 #include "core/atomic_file.h"
+#include "core/json_numbers.h"
 #include "core/log.h"
 #include "disks/dm_snapshot.h"
 #include "disks/loop_device.h"
@@ -31,10 +32,11 @@ std::optional<RootDiskDevices> parse_root_disk_devices(const std::string& text) 
     devices.dm_names.push_back(name.get<std::string>());
   }
   for (const auto& loop : j["loops"]) {
-    if (!loop.is_object() || !loop.contains("number") || !loop["number"].is_number_integer() || !loop.contains("file") ||
-        !loop["file"].is_string())
+    if (!loop.is_object() || !loop.contains("number") || !loop.contains("file") || !loop["file"].is_string())
       return std::nullopt;
-    devices.loops.push_back({loop["number"].get<int>(), loop["file"].get<std::string>()});
+    auto number = json_integer<int>(loop["number"]);
+    if (!number) return std::nullopt;
+    devices.loops.push_back({*number, loop["file"].get<std::string>()});
   }
   return devices;
 }

@@ -11,6 +11,7 @@
 #include <tuple>
 
 #include "core/errors.h"
+#include "core/utf8.h"
 
 namespace banger {
 
@@ -128,7 +129,7 @@ std::vector<GuestPort> parse_guest_port_listing(std::string_view listing) {
     }
     if (socket_line) continue;
     if (auto pid = pid_before(line, "/comm:")) {
-      names[*pid] = std::string(line.substr(line.find(':') + 1));
+      names[*pid] = valid_utf8(line.substr(line.find(':') + 1));  // a guest may name a process in any bytes
     } else if (auto dir = pid_before(line, "/fd:"); dir && line.size() == line.find(':') + 1) {
       fd_dir = dir;
     } else if (auto socket = line.find("-> socket:["); socket != std::string_view::npos && fd_dir) {

@@ -3,6 +3,7 @@
 #include <unistd.h>
 
 #include <charconv>
+#include <limits>
 #include <string>
 #include <string_view>
 
@@ -18,9 +19,10 @@ std::chrono::nanoseconds ticks_to_ns(std::uint64_t ticks) {
   return std::chrono::nanoseconds(static_cast<std::int64_t>(ticks * (1'000'000'000 / ticks_per_second)));
 }
 
-// Fields of /proc/<pid>/stat from field 3 on: comm (field 2) may hold spaces
-// and parentheses, so splitting starts after its last ')'.
-bool parse_stat(std::string_view stat, ProcessCounters& out) {
+}  // namespace
+
+// comm (field 2) may hold spaces and parentheses, so splitting starts after its last ')'.
+bool parse_process_stat(std::string_view stat, ProcessCounters& out) {
   const auto close = stat.rfind(')');
   if (close == std::string_view::npos) return false;
   std::string_view rest = stat.substr(close + 1);
@@ -45,13 +47,11 @@ bool parse_stat(std::string_view stat, ProcessCounters& out) {
   return false;
 }
 
-}  // namespace
-
 std::optional<ProcessCounters> read_process_counters(const std::filesystem::path& proc_root, pid_t pid) {
   const auto dir = proc_root / std::to_string(pid);
   const auto stat = read_counter_file(dir / "stat");
   ProcessCounters counters;
-  if (!stat || !parse_stat(*stat, counters)) return std::nullopt;
+  if (!stat || !parse_process_stat(*stat, counters)) return std::nullopt;
   if (const auto status = read_counter_file(dir / "status"))
     counters.rss_bytes = keyed_number(*status, "VmRSS:").value_or(0) * 1024;
   if (const auto io = read_counter_file(dir / "io")) {
@@ -73,7 +73,12 @@ std::optional<double> read_boot_uptime(const std::filesystem::path& proc_root) {
 
 std::uint64_t process_uptime_s(double boot_uptime_s, std::uint64_t start_ticks) {
   const double started = static_cast<double>(start_ticks) / static_cast<double>(ticks_per_second);
-  return boot_uptime_s > started ? static_cast<std::uint64_t>(boot_uptime_s - started) : 0;
+  const double running = boot_uptime_s - started;
+  // Not a comparison of casts: a double beyond uint64's range (an "uptime" of
+  // inf or 1e30) converted to it is undefined behaviour.
+  if (!(running > 0)) return 0;
+  if (running >= 18446744073709551616.0) return std::numeric_limits<std::uint64_t>::max();
+  return static_cast<std::uint64_t>(running);
 }
 
 }  // namespace banger::stats

@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <optional>
+#include <string_view>
 
 namespace banger::stats {
 
@@ -16,6 +17,10 @@ struct ProcessCounters {
   std::uint64_t read_bytes = 0;     // io read_bytes: what it made storage read
   std::uint64_t write_bytes = 0;    // io write_bytes
 };
+
+// /proc/<pid>/stat's text: utime + stime (fields 14, 15) and start_ticks
+// (field 22) into `out`; false when a field is missing or not a number.
+bool parse_process_stat(std::string_view stat, ProcessCounters& out);
 
 // nullopt when the process is gone (or its stat unreadable); a missing status
 // or io (no permission) leaves those counters at zero.

@@ -11,6 +11,7 @@
 #include <fmt/format.h>
 
 #include "core/errors.h"
+#include "core/utf8.h"
 #include "workspace/entry_rules.h"
 
 namespace banger::workspace {
@@ -31,15 +32,17 @@ void rethrow_callback_failure() {
   rethrow_callback_failure();
   const char* why = archive_error_string(in);
   if (why == nullptr) why = "unknown error";
-  if (first) throw Error(ErrorKind::invalid_args, fmt::format("the workspace stream is not a tar archive: {}", why));
-  throw Error(ErrorKind::invalid_args, fmt::format("the workspace stream is damaged: {}", why));
+  // libarchive's messages may quote an entry's name, in whatever bytes the caller's archive has.
+  if (first)
+    throw Error(ErrorKind::invalid_args, fmt::format("the workspace stream is not a tar archive: {}", valid_utf8(why)));
+  throw Error(ErrorKind::invalid_args, fmt::format("the workspace stream is damaged: {}", valid_utf8(why)));
 }
 
 [[noreturn]] void fail_writing(archive* out, std::string_view what) {
   rethrow_callback_failure();
   const int error = archive_errno(out);
   const char* why = archive_error_string(out);
-  const std::string message = fmt::format("cannot write {}: {}", what, why != nullptr ? why : "unknown error");
+  const std::string message = fmt::format("cannot write {}: {}", valid_utf8(what), valid_utf8(why != nullptr ? why : "unknown error"));
   throw Error(error == ENOSPC || error == EDQUOT ? ErrorKind::resource_exhausted : ErrorKind::backend_failed,
               message);
 }

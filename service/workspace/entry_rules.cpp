@@ -8,13 +8,14 @@
 #include <fmt/format.h>
 
 #include "core/errors.h"
+#include "core/utf8.h"
 
 namespace banger::workspace {
 
 namespace {
 
 [[noreturn]] void refuse(std::string_view path, std::string_view why) {
-  throw Error(ErrorKind::invalid_args, fmt::format("workspace entry '{}' refused: {}", path, why));
+  throw Error(ErrorKind::invalid_args, valid_utf8(fmt::format("workspace entry '{}' refused: {}", path, why)));
 }
 
 std::vector<std::string_view> components(std::string_view path) {

@@ -1,3 +1,5 @@
+#include <random>
+
 #include <fmt/format.h>
 
 #include "core/errors.h"
@@ -6,6 +8,21 @@
 #include "workspace/workspaces.h"
 
 namespace banger {
+
+namespace workspace {
+
+namespace {
+constexpr std::string_view staging_prefix = ".banger-incoming-";
+}
+
+std::string staging_name() {
+  std::random_device random;
+  return fmt::format("{}{:08x}{:08x}", staging_prefix, random(), random());
+}
+
+bool not_staging(std::string_view path) { return !path.starts_with(staging_prefix); }
+
+}  // namespace workspace
 
 namespace {
 

@@ -1,7 +1,6 @@
 #include "workspace/workspaces.h"
 
 #include <algorithm>
-#include <random>
 
 #include <fmt/format.h>
 
@@ -15,8 +14,6 @@
 namespace banger {
 
 namespace {
-
-constexpr std::string_view staging_prefix = ".banger-incoming-";
 
 // Stage and progress for the Operation, about every percent (or 8 MiB without a size).
 workspace::ByteProgress reporter(ProgressSink& sink, std::string_view verb, std::uint64_t size) {
@@ -41,17 +38,6 @@ SshSession session_to(const WorkspaceTransfer& transfer, const SshKeyPair& key, 
 }
 
 }  // namespace
-
-namespace workspace {
-
-std::string staging_name() {
-  std::random_device random;
-  return fmt::format("{}{:08x}{:08x}", staging_prefix, random(), random());
-}
-
-bool not_staging(std::string_view path) { return !path.starts_with(staging_prefix); }
-
-}  // namespace workspace
 
 std::filesystem::path work_disk_image(const std::filesystem::path& state_dir, const std::string& vm_id) {
   return state_dir / "vms" / vm_id / "work.ext4";

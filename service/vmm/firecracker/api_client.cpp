@@ -8,6 +8,7 @@
 #include <fmt/format.h>
 
 #include "core/errors.h"
+#include "vmm/firecracker/api_answers.h"
 
 namespace banger {
 
@@ -30,15 +31,6 @@ struct CurlDeleter {
 struct SlistDeleter {
   void operator()(curl_slist* list) const { curl_slist_free_all(list); }
 };
-
-// Firecracker explains every failure in {"fault_message": "..."}; fall back to
-// the raw body so that nothing the VMM said is lost.
-std::string fault_of(const std::string& body) {
-  auto j = nlohmann::json::parse(body, nullptr, false);
-  if (j.is_object() && j.contains("fault_message") && j["fault_message"].is_string())
-    return j["fault_message"].get<std::string>();
-  return body.empty() ? "no details" : body;
-}
 
 }  // namespace
 
@@ -88,7 +80,7 @@ ApiResponse FirecrackerApiClient::request(std::string_view method, std::string_v
   curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &response.status);
   if (response.status < 200 || response.status > 299)
     throw Error(ErrorKind::backend_failed,
-                fmt::format("{} {}: {}: {}", method, path, response.status, fault_of(response.body)));
+                fmt::format("{} {}: {}: {}", method, path, response.status, firecracker_fault_message(response.body)));
   return response;
 }
 

@@ -13,6 +13,8 @@
 
 #include "core/console_log.h"
 #include "core/errors.h"
+#include "core/json_numbers.h"
+#include "vmm/firecracker/api_answers.h"
 #include "vmm/firecracker/api_client.h"
 #include "vmm/firecracker/jailer.h"
 #include "vmm/process.h"
@@ -39,7 +41,7 @@ Handles parse(const std::string& text) {
   auto j = json::parse(text, nullptr, false);
   try {
     if (!j.is_object()) throw std::runtime_error("not a JSON object");
-    return {{j.at("pid").get<pid_t>(), j.at("start_time").get<std::uint64_t>()},
+    return {{required_json_integer<pid_t>(j, "pid"), required_json_integer<std::uint64_t>(j, "start_time")},
             j.at("api_socket").get<std::string>(), j.at("runtime_dir").get<std::string>(),
             j.at("binary").get<std::string>(), j.value("jailer", std::string()), j.value("jail", std::string())};
   } catch (const std::exception& e) {
@@ -221,9 +223,8 @@ VmmStatus FirecrackerBackend::status(const std::string& handles) {
     return VmmStatus::exited;
   }
   try {
-    auto info = json::parse(
-        FirecrackerApiClient(h.api_socket, settings_.api_timeout).request("GET", "/").body, nullptr, false);
-    if (info.is_object() && info.value("state", std::string()) == "Paused") return VmmStatus::paused;
+    if (firecracker_reports_paused(FirecrackerApiClient(h.api_socket, settings_.api_timeout).request("GET", "/").body))
+      return VmmStatus::paused;
   } catch (const Error&) {
     // A busy API does not mean the VM is gone: the process still runs.
   }

@@ -12,6 +12,7 @@
 
 #include "core/console_log.h"
 #include "core/errors.h"
+#include "core/json_numbers.h"
 #include "core/log.h"
 #include "vmm/process.h"
 #include "vmm/qemu/kvm_probe.h"
@@ -38,7 +39,7 @@ Handles parse(const std::string& text) {
   auto j = json::parse(text, nullptr, false);
   try {
     if (j.is_discarded()) throw std::runtime_error("not JSON");
-    return {{j.at("pid").get<pid_t>(), j.at("start_time").get<std::uint64_t>()},
+    return {{required_json_integer<pid_t>(j, "pid"), required_json_integer<std::uint64_t>(j, "start_time")},
             j.at("qmp_socket").get<std::string>(),
             j.at("runtime_dir").get<std::string>(),
             j.at("binary").get<std::string>()};

@@ -12,6 +12,7 @@
 #include <fmt/format.h>
 
 #include "core/errors.h"
+#include "vmm/qemu/qmp_messages.h"
 
 namespace banger {
 
@@ -59,14 +60,7 @@ QmpClient::~QmpClient() {
 nlohmann::json QmpClient::read_message() {
   auto deadline = std::chrono::steady_clock::now() + timeout_;
   for (;;) {
-    auto newline = buffer_.find('\n');
-    if (newline != std::string::npos) {
-      std::string line = buffer_.substr(0, newline);
-      buffer_.erase(0, newline + 1);
-      auto message = nlohmann::json::parse(line, nullptr, false);
-      if (message.is_discarded() || !message.is_object()) fail("unreadable message: " + line);
-      return message;
-    }
+    if (auto message = take_qmp_message(buffer_)) return *message;
     auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
     if (left.count() <= 0) fail(fmt::format("QEMU did not answer within {} ms ([qemu] qmp_timeout_ms)", timeout_.count()));
     pollfd p{fd_, POLLIN, 0};
@@ -88,18 +82,11 @@ nlohmann::json QmpClient::execute(const std::string& command, const nlohmann::js
   if (send(fd_, text.data(), text.size(), MSG_NOSIGNAL) != static_cast<ssize_t>(text.size()))
     fail(fmt::format("{}: send failed: {}", command, std::strerror(errno)));
   for (;;) {
-    auto message = read_message();
-    if (message.contains("return")) return message["return"];
-    if (message.contains("error"))
-      fail(fmt::format("{}: {}", command, message["error"].value("desc", message["error"].dump())));
-    // Anything else is an asynchronous event (SHUTDOWN, STOP …): skipped.
+    // Anything but an answer is an asynchronous event (SHUTDOWN, STOP …): skipped.
+    if (auto answer = qmp_return_of(read_message(), command)) return *answer;
   }
 }
 
-std::string QmpClient::status() {
-  auto answer = execute("query-status");
-  if (!answer.contains("status") || !answer["status"].is_string()) fail("query-status: no status");
-  return answer["status"].get<std::string>();
-}
+std::string QmpClient::status() { return qmp_status_of(execute("query-status")); }
 
 }  // namespace banger
