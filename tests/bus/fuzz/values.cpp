@@ -48,10 +48,10 @@ std::uint64_t ValueGenerator::number(std::uint64_t max) {
 
 std::string ValueGenerator::junk_utf8(std::size_t length) {
   // Odd code points (controls, BOM, bidi overrides, combining marks, the
-  // largest one) and "binary" bytes 0x01..0xff taken as code points: all valid
+  // largest sd-bus takes: it refuses the noncharacters U+FFFF, U+10FFFF) and "binary" bytes 0x01..0xff taken as code points: all valid
   // UTF-8 (sd-bus refuses anything else) and NUL-free.
-  const char32_t odd[] = {0x01, 0x1b, 0x7f, 0x85, 0xa0, 0x300, 0x202e, 0x200b, 0xfeff, 0xfffd, 0xffff,
-                          0x1f600, 0x10ffff, '/', '.', '-'};
+  const char32_t odd[] = {0x01, 0x1b, 0x7f, 0x85, 0xa0, 0x300, 0x202e, 0x200b, 0xfeff, 0xfffd, 0xfffc,
+                          0x1f600, 0x10fffd, '/', '.', '-'};
   std::string s;
   for (std::size_t i = 0; i < length; ++i) {
     char32_t c = chance(0.5) ? odd[pick(std::size(odd))] : static_cast<char32_t>(1 + pick(255));
@@ -154,13 +154,18 @@ int ValueGenerator::append_basic(sd_bus_message* m, char type) {
       double v = ds[pick(std::size(ds))];
       return sd_bus_message_append_basic(m, type, &v);
     }
-    case 's': { std::string v = string_value(); return sd_bus_message_append_basic(m, type, v.c_str()); }
+    case 's': {
+      std::string v = string_value();
+      if (v.size() > budget_) v = "b";
+      budget_ -= std::min(budget_, v.size());
+      return sd_bus_message_append_basic(m, type, v.c_str());
+    }
     case 'o': { std::string v = object_path(); return sd_bus_message_append_basic(m, type, v.c_str()); }
     case 'g': {
       std::string v = chance(0.3) ? "" : random_type();
       return sd_bus_message_append_basic(m, type, v.c_str());
     }
-    case 'h': return sd_bus_message_append_basic(m, type, &pools_.dev_null_fd);
+    case 'h': --fds_; return sd_bus_message_append_basic(m, type, &pools_.dev_null_fd);
   }
   return -EINVAL;
 }
@@ -189,13 +194,14 @@ int ValueGenerator::append_array(sd_bus_message* m, const std::string& element) 
   if (r < 0) return r;
   // Mostly short; sometimes huge (small elements, so the message stays a few MiB).
   std::size_t count = chance(0.2) ? 0 : chance(0.9) ? 1 + pick(4) : 1000 + pick(20000);
+  if (element.find('h') != std::string::npos) count = std::min<std::size_t>(count, 2);
+  // Huge only with basic elements: huge arrays of containers nest into gigabytes.
+  if (element.size() != 1 || element == "v") count = std::min<std::size_t>(count, 4);
   const bool huge = count >= 1000;
   for (std::size_t i = 0; i < count; ++i) {
     if (huge && element == "s") {
       std::string v = "k" + std::to_string(i);
       r = sd_bus_message_append_basic(m, 's', v.c_str());
-    } else if (huge && element.size() != 1) {
-      break;  // huge arrays of containers only as far as their first elements
     } else {
       r = append(m, element);
     }
@@ -225,7 +231,7 @@ int ValueGenerator::append_option_value(sd_bus_message* m, const std::string& ke
   auto known = known_options.find(key);
   std::string type = known != known_options.end() && chance(0.6) ? known->second : random_type(1);
   // Image parts also take an absolute path as a string.
-  if (type == "h" && chance(0.3)) type = "s";
+  if (type == "h" && (fds_ <= 0 || chance(0.3))) type = "s";
   int r = sd_bus_message_open_container(m, 'v', type.c_str());
   if (r < 0) return r;
   if ((r = append(m, type)) < 0) return r;
@@ -233,10 +239,12 @@ int ValueGenerator::append_option_value(sd_bus_message* m, const std::string& ke
 }
 
 std::string ValueGenerator::random_type(int depth) {
-  if (depth >= 3 || chance(0.7)) return std::string(1, basic_types[pick(13)]);
+  // Past the fd budget no more 'h' (the last of basic_types).
+  const std::size_t basics = fds_ > 0 ? 13 : 12;
+  if (depth >= 3 || chance(0.7)) return std::string(1, basic_types[pick(basics)]);
   switch (pick(4)) {
     case 0: return "a" + random_type(depth + 1);
-    case 1: return "a{" + std::string(1, basic_types[pick(13)]) + random_type(depth + 1) + "}";
+    case 1: return "a{" + std::string(1, basic_types[pick(basics)]) + random_type(depth + 1) + "}";
     case 2: return "(" + random_type(depth + 1) + random_type(depth + 1) + ")";
     default: return "v";
   }

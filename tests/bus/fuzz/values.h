@@ -24,6 +24,13 @@ class ValueGenerator {
  public:
   ValueGenerator(std::mt19937_64& rng, const Pools& pools) : rng_(rng), pools_(pools) {}
 
+  // Starts a new message: its strings may hold `bytes` in all, and it carries at
+  // most `fds` unix fds. dbus-daemon drops the connection of a client that goes
+  // over its message limits instead of answering, so a message stays below them.
+  void start_message(std::size_t bytes = 4 << 20, int fds = 4) {
+    budget_ = bytes;
+    fds_ = fds;
+  }
   // Appends one value of the complete type `type`; an sd-bus errno (< 0) on failure.
   int append(sd_bus_message* m, const std::string& type);
   // A random complete type (depth-limited), for wrong signatures and variants.
@@ -50,6 +57,8 @@ class ValueGenerator {
 
   std::mt19937_64& rng_;
   const Pools& pools_;
+  std::size_t budget_ = 4 << 20;
+  int fds_ = 4;
 };
 
 }  // namespace banger::busfuzz
