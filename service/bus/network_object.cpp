@@ -1,6 +1,7 @@
 #include "bus/network_object.h"
 
 #include "banger/bus_names.h"
+#include "bus/removal_signal.h"
 #include "banger/object_path.h"
 #include "bus/request.h"
 #include "core/network_manager.h"
@@ -15,7 +16,7 @@ NetworkObject::NetworkObject(BusContext& ctx, NetworkRecord network)
 
 NetworkObject::~NetworkObject() { unregisterAdaptor(); }
 
-void NetworkObject::announce_removal() { getObject().emitInterfacesRemovedSignal(); }
+void NetworkObject::announce_removal() { announce_removed(getObject()); }
 
 void NetworkObject::update(const NetworkRecord& network) {
   std::vector<std::string> changed;

@@ -1,6 +1,7 @@
 #include "bus/vm_object.h"
 
 #include "banger/bus_names.h"
+#include "bus/removal_signal.h"
 #include "banger/object_path.h"
 #include "bus/operation_request.h"
 #include "bus/options.h"
@@ -22,7 +23,7 @@ VmObject::VmObject(BusContext& ctx, VmRecord vm, VmNetworkProperties network)
 
 VmObject::~VmObject() { unregisterAdaptor(); }
 
-void VmObject::announce_removal() { getObject().emitInterfacesRemovedSignal(); }
+void VmObject::announce_removal() { announce_removed(getObject()); }
 
 std::vector<std::string> VmObject::network_changes(const VmNetworkProperties& network) const {
   std::vector<std::string> changed;

@@ -225,7 +225,7 @@ class Fuzzer {
       ++error_names_[name];
       why = check_.check_error(call, error.e);
     }
-    if (!why.empty()) violations_.push_back(describe(call) + ": " + why);
+    if (!why.empty()) violations_.push_back(describe(call) + ": " + why.substr(0, 500));
     // The bus dropped this client: later calls would only repeat that.
     if (r == -ECONNRESET || r == -ENOTCONN) lost_ = true;
   }

@@ -109,7 +109,8 @@ std::string ReplyCheck::check_error(const Call&, const sd_bus_error& error) cons
 std::string describe(const Call& call) {
   std::string s = call.interface + "." + call.member + "('" + call.signature + "') on " + call.path;
   if (!call.property_interface.empty()) s += " [" + call.property_interface + " " + call.property_name + "]";
-  return s;
+  // Arguments may be 1 MiB strings: a report line stays readable.
+  return s.size() > 300 ? s.substr(0, 300) + "…" : s;
 }
 
 }  // namespace banger::busfuzz

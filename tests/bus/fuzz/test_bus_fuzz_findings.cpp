@@ -2,6 +2,7 @@
 // fixed without waiting for the fuzzer to draw the same call again.
 #include <string>
 
+#include "bus/removal_signal.h"
 #include "test_support.h"
 
 namespace banger::test {
@@ -25,6 +26,24 @@ TEST_F(BusFuzzFindings, GetManagedObjectsWithArgumentsIsInvalidArgs) {
   // Without arguments it still answers.
   std::map<sdbus::ObjectPath, std::map<std::string, std::map<std::string, sdbus::Variant>>> objects;
   root->callMethod("GetManagedObjects").onInterface(kObjectManager).storeResultsTo(objects);
+}
+
+}  // namespace
+}  // namespace banger::test
+
+namespace banger::test {
+namespace {
+
+// bangerd died once under the fuzzer: sdbus-c++ threw "Failed to emit
+// InterfacesRemoved signal … (No such process)" — sd-bus's ESRCH for a path with
+// no object manager above it — out of an object's removal on the event loop.
+// announce_removed() must swallow (and log) that, never throw.
+TEST_F(BusFuzzFindings, AFailedRemovalSignalDoesNotThrow) {
+  auto connection = sdbus::createSessionBusConnectionWithAddress(env().address());
+  auto object = sdbus::createObject(*connection, "/no/object/manager/above/this");
+  EXPECT_TRUE(error_of([&] { object->emitInterfacesRemovedSignal(); }))
+      << "sd-bus should refuse InterfacesRemoved without an object manager (the case this guards)";
+  EXPECT_NO_THROW(banger::announce_removed(*object));
 }
 
 }  // namespace
