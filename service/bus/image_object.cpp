@@ -1,6 +1,7 @@
 #include "bus/image_object.h"
 
 #include "banger/bus_names.h"
+#include "bus/live_object.h"
 #include "bus/removal_signal.h"
 #include "banger/object_path.h"
 #include "bus/request.h"
@@ -31,7 +32,7 @@ void ImageObject::remove(sdbus::Result<>&& result, const Caller& caller) {
                       images.remove(id);
                       return std::tuple<>();
                     },
-                    shared_from_this());
+                    alive_or_gone(*this, ErrorKind::no_such_image));
 }
 
 void ImageObject::Delete(sdbus::Result<>&& result) {

@@ -1,6 +1,7 @@
 #include "bus/network_object.h"
 
 #include "banger/bus_names.h"
+#include "bus/live_object.h"
 #include "bus/removal_signal.h"
 #include "banger/object_path.h"
 #include "bus/request.h"
@@ -33,7 +34,7 @@ void NetworkObject::remove(sdbus::Result<>&& result, const Caller& caller) {
                       networks.remove(name);
                       return std::tuple<>();
                     },
-                    shared_from_this());
+                    alive_or_gone(*this, ErrorKind::no_such_network));
 }
 
 void NetworkObject::SetNAT(sdbus::Result<>&& result, bool nat) {
@@ -44,7 +45,7 @@ void NetworkObject::SetNAT(sdbus::Result<>&& result, bool nat) {
                       networks.set_nat(name, nat);
                       return std::tuple<>();
                     },
-                    shared_from_this());
+                    alive_or_gone(*this, ErrorKind::no_such_network));
 }
 
 void NetworkObject::Delete(sdbus::Result<>&& result) {
