@@ -2,6 +2,7 @@
 // fixed without waiting for the fuzzer to draw the same call again.
 #include <string>
 
+#include "bus/live_object.h"
 #include "bus/removal_signal.h"
 #include "test_support.h"
 
@@ -44,6 +45,33 @@ TEST_F(BusFuzzFindings, AFailedRemovalSignalDoesNotThrow) {
   EXPECT_TRUE(error_of([&] { object->emitInterfacesRemovedSignal(); }))
       << "sd-bus should refuse InterfacesRemoved without an object manager (the case this guards)";
   EXPECT_NO_THROW(banger::announce_removed(*object));
+}
+
+}  // namespace
+}  // namespace banger::test
+
+namespace banger::test {
+namespace {
+
+// A stand-in with what alive_or_gone() needs from a bus object.
+struct FakeObject : std::enable_shared_from_this<FakeObject> {
+  std::string getObjectPath() const { return "/dev/banger/banger1/vm/_30gone"; }
+};
+
+// bangerd died once under the fuzzer with std::bad_weak_ptr: a VM method call
+// was dispatched to a VmObject whose last reference was gone while its
+// destructor unregistered it. Such a call is now answered NoSuchVM.
+TEST(BusFuzzFindingsNoBus, ACallToAnObjectBeingDestroyedIsNoSuchObject) {
+  FakeObject dying;  // owned by no shared_ptr: what a destructor in progress looks like
+  try {
+    banger::alive_or_gone(dying, ErrorKind::no_such_vm);
+    ADD_FAILURE() << "expected an error";
+  } catch (const sdbus::Error& e) {
+    EXPECT_EQ(e.getName(), err::no_such_vm);
+    EXPECT_NE(e.getMessage().find("_30gone"), std::string::npos) << e.getMessage();
+  }
+  auto owned = std::make_shared<FakeObject>();
+  EXPECT_EQ(banger::alive_or_gone(*owned, ErrorKind::no_such_vm), owned);
 }
 
 }  // namespace
