@@ -1,6 +1,8 @@
 #include "bus/image_object.h"
 
 #include "banger/bus_names.h"
+#include "bus/live_object.h"
+#include "bus/removal_signal.h"
 #include "banger/object_path.h"
 #include "bus/request.h"
 #include "core/image_manager.h"
@@ -15,7 +17,7 @@ ImageObject::ImageObject(BusContext& ctx, ImageRecord image)
 
 ImageObject::~ImageObject() { unregisterAdaptor(); }
 
-void ImageObject::announce_removal() { getObject().emitInterfacesRemovedSignal(); }
+void ImageObject::announce_removal() { announce_removed(getObject()); }
 
 void ImageObject::update(const ImageRecord& image) {
   const bool default_changed = image.is_default != image_.is_default;
@@ -30,7 +32,7 @@ void ImageObject::remove(sdbus::Result<>&& result, const Caller& caller) {
                       images.remove(id);
                       return std::tuple<>();
                     },
-                    shared_from_this());
+                    alive_or_gone(*this, ErrorKind::no_such_image));
 }
 
 void ImageObject::Delete(sdbus::Result<>&& result) {

@@ -7,6 +7,7 @@
 #include <sdbus-c++/sdbus-c++.h>
 #include <systemd/sd-bus.h>
 
+#include "banger/bus_errors.h"
 #include "banger/bus_names.h"
 #include "banger/object_path.h"
 #include "bus/object_registry.h"
@@ -199,6 +200,12 @@ void append_operation(Writer& w, std::uint64_t number, const OperationObject::Sn
 
 int answer(sd_bus_message* call, void* userdata, sd_bus_error* error) {
   if (!sd_bus_message_is_method_call(call, object_manager_interface, "GetManagedObjects")) return 0;
+  // sd-bus checks the arguments of vtable methods only; this responder sits
+  // outside any vtable, so it refuses arguments itself, as sd-bus would.
+  if (const char* args = sd_bus_message_get_signature(call, 1); args && *args)
+    return sd_bus_error_setf(error, bus::error::invalid_args,
+                             "Invalid arguments '%s' to call %s.GetManagedObjects(), expecting ''.", args,
+                             object_manager_interface);
   const auto& registry = *static_cast<const ObjectRegistry*>(userdata);
   sd_bus_message* reply = nullptr;
   int r = sd_bus_message_new_method_return(call, &reply);

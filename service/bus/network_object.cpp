@@ -1,6 +1,8 @@
 #include "bus/network_object.h"
 
 #include "banger/bus_names.h"
+#include "bus/live_object.h"
+#include "bus/removal_signal.h"
 #include "banger/object_path.h"
 #include "bus/request.h"
 #include "core/network_manager.h"
@@ -15,7 +17,7 @@ NetworkObject::NetworkObject(BusContext& ctx, NetworkRecord network)
 
 NetworkObject::~NetworkObject() { unregisterAdaptor(); }
 
-void NetworkObject::announce_removal() { getObject().emitInterfacesRemovedSignal(); }
+void NetworkObject::announce_removal() { announce_removed(getObject()); }
 
 void NetworkObject::update(const NetworkRecord& network) {
   std::vector<std::string> changed;
@@ -32,7 +34,7 @@ void NetworkObject::remove(sdbus::Result<>&& result, const Caller& caller) {
                       networks.remove(name);
                       return std::tuple<>();
                     },
-                    shared_from_this());
+                    alive_or_gone(*this, ErrorKind::no_such_network));
 }
 
 void NetworkObject::SetNAT(sdbus::Result<>&& result, bool nat) {
@@ -43,7 +45,7 @@ void NetworkObject::SetNAT(sdbus::Result<>&& result, bool nat) {
                       networks.set_nat(name, nat);
                       return std::tuple<>();
                     },
-                    shared_from_this());
+                    alive_or_gone(*this, ErrorKind::no_such_network));
 }
 
 void NetworkObject::Delete(sdbus::Result<>&& result) {

@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "banger/bus_names.h"
+#include "bus/removal_signal.h"
 
 namespace banger {
 
@@ -14,7 +15,7 @@ OperationObject::OperationObject(sdbus::IConnection& connection, std::string pat
 }
 
 OperationObject::~OperationObject() {
-  getObject().emitInterfacesRemovedSignal();
+  announce_removed(getObject());
   unregisterAdaptor();
 }
 

@@ -1,6 +1,8 @@
 #include "bus/vm_object.h"
 
 #include "banger/bus_names.h"
+#include "bus/live_object.h"
+#include "bus/removal_signal.h"
 #include "banger/object_path.h"
 #include "bus/operation_request.h"
 #include "bus/options.h"
@@ -22,7 +24,7 @@ VmObject::VmObject(BusContext& ctx, VmRecord vm, VmNetworkProperties network)
 
 VmObject::~VmObject() { unregisterAdaptor(); }
 
-void VmObject::announce_removal() { getObject().emitInterfacesRemovedSignal(); }
+void VmObject::announce_removal() { announce_removed(getObject()); }
 
 std::vector<std::string> VmObject::network_changes(const VmNetworkProperties& network) const {
   std::vector<std::string> changed;
@@ -120,7 +122,7 @@ void VmObject::act(sdbus::Result<>&& result, const Caller& caller, const char* v
                       work(vms);
                       return std::tuple<>();
                     },
-                    shared_from_this());
+                    alive_or_gone(*this, ErrorKind::no_such_vm));
 }
 
 void VmObject::start(sdbus::Result<>&& result, const Caller& caller) {
@@ -162,7 +164,7 @@ void VmObject::Clone(sdbus::Result<sdbus::ObjectPath, sdbus::ObjectPath>&& resul
   auto reply = std::make_shared<sdbus::Result<sdbus::ObjectPath, sdbus::ObjectPath>>(std::move(result));
   ctx_.authorizer.check(
       caller, action_for(caller), details("clone"),
-      [&ctx = ctx_, reply, caller, source = vm_.id, new_name, self = shared_from_this()](std::exception_ptr denied) {
+      [&ctx = ctx_, reply, caller, source = vm_.id, new_name, self = alive_or_gone(*this, ErrorKind::no_such_vm)](std::exception_ptr denied) {
         if (denied) {
           reply->returnError(to_bus_error(denied));
           return;
@@ -194,13 +196,13 @@ void VmObject::ReadConsole(sdbus::Result<std::vector<uint8_t>, uint64_t>&& resul
                       return std::tuple(std::vector<uint8_t>(chunk.data.begin(), chunk.data.end()),
                                         chunk.next_offset);
                     },
-                    shared_from_this());
+                    alive_or_gone(*this, ErrorKind::no_such_vm));
 }
 
 void VmObject::OpenConsole(sdbus::Result<sdbus::UnixFd>&& result) {
   const Caller caller = current_caller();
   open_console(ctx_, std::move(result), caller, action_for(caller), details("openconsole"), vm_.id,
-               shared_from_this());
+               alive_or_gone(*this, ErrorKind::no_such_vm));
 }
 
 void VmObject::PushWorkspace(sdbus::Result<sdbus::ObjectPath>&& result, sdbus::UnixFd archive,
@@ -220,25 +222,25 @@ void VmObject::PullWorkspace(sdbus::Result<sdbus::ObjectPath>&& result, sdbus::U
 void VmObject::AddAuthorizedKeys(sdbus::Result<>&& result, std::vector<std::string> keys) {
   const Caller caller = current_caller();
   add_authorized_keys(ctx_, std::move(result), caller, action_for(caller), details("addauthorizedkeys"), vm_.id, keys,
-                      shared_from_this());
+                      alive_or_gone(*this, ErrorKind::no_such_vm));
 }
 
 void VmObject::RemoveAuthorizedKeys(sdbus::Result<>&& result, std::vector<std::string> fingerprints) {
   const Caller caller = current_caller();
   remove_authorized_keys(ctx_, std::move(result), caller, action_for(caller), details("removeauthorizedkeys"), vm_.id,
-                         fingerprints, shared_from_this());
+                         fingerprints, alive_or_gone(*this, ErrorKind::no_such_vm));
 }
 
 void VmObject::ForwardPort(sdbus::Result<>&& result, std::string protocol, uint16_t host_port, uint16_t guest_port) {
   const Caller caller = current_caller();
   forward_port(ctx_, std::move(result), caller, action_for(caller), details("forwardport"), vm_.id, protocol,
-               host_port, guest_port, shared_from_this());
+               host_port, guest_port, alive_or_gone(*this, ErrorKind::no_such_vm));
 }
 
 void VmObject::RemoveForward(sdbus::Result<>&& result, std::string protocol, uint16_t host_port) {
   const Caller caller = current_caller();
   remove_forward(ctx_, std::move(result), caller, action_for(caller), details("removeforward"), vm_.id, protocol,
-                 host_port, shared_from_this());
+                 host_port, alive_or_gone(*this, ErrorKind::no_such_vm));
 }
 
 }  // namespace banger
