@@ -30,7 +30,7 @@ void ImageObject::remove(sdbus::Result<>&& result, const Caller& caller) {
                       images.remove(id);
                       return std::tuple<>();
                     },
-                    shared_from_this());
+                    still_owned(*this, ErrorKind::no_such_image, image_.name));
 }
 
 void ImageObject::Delete(sdbus::Result<>&& result) {

@@ -32,7 +32,7 @@ void NetworkObject::remove(sdbus::Result<>&& result, const Caller& caller) {
                       networks.remove(name);
                       return std::tuple<>();
                     },
-                    shared_from_this());
+                    still_owned(*this, ErrorKind::no_such_network, network_.name));
 }
 
 void NetworkObject::SetNAT(sdbus::Result<>&& result, bool nat) {
@@ -43,7 +43,7 @@ void NetworkObject::SetNAT(sdbus::Result<>&& result, bool nat) {
                       networks.set_nat(name, nat);
                       return std::tuple<>();
                     },
-                    shared_from_this());
+                    still_owned(*this, ErrorKind::no_such_network, network_.name));
 }
 
 void NetworkObject::Delete(sdbus::Result<>&& result) {

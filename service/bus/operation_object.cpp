@@ -14,7 +14,12 @@ OperationObject::OperationObject(sdbus::IConnection& connection, std::string pat
 }
 
 OperationObject::~OperationObject() {
-  getObject().emitInterfacesRemovedSignal();
+  // A destructor must not throw: when bangerd ends on an error the object manager may be
+  // gone before the operations, and the signal cannot be sent (ESRCH).
+  try {
+    getObject().emitInterfacesRemovedSignal();
+  } catch (const sdbus::Error&) {
+  }
   unregisterAdaptor();
 }
 

@@ -11,6 +11,7 @@
 #include "bus/error_map.h"
 #include "bus/event_loop.h"
 #include "bus/operation_log.h"
+#include "core/errors.h"
 #include "core/worker_pool.h"
 
 namespace banger {
@@ -54,6 +55,19 @@ void authorize_and_run(BusContext& ctx, sdbus::Result<Out...>&& result, const Ca
       }
     });
   });
+}
+
+// The owner of a bus object, for holding it until a reply is sent (`keep_alive` above).
+// Between the registry dropping an object and its deletion, which is posted to the bus
+// thread, the object is still exported and a call can reach it: that call is answered
+// `gone`. careful: only sdbus::Error may leave a method handler; anything else (here
+// std::bad_weak_ptr from shared_from_this) unwinds through sd-bus, which then refuses
+// every later message (EBUSY) — found by the bus-concurrency test (calls on a VM being
+// deleted).
+template <typename T>
+std::shared_ptr<T> still_owned(T& object, ErrorKind gone, const std::string& name) {
+  if (auto owner = object.weak_from_this().lock()) return owner;
+  throw to_bus_error(std::make_exception_ptr(Error(gone, "'" + name + "' was just deleted")));
 }
 
 // Runs `parse` (validation of the arguments) and answers InvalidArgs & co.

@@ -120,7 +120,7 @@ void VmObject::act(sdbus::Result<>&& result, const Caller& caller, const char* v
                       work(vms);
                       return std::tuple<>();
                     },
-                    shared_from_this());
+                    still_owned(*this, ErrorKind::no_such_vm, vm_.name));
 }
 
 void VmObject::start(sdbus::Result<>&& result, const Caller& caller) {
@@ -157,12 +157,13 @@ void VmObject::Set(sdbus::Result<>&& result, std::map<std::string, sdbus::Varian
 
 void VmObject::Clone(sdbus::Result<sdbus::ObjectPath, sdbus::ObjectPath>&& result, std::string new_name) {
   const auto caller = current_caller();
+  auto self = still_owned(*this, ErrorKind::no_such_vm, vm_.name);
   if (!validated(result, [&] { validate_vm_name(new_name); })) return;
   // First the right to this VM (as for its other verbs), then the right to create one.
   auto reply = std::make_shared<sdbus::Result<sdbus::ObjectPath, sdbus::ObjectPath>>(std::move(result));
   ctx_.authorizer.check(
       caller, action_for(caller), details("clone"),
-      [&ctx = ctx_, reply, caller, source = vm_.id, new_name, self = shared_from_this()](std::exception_ptr denied) {
+      [&ctx = ctx_, reply, caller, source = vm_.id, new_name, self](std::exception_ptr denied) {
         if (denied) {
           reply->returnError(to_bus_error(denied));
           return;
@@ -194,13 +195,13 @@ void VmObject::ReadConsole(sdbus::Result<std::vector<uint8_t>, uint64_t>&& resul
                       return std::tuple(std::vector<uint8_t>(chunk.data.begin(), chunk.data.end()),
                                         chunk.next_offset);
                     },
-                    shared_from_this());
+                    still_owned(*this, ErrorKind::no_such_vm, vm_.name));
 }
 
 void VmObject::OpenConsole(sdbus::Result<sdbus::UnixFd>&& result) {
   const Caller caller = current_caller();
   open_console(ctx_, std::move(result), caller, action_for(caller), details("openconsole"), vm_.id,
-               shared_from_this());
+               still_owned(*this, ErrorKind::no_such_vm, vm_.name));
 }
 
 void VmObject::PushWorkspace(sdbus::Result<sdbus::ObjectPath>&& result, sdbus::UnixFd archive,
@@ -220,25 +221,25 @@ void VmObject::PullWorkspace(sdbus::Result<sdbus::ObjectPath>&& result, sdbus::U
 void VmObject::AddAuthorizedKeys(sdbus::Result<>&& result, std::vector<std::string> keys) {
   const Caller caller = current_caller();
   add_authorized_keys(ctx_, std::move(result), caller, action_for(caller), details("addauthorizedkeys"), vm_.id, keys,
-                      shared_from_this());
+                      still_owned(*this, ErrorKind::no_such_vm, vm_.name));
 }
 
 void VmObject::RemoveAuthorizedKeys(sdbus::Result<>&& result, std::vector<std::string> fingerprints) {
   const Caller caller = current_caller();
   remove_authorized_keys(ctx_, std::move(result), caller, action_for(caller), details("removeauthorizedkeys"), vm_.id,
-                         fingerprints, shared_from_this());
+                         fingerprints, still_owned(*this, ErrorKind::no_such_vm, vm_.name));
 }
 
 void VmObject::ForwardPort(sdbus::Result<>&& result, std::string protocol, uint16_t host_port, uint16_t guest_port) {
   const Caller caller = current_caller();
   forward_port(ctx_, std::move(result), caller, action_for(caller), details("forwardport"), vm_.id, protocol,
-               host_port, guest_port, shared_from_this());
+               host_port, guest_port, still_owned(*this, ErrorKind::no_such_vm, vm_.name));
 }
 
 void VmObject::RemoveForward(sdbus::Result<>&& result, std::string protocol, uint16_t host_port) {
   const Caller caller = current_caller();
   remove_forward(ctx_, std::move(result), caller, action_for(caller), details("removeforward"), vm_.id, protocol,
-                 host_port, shared_from_this());
+                 host_port, still_owned(*this, ErrorKind::no_such_vm, vm_.name));
 }
 
 }  // namespace banger
