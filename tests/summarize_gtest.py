@@ -45,7 +45,8 @@ def load_reports(directory):
     if not os.path.isdir(directory):
         return reports
     for entry in sorted(os.listdir(directory)):
-        if not entry.endswith(".json"):
+        # A phase's REPORTS_DIR also holds meson's testlog.json, which is no gtest report.
+        if not entry.endswith(".json") or entry == "testlog.json":
             continue
         path = os.path.join(directory, entry)
         try:

@@ -21,6 +21,7 @@ mkdir -p "$log_dir"
 # The bus tests run clients and daemons as the test users; they write reports here too.
 chmod 1777 "$log_dir"
 
+# -O1: ASan's usual level; faster to build than -O2 and its stacks stay readable.
 if ! phase_setup "$src" "$build" -Db_sanitize=address,undefined -Db_lundef=false -Doptimization=1 \
      -Dcpp_args=-fno-sanitize-recover=undefined -Dcpp_link_args=-fno-sanitize-recover=undefined; then
   phase_fail "$reports" "asan: meson setup failed"
