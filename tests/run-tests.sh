@@ -10,6 +10,13 @@
 # "N passed, N failed", plus ", N skipped" when some were skipped (the bus
 # tests skip unless run as root). Exits non-zero when anything failed, including
 # a test binary that crashed without writing its report.
+#
+# Extra phases: for each name in $BANGER_EXTRA_PHASES (space-separated, e.g.
+# "asan tsan fuzz"), tests/phases/<name>.sh SRC_DIR BUILD_DIR-<name> REPORTS_DIR runs
+# after the main tests: it configures and builds its own build dir and runs `meson
+# test` there, leaving gtest JSON reports and testlog.json in REPORTS_DIR
+# (BUILD_DIR/phase-reports/<name>). The summary then has a subtotal line per phase
+# and the grand total last. A named phase without its script is a failure.
 set -uo pipefail
 
 src=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -39,7 +46,30 @@ rm -f "$build/meson-logs/testlog.json"
 GTEST_OUTPUT="json:$reports/" meson test -C "$build" --no-rebuild --print-errorlogs --num-processes 1
 meson_status=$?
 
-python3 "$src/tests/summarize_gtest.py" "$reports" "$build/meson-logs/testlog.json"
+# --- extra phases (BANGER_EXTRA_PHASES) ---
+phase_args=()
+for phase in ${BANGER_EXTRA_PHASES:-}; do
+  phase_reports="$build/phase-reports/$phase"
+  rm -rf "$phase_reports"
+  mkdir -p "$phase_reports"
+  script="$src/tests/phases/$phase.sh"
+  echo "=== phase $phase ==="
+  phase_start=$(date +%s)
+  if [[ -x "$script" ]]; then
+    "$script" "$src" "$build-$phase" "$phase_reports"
+    phase_status=$?
+  else
+    echo "phase $phase: $script is missing (or not executable)"
+    echo "{\"name\": \"phase $phase: script missing\", \"result\": \"FAIL\", \"returncode\": 127, \"command\": [\"\"]}" \
+      > "$phase_reports/testlog.json"
+    phase_status=127
+  fi
+  echo "=== phase $phase: exit $phase_status after $(( $(date +%s) - phase_start )) s ==="
+  phase_args+=(--phase "$phase" "$phase_reports" "$phase_status")
+done
+# --- end extra phases ---
+
+python3 "$src/tests/summarize_gtest.py" "$reports" "$build/meson-logs/testlog.json" "${phase_args[@]}"
 summary_status=$?
 
 if (( meson_status != 0 || summary_status != 0 )); then

@@ -107,7 +107,15 @@ void EventLoop::run() {
     }
     // One step, then sleep unless sd-bus already holds more: every extra
     // "anything else?" probe is a syscall, and syscalls dominate a property Get.
-    connection_.processPendingRequest();
+    // sdbus-c++ turns only sdbus::Error from a handler into an error reply; anything else
+    // unwinds out of sd-bus to here, and sd-bus then refuses every later message (EBUSY).
+    // Say what it was and end: a restarted bangerd adopts its VMs, a wedged one helps nobody.
+    try {
+      connection_.processPendingRequest();
+    } catch (const std::exception& e) {
+      log::error("bus message handler failed, the bus connection cannot go on: {}", e.what());
+      throw;
+    }
     auto bus = connection_.getEventLoopPollData();
     if (bus.timeout_usec == 0) continue;
     pollfd fds[3] = {{bus.fd, bus.events, 0}, {wake_fd_, POLLIN, 0}, {signal_fd_, POLLIN, 0}};

@@ -37,20 +37,24 @@ void authorize_and_start_operation(BusContext& ctx, sdbus::Result<Out...>&& resu
       reply->returnError(e);
       return;
     }
-    ctx.pool.submit([&ctx, reply, kind, begin, run, call] {
+    // careful: what the job holds (the reply, objects `begin` and `run` keep alive) goes to
+    // the bus thread to be released there, never on the worker; see authorize_and_run.
+    ctx.pool.submit([&ctx, reply, kind, begin, run, call]() mutable {
       std::string target;
       try {
         target = begin();
       } catch (...) {
         const auto e = to_bus_error(std::current_exception());
         call->finished(e.getName());
-        ctx.loop.post([reply, e] { reply->returnError(e); });
+        ctx.loop.post([reply = std::move(reply), e, begin = std::move(begin), run = std::move(run)] {
+          reply->returnError(e);
+        });
         return;
       }
       call->set_target(target);
       // Objects begin() announced are already queued for export; the reply follows them.
       auto op = ctx.registry.reserve_operation();
-      ctx.loop.post([&ctx, reply, op, kind, target] {
+      ctx.loop.post([&ctx, reply = std::move(reply), op, kind, target] {
         ctx.registry.add_operation(op, kind, target);
         if constexpr (sizeof...(Out) == 1)
           reply->returnResults(sdbus::ObjectPath(bus::operation_path(op)));
@@ -69,7 +73,9 @@ void authorize_and_start_operation(BusContext& ctx, sdbus::Result<Out...>&& resu
         call->finished(e.getName());
       }
       if (success) call->finished("ok");
-      ctx.loop.post([&ctx, op, success, error] { ctx.registry.finish_operation(op, success, error); });
+      ctx.loop.post([&ctx, op, success, error, begin = std::move(begin), run = std::move(run)] {
+        ctx.registry.finish_operation(op, success, error);
+      });
     });
   });
 }

@@ -36,17 +36,21 @@ void authorize_and_run(BusContext& ctx, sdbus::Result<Out...>&& result, const Ca
       reply->returnError(e);
       return;
     }
-    ctx.pool.submit([&ctx, reply, work, keep_alive, call] {
+    // careful: the job hands `reply` and `keep_alive` to the bus thread (moves, not copies).
+    // Whoever drops the last reference destroys the call's message or the bus object, which
+    // touches the connection; on a worker that raced the bus thread and corrupted sd-bus's
+    // object tree (found by the bus-concurrency test: a Delete's VmObject died on a worker).
+    ctx.pool.submit([&ctx, reply, work, keep_alive, call]() mutable {
       try {
         auto out = work();
         call->finished("ok");
-        ctx.loop.post([reply, out, keep_alive] {
+        ctx.loop.post([reply = std::move(reply), out, keep_alive = std::move(keep_alive)] {
           std::apply([&](const auto&... v) { reply->returnResults(v...); }, out);
         });
       } catch (...) {
         const auto e = to_bus_error(std::current_exception());
         call->finished(e.getName());
-        ctx.loop.post([reply, e] { reply->returnError(e); });
+        ctx.loop.post([reply = std::move(reply), e, keep_alive = std::move(keep_alive)] { reply->returnError(e); });
       }
     });
   });

@@ -28,27 +28,28 @@ void LockTable::Guard::release() noexcept {
 }
 
 LockTable::Guard LockTable::acquire(const std::string& key, std::chrono::milliseconds timeout, std::string_view what) {
-  Entry* entry = nullptr;
-  {
-    std::lock_guard lock(mutex_);
-    auto& slot = entries_[key];
-    if (!slot) slot = std::make_unique<Entry>();
-    entry = slot.get();
-    ++entry->users;
+  std::unique_lock lock(mutex_);
+  auto& slot = entries_[key];
+  if (!slot) slot = std::make_unique<Entry>();
+  Entry* entry = slot.get();  // stays while users > 0
+  ++entry->users;
+  if (released_.wait_for(lock, timeout, [entry] { return !entry->held; })) {
+    entry->held = true;
+    return Guard(this, key);
   }
-  if (entry->mutex.try_lock_for(timeout)) return Guard(this, key);
-
-  std::lock_guard lock(mutex_);
   if (--entry->users == 0) entries_.erase(key);
   throw Error(ErrorKind::busy, fmt::format("{} is busy with another operation; try again later", what));
 }
 
 void LockTable::unlock(const std::string& key) noexcept {
-  std::lock_guard lock(mutex_);
-  auto it = entries_.find(key);
-  if (it == entries_.end()) return;
-  it->second->mutex.unlock();
-  if (--it->second->users == 0) entries_.erase(it);
+  {
+    std::lock_guard lock(mutex_);
+    auto it = entries_.find(key);
+    if (it == entries_.end()) return;
+    it->second->held = false;
+    if (--it->second->users == 0) entries_.erase(it);
+  }
+  released_.notify_all();
 }
 
 std::size_t LockTable::size() const {

@@ -1,5 +1,6 @@
 #pragma once
 #include <chrono>
+#include <condition_variable>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -10,11 +11,16 @@ namespace banger {
 // One lock per VM, keyed by the stable id, held across a whole lifecycle
 // operation. Entries live only while someone holds or waits for them, so the
 // table does not grow with every VM ever created.
+//
+// A flag per key under the table's mutex, not a std::timed_mutex per key: ThreadSanitizer
+// cannot see timed_mutex's pthread_mutex_clocklock (gcc 12), so it reported every release
+// as "unlock of an unlocked mutex" and missed the ordering the lock gives; and a Guard may
+// now be released on any thread (a timed_mutex must be unlocked by the thread that locked it).
 class LockTable {
   struct Entry {
-    std::timed_mutex mutex;
-    unsigned users = 0;  // holders and waiters, guarded by LockTable::mutex_
-  };
+    bool held = false;
+    unsigned users = 0;  // holders and waiters
+  };  // both guarded by LockTable::mutex_
 
  public:
   class Guard {
@@ -43,6 +49,7 @@ class LockTable {
   void unlock(const std::string& key) noexcept;
 
   mutable std::mutex mutex_;
+  std::condition_variable released_;  // one for all keys: waiters are few
   std::map<std::string, std::unique_ptr<Entry>> entries_;
 };
 

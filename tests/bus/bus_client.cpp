@@ -210,6 +210,13 @@ void BusClient::set(const std::string& path, const Options& changes) {
   proxy->callMethod("Set").onInterface(vm_iface).withArguments(changes).storeResultsTo();
 }
 
+std::string BusClient::clone(const std::string& path, const std::string& new_name) {
+  auto proxy = sdbus::createProxy(*connection_, service, path);
+  sdbus::ObjectPath vm, operation;
+  proxy->callMethod("Clone").onInterface(vm_iface).withArguments(new_name).storeResultsTo(vm, operation);
+  return vm;
+}
+
 Value BusClient::property(const std::string& path, const std::string& interface, const std::string& name) {
   auto proxy = sdbus::createProxy(*connection_, service, path);
   return to_value(proxy->getProperty(name).onInterface(interface));
