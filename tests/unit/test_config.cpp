@@ -227,8 +227,8 @@ TEST(Config, UnknownNamesAreReported) {
   EXPECT_EQ(error_of("[daemon.extra]\nx = 1\n"), "bangerd.toml: daemon.extra: unknown key");
   EXPECT_EQ(error_of("[network]\nbridge = \"br0\"\n"), "bangerd.toml: network.bridge: unknown key");
   EXPECT_EQ(error_of("[dns]\nx = 1\n"),
-            "bangerd.toml: dns: unknown section (expected [daemon], [vmm], [vm], [network], [ports], [firecracker], [qemu], [doctor], [stats] or [console])");
-  EXPECT_EQ(error_of("workers = 4\n"), "bangerd.toml: workers: unknown key (settings belong in a section: [daemon], [vmm], [vm], [network], [ports], [firecracker], [qemu], [doctor], [stats] or [console])");
+            "bangerd.toml: dns: unknown section (expected [daemon], [vmm], [vm], [network], [ports], [firecracker], [qemu], [doctor], [stats], [console] or [quotas])");
+  EXPECT_EQ(error_of("workers = 4\n"), "bangerd.toml: workers: unknown key (settings belong in a section: [daemon], [vmm], [vm], [network], [ports], [firecracker], [qemu], [doctor], [stats], [console] or [quotas])");
   EXPECT_EQ(error_of("vm = 3\n"), "bangerd.toml: vm: must be a table");
 }
 
