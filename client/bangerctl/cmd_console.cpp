@@ -162,9 +162,11 @@ void add_console_command(Context& ctx) {
     {
       std::optional<RawTerminal> raw;
       if (terminal) {
-        std::cerr << "Connected to the console of " << args->ref << "; detach with Ctrl-] "
-                  << "(press Enter for a login prompt)\n";
+        // Raw first: once the banner is out, a Ctrl-] typed after reading it must reach relay(),
+        // not a line discipline that TCSAFLUSH is about to discard. Raw output: \r\n.
         raw.emplace(STDIN_FILENO);
+        std::cerr << "Connected to the console of " << args->ref << "; detach with Ctrl-] "
+                  << "(press Enter for a login prompt)\r\n";
       }
       end = relay(console.get(), terminal, static_cast<int>(args->linger_s * 1000), stop.fd());
     }

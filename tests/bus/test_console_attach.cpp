@@ -12,8 +12,10 @@
 #include <termios.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <filesystem>
 #include <fstream>
+#include <thread>
 
 #include "test_support.h"
 
@@ -92,9 +94,17 @@ class ConsoleAttach : public ClientTest {
     termios t{};
     return tcgetattr(master, &t) == 0 && (t.c_lflag & ICANON) && (t.c_lflag & ECHO);
   }
+  // Its exit status; -2 when it has not ended within 20 s (then killed: a failure, not a hang).
   static int exit_code(pid_t pid) {
     int status = 0;
-    waitpid(pid, &status, 0);
+    for (auto end = std::chrono::steady_clock::now() + 20s; waitpid(pid, &status, WNOHANG) == 0;) {
+      if (std::chrono::steady_clock::now() > end) {
+        kill(pid, SIGKILL);
+        waitpid(pid, &status, 0);
+        return -2;
+      }
+      std::this_thread::sleep_for(50ms);
+    }
     return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
   }
 

@@ -84,9 +84,20 @@ class RealGuestTest : public ClientTest {
     netns_->ip("link set lo up");  // as on any host: the host side reaches its own addresses
     return true;
   }
+  // An "outside" namespace joined to bangerd's by a veth pair (TEST-NET-2, directly
+  // connected, with no route back to the VMs' subnet): the world NAT leads to.
+  static void join_outside() {
+    outside_ = std::make_unique<ScopedNetns>(/*enter=*/false);
+    netns_->ip("link add " + kUplink + " type veth peer name eth0 netns " + outside_->name());
+    netns_->ip("addr add " + kUplinkAddress + "/24 dev " + kUplink);
+    netns_->ip("link set " + kUplink + " up");
+    outside_->ip("addr add " + kOutsideAddress + "/24 dev eth0");
+    outside_->ip("link set eth0 up");
+  }
   static void TearDownTestSuite() {
     ClientTest::TearDownTestSuite();  // kills the VMs and stops bangerd before their namespace goes
     netns_.reset();
+    outside_.reset();
   }
   void SetUp() override {
     if (!netns_skip_.empty()) GTEST_SKIP() << netns_skip_;
@@ -103,7 +114,12 @@ class RealGuestTest : public ClientTest {
     proxy->callMethod(message, std::chrono::seconds(180));
   }
 
+  // bangerd's end of the veth pair to the outside, its address and the outside's.
+  static inline const std::string kUplink = "bgx-uplink";
+  static inline const std::string kUplinkAddress = "198.51.100.1";
+  static inline const std::string kOutsideAddress = "198.51.100.2";
   static inline std::unique_ptr<ScopedNetns> netns_;
+  static inline std::unique_ptr<ScopedNetns> outside_;  // after join_outside()
   static inline std::string netns_skip_;
   std::unique_ptr<sdbus::IConnection> connection_;
 };

@@ -18,9 +18,6 @@
 namespace banger::test {
 namespace {
 
-const std::string kUplink = "bgx-uplink";
-const std::string kUplinkAddress = "198.51.100.1";
-const std::string kOutsideAddress = "198.51.100.2";
 const std::string kPage = "banger-forward-page";
 constexpr std::uint16_t kGuestPort = 8000;
 
@@ -36,17 +33,8 @@ class GuestForward : public RealGuestTest {
  protected:
   static void SetUpTestSuite() {
     if (!enter_namespace({.programs = {"nft", "python3", "ssh"}, .devices = {"/dev/net/tun"}})) return;
-    outside_ = std::make_unique<ScopedNetns>(/*enter=*/false);
-    netns_->ip("link add " + kUplink + " type veth peer name eth0 netns " + outside_->name());
-    netns_->ip("addr add " + kUplinkAddress + "/24 dev " + kUplink);
-    netns_->ip("link set " + kUplink + " up");
-    outside_->ip("addr add " + kOutsideAddress + "/24 dev eth0");
-    outside_->ip("link set eth0 up");
+    join_outside();
     ClientTest::SetUpTestSuite();
-  }
-  static void TearDownTestSuite() {
-    RealGuestTest::TearDownTestSuite();
-    outside_.reset();
   }
 
   // The suite's guest, booted on first use with httpd serving kPage.
@@ -89,7 +77,6 @@ class GuestForward : public RealGuestTest {
   }
   Forwards forwards() { return vm().getProperty("Forwards").onInterface(kVm).get<Forwards>(); }
 
-  static inline std::unique_ptr<ScopedNetns> outside_;
   static inline std::string vm_, address_, boot_failure_;
   std::unique_ptr<sdbus::IProxy> proxy_;
 };

@@ -20,9 +20,6 @@ namespace {
 
 using namespace std::chrono_literals;
 
-const std::string kUplink = "bgx-uplink";
-const std::string kUplinkAddress = "198.51.100.1";
-const std::string kOutsideAddress = "198.51.100.2";
 const int kPort = 7101;
 
 // A TCP service on every address of `ns` that greets each connection with
@@ -43,12 +40,7 @@ class GuestHostInput : public RealGuestTest {
  protected:
   static void SetUpTestSuite() {
     if (!enter_namespace({.programs = {"nft", "ping", "python3"}, .devices = {"/dev/net/tun"}})) return;
-    outside_ = std::make_unique<ScopedNetns>(/*enter=*/false);
-    netns_->ip("link add " + kUplink + " type veth peer name eth0 netns " + outside_->name());
-    netns_->ip("addr add " + kUplinkAddress + "/24 dev " + kUplink);
-    netns_->ip("link set " + kUplink + " up");
-    outside_->ip("addr add " + kOutsideAddress + "/24 dev eth0");
-    outside_->ip("link set eth0 up");
+    join_outside();
     host_server_ = serve_hello(*netns_);
     outside_server_ = serve_hello(*outside_);
     ClientTest::SetUpTestSuite();
@@ -57,14 +49,12 @@ class GuestHostInput : public RealGuestTest {
     for (const auto& pid : {host_server_, outside_server_})
       if (!pid.empty()) run_command("kill " + pid + " 2>/dev/null");
     RealGuestTest::TearDownTestSuite();
-    outside_.reset();
   }
 
   std::string network_string(const std::string& property) {
     return to_string(client_->property(bus::network_path("default"), bus::network_interface, property));
   }
 
-  static inline std::unique_ptr<ScopedNetns> outside_;
   static inline std::string host_server_, outside_server_;
 };
 

@@ -36,10 +36,6 @@ using nlohmann::json;
 namespace fs = std::filesystem;
 
 const std::string kBridge = "bg-default";
-// The veth pair to the outside: bangerd's end and the outside's end.
-const std::string kUplink = "bgx-uplink";
-const std::string kUplinkAddress = "198.51.100.1";
-const std::string kOutsideAddress = "198.51.100.2";
 const std::string kStrayTap = "bgt000000000000";
 
 // A DNS query for `name`'s A records over UDP to `server`; prints one address
@@ -81,18 +77,12 @@ class GuestNetwork : public RealGuestTest {
  protected:
   static void SetUpTestSuite() {
     if (!enter_namespace({.programs = {"nft", "ping"}, .devices = {"/dev/net/tun"}})) return;
-    outside_ = std::make_unique<ScopedNetns>(/*enter=*/false);
-    netns_->ip("link add " + kUplink + " type veth peer name eth0 netns " + outside_->name());
-    netns_->ip("addr add " + kUplinkAddress + "/24 dev " + kUplink);
-    netns_->ip("link set " + kUplink + " up");
-    outside_->ip("addr add " + kOutsideAddress + "/24 dev eth0");
-    outside_->ip("link set eth0 up");
+    join_outside();
     ClientTest::SetUpTestSuite();
   }
   static void TearDownTestSuite() {
     guests_.clear();
     RealGuestTest::TearDownTestSuite();
-    outside_.reset();
   }
 
   // The suite's two guests on the default network, started and answering
@@ -191,7 +181,6 @@ class GuestNetwork : public RealGuestTest {
     EXPECT_EQ(ping.status, 0) << "NAT on again:\n" << ping.out;
   }
 
-  static inline std::unique_ptr<ScopedNetns> outside_;
   static inline std::vector<Guest> guests_;
   static inline std::string boot_failure_;
 };
