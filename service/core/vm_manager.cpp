@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include <exception>
+
 #include "core/errors.h"
 #include "core/fault_points.h"
 #include "core/ids.h"
@@ -176,11 +178,20 @@ VmRecord VmManager::begin_clone(const std::string& source_id, const std::string&
 
 VmRecord VmManager::finish_clone(const std::string& id, const std::string& source_id, ProgressSink& progress) {
   // The source first (as every caller locks one VM at a time, no cycle): it must not start while being copied.
-  auto [source_guard, source] = lock(source_id);
+  std::optional<Locked> source;
+  std::exception_ptr source_failure;
+  try {
+    source.emplace(lock(source_id));
+  } catch (...) {
+    source_failure = std::current_exception();
+  }
   auto [guard, vm] = lock(id, std::nullopt, true);
   return provisioned(std::move(vm), progress, "clone", [&](VmRecord& v) {
-    require_allowed(Verb::clone, source.state, source.name);
-    deps_.capabilities.provision_clone(source, v, progress);
+    // Deleted (or kept busy) since the Clone call: the copy fails and its record goes, as
+    // for any failed copy (found by bus-concurrency: such a clone stayed "creating").
+    if (source_failure) std::rethrow_exception(source_failure);
+    require_allowed(Verb::clone, source->vm.state, source->vm.name);
+    deps_.capabilities.provision_clone(source->vm, v, progress);
   });
 }
 

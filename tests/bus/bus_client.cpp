@@ -210,11 +210,11 @@ void BusClient::set(const std::string& path, const Options& changes) {
   proxy->callMethod("Set").onInterface(vm_iface).withArguments(changes).storeResultsTo();
 }
 
-std::string BusClient::clone(const std::string& path, const std::string& new_name) {
+std::pair<std::string, std::string> BusClient::clone(const std::string& path, const std::string& new_name) {
   auto proxy = sdbus::createProxy(*connection_, service, path);
   sdbus::ObjectPath vm, operation;
   proxy->callMethod("Clone").onInterface(vm_iface).withArguments(new_name).storeResultsTo(vm, operation);
-  return vm;
+  return {vm, operation};
 }
 
 Value BusClient::property(const std::string& path, const std::string& interface, const std::string& name) {

@@ -83,8 +83,8 @@ class BusClient {
   void vm_call(const std::string& path, const std::string& method);  // Start, Restart, Kill, Delete, Touch
   void stop(const std::string& path, bool force = false);
   void set(const std::string& path, const Options& changes);
-  // VM.Clone → the new VM's path (its creation goes on in an Operation).
-  std::string clone(const std::string& path, const std::string& new_name);
+  // VM.Clone → (the new VM's path, the Operation its creation goes on in).
+  std::pair<std::string, std::string> clone(const std::string& path, const std::string& new_name);
   // VM.ReadConsole → (data, next_offset).
   std::pair<std::string, std::uint64_t> read_console(const std::string& path, std::uint64_t offset,
                                                      std::uint32_t max_bytes);

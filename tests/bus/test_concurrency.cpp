@@ -9,6 +9,7 @@
 #include <random>
 #include <set>
 #include <thread>
+#include <tuple>
 
 #include "concurrency_run.h"
 #include "test_support.h"
@@ -30,13 +31,14 @@ class ConcurrencyTest : public ClientTest {
     if (vms_.size() >= kMaxVms && (r.method == "CreateVM" || r.method == "Clone")) r.method = "Delete";
     const std::string new_name = client + "-" + std::to_string(++names_);
     const std::uint32_t memory = 256 + 128 * (random() % 3);
+    std::string operation;  // of a CreateVM or Clone that was answered
     r.begin = Clock::now();
     if (bus) {
       auto failure = error_of([&] {
         if (r.method == "CreateVM") {
-          r.path = bus->create_vm(new_name).first;
+          std::tie(r.path, operation) = bus->create_vm(new_name);
         } else if (r.method == "Clone") {
-          r.path = bus->clone(r.path, new_name);
+          std::tie(r.path, operation) = bus->clone(r.path, new_name);
         } else if (r.method == "Set") {
           bus->set(r.path, {{"memory", sdbus::Variant(memory)}});
         } else if (r.method == "Stop") {
@@ -56,12 +58,27 @@ class ConcurrencyTest : public ClientTest {
       auto p = parse_probe(env().probe_as(user, args));
       r.ok = p.ok;
       r.error = p.error_name;
-      if (p.ok && (r.method == "CreateVM" || r.method == "Clone") && !p.values.empty()) r.path = p.values[0];
+      if (p.ok && (r.method == "CreateVM" || r.method == "Clone") && p.values.size() == 2) {
+        r.path = p.values[0];
+        operation = p.values[1];
+      }
     }
+    if (r.ok && !operation.empty()) take_outcome_of(operation, r);
     r.end = Clock::now();
     if (r.ok && (r.method == "CreateVM" || r.method == "Clone")) vms_.add(r.path);
     if (r.ok && r.method == "Delete") vms_.remove(r.path);
     return r;
+  }
+
+  // CreateVM and Clone answer before the VM is made, and their Operation can still fail
+  // (a Clone's source started meanwhile), which removes the new VM: the call's outcome is
+  // the Operation's, as for a client that follows it.
+  void take_outcome_of(const std::string& operation, CallRecord& r) {
+    auto finished = recorder_->wait_for(
+        [&](const Signal& s) { return s.path == operation && s.member == "Finished"; }, 120s);
+    if (finished && finished->success) return;
+    r.ok = false;
+    r.error = finished ? finished->args.at(0).substr(0, finished->args.at(0).find(':')) : "operation never finished";
   }
 
   // Waits until no VM is creating, starting or stopping; the rows then.

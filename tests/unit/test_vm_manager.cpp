@@ -385,5 +385,14 @@ TEST_F(VmManagerTest, CloneRefusesARunningSourceATakenNameAndCleansUpAFailedCopy
   EXPECT_EQ(kind_of([&] { manager.begin_clone(source.id, "web-3", 1000); }), ErrorKind::invalid_state);
 }
 
+TEST_F(VmManagerTest, ACloneWhoseSourceWasDeletedMeanwhileFailsAndGoes) {
+  auto source = created("web");
+  auto copy = manager.begin_clone(source.id, "web-2", 1000);
+  manager.remove(source.id);
+  EXPECT_CALL(*cap, provision_clone(_, _, _)).Times(0);
+  EXPECT_EQ(kind_of([&] { manager.finish_clone(copy.id, source.id, progress); }), ErrorKind::no_such_vm);
+  EXPECT_FALSE(store.find_vm(copy.id)) << "not left creating";
+}
+
 }  // namespace
 }  // namespace banger
