@@ -22,7 +22,8 @@ std::string to_string_ipv4(Ipv4 address) {
          std::to_string((address >> 8) & 0xff) + '.' + std::to_string(address & 0xff);
 }
 
-Ipv4 netmask(std::uint8_t prefix) { return prefix == 0 ? 0 : ~Ipv4{0} << (32 - prefix); }
+// A prefix over 32 (which the kernel refuses) gives the /32 mask, not a negative shift.
+Ipv4 netmask(std::uint8_t prefix) { return prefix == 0 ? 0 : prefix >= 32 ? ~Ipv4{0} : ~Ipv4{0} << (32 - prefix); }
 
 Ipv4 network_of(Cidr cidr) { return cidr.address & netmask(cidr.prefix); }
 

@@ -52,7 +52,10 @@ std::string describe_operand(const json& j) {
 std::string describe_rule(const json& rule) {
   std::string text;
   for (const auto& expr : rule["expr"]) {
-    const auto& [kind, body] = *expr.items().begin();
+    // Not a structured binding of *items().begin(): that is a temporary, gone by the next line.
+    const auto first = expr.items().begin();
+    const std::string kind = first.key();
+    const json& body = first.value();
     std::string part = kind;
     if (kind == "match") {
       part = describe_operand(body["left"]) + " " + body["op"].get<std::string>() + " " + describe_operand(body["right"]);
