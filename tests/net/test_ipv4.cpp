@@ -38,6 +38,7 @@ TEST(Ipv4, OverlapAndContainment) {
   EXPECT_FALSE(contains(b, *parse_ipv4("10.0.6.0")));
   EXPECT_EQ(netmask(0), 0u);
   EXPECT_EQ(netmask(32), 0xffffffffu);
+  EXPECT_EQ(netmask(33), 0xffffffffu) << "a prefix the kernel refuses, not a negative shift";
 }
 
 TEST(Ipv4, SizeAndBroadcast) {
