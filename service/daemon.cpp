@@ -58,6 +58,7 @@
 #include "ports/ssh_port_probe.h"
 #include "store/sqlite_store.h"
 #include "vmm/exit_watcher.h"
+#include "vmm/firecracker/jailer.h"
 #include "vmm/process.h"
 
 namespace banger {
@@ -195,7 +196,7 @@ int serve(const Config& config, DaemonExtensions& extensions) {
     // A jailed Firecracker opens its tap as the VM's own jailer uid (or the fixed one).
     TapDevice::OwnerOf tap_owner = [&config, jailer_ids](const VmRecord& vm) -> uid_t {
       if (config.firecracker.jailer.empty() || vm.backend != "firecracker") return 0;
-      return jailer_ids ? jailer_ids->acquire(vm.id).uid : config.firecracker.jailer_uid;
+      return jail_owner_of(jailer_ids.get(), config.firecracker, vm.id).uid;
     };
     taps = std::make_shared<TapDevice>(attachments, *host_taps, std::move(tap_owner));
     capability_list.push_back(taps);

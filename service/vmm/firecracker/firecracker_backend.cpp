@@ -93,8 +93,7 @@ std::string FirecrackerBackend::launch(const MachineConfig& machine) {
   Handles h{{}, machine.runtime_dir / "firecracker.sock", machine.runtime_dir, settings_.binary, settings_.jailer, {}};
   std::vector<std::string> argv{settings_.binary.string(), "--api-sock", h.api_socket.string(), "--id", machine.vm_id};
   if (!settings_.jailer.empty()) {
-    // The VM's own uid, held since its creation (acquire() returns it again).
-    const JailOwner owner = ids_ ? ids_->acquire(machine.vm_id) : configured_owner(settings_);
+    const JailOwner owner = jail_owner_of(ids_.get(), settings_, machine.vm_id);
     prepare_jail(settings_, machine, owner);
     h.jail = jail_dir(settings_, machine.vm_id);
     h.api_socket = jail_root(settings_, machine.vm_id) / fs::path(jailed_api_socket).relative_path();

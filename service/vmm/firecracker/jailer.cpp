@@ -65,6 +65,10 @@ JailOwner configured_owner(const FirecrackerSettings& settings) {
   return {settings.jailer_uid, settings.jailer_gid};
 }
 
+JailOwner jail_owner_of(JailerIds* ids, const FirecrackerSettings& settings, const std::string& vm_id) {
+  return ids != nullptr ? ids->acquire(vm_id) : configured_owner(settings);
+}
+
 std::vector<std::string> jailer_command_line(const FirecrackerSettings& settings, const std::string& vm_id) {
   return jailer_command_line(settings, vm_id, configured_owner(settings));
 }

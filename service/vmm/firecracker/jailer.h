@@ -47,6 +47,9 @@ void prepare_jail(const FirecrackerSettings& settings, const MachineConfig& mach
 
 // The fixed owner of [firecracker] jailer_uid/jailer_gid.
 JailOwner configured_owner(const FirecrackerSettings& settings);
+// Whom the jailed Firecracker of `vm_id` runs as: the VM's own uid from `ids` (held from its
+// creation; acquire() returns it again), else, with no range configured, the fixed one.
+JailOwner jail_owner_of(JailerIds* ids, const FirecrackerSettings& settings, const std::string& vm_id);
 
 // Removes the whole jail of the VM (links and copies only: never the files
 // they were made from). Idempotent, never throws.

@@ -25,10 +25,10 @@ struct JailOwner {
 // delete, so it is stable across starts and daemon restarts and never held by
 // two VMs at once.
 //
-// Kept as one file per held uid, `<dir>/<uid>` holding the VM id: created with
-// O_EXCL (two VMs can never win the same uid, even across processes) and
-// written before it is renamed into place, so a crash leaves either no claim
-// or a whole one. Thread-safe.
+// Kept as one file per held uid, `<dir>/<uid>` holding the VM id: written to a
+// temporary file and link()ed into place, which fails when the claim exists (two
+// VMs can never win the same uid, even across processes) and leaves either no
+// claim or a whole one after a crash. Thread-safe.
 class JailerIds {
  public:
   JailerIds(std::filesystem::path dir, std::uint32_t base, std::uint32_t count);
