@@ -16,13 +16,18 @@ mkdir -p "$reports"
 reports=$(cd "$reports" && pwd)
 
 if [ ! -f "$build/build.ninja" ]; then
-  CC=clang CXX=clang++ meson setup "$build" "$src" -Dfuzzing=true -Dbuildtype=debugoptimized
+  # meson puts ccache in front of the compilers it finds itself, not of CC/CXX: name it here.
+  cc=clang cxx=clang++
+  if command -v ccache >/dev/null 2>&1; then cc="ccache clang" cxx="ccache clang++"; fi
+  CC=$cc CXX=$cxx meson setup "$build" "$src" -Dfuzzing=true -Dbuildtype=debugoptimized
 fi
 # Only the fuzz targets: the rest of the project is built by the main phase.
 targets=$(cd "$build" && meson introspect --targets | python3 -c '
 import json, sys
 print(" ".join(t["filename"][0] for t in json.load(sys.stdin) if t["name"].startswith("fuzz_")))')
+start=$(date +%s)
 (cd "$build" && ninja -j"${BANGER_FUZZ_JOBS:-2}" $(for t in $targets; do realpath --relative-to=. "$t"; done))
+echo "== fuzz phase build: $(( $(date +%s) - start )) s"
 
 # Each fuzz test's meson timeout is 600 s; longer runs stretch it.
 multiplier=$(( ${BANGER_FUZZ_SECONDS:-20} / 500 + 1 ))

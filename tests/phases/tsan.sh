@@ -44,16 +44,18 @@ for path in sorted(wanted):
         print(os.path.relpath(path, build))
 PY
 )
+start=$(date +%s)
 if (( ${#targets[@]} == 0 )) || ! ninja -C "$build" -j "$jobs" "${targets[@]}"; then
   phase_fail "$reports" "tsan: build failed"
   exit 1
 fi
+echo "== tsan phase build: $(( $(date +%s) - start )) s"
 
 export TSAN_OPTIONS="halt_on_error=1:exitcode=66:second_deadlock_stack=1:history_size=4:log_path=$log_dir/tsan:suppressions=$here/tsan.supp"
 start=$(date +%s)
 phase_meson_test "$build" "$reports" --suite concurrency
 test_status=$?
-echo "tsan phase: meson test took $(( $(date +%s) - start )) s"
+echo "== tsan phase tests: $(( $(date +%s) - start )) s"
 
 phase_sanitizer_reports "$reports" "$log_dir" tsan; tsan_status=$?
 (( test_status == 0 && tsan_status == 0 ))
