@@ -1,6 +1,7 @@
 #include "image_builder.h"
 
 #include "banger_build_config.h"
+#include "banger_source_dir.h"
 
 #include <pwd.h>
 #include <sys/wait.h>

@@ -12,9 +12,9 @@ selection (all optional, applied in this order):
 
 The targets are each selected test's program when it is built here, every target the test
 depends on (meson lists the `depends:` targets and the built targets among its arguments),
-and every installed target (`meson install --no-rebuild` in the install-tree test needs them
-all, and they are the programs the other tests spawn anyway). Used by tests/phases/asan.sh
-and tsan.sh so a phase builds only what it runs.
+and, when test install-tree is selected, every installed target (its `meson install
+--no-rebuild` needs them all). Used by tests/phases/asan.sh so the phase builds only what
+it runs.
 """
 import fnmatch
 import json
@@ -67,9 +67,10 @@ def main(argv):
     targets = introspect(build, "--targets")
     files = {t["id"]: t["filename"] for t in targets}
     wanted = set()
-    for target in targets:
-        if target.get("installed"):
-            wanted.update(target["filename"])
+    if any(test["name"] == "install-tree" for test in selected):
+        for target in targets:
+            if target.get("installed"):
+                wanted.update(target["filename"])
     for test in selected:
         wanted.update(test["cmd"][:1])
         for dep in test.get("depends", []):

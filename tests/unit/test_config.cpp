@@ -8,6 +8,7 @@
 #include <string>
 
 #include "banger_build_config.h"
+#include "unit_source_root.h"
 #include "config.h"
 
 namespace banger {
