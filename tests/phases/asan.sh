@@ -45,10 +45,13 @@ mkdir -p "$log_dir"
 chmod 1777 "$log_dir"
 
 # -O1: ASan's usual level; faster to build than -O2 and its stacks stay readable.
+# -g1: line tables only (after meson's -g, so it wins); the reports keep function, file and
+# line of every frame, inlined ones too, and a file compiles in ~3/4 of the time (measured
+# 18.5 -> 14.0 CPU s on tests/unit/test_capabilities.cpp), with objects half the size.
 # -Wno-maybe-uninitialized: the sanitizers' instrumentation makes gcc 12 warn falsely inside
 # libstdc++ (std::regex's std::function moves), which -Werror would turn into a failed build.
 if ! phase_setup "$src" "$build" -Db_sanitize=address,undefined -Db_lundef=false -Doptimization=1 \
-     "-Dcpp_args=-fno-sanitize-recover=undefined -Wno-maybe-uninitialized" \
+     "-Dcpp_args=-fno-sanitize-recover=undefined -Wno-maybe-uninitialized -g1" \
      -Dcpp_link_args=-fno-sanitize-recover=undefined; then
   phase_fail "$reports" "asan: meson setup failed"
   exit 1
