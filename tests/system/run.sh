@@ -74,7 +74,7 @@ ensure_debs() {
     return 0
   fi
   log "packages: building them (dpkg-buildpackage) into $debdir"
-  timeout --kill-after=30 "${BANGER_SYSTEM_DEB_TIMEOUT:-2400}" "$src/tests/system/build_debs.sh" "$src" "$debdir"
+  timeout --kill-after=30 "${BANGER_SYSTEM_DEB_TIMEOUT:-1800}" "$src/tests/system/build_debs.sh" "$src" "$debdir"
 }
 
 # --- the Debian root -----------------------------------------------------------
