@@ -105,7 +105,7 @@ make_root_tarball() {
   ((${#sources[@]})) || { echo "no apt sources on this host"; return 1; }
   # The package lists stay (apt resolves banger's dependencies later without an update);
   # the user the checks log in as needs nothing more than the essential set.
-  nice -n 10 mmdebstrap --variant=apt --include="$(IFS=,; echo "${root_packages[*]}")" \
+  nice -n 10 mmdebstrap --variant=apt --format=tar --include="$(IFS=,; echo "${root_packages[*]}")" \
     --skip=cleanup/apt/lists bookworm "$tmp" "${sources[@]}" >"$cache/mmdebstrap.log" 2>&1 ||
     { tail -20 "$cache/mmdebstrap.log"; rm -f "$tmp"; return 1; }
   mv "$tmp" "$out"
@@ -121,7 +121,7 @@ ensure_root_tarball() {
   log "root: mmdebstrap bookworm into $tarball"
   # Older keys are of no further use.
   rm -f "$cache"/root-*.tar
-  timeout --kill-after=30 "${BANGER_SYSTEM_ROOT_TIMEOUT:-1200}" bash -c "$(declare -f make_root_tarball); \
+  timeout --kill-after=30 "${BANGER_SYSTEM_ROOT_TIMEOUT:-1200}" bash -c "$(declare -f make_root_tarball host_sources); root_packages=(${root_packages[*]}); \
     cache='$cache'; make_root_tarball '$tarball'" || return 1
 }
 
@@ -170,7 +170,7 @@ prepare_root() {
   # Two users with their own SSH keys (bangerctl ssh gives a VM the caller's key).
   local u
   for u in "$member" "$outsider"; do
-    in_root sh -c "useradd -m -s /bin/bash $u && runuser -u $u -- ssh-keygen -q -t ed25519 -N '' -f /home/$u/.ssh/id_ed25519" ||
+    in_root sh -c "useradd -m -s /bin/bash $u && runuser -u $u -- mkdir -m 700 /home/$u/.ssh && runuser -u $u -- ssh-keygen -q -t ed25519 -N '' -f /home/$u/.ssh/id_ed25519" ||
       return 1
   done
   # A fixed machine id: the journal and logind want one; a different one per run is fine.
