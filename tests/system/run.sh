@@ -161,11 +161,14 @@ prepare_root() {
   tar -C "$root" -xf "$tarball" || return 1
   mkdir -p "$root/srv/banger-debs" "$root/srv/banger-image"
   cp "$debdir"/banger_*.deb "$root/srv/banger-debs/" || return 1
+  # Commands run without a shell in the container: the package's path, spelled out.
+  deb=$(cd "$root" && echo srv/banger-debs/banger_*.deb)
+  deb=/$deb
   cp "$image"/vmlinuz "$image"/initrd.img "$image"/rootfs.ext4 "$root/srv/banger-image/" || return 1
   chmod -R a+rX "$root/srv"
   # Fetch what the package depends on now, while the network is the host's; the
   # install itself runs later on the booted system, which has a private network.
-  in_root apt-get install -y --download-only /srv/banger-debs/banger_*.deb >"$work/download.log" 2>&1 ||
+  in_root apt-get install -y --download-only "$deb" >"$work/download.log" 2>&1 ||
     { tail -20 "$work/download.log"; return 1; }
   # Two users with their own SSH keys (bangerctl ssh gives a VM the caller's key).
   local u
@@ -197,14 +200,21 @@ boot() {
   # The container's init is nspawn's child; systemd inside takes a moment to be up.
   local i
   leader=
+  # nspawn forks a short-lived helper first: wait for the child that runs systemd.
   for i in $(seq 300); do
-    leader=$(ps -o pid= --ppid "$nspawn_pid" 2>/dev/null | head -1 | tr -d ' ')
+    leader=$(ps -o pid=,comm= --ppid "$nspawn_pid" 2>/dev/null | awk '$2 == "systemd" { print $1; exit }')
     [[ -n $leader ]] && break
     kill -0 "$nspawn_pid" 2>/dev/null || break
     sleep 0.1
   done
   [[ -n $leader ]] || { tail -20 "$work/console.log"; return 1; }
+  # systemctl answers once systemd's private socket is there; then wait for the boot.
   local state
+  for i in $(seq 300); do
+    state=$(inside systemctl is-system-running 2>&1) && break
+    [[ $state == *"connect to bus"* ]] || break
+    sleep 0.1
+  done
   state=$(inside timeout 120 systemctl is-system-running --wait 2>&1)
   case $state in
     running) return 0 ;;
@@ -279,7 +289,7 @@ reach() { as "$member" "bangerctl ssh $vm -- echo hello-from-$vm" 2>&1 | grep -q
 
 check_install() {
   local out t0 t1 t2
-  out=$(inside apt-get install -y /srv/banger-debs/banger_*.deb 2>&1) ||
+  out=$(inside apt-get install -y "$deb" 2>&1) ||
     { check_fail "apt-get install ./banger_*.deb" "$(tail -5 <<<"$out" | tr '\n' ' ')"; return 1; }
   check_ok "apt-get install ./banger_*.deb (dependencies resolved by apt)"
   # The very first call: the bus starts bangerd.service (nothing enabled it).
@@ -304,9 +314,9 @@ check_sandbox() {
   show=$(inside systemctl show bangerd -p ActiveState -p SubState -p ProtectSystem -p ProtectHome \
     -p PrivateTmp -p NoNewPrivileges -p CapabilityBoundingSet -p MainPID -p KillMode)
   # The unit file's own values are what must be in force.
-  want=$(sed -n 's/^CapabilityBoundingSet=//p' "$src/data/bangerd.service" | tr ' ' '\n' | sort | tr '\n' ' ')
+  want=$(sed -n 's/^CapabilityBoundingSet=//p' "$src/data/bangerd.service" | tr ' A-Z' '\na-z' | sort | tr '\n' ' ')
   local have
-  have=$(sed -n 's/^CapabilityBoundingSet=//p' <<<"$show" | tr ' ' '\n' | sort | tr '\n' ' ')
+  have=$(sed -n 's/^CapabilityBoundingSet=//p' <<<"$show" | tr ' A-Z' '\na-z' | sort | tr '\n' ' ')
   grep -qx 'ActiveState=active' <<<"$show" || bad+="not active; "
   grep -qx 'SubState=running' <<<"$show" || bad+="not running; "
   grep -qx 'ProtectSystem=strict' <<<"$show" || bad+="ProtectSystem not strict; "
@@ -338,6 +348,7 @@ check_doctor() {
   else
     check_fail "bangerctl doctor reports no failure" "fail: $fails"
   fi
+  return 0
 }
 
 check_group_user() {
@@ -526,13 +537,12 @@ main() {
   check_ok "container boots (systemd-nspawn -b, private network; $(($(now_ms) - t0)) ms)"
   check_install || return 1
   check_sandbox
-  check_doctor
   check_group_user
-  if check_image && check_guest; then
+  if check_image && check_doctor && check_guest; then
     check_machined
     check_inhibitor
     check_survives "systemctl restart bangerd" inside systemctl restart bangerd
-    check_survives "apt-get install --reinstall" inside apt-get install -y --reinstall /srv/banger-debs/banger_*.deb
+    check_survives "apt-get install --reinstall" inside apt-get install -y --reinstall "$deb"
     check_journal
     check_reboot_autostart
   fi
