@@ -26,6 +26,17 @@
 #   BANGER_SYSTEM_TIMEOUT=900                     seconds the booted part may take in all
 set -uo pipefail
 
+# Run from a copy: bash reads a script as it goes, and an edit of the tree's copy
+# during a run (development) would derail it.
+if [[ -z ${BANGER_SYSTEM_RUNNING_COPY:-} ]]; then
+  copy=$(mktemp /tmp/banger-system-run.XXXXXX)
+  cp "${BASH_SOURCE[0]}" "$copy"
+  BANGER_SYSTEM_RUNNING_COPY=$copy bash "$copy" "$@"
+  rc=$?
+  rm -f "$copy"
+  exit $rc
+fi
+
 src=$(cd "${1:?usage: run.sh SOURCE_ROOT [--keep]}" && pwd)
 keep=0
 [[ ${2:-} == --keep ]] && keep=1
@@ -119,8 +130,8 @@ ensure_root_tarball() {
     return 0
   fi
   log "root: mmdebstrap bookworm into $tarball"
-  # Older keys are of no further use.
-  rm -f "$cache"/root-*.tar
+  # Older keys are of no further use, nor the archives fetched for them.
+  rm -rf "$cache"/root-*.tar "$cache/archives"
   timeout --kill-after=30 "${BANGER_SYSTEM_ROOT_TIMEOUT:-1200}" bash -c "$(declare -f make_root_tarball host_sources); root_packages=(${root_packages[*]}); \
     cache='$cache'; make_root_tarball '$tarball'" || return 1
 }
@@ -168,8 +179,14 @@ prepare_root() {
   chmod -R a+rX "$root/srv"
   # Fetch what the package depends on now, while the network is the host's; the
   # install itself runs later on the booted system, which has a private network.
+  # The fetched archives are kept beside the root tarball for the next run, so a warm
+  # run fetches nothing (apt still resolves the dependencies itself).
+  local archives=$root/var/cache/apt/archives
+  mkdir -p "$cache/archives" "$archives"
+  cp -n "$cache"/archives/*.deb "$archives/" 2>/dev/null
   in_root apt-get install -y --download-only "$deb" >"$work/download.log" 2>&1 ||
     { tail -20 "$work/download.log"; return 1; }
+  cp -n "$archives"/*.deb "$cache/archives/" 2>/dev/null
   # Two users with their own SSH keys (bangerctl ssh gives a VM the caller's key).
   local u
   for u in "$member" "$outsider"; do
@@ -292,6 +309,12 @@ check_install() {
   out=$(inside apt-get install -y "$deb" 2>&1) ||
     { check_fail "apt-get install ./banger_*.deb" "$(tail -5 <<<"$out" | tr '\n' ' ')"; return 1; }
   check_ok "apt-get install ./banger_*.deb (dependencies resolved by apt)"
+  # Development only: hosts whose /dev/kvm opens but cannot run guests (nested
+  # virtualization) until [qemu] accel = "auto" detects them. CI uses the package's config.
+  if [[ -n ${BANGER_SYSTEM_QEMU_ACCEL:-} ]]; then
+    echo "  note: [qemu] accel = \"$BANGER_SYSTEM_QEMU_ACCEL\" put in the container's /etc/banger/bangerd.toml (BANGER_SYSTEM_QEMU_ACCEL)"
+    inside sed -i "s/^#accel = .*/accel = \"$BANGER_SYSTEM_QEMU_ACCEL\"/" /etc/banger/bangerd.toml
+  fi
   # The very first call: the bus starts bangerd.service (nothing enabled it).
   t0=$(now_ms)
   out=$(inside bangerctl list 2>&1)
@@ -513,7 +536,7 @@ check_purge() {
   [[ -n $out ]] && bad+="links left: $out; "
   out=$(inside nft list tables 2>/dev/null | grep banger | tr '\n' ' ')
   [[ -n $out ]] && bad+="nftables tables left: $out; "
-  out=$(inside pgrep -a 'qemu|firecracker|dnsmasq|banger' 2>/dev/null | tr '\n' ' ')
+  out=$(inside pgrep -a -f '^(/usr/bin/qemu-system|/usr/sbin/dnsmasq|/usr/libexec/bangerd|/usr/libexec/banger-console-relay|[^ ]*firecracker)' 2>/dev/null | tr '\n' ' ')
   [[ -n $out ]] && bad+="processes left: $out; "
   if [[ -z $bad ]]; then
     check_ok "apt-get purge banger leaves no unit, bus name, bridge, nftables table or process"
