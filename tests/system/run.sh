@@ -284,7 +284,11 @@ cleanup() {
 start_watchdog() {
   local suite=$$
   (
-    sleep "$budget"
+    # Its sleep must end with it: a stray sleep would hold the suite's output open.
+    trap 'kill "$sleeper" 2>/dev/null; exit 0' TERM
+    sleep "$budget" &
+    sleeper=$!
+    wait "$sleeper" || exit 0
     echo "watchdog: $budget s passed, stopping the suite"
     for child in $(ps -o pid= --ppid "$suite"); do
       [[ $child == "$BASHPID" || $child == "$nspawn_pid" ]] || kill -TERM "$child" 2>/dev/null
