@@ -278,9 +278,22 @@ cleanup() {
   rm -rf "$root"
 }
 
-# The watchdog of the booted part: on expiry it stops the suite, whose EXIT trap then
-# powers the container off and removes its root. The children (the step that hangs)
-# are ended first, since bash runs a trap only once its foreground child returns.
+# Every process below PID, except the container's (nspawn is stopped by cleanup).
+descendants() {
+  local child container
+  container=$(cat "$work/nspawn.pid" 2>/dev/null)
+  for child in $(ps -o pid= --ppid "$1"); do
+    [[ $child == "$container" ]] && continue
+    echo "$child"
+    descendants "$child"
+  done
+}
+
+# The watchdog of the booted part: on expiry it ends the step that hangs and stops the
+# suite, whose EXIT trap then powers the container off and removes its root. The whole
+# tree of the step goes (timeout, nsenter and what runs in the container), since bash
+# runs its trap only once a foreground command returns, and a command substitution
+# returns only once every process holding its output is gone.
 start_watchdog() {
   local suite=$$
   (
@@ -289,11 +302,12 @@ start_watchdog() {
     sleep "$budget" &
     sleeper=$!
     wait "$sleeper" || exit 0
-    echo "watchdog: $budget s passed, stopping the suite"
-    for child in $(ps -o pid= --ppid "$suite"); do
-      [[ $child == "$BASHPID" || $child == "$nspawn_pid" ]] || kill -TERM "$child" 2>/dev/null
-    done
+    check_fail "the suite ends within BANGER_SYSTEM_TIMEOUT" "the watchdog stopped it after $budget s"
     kill -TERM "$suite"
+    local pids
+    pids=$(descendants "$suite" | grep -vx "$BASHPID")
+    # shellcheck disable=SC2086 # a list of pids
+    [[ -n $pids ]] && kill -TERM $pids 2>/dev/null
   ) &
   watchdog=$!
 }
