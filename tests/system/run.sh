@@ -225,6 +225,7 @@ boot() {
     sleep 0.1
   done
   [[ -n $leader ]] || { tail -20 "$work/console.log"; return 1; }
+  leader_seen=$leader
   # systemctl answers once systemd's private socket is there; then wait for the boot.
   local state
   for i in $(seq 300); do
@@ -276,6 +277,23 @@ cleanup() {
   fi
   stop_container
   rm -rf "$root"
+  check_clean
+}
+
+# What a run may not leave behind on the host: the container's processes, its machine
+# registration, mounts or loop devices of its root, the root itself.
+check_clean() {
+  local bad=
+  [[ -n ${leader_seen:-} ]] && kill -0 "$leader_seen" 2>/dev/null && bad+="container init $leader_seen still runs; "
+  if ((host_systemd)) && machinectl status "$machine" >/dev/null 2>&1; then bad+="machine $machine still registered; "; fi
+  findmnt -rn -o TARGET | grep -q "^$work/" && bad+="mounts under $work; "
+  losetup -a 2>/dev/null | grep -q "$work/" && bad+="loop devices on files under $work; "
+  [[ -e $root ]] && bad+="$root still there; "
+  if [[ -z $bad ]]; then
+    check_ok "the run left nothing behind (container, machine, mounts, loop devices, root)"
+  else
+    check_fail "the run left nothing behind" "$bad"
+  fi
 }
 
 # Every process below PID, except the container's (nspawn is stopped by cleanup).
