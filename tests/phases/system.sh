@@ -42,6 +42,7 @@ if [[ -f $work/nspawn.pid ]]; then
   fi
   rm -f "$work/nspawn.pid"
 fi
+if mountpoint -q "$work/root"; then umount "$work/root" 2>/dev/null || umount -l "$work/root"; fi
 [[ -d $work/root ]] && rm -rf "$work/root"
 
 # One testlog.json entry per check.
