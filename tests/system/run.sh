@@ -622,6 +622,6 @@ main() {
 
 main
 status=$?
-((keep)) || stop_container
+cleanup
 echo "system checks: $failures failed"
 ((failures == 0 && status == 0))
