@@ -616,6 +616,14 @@ main() {
     check_survives "apt-get install --reinstall" inside apt-get install -y --reinstall "$deb"
     check_journal
     check_reboot_autostart
+  else
+    # Named, so that a run without a guest shows what it could not check.
+    local name
+    for name in "machinectl list shows $vm" "systemd-inhibit --list shows banger's lock" \
+        "systemctl restart bangerd keeps $vm" "apt-get install --reinstall keeps $vm" \
+        "journalctl BANGER_VM=$vm" "reboot brings back $vm (autostart)" "cold bangerctl start $vm"; do
+      check_skip "$name" "no running guest"
+    done
   fi
   check_purge
 }
