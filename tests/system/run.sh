@@ -505,8 +505,10 @@ check_journal() {
 # Being built on branch autostart/hostint: fails until merged, by design.
 check_machined() {
   local out
+  local props
   out=$(inside machinectl list --no-legend 2>&1)
-  if grep -qw "$vm" <<<"$out" && inside machinectl show "$vm" -p Class -p Service | tr '\n' ' ' | grep -q 'Class=vm Service=banger'; then
+  props=$(inside machinectl show "$vm" -p Class -p Service 2>&1)
+  if grep -qw "$vm" <<<"$out" && grep -qx 'Class=vm' <<<"$props" && grep -qx 'Service=banger' <<<"$props"; then
     check_ok "machinectl list shows $vm (class vm, service banger)"
   else
     check_fail "machinectl list shows $vm (class vm, service banger)" "machinectl list: $(tr '\n' ' ' <<<"$out")"
