@@ -25,7 +25,7 @@ work=${BANGER_SYSTEM_WORK:-/var/tmp/banger-system}
 # The whole phase is bounded well under CI's 90 minutes even when it must build the
 # packages, the root and the image first; the booted part has its own watchdog
 # (BANGER_SYSTEM_TIMEOUT) inside run.sh, which cleans up itself.
-limit=${BANGER_SYSTEM_PHASE_TIMEOUT:-2700}
+limit=${BANGER_SYSTEM_PHASE_TIMEOUT:-1800}
 start=$(date +%s)
 BANGER_SYSTEM_RESULTS=$results BANGER_SYSTEM_WORK=$work \
   timeout --kill-after=60 "$limit" "$src/tests/system/run.sh" "$src" 2>&1 | tee "$reports/system.log"

@@ -23,7 +23,7 @@
 #   BANGER_SYSTEM_CACHE=/var/cache/banger-system  root tarballs and the guest image
 #   BANGER_DEB_DIR=/var/tmp/banger-debs           the packages (tests/package keeps them there)
 #   BANGER_SYSTEM_WORK=/var/tmp/banger-system     the container's root while it runs
-#   BANGER_SYSTEM_TIMEOUT=900                     seconds the booted part may take in all
+#   BANGER_SYSTEM_TIMEOUT=600                     seconds the booted part may take in all
 set -uo pipefail
 
 # Run from a copy: bash reads a script as it goes, and an edit of the tree's copy
@@ -43,7 +43,7 @@ keep=0
 cache=${BANGER_SYSTEM_CACHE:-/var/cache/banger-system}
 debdir=${BANGER_DEB_DIR:-/var/tmp/banger-debs}
 work=${BANGER_SYSTEM_WORK:-/var/tmp/banger-system}
-budget=${BANGER_SYSTEM_TIMEOUT:-900}
+budget=${BANGER_SYSTEM_TIMEOUT:-600}
 results=${BANGER_SYSTEM_RESULTS:-/dev/null}
 root=$work/root
 machine=banger-system
@@ -85,7 +85,7 @@ ensure_debs() {
     return 0
   fi
   log "packages: building them (dpkg-buildpackage) into $debdir"
-  timeout --kill-after=30 "${BANGER_SYSTEM_DEB_TIMEOUT:-1800}" "$src/tests/system/build_debs.sh" "$src" "$debdir"
+  timeout --kill-after=30 "${BANGER_SYSTEM_DEB_TIMEOUT:-1200}" "$src/tests/system/build_debs.sh" "$src" "$debdir"
 }
 
 # --- the Debian root -----------------------------------------------------------
@@ -132,7 +132,7 @@ ensure_root_tarball() {
   log "root: mmdebstrap bookworm into $tarball"
   # Older keys are of no further use, nor the archives fetched for them.
   rm -rf "$cache"/root-*.tar "$cache/archives"
-  timeout --kill-after=30 "${BANGER_SYSTEM_ROOT_TIMEOUT:-1200}" bash -c "$(declare -f make_root_tarball host_sources); root_packages=(${root_packages[*]}); \
+  timeout --kill-after=30 "${BANGER_SYSTEM_ROOT_TIMEOUT:-600}" bash -c "$(declare -f make_root_tarball host_sources); root_packages=(${root_packages[*]}); \
     cache='$cache'; make_root_tarball '$tarball'" || return 1
 }
 
@@ -148,7 +148,7 @@ ensure_image() {
     [[ -d $debs ]] && { env=(BANGER_DEB_CACHE="$debs"); break; }
   done
   log "guest image: $src/scripts/build-default-image.sh $image"
-  timeout --kill-after=30 "${BANGER_SYSTEM_IMAGE_TIMEOUT:-1200}" env "${env[@]}" \
+  timeout --kill-after=30 "${BANGER_SYSTEM_IMAGE_TIMEOUT:-600}" env "${env[@]}" \
     nice -n 10 "$src/scripts/build-default-image.sh" "$image" >"$cache/image.log" 2>&1 ||
     { tail -20 "$cache/image.log"; return 1; }
 }
