@@ -40,6 +40,13 @@ ls -l "${debs[@]}"
 for p in banger libbanger-client-dev; do
   compgen -G "$work/${p}_*.deb" >/dev/null || fail "no $p package was built"
 done
+# Keep a copy for the system test (tests/system), which installs them into a booted
+# Debian root: dpkg-buildpackage is slow, so it is done once. The source hash tells
+# a later run whether they are still the packages of its tree.
+keep=${BANGER_DEB_DIR:-/var/tmp/banger-debs}
+rm -rf "$keep.new" && mkdir -p "$keep.new" && cp "${debs[@]}" "$keep.new/" &&
+  "$src/tests/package/source_hash.sh" "$src" >"$keep.new/source.sha256" &&
+  rm -rf "$keep" && mv "$keep.new" "$keep" || fail "keeping the packages in $keep"
 
 # --- install --------------------------------------------------------------
 echo "== apt-get install the packages"
