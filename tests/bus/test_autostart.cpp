@@ -120,6 +120,10 @@ TEST_F(Autostart, BangerctlCreateSetAndShow) {
   auto wrong = ctl({"set", "as-ctl", "--autostart", "maybe"});
   EXPECT_FALSE(wrong.ok()) << wrong.describe();
   EXPECT_TRUE(autostart_of(vm)) << "a refused value changes nothing";
+
+  // The completion's back end (data/bangerctl.bash-completion runs it) offers the option on both verbs.
+  EXPECT_EQ(ctl({"__complete", "--", "create", "new", "--auto"}).out, "--autostart\n");
+  EXPECT_EQ(ctl({"__complete", "--", "set", "as-ctl", "--auto"}).out, "--autostart\n");
   remove(vm);
 }
 
