@@ -197,7 +197,7 @@ check "shell-two's switch is off" eval_until "$autostart_switch.state" 'false' 5
 shell_eval "$autostart_switch.toggle()" >/dev/null
 check "the switch turned shell-two's autostart on" eval_until \
   "Main.panel.statusArea.banger._model.vms.find(vm => vm.name === 'shell-two').autostart" 'true' 10
-check "bangerd has shell-two's autostart on" bash -c 'bangerctl show shell-two --json | grep -q "\"autostart\": true"'
+check "bangerd has shell-two's autostart on" grep -q '"autostart": true' <<<"$(bangerctl show shell-two --json)"
 check "the rebuilt switch shows it" eval_until "$autostart_switch.state" 'true' 5
 
 # Stack traces name the file; warnings and errors of the extension's code would show here.
