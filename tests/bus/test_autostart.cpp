@@ -96,6 +96,23 @@ TEST_F(Autostart, IsAPropertyOfCreateAndSetKeptInTheMarkerFile) {
   remove(copy);
 }
 
+TEST_F(Autostart, SetIsAuthorizedLikeTheOtherSetOptions) {
+  const std::string vm = client_->create_ready(*recorder_, "as-authz");  // root's
+  auto set_as = [&](const std::string& user) {
+    return parse_probe(env().probe_as(user, {"--no-interactive", vm, kVm, "Set", "a{sv}", "1", "autostart", "b", "true"}));
+  };
+  auto bob = set_as("banger-bob");  // neither the owner nor in group banger
+  EXPECT_EQ(bob.error_name, kDeniedWithoutInteraction) << bob.error_message;
+  EXPECT_FALSE(autostart_of(vm));
+  EXPECT_FALSE(fs::exists(marker())) << "a refused call leaves no marker";
+  auto op = set_as("banger-op");  // group banger: every VM
+  EXPECT_TRUE(op.ok) << op.error_name << ": " << op.error_message;
+  EXPECT_TRUE(autostart_of(vm));
+  EXPECT_TRUE(fs::exists(marker()));
+  remove(vm);
+  EXPECT_FALSE(fs::exists(marker()));
+}
+
 TEST_F(Autostart, BangerctlCreateSetAndShow) {
   auto ctl = [&](std::vector<std::string> args) {
     args.insert(args.begin(), env().bangerctl());
