@@ -34,7 +34,10 @@
 #include "capabilities/tap_device.h"
 #include "capabilities/work_disk.h"
 #include "capabilities/vm_directories.h"
+#include "core/autostart.h"
+#include "core/autostart_marker.h"
 #include "core/backend_scoped.h"
+#include "core/boot_id.h"
 #include "core/capabilities.h"
 #include "core/console_logs.h"
 #include "core/errors.h"
@@ -245,7 +248,8 @@ int serve(const Config& config, DaemonExtensions& extensions) {
         return vm_manager != nullptr ? vm_manager->vmm_process(id) : std::nullopt;
       },
       [](const VmRecord& vm) { return vm.network.empty() ? std::string() : net::tap_name_for(vm.id); });
-  VmEventsFanout vm_events{&registry, &stats_poller};
+  AutostartMarker autostart_marker(config.state_dir / "autostart");  // banger-autostart.service's condition
+  VmEventsFanout vm_events{&registry, &stats_poller, &autostart_marker};
   VmManager vms({store, backends, capabilities, vm_events, &exits, &workspace_locks},
                 {config.lock_timeout, std::chrono::duration_cast<std::chrono::milliseconds>(config.stop_timeout),
                  config.runtime_dir, config.state_dir / "deleting", config.quotas});
@@ -305,6 +309,7 @@ int serve(const Config& config, DaemonExtensions& extensions) {
   registry.load(ctx, vms.list(), images.list(), networks.list());
   for (auto& [vm_id, keys] : authorized_keys->all()) key_properties.show(vm_id, std::move(keys));
   if (forwards) forwards->publish_all(vms.list());
+  autostart_marker.load(vms.list());
   // Take the name last, so no client ever sees a half-exported service.
   connection->requestName(bus::service_name);
   log::info("bangerd {} ready (default backend {}, state {}, {} VMs)", BANGER_VERSION, backends.default_name(),
@@ -316,6 +321,10 @@ int serve(const Config& config, DaemonExtensions& extensions) {
     // One timer for every VM's stats.
     std::optional<PeriodicTask> stats_rounds;
     if (config.stats_interval.count() > 0) stats_rounds.emplace(config.stats_interval, [&stats_poller] { stats_poller.poll(); });
+    // After recovery and with the name taken, so clients see the VMs come up; joined before the objects go.
+    std::jthread boot_starts = autostart_after_boot(
+        extensions.boot_id_file.empty() ? kernel_boot_id_file : extensions.boot_id_file,
+        config.state_dir / "boot_id", vms.list(), [&vms](const std::string& id) { vms.start(id); });
     loop.run();
   }
   exits.stop();  // no exit handling once the objects it reports to start going away

@@ -1,4 +1,5 @@
 #pragma once
+#include <filesystem>
 #include <functional>
 #include <map>
 #include <memory>
@@ -30,6 +31,9 @@ struct DaemonExtensions {
   // Gives running VMs their taps (and with them NAT, DNS and SSH access).
   // Unset: VMs boot without a network interface (the tests' daemon).
   HostTapsFactory host_taps;
+  // Where the host's boot id is read (autostart after a boot, core/autostart.h).
+  // Empty: the kernel's. The tests' daemon names a file of theirs to simulate a reboot.
+  std::filesystem::path boot_id_file;
 };
 
 // bangerd's main: parses the command line, loads the config, wires every

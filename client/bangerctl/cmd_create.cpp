@@ -1,4 +1,4 @@
-// bangerctl create NAME [--vcpus N] [--memory MIB] [--image REF] [--backend NAME] [--network NAME] [--disk MIB] [--work-disk MIB] [--keep-work-disk] [--workspace DIR] [--start]
+// bangerctl create NAME [--vcpus N] [--memory MIB] [--image REF] [--backend NAME] [--network NAME] [--disk MIB] [--work-disk MIB] [--keep-work-disk] [--forward-ports] [--autostart] [--workspace DIR] [--start]
 #include "app.h"
 #include "output.h"
 #include "progress.h"
@@ -22,6 +22,7 @@ struct CreateArgs {
   std::uint32_t work_disk_mib = 0;
   bool keep_work_disk = false;
   bool forward_ports = false;
+  bool autostart = false;
   bool start = false;
   std::string workspace;
   CLI::Option* vcpus_opt = nullptr;
@@ -61,6 +62,7 @@ void add_create_command(Context& ctx) {
   sub->add_flag("--keep-work-disk", args->keep_work_disk, "Keep the work disk when the VM is deleted");
   sub->add_flag("--forward-ports", args->forward_ports,
                 "Forward every port the guest listens on (1024 and above) to the same host port");
+  sub->add_flag("--autostart", args->autostart, "Start the VM after each host boot (bangerd starts at boot for it)");
   sub->add_option("--workspace", args->workspace,
                   "Push this folder to /work/<its name> before any start (a git checkout: tracked files and .git)");
   sub->add_flag("--start", args->start, "Start the VM once it is created");
@@ -77,6 +79,7 @@ void add_create_command(Context& ctx) {
     if (args->work_disk_opt->count() > 0) options.work_disk_mib = args->work_disk_mib;
     if (args->keep_work_disk) options.keep_work_disk = true;
     if (args->forward_ports) options.forward_ports = true;
+    if (args->autostart) options.autostart = true;
 
     auto client = connect(g);
     banger::client::VmInfo vm;

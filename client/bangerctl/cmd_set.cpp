@@ -1,4 +1,4 @@
-// bangerctl set REF [--name N] [--vcpus N] [--memory MIB] [--disk MIB] [--work-disk MIB] [--keep-work-disk on|off]
+// bangerctl set REF [--name N] [--vcpus N] [--memory MIB] [--disk MIB] [--work-disk MIB] [--keep-work-disk on|off] [--forward-ports on|off] [--autostart on|off]
 #include "app.h"
 #include "output.h"
 
@@ -17,6 +17,7 @@ struct SetArgs {
   std::uint32_t work_disk_mib = 0;
   bool keep_work_disk = false;
   bool forward_ports = false;
+  bool autostart = false;
   CLI::Option* name_opt = nullptr;
   CLI::Option* vcpus_opt = nullptr;
   CLI::Option* memory_opt = nullptr;
@@ -24,6 +25,7 @@ struct SetArgs {
   CLI::Option* work_disk_opt = nullptr;
   CLI::Option* keep_opt = nullptr;
   CLI::Option* forward_ports_opt = nullptr;
+  CLI::Option* autostart_opt = nullptr;
 };
 
 }  // namespace
@@ -40,6 +42,7 @@ void add_set_command(Context& ctx) {
   args->keep_opt = sub->add_option("--keep-work-disk", args->keep_work_disk, "Keep the work disk on delete (on|off)");
   args->forward_ports_opt = sub->add_option("--forward-ports", args->forward_ports,
                                             "Forward the guest's listening ports automatically (on|off)");
+  args->autostart_opt = sub->add_option("--autostart", args->autostart, "Start the VM after each host boot (on|off)");
 
   select_with(ctx, sub, &args->ref, [args, &g = ctx.globals] {
     banger::client::VmChanges changes;
@@ -50,11 +53,12 @@ void add_set_command(Context& ctx) {
     if (args->work_disk_opt->count() > 0) changes.work_disk_mib = args->work_disk_mib;
     if (args->keep_opt->count() > 0) changes.keep_work_disk = args->keep_work_disk;
     if (args->forward_ports_opt->count() > 0) changes.forward_ports = args->forward_ports;
+    if (args->autostart_opt->count() > 0) changes.autostart = args->autostart;
     if (!changes.name && !changes.vcpus && !changes.memory_mib && !changes.disk_mib && !changes.work_disk_mib &&
-        !changes.keep_work_disk && !changes.forward_ports)
+        !changes.keep_work_disk && !changes.forward_ports && !changes.autostart)
       throw banger::client::Error(banger::client::ErrorCode::usage, {},
                                   "nothing to change: give --name, --vcpus, --memory, --disk, --work-disk, "
-                                  "--keep-work-disk or --forward-ports");
+                                  "--keep-work-disk, --forward-ports or --autostart");
 
     auto client = connect(g);
     // Pin the id first: after a rename the old ref may no longer resolve.

@@ -52,6 +52,7 @@ nlohmann::ordered_json to_json(const VmInfo& vm) {
       {"keep_work_disk", vm.keep_work_disk},
       {"forwards", forwards_json(vm.forwards)},
       {"forward_ports", vm.forward_ports},
+      {"autostart", vm.autostart},
   };
 }
 
@@ -112,6 +113,7 @@ void print_vm_details(std::ostream& out, const VmInfo& vm, const std::string& im
                                           : format_memory(static_cast<std::uint32_t>(vm.work_disk_mib)) +
                                                 (vm.keep_work_disk ? " (kept on delete)" : "")},
       {"Forwards", format_forwards(vm.forwards) + (vm.forward_ports ? " (guest ports forwarded automatically)" : "")},
+      {"Autostart", vm.autostart ? "on (started after each host boot)" : "off"},
       {"Last error", or_dash(vm.last_error)},
       {"Created", format_local_time(vm.created_at_us)},
       {"Updated", format_local_time(vm.updated_at_us)},

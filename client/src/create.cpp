@@ -17,6 +17,7 @@ VmInfo Client::Impl::create_vm(const std::string& name, const CreateOptions& opt
   if (options.work_disk_mib) args.emplace("work_disk", sdbus::Variant(*options.work_disk_mib));
   if (options.keep_work_disk) args.emplace("keep_work_disk", sdbus::Variant(*options.keep_work_disk));
   if (options.forward_ports) args.emplace("forward_ports", sdbus::Variant(*options.forward_ports));
+  if (options.autostart) args.emplace("autostart", sdbus::Variant(*options.autostart));
 
   const auto [vm_path, op_path] = manager->CreateVM(name, args);
   detail::follow_operation(*connection, op_path, progress, timeout, "the VM to be created");

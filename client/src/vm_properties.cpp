@@ -30,6 +30,7 @@ VmInfo vm_from_properties(const std::string& path, const std::map<std::string, s
   take(props, "KeepWorkDisk", vm.keep_work_disk);
   vm.forwards = forwards_from_property(props);
   take(props, "ForwardPorts", vm.forward_ports);
+  take(props, "Autostart", vm.autostart);
   return vm;
 }
 

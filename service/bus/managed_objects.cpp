@@ -151,6 +151,7 @@ void append_vm(Writer& w, const std::string& path, const VmRecord& vm, const VmN
   append_ports(w, ports);
   append_forwards(w, forwards);
   w.property("ForwardPorts", 'b', "b", static_cast<int>(vm.forward_ports));
+  w.property("Autostart", 'b', "b", static_cast<int>(vm.autostart));
   w.close_object();
 }
 

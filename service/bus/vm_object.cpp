@@ -95,6 +95,7 @@ void VmObject::update(const VmRecord& vm, std::string_view reason, VmNetworkProp
   if (vm.work_disk_mib != vm_.work_disk_mib) changed.emplace_back("WorkDiskMiB");
   if (vm.keep_work_disk != vm_.keep_work_disk) changed.emplace_back("KeepWorkDisk");
   if (vm.forward_ports != vm_.forward_ports) changed.emplace_back("ForwardPorts");
+  if (vm.autostart != vm_.autostart) changed.emplace_back("Autostart");
   if (vm.last_error != vm_.last_error) changed.emplace_back("LastError");
   if (vm.updated_at_us != vm_.updated_at_us) changed.emplace_back("UpdatedAt");
   VmState old_state = vm_.state;

@@ -108,6 +108,7 @@ class VmObject final : public sdbus::AdaptorInterfaces<dev::banger::banger1::VM_
   BusGuestPorts Ports() override { return to_bus_ports(ports_); }
   BusForwards Forwards() override { return to_bus_forwards(forwards_); }
   bool ForwardPorts() override { return vm_.forward_ports; }
+  bool Autostart() override { return vm_.autostart; }
   // The names of the network properties that differ from `network`.
   std::vector<std::string> network_changes(const VmNetworkProperties& network) const;
 

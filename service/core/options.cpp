@@ -122,15 +122,17 @@ CreateSpec parse_create_request(std::string name, const OptionMap& options, cons
       spec.keep_work_disk = option_as<bool>(key, value);
     } else if (key == "forward_ports") {
       spec.forward_ports = option_as<bool>(key, value);
+    } else if (key == "autostart") {
+      spec.autostart = option_as<bool>(key, value);
     } else {
-      unknown_key(key, "vcpus, memory, image, backend, network, disk, work_disk, keep_work_disk, forward_ports");
+      unknown_key(key, "vcpus, memory, image, backend, network, disk, work_disk, keep_work_disk, forward_ports, autostart");
     }
   }
   return spec;
 }
 
 VmChanges parse_changes(const OptionMap& changes, const HostLimits& limits) {
-  constexpr std::string_view known = "name, vcpus, memory, disk, work_disk, keep_work_disk, forward_ports";
+  constexpr std::string_view known = "name, vcpus, memory, disk, work_disk, keep_work_disk, forward_ports, autostart";
   if (changes.empty()) throw Error(ErrorKind::invalid_args, fmt::format("no changes given (known: {})", known));
   VmChanges out;
   for (const auto& [key, value] : changes) {
@@ -149,6 +151,8 @@ VmChanges parse_changes(const OptionMap& changes, const HostLimits& limits) {
       out.keep_work_disk = option_as<bool>(key, value);
     } else if (key == "forward_ports") {
       out.forward_ports = option_as<bool>(key, value);
+    } else if (key == "autostart") {
+      out.autostart = option_as<bool>(key, value);
     } else {
       unknown_key(key, known);
     }

@@ -58,6 +58,7 @@ struct CreateSpec {
   std::uint64_t work_disk_mib = default_work_disk_mib;
   bool keep_work_disk = false;
   bool forward_ports = false;
+  bool autostart = false;
 };
 
 struct VmChanges {
@@ -68,6 +69,7 @@ struct VmChanges {
   std::optional<std::uint64_t> work_disk_mib;  // grow only
   std::optional<bool> keep_work_disk;
   std::optional<bool> forward_ports;  // may change while the VM runs
+  std::optional<bool> autostart;      // any time: it only matters at the next host boot
   bool touches_hardware() const {
     return vcpus.has_value() || memory_mib.has_value() || disk_mib.has_value() || work_disk_mib.has_value();
   }

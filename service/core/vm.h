@@ -43,6 +43,8 @@ struct VmRecord {
   // Forward every port the guest listens on (≥ 1024, free on the host) to
   // the same host port while it runs (capabilities/port_forwards.h).
   bool forward_ports = false;
+  // Start the VM once after each host boot (core/autostart.h); a clone starts without it.
+  bool autostart = false;
 
   bool operator==(const VmRecord&) const = default;
 };

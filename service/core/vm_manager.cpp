@@ -110,6 +110,7 @@ VmRecord VmManager::begin_create(const CreateSpec& spec, std::uint32_t owner_uid
   vm.work_disk_mib = spec.work_disk_mib;
   vm.keep_work_disk = spec.keep_work_disk;
   vm.forward_ports = spec.forward_ports;
+  vm.autostart = spec.autostart;
   if (auto why = deps_.backends.get(vm.backend).unavailable(); !why.empty())
     throw Error(ErrorKind::invalid_args, fmt::format("option 'backend': VMM backend '{}' is not available: {}", vm.backend, why));
   deps_.capabilities.check_create(vm);
@@ -169,6 +170,8 @@ VmRecord VmManager::begin_clone(const std::string& source_id, const std::string&
   vm.last_error.clear();
   vm.handles.clear();
   vm.keep_work_disk = false;
+  // Whether a copy comes up at boot is its owner's choice, as its keys are (it may be a scratch copy).
+  vm.autostart = false;
   vm.created_at_us = vm.updated_at_us = now_us();
   deps_.capabilities.check_create(vm);
   insert_new(vm);
@@ -346,6 +349,7 @@ VmRecord VmManager::set(const std::string& id, const VmChanges& changes) {
   if (changes.work_disk_mib) after.work_disk_mib = *changes.work_disk_mib;
   if (changes.keep_work_disk) after.keep_work_disk = *changes.keep_work_disk;
   if (changes.forward_ports) after.forward_ports = *changes.forward_ports;
+  if (changes.autostart) after.autostart = *changes.autostart;
   if (after == vm) return vm;
   after.updated_at_us = now_us();
   {

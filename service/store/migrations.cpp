@@ -106,6 +106,11 @@ CREATE TABLE forwards (
 CREATE INDEX forwards_by_vm ON forwards (vm_id);
 ALTER TABLE vms ADD COLUMN forward_ports INTEGER NOT NULL DEFAULT 0 CHECK (forward_ports IN (0, 1));
 )sql"},
+    Migration{8, R"sql(
+-- Autostart (issue 16): bangerd starts the VM once after each host boot. Off
+-- for every VM that existed before: nothing comes up that nobody asked for.
+ALTER TABLE vms ADD COLUMN autostart INTEGER NOT NULL DEFAULT 0 CHECK (autostart IN (0, 1));
+)sql"},
 };
 
 }  // namespace

@@ -35,7 +35,8 @@ void bind_record(Statement::Cursor& c, const VmRecord& vm) {
       .bind(15, static_cast<std::int64_t>(vm.work_disk_mib))
       .bind(16, vm.root_disk_strategy)
       .bind(17, std::int64_t{vm.keep_work_disk ? 1 : 0})
-      .bind(18, std::int64_t{vm.forward_ports ? 1 : 0});
+      .bind(18, std::int64_t{vm.forward_ports ? 1 : 0})
+      .bind(19, std::int64_t{vm.autostart ? 1 : 0});
 }
 
 VmRecord read_record(const Statement::Cursor& c) {
@@ -61,6 +62,7 @@ VmRecord read_record(const Statement::Cursor& c) {
   vm.root_disk_strategy = c.text(15);
   vm.keep_work_disk = c.int64(16) != 0;
   vm.forward_ports = c.int64(17) != 0;
+  vm.autostart = c.int64(18) != 0;
   return vm;
 }
 

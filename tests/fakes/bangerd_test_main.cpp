@@ -1,3 +1,5 @@
+#include <cstdlib>
+
 #include "daemon.h"
 #include "fault_capability.h"
 #include "test_backend.h"
@@ -13,5 +15,8 @@ int main(int argc, char** argv) {
   extensions.backends["qemu"] = [](const banger::Config& c) { return std::make_unique<banger::QemuBackend>(c.qemu); };
   extensions.capabilities.push_back(
       [](const banger::Config&) { return std::make_shared<banger::testing::FaultCapability>(); });
+  // A reboot, simulated: the bus tests write a new "boot id" here before restarting the daemon.
+  if (const char* boot_id = std::getenv("BANGER_TEST_BOOT_ID_FILE"); boot_id != nullptr && *boot_id != '\0')
+    extensions.boot_id_file = boot_id;
   return banger::run_daemon(argc, argv, std::move(extensions));
 }

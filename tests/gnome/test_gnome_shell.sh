@@ -9,7 +9,8 @@
 #    VMs by name with their states;
 #  - screenshots (org.gnome.Shell.Screenshot) with the menu closed and open
 #    are 1280x800 PNGs, the panel is not blank, and the menu's region changed
-#    and is not blank when it is open.
+#    and is not blank when it is open;
+#  - Start and the "Start at boot" switch (Autostart) act on the VM.
 # The screenshots are kept in $BANGER_SCREENSHOT_DIR (gnome-shell-closed.png,
 # gnome-shell-menu.png). Runs itself again inside dbus-run-session (the
 # shell's own session bus).
@@ -131,8 +132,8 @@ check "the menu's items: the summary, then each VM with its state" \
   test "$labels" = '"2 VMs: 1 running, 1 created | shell-one: running | shell-two: created"'
 actions=$(shell_eval "$menu._getMenuItems().filter(i => i.menu)[0].menu._getMenuItems().map(i => i.label.text).join(' | ')")
 echo "shell-one's actions: $actions"
-check "shell-one offers its address to copy, Stop and a terminal" \
-  grep -qE '^"Copy address [0-9.]+ \| Stop \| Open terminal"$' <<<"$actions"
+check "shell-one offers its address to copy, Stop, a terminal and its autostart switch" \
+  grep -qE '^"Copy address [0-9.]+ \| Stop \| Open terminal \| Start at boot"$' <<<"$actions"
 # Let the menu's open animation settle before the capture.
 sleep 0.5
 # "x y w h" of the open menu, on screen.
@@ -188,6 +189,16 @@ shell_eval "$menu._getMenuItems().filter(i => i.menu && i.label.text === 'shell-
   .filter(i => i.label.text === 'Start')[0].activate(null)" >/dev/null
 check "Start from the menu: the label reads 1/2" eval_until 'Main.panel.statusArea.banger._label.text' '"1/2"' 10
 check "shell-two is running" test "$(vm_field shell-two state)" = '"running"'
+
+# Autostart from the menu: shell-two's "Start at boot" switch calls VM.Set; the switch follows the property.
+autostart_switch="$menu._getMenuItems().filter(i => i.menu && i.label.text === 'shell-two')[0].menu._getMenuItems() \
+  .filter(i => i.label.text === 'Start at boot')[0]"
+check "shell-two's switch is off" eval_until "$autostart_switch.state" 'false' 5
+shell_eval "$autostart_switch.toggle()" >/dev/null
+check "the switch turned shell-two's autostart on" eval_until \
+  "Main.panel.statusArea.banger._model.vms.find(vm => vm.name === 'shell-two').autostart" 'true' 10
+check "bangerd has shell-two's autostart on" grep -q '"autostart": true' <<<"$(bangerctl show shell-two --json)"
+check "the rebuilt switch shows it" eval_until "$autostart_switch.state" 'true' 5
 
 # Stack traces name the file; warnings and errors of the extension's code would show here.
 check "gnome-shell logged nothing from the extension's code" \

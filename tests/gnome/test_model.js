@@ -1,7 +1,7 @@
 // The extension's D-Bus model (bangerModel.js) under plain gjs, against the
 // private system bus of tests/gnome/with_bus_environment.cpp and a real
-// bangerd-test: a VM appears, starts, fails when its VMM is killed (vm-failed
-// with LastError), and vanishes when deleted. Every wait is woken by the
+// bangerd-test: a VM appears, its autostart is switched on and off, it starts,
+// fails when its VMM is killed (vm-failed with LastError), and vanishes when deleted. Every wait is woken by the
 // model's 'changed' or 'vm-failed' signal only, so a model that missed a bus
 // signal (or polled) fails here by timing out.
 //
@@ -93,6 +93,15 @@ async function main() {
     check(/^\d+\.\d+\.\d+\.\d+$/.test(vm.address), `the VM has an address (${vm.address})`);
     check(vm.id.length > 0, 'the VM has an id');
     check(model.countsByState().created === 1, 'counted as created');
+
+    check(vm.autostart === false, 'autostart is off by default');
+    await model.setAutostart(path, true);
+    await waitFor(model, 'changed', () => byName('gjs-model').autostart, 'autostart on');
+    const [onInDaemon] = await call(connection, path, 'org.freedesktop.DBus.Properties', 'Get',
+        new GLib.Variant('(ss)', [VM_INTERFACE, 'Autostart']), '(v)');
+    check(onInDaemon.deepUnpack() === true, 'bangerd has the VM\'s Autostart on');
+    await model.setAutostart(path, false);
+    await waitFor(model, 'changed', () => !byName('gjs-model').autostart, 'autostart off again');
 
     await model.start(path);
     vm = await waitFor(model, 'changed', () => byName('gjs-model').state === 'running' && byName('gjs-model'),

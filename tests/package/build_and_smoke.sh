@@ -54,6 +54,7 @@ DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends "${deb
   { tail -20 "$work/install.log"; echo "FAIL: installing the packages"; exit 1; }
 for f in /usr/libexec/bangerd /usr/bin/bangerctl /usr/share/dbus-1/system.d/dev.banger.banger1.conf \
          /usr/share/dbus-1/system-services/dev.banger.banger1.service /usr/lib/systemd/system/bangerd.service \
+         /usr/lib/systemd/system/banger-autostart.service \
          /usr/share/polkit-1/actions/dev.banger.banger1.policy /usr/share/polkit-1/rules.d/50-dev.banger.banger1.rules \
          /usr/lib/sysusers.d/banger.conf /usr/lib/tmpfiles.d/banger.conf /etc/banger/bangerd.toml \
          /usr/share/bash-completion/completions/bangerctl /usr/include/banger/client.h \

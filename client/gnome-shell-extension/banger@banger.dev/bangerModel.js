@@ -41,6 +41,7 @@ function vmOf(objectPath, proxy) {
         address: cached(proxy, 'IPv4Address', ''),
         dnsName: cached(proxy, 'DNSName', ''),
         lastError: cached(proxy, 'LastError', ''),
+        autostart: cached(proxy, 'Autostart', false),
     };
 }
 
@@ -104,7 +105,7 @@ var BangerModel = class BangerModel {
         return this._manager !== null && this._manager.name_owner !== null;
     }
 
-    // The VMs, by name: {path, id, name, state, address, dnsName, lastError}.
+    // The VMs, by name: {path, id, name, state, address, dnsName, lastError, autostart}.
     get vms() {
         if (!this._manager)
             return [];
@@ -134,6 +135,13 @@ var BangerModel = class BangerModel {
     // VM.Stop(force): graceful unless force.
     stop(path, force = false) {
         return this._callVm(path, 'Stop', new GLib.Variant('(b)', [force]));
+    }
+
+    // VM.Set {autostart: enabled}: whether bangerd starts the VM after each
+    // host boot. The VM's Autostart changes (and 'changed' follows) once bangerd
+    // said yes; rejects like start().
+    setAutostart(path, enabled) {
+        return this._callVm(path, 'Set', new GLib.Variant('(a{sv})', [{autostart: GLib.Variant.new_boolean(enabled)}]));
     }
 
     _callVm(path, method, parameters) {

@@ -1,7 +1,7 @@
 // banger's panel indicator for GNOME Shell 43 (pre-45 extension style): the
 // number of running VMs of all, a menu with each VM (state, address to copy,
-// Start/Stop, a terminal with `bangerctl ssh`), and a notification when a VM
-// fails. Everything is drawn from BangerModel (bangerModel.js), which follows
+// Start/Stop, a terminal with `bangerctl ssh`, a "Start at boot" switch for its
+// Autostart), and a notification when a VM fails. Everything is drawn from BangerModel (bangerModel.js), which follows
 // bangerd's signals on the system bus; nothing here polls.
 /* exported init */
 'use strict';
@@ -87,6 +87,16 @@ class BangerIndicator extends PanelMenu.Button {
             item.menu.addAction('Force stop', () => this._run(vm, 'stop', this._model.stop(vm.path, true)));
         if (vm.state === 'running')
             item.menu.addAction('Open terminal', () => this._openTerminal(vm));
+        // Shows Autostart as bangerd has it: the menu is rebuilt when the property
+        // changes, and redrawn from the model when the call is refused.
+        const autostart = new PopupMenu.PopupSwitchMenuItem('Start at boot', vm.autostart);
+        autostart.connect('toggled', (switchItem, enabled) => {
+            this._model.setAutostart(vm.path, enabled).catch(e => {
+                Main.notifyError(`banger: could not change autostart of ${vm.name}`, e.message);
+                this._sync();
+            });
+        });
+        item.menu.addMenuItem(autostart);
         if (vm.state === 'failed' && vm.lastError)
             item.menu.addMenuItem(new PopupMenu.PopupMenuItem(vm.lastError, {reactive: false}));
         return item;

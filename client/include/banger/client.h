@@ -84,6 +84,7 @@ struct VmInfo {
   bool keep_work_disk = false;
   std::vector<PortForwardInfo> forwards;  // sorted by protocol, host port
   bool forward_ports = false;             // the guest's listening ports are forwarded automatically
+  bool autostart = false;                 // started by bangerd after each host boot
 };
 
 struct ImageInfo {
@@ -140,6 +141,7 @@ struct CreateOptions {
   std::optional<std::uint32_t> work_disk_mib;  // default 8192
   std::optional<bool> keep_work_disk;
   std::optional<bool> forward_ports;
+  std::optional<bool> autostart;
 };
 
 // Unset fields stay unchanged; at least one must be set.
@@ -151,6 +153,7 @@ struct VmChanges {
   std::optional<std::uint32_t> work_disk_mib;  // grow only, stopped VM
   std::optional<bool> keep_work_disk;
   std::optional<bool> forward_ports;  // any time, also while running
+  std::optional<bool> autostart;      // any time: takes effect at the next host boot
 };
 
 // A piece of a VM's serial console log (VM.ReadConsole).
