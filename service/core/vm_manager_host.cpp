@@ -1,0 +1,33 @@
+// VmManager's part in host sleep and shutdown (core/host_power.h).
+#include <fmt/format.h>
+
+#include "core/errors.h"
+#include "core/state_machine.h"
+#include "core/vm_manager.h"
+
+namespace banger {
+
+void VmManager::pause_vmm(const std::string& id, std::chrono::milliseconds wait) {
+  auto [guard, vm] = lock(id, wait);
+  if (vm.state != VmState::running)
+    throw Error(ErrorKind::invalid_state, fmt::format("VM '{}' is {}, not running", vm.name, to_string(vm.state)));
+  const auto handles = handles_.get(vm.id);
+  if (handles.empty()) throw Error(ErrorKind::invalid_state, fmt::format("VM '{}' has no VMM", vm.name));
+  backend_of(vm).pause(handles);
+}
+
+void VmManager::resume_vmm(const std::string& id) {
+  auto vm = deps_.store.find_vm(id);
+  if (!vm) throw Error(ErrorKind::no_such_vm, fmt::format("VM {} no longer exists", id));
+  const auto handles = handles_.get(id);
+  if (handles.empty()) throw Error(ErrorKind::invalid_state, fmt::format("VM '{}' has no VMM", vm->name));
+  backend_of(*vm).resume(handles);
+}
+
+VmRecord VmManager::stop_within(const std::string& id, std::chrono::milliseconds timeout) {
+  auto [guard, vm] = lock(id, timeout);
+  require_allowed(Verb::stop, vm.state, vm.name);
+  return stop_locked(std::move(vm), false, "stopped: the host shuts down", timeout);
+}
+
+}  // namespace banger

@@ -1,0 +1,23 @@
+#pragma once
+#include "core/machine_registry.h"
+
+namespace banger::host {
+
+// MachineRegistry over org.freedesktop.machine1 (systemd-machined).
+//
+// CreateMachineWithNetwork, not RegisterMachineWithNetwork: Register leaves
+// the VMM in the cgroup it runs in, bangerd.service's, and machined takes that
+// unit for the machine's, so `machinectl terminate VM` would stop
+// bangerd.service itself. Create puts the VMM into a scope of its own,
+// machine-NAME.scope, which terminate stops: the VMM gets SIGTERM, ends, and
+// bangerd's exit watcher settles the VM as it does any VMM's own exit.
+// UnregisterMachine, not TerminateMachine, when the VM stops: it forgets the
+// machine without killing anything.
+class MachinedBus final : public MachineRegistry {
+ public:
+  std::string unavailable() override;
+  void register_machine(const MachineEntry& machine) override;
+  void unregister_machine(const std::string& name) override;
+};
+
+}  // namespace banger::host
