@@ -48,6 +48,7 @@
 #include "core/log.h"
 #include "core/network_manager.h"
 #include "core/periodic_task.h"
+#include "core/poweroff_requests.h"
 #include "core/ssh_public_key.h"
 #include "core/stored_attachments.h"
 #include "core/vm_events_fanout.h"
@@ -363,6 +364,24 @@ int serve(const Config& config, DaemonExtensions& extensions) {
   {
     // Often enough that a chatty guest overshoots the cap by little.
     PeriodicTask console_cap(std::chrono::seconds(1), [&consoles] { consoles.cap_all(); });
+    // machinectl poweroff VM: the signal machined sent the VMM, turned into a graceful stop on a worker.
+    PoweroffRequests poweroffs({[&vms] { return vms.list(); },
+                                [&vms](const std::string& id) -> std::optional<pid_t> {
+                                  auto process = vms.vmm_process(id);
+                                  if (!process) return std::nullopt;
+                                  return process->pid;
+                                },
+                                [](pid_t pid) { return signal_pending(pid, machined_poweroff_signal()); },
+                                [&vms, &pool](const VmRecord& vm) {
+                                  pool->submit([&vms, id = vm.id, name = vm.name] {
+                                    try {
+                                      vms.stop(id, false);
+                                    } catch (const std::exception& e) {
+                                      log::warn("VM '{}': poweroff through machined failed: {}", name, e.what());
+                                    }
+                                  });
+                                }});
+    PeriodicTask poweroff_poll(std::chrono::seconds(1), [&poweroffs] { poweroffs.poll(); });
     // One timer for every VM's stats.
     std::optional<PeriodicTask> stats_rounds;
     if (config.stats_interval.count() > 0) stats_rounds.emplace(config.stats_interval, [&stats_poller] { stats_poller.poll(); });

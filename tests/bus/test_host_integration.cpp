@@ -126,6 +126,17 @@ TEST_F(HostIntegration, AKilledOrCrashedVmIsUnregistered) {
   EXPECT_TRUE(fakes().machines().empty());
 }
 
+// What machined does for `machinectl poweroff VM`: SIGRTMIN+4 to the machine's leader.
+TEST_F(HostIntegration, MachinedsPoweroffSignalIsAGracefulStop) {
+  const auto vm = running_vm("hi-poweroff");
+  ASSERT_TRUE(eventually([&] { return fakes().machines().size() == 1; }));
+  const pid_t vmm = vmm_pid(vm);
+  ASSERT_EQ(::kill(vmm, SIGRTMIN + 4), 0);
+  EXPECT_TRUE(client_->wait_state(*recorder_, vm, "stopped", 10s)) << client_->vm_string(vm, "State");
+  EXPECT_EQ(client_->vm_string(vm, "LastError"), "") << "a stop, not a crash";
+  EXPECT_TRUE(eventually([&] { return calls_of("UnregisterMachine", "hi-poweroff") == 1; }));
+}
+
 TEST_F(HostIntegration, AdoptedVmsAreRegisteredAgainAfterARestart) {
   const auto vm = running_vm("hi-adopted");
   ASSERT_TRUE(eventually([&] { return calls_of("CreateMachineWithNetwork", "hi-adopted") == 1; }));
