@@ -57,7 +57,7 @@ TEST_F(GuestClock, IsTheHostsAgainAfterASleep) {
   ASSERT_TRUE(image.ok()) << "the default image could not be built or imported:\n" << image.describe();
   const auto path = client_->create_ready(*recorder_, "sleeper", {{"memory", sdbus::Variant(256u)}});
   call(path, "Start");
-  ASSERT_TRUE(client_->wait_state(*recorder_, path, "running", 60s)) << client_->vm_string(path, "LastError");
+  ASSERT_TRUE(client_->wait_state(*recorder_, path, "running", 300s)) << client_->vm_string(path, "LastError");
   const auto in_guest = ssh_ready(ssh_into(*netns_, daemon_ssh_key(env()), client_->vm_string(path, "IPv4Address")),
                                   [&] { return console_of(*client_, path, "sleeper"); });
   const auto before = skew(in_guest);
