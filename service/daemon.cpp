@@ -7,6 +7,8 @@
 #include <net/if.h>
 
 #include <cstdio>
+#include <fstream>
+#include <iterator>
 #include <set>
 
 #include <CLI/CLI.hpp>
@@ -64,6 +66,7 @@
 #include "net/port_reservation.h"
 #include "net/resolved_bus.h"
 #include "net/taps.h"
+#include "stats/cgroup_counters.h"
 #include "stats/stats_poller.h"
 #include "ports/ssh_port_probe.h"
 #include "store/sqlite_store.h"
@@ -267,6 +270,14 @@ int serve(const Config& config, DaemonExtensions& extensions) {
         if (unsigned index = if_nametoindex(net::tap_name_for(vm.id).c_str()); index != 0)
           ifindices.push_back(static_cast<int>(index));
         return ifindices;
+      },
+      [](pid_t pid) {
+        auto cgroup_of = [](const std::string& pid) {
+          std::ifstream in("/proc/" + pid + "/cgroup");
+          return stats::unified_cgroup_path(std::string(std::istreambuf_iterator<char>(in), {}));
+        };
+        const auto vmm = cgroup_of(std::to_string(pid));
+        return !vmm.empty() && vmm != "/" && vmm != cgroup_of("self");
       },
       on_host_thread});
   capability_list.push_back(machines);

@@ -10,7 +10,8 @@ void MachineRegistration::register_vm(const VmRecord& vm) {
     log::warn("VM '{}': no VMM pid, not registered with machined", vm.name);
     return;
   }
-  MachineEntry machine{vm.name, vm.id, *leader, deps_.ifindices_of(vm)};
+  MachineEntry machine{vm.name, vm.id, *leader, deps_.ifindices_of(vm),
+                       deps_.in_own_cgroup && deps_.in_own_cgroup(*leader)};
   {
     std::lock_guard hold(mutex_);
     registered_[vm.id] = vm.name;

@@ -28,6 +28,8 @@ class MachineRegistration final : public Capability {
     std::function<std::optional<pid_t>(const std::string& vm_id)> leader_of;
     // The host's ends of the VM's NICs (its tap); empty without a network.
     std::function<std::vector<int>(const VmRecord& vm)> ifindices_of;
+    // Whether the VMM `pid` sits in a cgroup other than bangerd's (MachineEntry::in_own_cgroup).
+    std::function<bool(pid_t pid)> in_own_cgroup;
     Post post;
   };
   explicit MachineRegistration(Deps deps) : deps_(std::move(deps)) {}

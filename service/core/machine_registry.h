@@ -14,6 +14,10 @@ struct MachineEntry {
   std::string vm_id;
   pid_t leader = 0;
   std::vector<int> ifindices;
+  // The VMM sits in a cgroup of its own already (a jailed Firecracker with
+  // jailer_cgroups): registered where it is, since moving it into a scope of
+  // machined's would drop the jailer's limits.
+  bool in_own_cgroup = false;
 };
 
 // The host's machine registry (org.freedesktop.machine1 on the system bus;

@@ -31,6 +31,15 @@ std::vector<std::uint8_t> machine_id(const std::string& vm_id) {
   return bytes;
 }
 
+// What a VMM may open, as data/bangerd.service allows bangerd (DevicePolicy=closed
+// still lets the standard pseudo devices through).
+std::vector<sdbus::Struct<std::string, std::string>> vmm_devices() {
+  std::vector<sdbus::Struct<std::string, std::string>> devices;
+  for (const char* device : {"/dev/kvm", "/dev/net/tun", "block-loop", "block-device-mapper", "char-pts"})
+    devices.emplace_back(std::string(device), std::string("rw"));
+  return devices;
+}
+
 std::unique_ptr<sdbus::IProxy> manager_on(sdbus::IConnection& bus) {
   if (auto why = not_served(bus, machine1_name, who)) throw Error(ErrorKind::backend_failed, *why);
   return sdbus::createProxy(bus, machine1_name, machine1_path);
@@ -46,14 +55,25 @@ void MachinedBus::register_machine(const MachineEntry& machine) {
     auto manager = manager_on(*bus);
     const std::vector<std::int32_t> ifindices(machine.ifindices.begin(), machine.ifindices.end());
     const std::vector<sdbus::Struct<std::string, sdbus::Variant>> scope_properties{
-        {std::string("Description"), sdbus::Variant(fmt::format("banger VM {}", machine.name))}};
+        {std::string("Description"), sdbus::Variant(fmt::format("banger VM {}", machine.name))},
+        // Out of bangerd.service's cgroup, the VMM would leave its device policy behind: the same one here.
+        {std::string("DevicePolicy"), sdbus::Variant(std::string("closed"))},
+        {std::string("DeviceAllow"), sdbus::Variant(vmm_devices())}};
     sdbus::ObjectPath path;
-    manager->callMethod("CreateMachineWithNetwork")
-        .onInterface(machine1_manager)
-        .withTimeout(peer_call_timeout)
-        .withArguments(machine.name, machine_id(machine.vm_id), std::string("banger"), std::string("vm"),
-                       static_cast<std::uint32_t>(machine.leader), std::string(), ifindices, scope_properties)
-        .storeResultsTo(path);
+    if (machine.in_own_cgroup)
+      manager->callMethod("RegisterMachineWithNetwork")
+          .onInterface(machine1_manager)
+          .withTimeout(peer_call_timeout)
+          .withArguments(machine.name, machine_id(machine.vm_id), std::string("banger"), std::string("vm"),
+                         static_cast<std::uint32_t>(machine.leader), std::string(), ifindices)
+          .storeResultsTo(path);
+    else
+      manager->callMethod("CreateMachineWithNetwork")
+          .onInterface(machine1_manager)
+          .withTimeout(peer_call_timeout)
+          .withArguments(machine.name, machine_id(machine.vm_id), std::string("banger"), std::string("vm"),
+                         static_cast<std::uint32_t>(machine.leader), std::string(), ifindices, scope_properties)
+          .storeResultsTo(path);
   } catch (const sdbus::Error& e) {
     // After a bangerd restart the adopted VMs are still there: nothing to do.
     if (e.getName() == "org.freedesktop.machine1.MachineExists") return;

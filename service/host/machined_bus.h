@@ -12,7 +12,9 @@ namespace banger::host {
 // machine-NAME.scope, which terminate stops: the VMM gets SIGTERM, ends, and
 // bangerd's exit watcher settles the VM as it does any VMM's own exit.
 // UnregisterMachine, not TerminateMachine, when the VM stops: it forgets the
-// machine without killing anything.
+// machine without killing anything. A VMM in a cgroup of its own already
+// (MachineEntry::in_own_cgroup: the jailer's) is registered where it is
+// (RegisterMachineWithNetwork): machined then takes that cgroup's unit, if any.
 class MachinedBus final : public MachineRegistry {
  public:
   std::string unavailable() override;

@@ -50,8 +50,10 @@ FakeHostServices::FakeHostServices(const std::string& address)
   machine1_ = sdbus::createObject(*connection_, "/org/freedesktop/machine1");
   auto add_machine = [this](std::string method, const std::string& name, const std::vector<std::uint8_t>& id,
                             const std::string& service, const std::string& machine_class, std::uint32_t leader,
-                            const std::string& root, const std::vector<std::int32_t>& ifindices) {
-    MachineCall call{std::move(method), name, service, machine_class, leader, root, ifindices, id.size(), "ok"};
+                            const std::string& root, const std::vector<std::int32_t>& ifindices,
+                            std::vector<std::string> scope_properties) {
+    MachineCall call{std::move(method), name,       service,           machine_class, leader, root,
+                     ifindices,         id.size(), std::move(scope_properties), "ok"};
     if (std::find(machines_.begin(), machines_.end(), name) != machines_.end()) {
       call.answer = "org.freedesktop.machine1.MachineExists";
       calls_.push_back(call);
@@ -66,18 +68,22 @@ FakeHostServices::FakeHostServices(const std::string& address)
       .implementedAs([add_machine](const std::string& name, const std::vector<std::uint8_t>& id,
                                    const std::string& service, const std::string& machine_class, std::uint32_t leader,
                                    const std::string& root, const std::vector<std::int32_t>& ifindices,
-                                   const std::vector<sdbus::Struct<std::string, sdbus::Variant>>&) {
-        return add_machine("CreateMachineWithNetwork", name, id, service, machine_class, leader, root, ifindices);
+                                   const std::vector<sdbus::Struct<std::string, sdbus::Variant>>& properties) {
+        std::vector<std::string> names;
+        for (const auto& p : properties) names.push_back(std::get<0>(p));
+        return add_machine("CreateMachineWithNetwork", name, id, service, machine_class, leader, root, ifindices,
+                           names);
       });
   machine1_->registerMethod("RegisterMachineWithNetwork")
       .onInterface(machine1_manager)
       .implementedAs([add_machine](const std::string& name, const std::vector<std::uint8_t>& id,
                                    const std::string& service, const std::string& machine_class, std::uint32_t leader,
                                    const std::string& root, const std::vector<std::int32_t>& ifindices) {
-        return add_machine("RegisterMachineWithNetwork", name, id, service, machine_class, leader, root, ifindices);
+        return add_machine("RegisterMachineWithNetwork", name, id, service, machine_class, leader, root, ifindices,
+                           {});
       });
   machine1_->registerMethod("UnregisterMachine").onInterface(machine1_manager).implementedAs([this](const std::string& name) {
-    MachineCall call{"UnregisterMachine", name, "", "", 0, "", {}, 0, "ok"};
+    MachineCall call{"UnregisterMachine", name, "", "", 0, "", {}, 0, {}, "ok"};
     auto it = std::find(machines_.begin(), machines_.end(), name);
     if (it == machines_.end()) {
       call.answer = "org.freedesktop.machine1.NoSuchMachine";

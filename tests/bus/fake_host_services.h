@@ -39,6 +39,7 @@ class FakeHostServices {
     std::string root_directory;
     std::vector<std::int32_t> ifindices;
     std::size_t id_bytes = 0;
+    std::vector<std::string> scope_properties;  // their names (CreateMachine*)
     std::string answer;  // "ok" or the error name
   };
   struct Lock {

@@ -107,6 +107,8 @@ TEST_F(HostIntegration, ARunningVmIsAMachineUntilItStops) {
   EXPECT_EQ(call.root_directory, "");
   EXPECT_TRUE(call.ifindices.empty()) << "the test daemon's VMs have no tap";
   EXPECT_EQ(call.id_bytes, 16u) << "the VM's 128-bit id";
+  EXPECT_EQ(call.scope_properties, (std::vector<std::string>{"Description", "DevicePolicy", "DeviceAllow"}))
+      << "the VMM's scope keeps bangerd.service's device policy";
   EXPECT_EQ(calls_of("RegisterMachineWithNetwork", "hi-machine"), 0u);
 
   client_->stop(vm);

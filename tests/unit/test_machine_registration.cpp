@@ -35,7 +35,9 @@ struct MachineRegistrationTest : ::testing::Test {
                                 [](const VmRecord& vm) {
                                   return vm.network.empty() ? std::vector<int>{} : std::vector<int>{17};
                                 },
+                                [this](pid_t pid) { return pid == jailed_pid; },
                                 [this](std::function<void()> job) { posted.push_back(std::move(job)); }}};
+  pid_t jailed_pid = 0;
   std::vector<MachineEntry> registered;
   std::vector<std::string> unregistered;
 
@@ -77,6 +79,18 @@ TEST_F(MachineRegistrationTest, UnregistersWhenTheVmStopsOrIsDeleted) {
     run_posted();
     EXPECT_EQ(unregistered, std::vector<std::string>{"web"}) << to_string(reason);
   }
+}
+
+TEST_F(MachineRegistrationTest, AVmmInACgroupOfItsOwnIsRegisteredWhereItIs) {
+  machines.post_start(vm_named("web"));
+  jailed_pid = 4242;
+  auto jailed = vm_named("jailed");
+  jailed.id = "ffffffffffffffffffffffffffffffff";
+  machines.post_start(jailed);
+  run_posted();
+  ASSERT_EQ(registered.size(), 2u);
+  EXPECT_FALSE(registered[0].in_own_cgroup) << "in bangerd's cgroup: moved into a scope of its own";
+  EXPECT_TRUE(registered[1].in_own_cgroup) << "the jailer's cgroup and its limits stay";
 }
 
 TEST_F(MachineRegistrationTest, NothingToUnregisterForAVmNeverRegistered) {
