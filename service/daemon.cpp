@@ -4,11 +4,7 @@
 #include <unistd.h>
 #include <sys/stat.h>
 
-#include <net/if.h>
-
 #include <cstdio>
-#include <fstream>
-#include <iterator>
 #include <set>
 
 #include <CLI/CLI.hpp>
@@ -66,7 +62,6 @@
 #include "net/port_reservation.h"
 #include "net/resolved_bus.h"
 #include "net/taps.h"
-#include "stats/cgroup_counters.h"
 #include "stats/stats_poller.h"
 #include "ports/ssh_port_probe.h"
 #include "store/sqlite_store.h"
@@ -264,22 +259,7 @@ int serve(const Config& config, DaemonExtensions& extensions) {
         if (!process) return std::nullopt;
         return process->pid;
       },
-      [](const VmRecord& vm) {
-        std::vector<int> ifindices;
-        if (vm.network.empty()) return ifindices;
-        if (unsigned index = if_nametoindex(net::tap_name_for(vm.id).c_str()); index != 0)
-          ifindices.push_back(static_cast<int>(index));
-        return ifindices;
-      },
-      [](pid_t pid) {
-        auto cgroup_of = [](const std::string& pid) {
-          std::ifstream in("/proc/" + pid + "/cgroup");
-          return stats::unified_cgroup_path(std::string(std::istreambuf_iterator<char>(in), {}));
-        };
-        const auto vmm = cgroup_of(std::to_string(pid));
-        return !vmm.empty() && vmm != "/" && vmm != cgroup_of("self");
-      },
-      on_host_thread});
+      host::tap_ifindices, host::in_cgroup_of_its_own, on_host_thread});
   capability_list.push_back(machines);
   capability_list.push_back(std::make_shared<LogindCheck>(logind));
   capability_list.push_back(std::make_shared<HostChecks>(HostCheckSettings{

@@ -1,6 +1,10 @@
 #include "host/machined_bus.h"
 
+#include <net/if.h>
+
 #include <cstdint>
+#include <fstream>
+#include <iterator>
 #include <cstdio>
 #include <vector>
 
@@ -8,6 +12,8 @@
 
 #include "core/errors.h"
 #include "host/system_bus_peer.h"
+#include "net/taps.h"
+#include "stats/cgroup_counters.h"
 
 namespace banger::host {
 
@@ -46,6 +52,23 @@ std::unique_ptr<sdbus::IProxy> manager_on(sdbus::IConnection& bus) {
 }
 
 }  // namespace
+
+std::vector<int> tap_ifindices(const VmRecord& vm) {
+  std::vector<int> ifindices;
+  if (vm.network.empty()) return ifindices;
+  if (unsigned index = if_nametoindex(net::tap_name_for(vm.id).c_str()); index != 0)
+    ifindices.push_back(static_cast<int>(index));
+  return ifindices;
+}
+
+bool in_cgroup_of_its_own(pid_t pid) {
+  auto cgroup_of = [](const std::string& process) {
+    std::ifstream in("/proc/" + process + "/cgroup");
+    return stats::unified_cgroup_path(std::string(std::istreambuf_iterator<char>(in), {}));
+  };
+  const auto cgroup = cgroup_of(std::to_string(pid));
+  return !cgroup.empty() && cgroup != "/" && cgroup != cgroup_of("self");
+}
 
 std::string MachinedBus::unavailable() { return host::unavailable(machine1_name, who); }
 

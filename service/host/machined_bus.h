@@ -1,5 +1,10 @@
 #pragma once
+#include <sys/types.h>
+
+#include <vector>
+
 #include "core/machine_registry.h"
+#include "core/vm.h"
 
 namespace banger::host {
 
@@ -21,5 +26,12 @@ class MachinedBus final : public MachineRegistry {
   void register_machine(const MachineEntry& machine) override;
   void unregister_machine(const std::string& name) override;
 };
+
+// What MachineRegistration asks about the host: the ifindex of the VM's tap
+// (none without a network, or while the tap is missing) …
+std::vector<int> tap_ifindices(const VmRecord& vm);
+// … and whether process `pid` sits in a cgroup other than bangerd's and not
+// the root one (MachineEntry::in_own_cgroup).
+bool in_cgroup_of_its_own(pid_t pid);
 
 }  // namespace banger::host

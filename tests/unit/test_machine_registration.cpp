@@ -3,11 +3,14 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <unistd.h>
+
 #include <deque>
 
 #include "capabilities/guest_clock_ssh.h"
 #include "capabilities/machine_registration.h"
 #include "core/errors.h"
+#include "host/machined_bus.h"
 #include "mock_host_seams.h"
 
 namespace banger {
@@ -157,6 +160,15 @@ TEST_F(MachineRegistrationTest, DoctorSaysWhetherMachinedIsThere) {
   EXPECT_EQ(checks[0].status, "ok");
   EXPECT_EQ(checks[1].status, "warn");
   EXPECT_EQ(checks[1].detail, "org.freedesktop.machine1 is not on the system bus");
+}
+
+TEST(MachineHost, AProcessInBangerdsOwnCgroupIsMovedIntoAScope) {
+  EXPECT_FALSE(host::in_cgroup_of_its_own(getpid())) << "this process shares its own cgroup";
+  EXPECT_FALSE(host::in_cgroup_of_its_own(999999999)) << "no such process";
+  VmRecord vm = vm_named("web");
+  EXPECT_TRUE(host::tap_ifindices(vm).empty()) << "no network, no tap";
+  vm.network = "default";
+  EXPECT_TRUE(host::tap_ifindices(vm).empty()) << "no tap of that name on this host";
 }
 
 TEST(GuestClockScript, SetsTheClockToTheNearestSecond) {
