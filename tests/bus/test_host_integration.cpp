@@ -209,5 +209,21 @@ TEST_F(HostIntegration, ShutdownStopsTheVmsWithinLogindsDelay) {
   fakes().set_inhibit_delay_max(5s);
 }
 
+// Where neither service runs (the stand-ins gone from the bus), VMs start and
+// stop as ever and the doctor says what is missing.
+TEST_F(HostIntegration, WithoutMachinedAndLogindNothingFails) {
+  fakes_.reset();
+  const auto vm = running_vm("hi-alone");
+  EXPECT_EQ(client_->vm_string(vm, "LastError"), "");
+  const auto r = env().run_as("", {env().bangerctl(), "doctor", "--json"});
+  EXPECT_EQ(r.exit_code, 0) << r.describe();
+  std::map<std::string, std::string> status;
+  for (const auto& c : json_of(r)) status[c.value("check", "")] = c.value("status", "");
+  EXPECT_EQ(status["machined"], "warn") << r.out;
+  EXPECT_EQ(status["logind"], "warn") << r.out;
+  client_->stop(vm);
+  EXPECT_EQ(client_->vm_string(vm, "State"), "stopped");
+}
+
 }  // namespace
 }  // namespace banger::test

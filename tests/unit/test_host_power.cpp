@@ -9,6 +9,7 @@
 #include <deque>
 
 #include "core/errors.h"
+#include "capabilities/logind_check.h"
 #include "core/host_power.h"
 #include "mock_host_seams.h"
 
@@ -228,6 +229,22 @@ TEST_F(HostPowerTest, ShutdownWithoutDelayMaxTakesLogindsDefault) {
   EXPECT_CALL(vms, running()).WillOnce(Return(std::vector<VmRecord>{vm_in("a", VmState::running)}));
   EXPECT_CALL(vms, stop(_, std::chrono::milliseconds(4000)));
   power.before_shutdown();
+}
+
+TEST(LogindCheck, SaysWhetherLogindIsThere) {
+  NiceMock<MockLoginManager> logind;
+  EXPECT_CALL(logind, unavailable())
+      .WillOnce(Return(""))
+      .WillOnce(Return("org.freedesktop.login1 is not on the system bus"));
+  LogindCheck check(logind);
+  std::vector<DoctorCheck> checks;
+  check.add_doctor_checks(checks);
+  check.add_doctor_checks(checks);
+  ASSERT_EQ(checks.size(), 2u);
+  EXPECT_EQ(checks[0].check, "logind");
+  EXPECT_EQ(checks[0].status, "ok");
+  EXPECT_EQ(checks[1].status, "warn");
+  EXPECT_EQ(checks[1].detail, "org.freedesktop.login1 is not on the system bus");
 }
 
 TEST(HostPowerBudget, LeavesAMarginAndAtLeastASecond) {
