@@ -1,6 +1,8 @@
 // VmManager's part in host sleep and shutdown (core/host_power.h).
 #include <fmt/format.h>
 
+#include <algorithm>
+
 #include "core/errors.h"
 #include "core/state_machine.h"
 #include "core/vm_manager.h"
@@ -25,9 +27,12 @@ void VmManager::resume_vmm(const std::string& id) {
 }
 
 VmRecord VmManager::stop_within(const std::string& id, std::chrono::milliseconds timeout) {
+  // Waiting for the VM's lock counts against the same time: logind waits no longer.
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
   auto [guard, vm] = lock(id, timeout);
   require_allowed(Verb::stop, vm.state, vm.name);
-  return stop_locked(std::move(vm), false, "stopped: the host shuts down", timeout);
+  const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+  return stop_locked(std::move(vm), false, "stopped: the host shuts down", std::max(left, std::chrono::milliseconds(0)));
 }
 
 }  // namespace banger

@@ -1,4 +1,6 @@
 // VmManager's part in host sleep and shutdown (vm_manager_host.cpp).
+#include <thread>
+
 #include "core/vm_manager_power_control.h"
 #include "error_kind.h"
 #include "vm_manager_fixture.h"
@@ -25,9 +27,18 @@ TEST_F(VmManagerTest, PauseRefusesAVmThatDoesNotRun) {
 
 TEST_F(VmManagerTest, StopWithinGivesTheGuestThatLong) {
   auto vm = running();
-  EXPECT_CALL(backend, stop(handles_42, std::chrono::milliseconds(4000)));
+  EXPECT_CALL(backend, stop(handles_42, ::testing::AllOf(::testing::Le(4000ms), ::testing::Ge(3900ms))));
   EXPECT_CALL(*cap, cleanup(_, CleanupReason::stopped));
   EXPECT_EQ(manager.stop_within(vm.id, 4000ms).state, VmState::stopped);
+}
+
+TEST_F(VmManagerTest, StopWithinCountsTheWaitForTheVmsLock) {
+  auto vm = running();
+  std::thread holder([&] { manager.inspect(vm.id, [](const VmRecord&) { std::this_thread::sleep_for(300ms); }); });
+  std::this_thread::sleep_for(50ms);
+  EXPECT_CALL(backend, stop(handles_42, ::testing::Le(800ms)));
+  manager.stop_within(vm.id, 1000ms);
+  holder.join();
 }
 
 TEST_F(VmManagerTest, PowerControlListsOnlyRunningVms) {
