@@ -14,9 +14,9 @@ struct MachineEntry {
   std::string vm_id;
   pid_t leader = 0;
   std::vector<int> ifindices;
-  // The VMM sits in a cgroup of its own already (a jailed Firecracker with
-  // jailer_cgroups): registered where it is, since moving it into a scope of
-  // machined's would drop the jailer's limits.
+  // The VMM sits in a cgroup of its own already (its machine scope from an
+  // earlier registration, or a jailed Firecracker's with jailer_cgroups):
+  // registered where it is, since moving it would drop the jailer's limits.
   bool in_own_cgroup = false;
 };
 
