@@ -128,6 +128,16 @@ TEST_F(HostIntegration, AKilledOrCrashedVmIsUnregistered) {
   EXPECT_TRUE(fakes().machines().empty());
 }
 
+TEST_F(HostIntegration, ARunningVmRenamedIsTheMachineOfItsNewName) {
+  const auto vm = running_vm("hi-before");
+  ASSERT_TRUE(eventually([&] { return fakes().machines() == std::vector<std::string>{"hi-before"}; }));
+  client_->set(vm, {{"name", sdbus::Variant(std::string("hi-after"))}});
+  EXPECT_TRUE(eventually([&] { return fakes().machines() == std::vector<std::string>{"hi-after"}; }));
+  EXPECT_EQ(calls_of("UnregisterMachine", "hi-before"), 1u);
+  client_->stop(vm);
+  EXPECT_TRUE(eventually([&] { return fakes().machines().empty(); }));
+}
+
 // What machined does for `machinectl poweroff VM`: SIGRTMIN+4 to the machine's leader.
 TEST_F(HostIntegration, MachinedsPoweroffSignalIsAGracefulStop) {
   const auto vm = running_vm("hi-poweroff");
