@@ -23,7 +23,10 @@
 #include "bus/vm_ports_properties.h"
 #include "capabilities/console_relay.h"
 #include "capabilities/dns_names.h"
+#include "capabilities/guest_clock_ssh.h"
 #include "capabilities/guest_ports.h"
+#include "capabilities/logind_check.h"
+#include "capabilities/machine_registration.h"
 #include "capabilities/image_files.h"
 #include "capabilities/jailer_identity.h"
 #include "capabilities/nat_access.h"
@@ -41,17 +44,22 @@
 #include "core/capabilities.h"
 #include "core/console_logs.h"
 #include "core/errors.h"
+#include "core/host_power.h"
 #include "core/image_manager.h"
 #include "core/log.h"
 #include "core/network_manager.h"
 #include "core/periodic_task.h"
+#include "core/poweroff_requests.h"
 #include "core/ssh_public_key.h"
 #include "core/stored_attachments.h"
 #include "core/vm_events_fanout.h"
 #include "core/vm_manager.h"
+#include "core/vm_manager_power_control.h"
 #include "core/worker_pool.h"
 #include "disks/root_disk.h"
 #include "doctor/host_checks.h"
+#include "host/logind_bus.h"
+#include "host/machined_bus.h"
 #include "workspace/workspaces.h"
 #include "net/port_forward_table.h"
 #include "net/port_reservation.h"
@@ -153,6 +161,20 @@ int serve(const Config& config, DaemonExtensions& extensions) {
   networks.start();
 
   ConsoleLogs consoles(config.runtime_dir, config.console_log_max_bytes);
+  // machined and logind (issue 16): every call to them on one thread of their own, in order,
+  // so neither a Start nor the bus thread ever waits for them. Ended before what its jobs use.
+  auto host_thread = std::make_unique<WorkerPool>(1);
+  HostPower::Post on_host_thread = [&host_thread](std::function<void()> job) {
+    if (host_thread) host_thread->submit([job = std::move(job)] {
+      try {
+        job();
+      } catch (const std::exception& e) {
+        log::warn("host integration: {}", e.what());
+      }
+    });
+  };
+  host::MachinedBus machined;
+  host::LogindBus logind;
   // bangerd's own SSH key: installed in guests, used for the SSH wait and workspace transfers.
   const auto ssh_key = SshKeyPair::load_or_create(config.state_dir / "ssh");
   std::vector<std::shared_ptr<Capability>> capability_list{
@@ -232,6 +254,17 @@ int serve(const Config& config, DaemonExtensions& extensions) {
   auto authorized_keys = std::make_shared<AuthorizedKeys>(AuthorizedKeys::Deps{
       store, attachments, guest_shell.get(), key_properties, parse_ssh_public_key(ssh_key.public_key()).blob});
   capability_list.push_back(authorized_keys);
+  // After every other post_start: a VM is registered once it runs for good.
+  auto machines = std::make_shared<MachineRegistration>(MachineRegistration::Deps{
+      machined,
+      [&vm_manager](const std::string& id) -> std::optional<pid_t> {
+        auto process = vm_manager != nullptr ? vm_manager->vmm_process(id) : std::nullopt;
+        if (!process) return std::nullopt;
+        return process->pid;
+      },
+      host::tap_ifindices, host::in_cgroup_of_its_own, on_host_thread});
+  capability_list.push_back(machines);
+  capability_list.push_back(std::make_shared<LogindCheck>(logind));
   capability_list.push_back(std::make_shared<HostChecks>(HostCheckSettings{
       config.firecracker.binary, config.firecracker.jailer, config.qemu.binary, backends.default_name(),
       config.state_dir, {config.doctor_disk_warn_mib, config.doctor_disk_fail_mib}, config.polkit}));
@@ -254,6 +287,12 @@ int serve(const Config& config, DaemonExtensions& extensions) {
                 {config.lock_timeout, std::chrono::duration_cast<std::chrono::milliseconds>(config.stop_timeout),
                  config.runtime_dir, config.state_dir / "deleting", config.quotas});
   vm_manager = &vms;
+  // Host sleep and shutdown: follows the VMs from here on, before any can change.
+  std::unique_ptr<SshGuestClock> guest_clock;
+  if (guest_shell) guest_clock = std::make_unique<SshGuestClock>(attachments, *guest_shell);
+  VmManagerPowerControl power_control(vms);
+  HostPower host_power({power_control, logind, guest_clock.get(), on_host_thread});
+  vm_events.add(host_power);
   exits.start([&vms](const std::string& id, const VmmProcess& process, const VmmExit& exit) {
     vms.vmm_exited(id, process, exit);
   });
@@ -287,6 +326,8 @@ int serve(const Config& config, DaemonExtensions& extensions) {
       log::info("removed {} tap(s) that no running VM uses", removed);
   }
   stats_poller.track_running(vms.list());
+  host_power.track_running(vms.list());
+  machines->register_running(vms.list());  // the VMs adopted by recover(); machined may know them already
   // After recovery, which settled the VMs that stopped while bangerd was away.
   if (forwards) forwards->restore(vms.list());
   if (guest_ports) guest_ports->watch_running(vms.list());  // the VMs adopted by recover()
@@ -306,6 +347,7 @@ int serve(const Config& config, DaemonExtensions& extensions) {
   ctx.forwards = forwards.get();
   ManagerObject manager(ctx);
   ManagedObjectsResponder managed_objects(*connection, registry);
+  host::LogindSignals logind_signals(*connection, host_power, on_host_thread);
   registry.load(ctx, vms.list(), images.list(), networks.list());
   for (auto& [vm_id, keys] : authorized_keys->all()) key_properties.show(vm_id, std::move(keys));
   if (forwards) forwards->publish_all(vms.list());
@@ -318,6 +360,24 @@ int serve(const Config& config, DaemonExtensions& extensions) {
   {
     // Often enough that a chatty guest overshoots the cap by little.
     PeriodicTask console_cap(std::chrono::seconds(1), [&consoles] { consoles.cap_all(); });
+    // machinectl poweroff VM: the signal machined sent the VMM, turned into a graceful stop on a worker.
+    PoweroffRequests poweroffs({[&vms] { return vms.list(); },
+                                [&vms](const std::string& id) -> std::optional<pid_t> {
+                                  auto process = vms.vmm_process(id);
+                                  if (!process) return std::nullopt;
+                                  return process->pid;
+                                },
+                                [](pid_t pid) { return signal_pending(pid, machined_poweroff_signal()); },
+                                [&vms, &pool](const VmRecord& vm) {
+                                  pool->submit([&vms, id = vm.id, name = vm.name] {
+                                    try {
+                                      vms.stop(id, false);
+                                    } catch (const std::exception& e) {
+                                      log::warn("VM '{}': poweroff through machined failed: {}", name, e.what());
+                                    }
+                                  });
+                                }});
+    PeriodicTask poweroff_poll(std::chrono::seconds(1), [&poweroffs] { poweroffs.poll(); });
     // One timer for every VM's stats.
     std::optional<PeriodicTask> stats_rounds;
     if (config.stats_interval.count() > 0) stats_rounds.emplace(config.stats_interval, [&stats_poller] { stats_poller.poll(); });
@@ -331,6 +391,7 @@ int serve(const Config& config, DaemonExtensions& extensions) {
   port_poller.stop();  // nor port news
   connection->releaseName(bus::service_name);
   pool.reset();  // finish running jobs while the objects they report to still exist
+  host_thread.reset();  // then machined's and logind's calls (the jobs above post some)
   registry.unload();
   log::info("bangerd stopped; running VMs keep running");
   return 0;

@@ -11,6 +11,8 @@ namespace banger {
 class VmEventsFanout final : public VmEvents {
  public:
   VmEventsFanout(std::initializer_list<VmEvents*> listeners) : listeners_(listeners) {}
+  // For listeners made after the VmManager (they need it); before it emits anything.
+  void add(VmEvents& listener) { listeners_.push_back(&listener); }
 
   void vm_added(const VmRecord& vm) override {
     for (auto* listener : listeners_) listener->vm_added(vm);

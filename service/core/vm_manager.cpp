@@ -280,7 +280,8 @@ VmRecord VmManager::kill(const std::string& id) {
   return stop_locked(std::move(vm), true, "killed");
 }
 
-VmRecord VmManager::stop_locked(VmRecord vm, bool force, std::string_view reason) {
+VmRecord VmManager::stop_locked(VmRecord vm, bool force, std::string_view reason,
+                                std::optional<std::chrono::milliseconds> timeout) {
   if (vm.state == VmState::running) commit_state(vm, VmState::stopping, force ? "kill requested" : "stop requested");
   BANGER_FAULT_POINT("stop.state-stopping");
   std::string failure;
@@ -289,7 +290,7 @@ VmRecord VmManager::stop_locked(VmRecord vm, bool force, std::string_view reason
       if (force)
         backend_of(vm).kill(handles);
       else
-        backend_of(vm).stop(handles, settings_.stop_timeout);
+        backend_of(vm).stop(handles, timeout.value_or(settings_.stop_timeout));
     } catch (const std::exception& e) {
       failure = e.what();
     }

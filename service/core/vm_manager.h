@@ -95,6 +95,16 @@ class VmManager {
   // (clean exit) or failed (LastError says how it died), and is cleaned up.
   void vmm_exited(const std::string& id, const VmmProcess& process, const VmmExit& exit);
 
+  // Host sleep and shutdown (core/host_power.h; vm_manager_host.cpp). A paused
+  // VMM's VM stays running: the host is asleep meanwhile. pause_vmm waits at
+  // most `wait` for the VM's lock, so an operation under way is not waited for.
+  void pause_vmm(const std::string& id, std::chrono::milliseconds wait);
+  // Without the lock: an operation queued while the host slept may hold it,
+  // waiting on the paused guest.
+  void resume_vmm(const std::string& id);
+  // A graceful stop whose VMM is ended forcibly after `timeout` (not stop_timeout).
+  VmRecord stop_within(const std::string& id, std::chrono::milliseconds timeout);
+
  private:
   void finish_deletes();  // recover(): deletes a killed bangerd left halfway
   struct Locked {
@@ -105,7 +115,8 @@ class VmManager {
               bool wait_while_creating = false);
   void commit_state(VmRecord& vm, VmState to, std::string_view reason, std::string last_error = {});
   VmRecord start_locked(VmRecord vm);
-  VmRecord stop_locked(VmRecord vm, bool force, std::string_view reason);
+  VmRecord stop_locked(VmRecord vm, bool force, std::string_view reason,
+                       std::optional<std::chrono::milliseconds> timeout = std::nullopt);
   MachineConfig machine_for(const VmRecord& vm) const;
   VmmBackend& backend_of(const VmRecord& vm) const;
   void watch(const std::string& id, const std::string& handles);

@@ -98,6 +98,23 @@ int kill_unrecorded_vmms(const std::filesystem::path& runtime_dir, const std::ve
   return killed;
 }
 
+int machined_poweroff_signal() { return SIGRTMIN + 4; }
+
+bool signal_pending(pid_t pid, int signo) {
+  std::ifstream in(fmt::format("/proc/{}/status", pid));
+  const std::uint64_t bit = std::uint64_t{1} << (signo - 1);
+  std::string line;
+  while (std::getline(in, line)) {
+    // SigPnd: sent to one thread; ShdPnd: sent to the process (kill(2)), waiting for a thread to take it.
+    if (line.rfind("SigPnd:", 0) != 0 && line.rfind("ShdPnd:", 0) != 0) continue;
+    try {
+      if (std::stoull(line.substr(7), nullptr, 16) & bit) return true;
+    } catch (const std::exception&) {
+    }
+  }
+  return false;
+}
+
 namespace {
 
 // spawn_detached with stdin and stdout on `console_tty` when it is given.
@@ -119,11 +136,13 @@ ProcessId spawn_session(const std::vector<std::string>& argv, const std::filesys
     posix_spawn_file_actions_addopen(&files, STDERR_FILENO, log_file.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0640);
   }
   posix_spawn_file_actions_addclosefrom_np(&files, 3);
-  sigset_t none, defaults;
-  sigemptyset(&none);
+  sigset_t blocked, defaults;
+  sigemptyset(&blocked);
+  // machined's poweroff signal: pending in a blocked VMM, PoweroffRequests turns it into a graceful stop.
+  sigaddset(&blocked, machined_poweroff_signal());
   sigemptyset(&defaults);
   sigaddset(&defaults, SIGPIPE);  // bangerd ignores it; a VMM must not inherit that
-  posix_spawnattr_setsigmask(&attr, &none);
+  posix_spawnattr_setsigmask(&attr, &blocked);
   posix_spawnattr_setsigdefault(&attr, &defaults);
   posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSID | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
   std::vector<char*> args;

@@ -22,7 +22,8 @@ struct ProcessId {
 
 // Starts argv[0] detached: posix_spawn (vfork-fast: no copy of the daemon's
 // page tables) into its own session, stdin from /dev/null, stdout/stderr
-// appended to `log_file`, no inherited descriptors, default signal mask. It is
+// appended to `log_file`, no inherited descriptors, no signal blocked but
+// machined_poweroff_signal() (core/poweroff_requests.h says why). It is
 // our child while bangerd runs (so its exit status is known) and is inherited
 // by init when bangerd goes; it outlives bangerd either way. Its pid is
 // remembered so that reap_spawned_children() collects it. Throws
@@ -33,6 +34,11 @@ ProcessId spawn_detached(const std::vector<std::string>& argv, const std::filesy
 // terminal and a hangup can never signal it) and stderr appended to `log_file`.
 ProcessId spawn_detached_on_tty(const std::vector<std::string>& argv, const std::filesystem::path& console_tty,
                                 const std::filesystem::path& log_file);
+
+// SIGRTMIN+4, which machined sends a machine's leader for `machinectl poweroff`.
+int machined_poweroff_signal();
+// Whether `signo` waits, blocked, at process `pid` (/proc/<pid>/status); false when it is gone.
+bool signal_pending(pid_t pid, int signo);
 
 // Reaps the spawn_detached() children that have exited, and only those (other
 // code of the daemon may wait for children of its own), calling `exited` with

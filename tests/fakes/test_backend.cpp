@@ -44,7 +44,9 @@ std::string TestBackend::launch(const MachineConfig& machine) {
   // images, then `console_lines` numbered lines, then the VMM waits for the
   // test to power the guest off.
   const std::string lines = fault("console_lines").value_or("0");
-  auto process = spawn_detached({"/bin/sh", "-c", placeholder_script, "banger-test-vmm", machine.runtime_dir.string(),
+  // bash, not dash: dash clears the signal mask it inherits, while real VMMs (QEMU) keep
+  // machined's poweroff signal blocked as bangerd starts them (vmm/process.h).
+  auto process = spawn_detached({"/bin/bash", "-c", placeholder_script, "banger-test-vmm", machine.runtime_dir.string(),
                                  machine.vm_name, lines},
                                 console_log_path(machine.runtime_dir));
   if (fault("crash-after-launch")) std::_Exit(9);  // bangerd dies before it records the VMM
