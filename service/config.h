@@ -32,6 +32,12 @@ struct QemuSettings {
   std::filesystem::path binary = "/usr/bin/qemu-system-x86_64";
   std::string accel = "auto";  // auto (KVM when it really runs a guest, else TCG) | kvm | tcg
   std::chrono::milliseconds qmp_timeout{5000};  // connecting to QMP and each reply; a hung QEMU fails the call
+  // Not config keys. accel = "auto": where the KVM verdict (vmm/qemu/kvm_verdict.h) is kept
+  // across restarts (bangerd: <runtime_dir>/kvm-verdict; empty: this process only), the device
+  // the ioctl probe opens, and how long the boot probe may take.
+  std::filesystem::path kvm_verdict_file;
+  std::filesystem::path kvm_device = "/dev/kvm";
+  std::chrono::milliseconds kvm_probe_timeout{6000};
 };
 
 // bangerd's settings. Every key of the TOML file is optional; see

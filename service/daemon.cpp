@@ -58,6 +58,7 @@
 #include "core/worker_pool.h"
 #include "disks/root_disk.h"
 #include "doctor/host_checks.h"
+#include "vmm/qemu/kvm_verdict.h"
 #include "host/logind_bus.h"
 #include "host/machined_bus.h"
 #include "workspace/workspaces.h"
@@ -267,7 +268,7 @@ int serve(const Config& config, DaemonExtensions& extensions) {
   capability_list.push_back(std::make_shared<LogindCheck>(logind));
   capability_list.push_back(std::make_shared<HostChecks>(HostCheckSettings{
       config.firecracker.binary, config.firecracker.jailer, config.qemu.binary, backends.default_name(),
-      config.state_dir, {config.doctor_disk_warn_mib, config.doctor_disk_fail_mib}, config.polkit}));
+      config.state_dir, kvm_verdict_file_in(config.runtime_dir), {config.doctor_disk_warn_mib, config.doctor_disk_fail_mib}, config.polkit}));
   for (auto& make : extensions.capabilities) capability_list.push_back(make(config));
   Capabilities capabilities(std::move(capability_list));
 

@@ -13,7 +13,7 @@ namespace banger {
 inline DaemonExtensions host_extensions() {
   DaemonExtensions extensions;
   extensions.backends["firecracker"] = make_firecracker_backend;
-  extensions.backends["qemu"] = [](const Config& c) { return std::make_unique<QemuBackend>(c.qemu); };
+  extensions.backends["qemu"] = make_qemu_backend;
   extensions.host_networks = [](const Config&) { return std::make_unique<net::NetlinkHostNetworks>(); };
   extensions.host_taps = [](const Config&) { return std::make_unique<net::NetlinkHostTaps>(); };
   return extensions;

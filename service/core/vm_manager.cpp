@@ -226,45 +226,58 @@ VmRecord VmManager::start_locked(VmRecord vm) {
   }
   commit_state(vm, VmState::starting, "start requested");
   BANGER_FAULT_POINT("start.state-starting");
-  bool host_prepared = false;
-  try {
-    deps_.capabilities.prepare_host(vm);
-    host_prepared = true;
-    GuestConfig guest;
-    MachineConfig machine = machine_for(vm);
-    deps_.capabilities.contribute(vm, guest, machine);
-    append_guest_args(guest, machine);
-    BANGER_FAULT_POINT("start.before-vmm-spawn");
-    handles = backend.launch(machine);
-    BANGER_FAULT_POINT("start.vmm-spawned");
-    handles_.put(vm.id, vm.backend, handles);  // before anything else can fail: a crash now must still find the VMM
-    BANGER_FAULT_POINT("start.handles-written");
-    watch(vm.id, handles);
-    backend.configure(handles, machine);
-    BANGER_FAULT_POINT("start.vmm-configured");
-    backend.start(handles);
-    BANGER_FAULT_POINT("start.vmm-booted");
-    deps_.capabilities.post_start(vm);
-    BANGER_FAULT_POINT("start.before-state-commit");
-    commit_state(vm, VmState::running, "started");
-    return vm;
-  } catch (...) {
-    auto error = as_domain_error(std::current_exception());
-    if (!handles.empty()) {
-      // A VMM that died under the start is the cause, whatever step noticed it
-      // (the watcher notes it within milliseconds; a live VMM costs this wait).
-      if (auto how = exit_noted(vm.id, handles, std::chrono::milliseconds(250)))
-        error = Error(error.kind(), fmt::format("{} while the VM was starting: {}", *how, error.what()));
-      try {
-        backend.kill(handles);
-      } catch (const std::exception& e) {
-        log::warn("VM '{}': could not kill the VMM after a failed start: {}", vm.name, e.what());
+  // A second attempt only when the VMM died and its backend will launch the
+  // next one differently (fall_back_after_failed_start).
+  for (bool first_attempt = true;; first_attempt = false) {
+    bool host_prepared = false;
+    try {
+      deps_.capabilities.prepare_host(vm);
+      host_prepared = true;
+      GuestConfig guest;
+      MachineConfig machine = machine_for(vm);
+      deps_.capabilities.contribute(vm, guest, machine);
+      append_guest_args(guest, machine);
+      BANGER_FAULT_POINT("start.before-vmm-spawn");
+      handles = backend.launch(machine);
+      BANGER_FAULT_POINT("start.vmm-spawned");
+      handles_.put(vm.id, vm.backend, handles);  // before anything else can fail: a crash now must still find the VMM
+      BANGER_FAULT_POINT("start.handles-written");
+      watch(vm.id, handles);
+      backend.configure(handles, machine);
+      BANGER_FAULT_POINT("start.vmm-configured");
+      backend.start(handles);
+      BANGER_FAULT_POINT("start.vmm-booted");
+      deps_.capabilities.post_start(vm);
+      BANGER_FAULT_POINT("start.before-state-commit");
+      commit_state(vm, VmState::running, "started");
+      return vm;
+    } catch (...) {
+      auto error = as_domain_error(std::current_exception());
+      bool retry = false;
+      if (!handles.empty()) {
+        // A VMM that died under the start is the cause, whatever step noticed it
+        // (the watcher notes it within milliseconds; a live VMM costs this wait).
+        if (auto how = exit_noted(vm.id, handles, std::chrono::milliseconds(250))) {
+          error = Error(error.kind(), fmt::format("{} while the VM was starting: {}", *how, error.what()));
+          retry = first_attempt && backend.fall_back_after_failed_start(handles);
+        }
+        try {
+          backend.kill(handles);
+        } catch (const std::exception& e) {
+          log::warn("VM '{}': could not kill the VMM after a failed start: {}", vm.name, e.what());
+        }
+        forget_vmm(vm.id);
+        handles.clear();
       }
-      forget_vmm(vm.id);
+      if (host_prepared) deps_.capabilities.cleanup(vm, CleanupReason::start_failed);
+      if (retry) {
+        log::warn("VM '{}': {}; starting it once more on the {} backend's fallback", vm.name, error.what(),
+                  backend.name());
+        continue;
+      }
+      commit_state(vm, VmState::failed, error.what(), error.what());
+      throw error;
     }
-    if (host_prepared) deps_.capabilities.cleanup(vm, CleanupReason::start_failed);
-    commit_state(vm, VmState::failed, error.what(), error.what());
-    throw error;
   }
 }
 

@@ -44,6 +44,11 @@ class VmmBackend {
   // (its log); nullopt when it cannot. For VMMs adopted after a restart, whose
   // exit status bangerd cannot wait for.
   virtual std::optional<int> exit_code(const std::string& handles) { return std::nullopt; }
+  // The VMM of `handles` died while its VM was starting. True when the backend
+  // will launch the next one differently and a second attempt is worth it
+  // (QEMU's automatic accelerator: a VMM that dies under KVM, as on hosts with
+  // broken nested virtualization, makes the next launch use TCG).
+  virtual bool fall_back_after_failed_start(const std::string& handles) { return false; }
 };
 
 }  // namespace banger

@@ -5,6 +5,7 @@
 #include "doctor/bridge_check.h"
 #include "doctor/group_check.h"
 #include "doctor/kvm_check.h"
+#include "vmm/qemu/kvm_verdict.h"
 #include "doctor/nftables_check.h"
 #include "doctor/polkit_check.h"
 #include "doctor/vmm_binaries.h"
@@ -27,7 +28,9 @@ void add(std::vector<DoctorCheck>& checks, const char* name, Check check) {
 
 void HostChecks::add_doctor_checks(std::vector<DoctorCheck>& checks) {
   const auto& s = settings_;
-  add(checks, "kvm", [&] { return doctor::kvm_check("/dev/kvm"); });
+  add(checks, "kvm", [&] {
+    return doctor::kvm_check("/dev/kvm", read_kvm_verdict(s.kvm_verdict_file, kvm_verdict_key(s.qemu)));
+  });
   add(checks, "firecracker-version", [&] {
     return doctor::version_check("firecracker", s.firecracker, s.default_backend == "firecracker" ? "fail" : "warn");
   });

@@ -11,6 +11,7 @@ struct HostCheckSettings {
   std::filesystem::path firecracker, jailer, qemu;  // the configured binaries (jailer may be empty)
   std::string default_backend;
   std::filesystem::path state_dir;
+  std::filesystem::path kvm_verdict_file;  // QEMU's (vmm/qemu/kvm_verdict.h)
   doctor::DiskThresholds disk;
   bool polkit = true;  // bangerd asks polkit (else only root may act, and polkit is not needed)
 };

@@ -12,7 +12,7 @@ int main(int argc, char** argv) {
   banger::DaemonExtensions extensions;
   extensions.backends["test"] = [](const banger::Config&) { return std::make_unique<banger::testing::TestBackend>(); };
   extensions.backends["firecracker"] = banger::make_firecracker_backend;
-  extensions.backends["qemu"] = [](const banger::Config& c) { return std::make_unique<banger::QemuBackend>(c.qemu); };
+  extensions.backends["qemu"] = banger::make_qemu_backend;
   extensions.capabilities.push_back(
       [](const banger::Config&) { return std::make_shared<banger::testing::FaultCapability>(); });
   // A reboot, simulated: the bus tests write a new "boot id" here before restarting the daemon.

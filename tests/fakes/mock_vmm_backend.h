@@ -19,6 +19,7 @@ class MockVmmBackend : public VmmBackend {
   MOCK_METHOD(VmmStatus, status, (const std::string&), (override));
   MOCK_METHOD(bool, adopt, (const std::string&), (override));
   MOCK_METHOD(std::optional<int>, exit_code, (const std::string&), (override));
+  MOCK_METHOD(bool, fall_back_after_failed_start, (const std::string&), (override));
 };
 
 }  // namespace banger::testing

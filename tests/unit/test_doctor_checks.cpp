@@ -56,7 +56,7 @@ class DoctorChecks : public ::testing::Test {
 
 TEST_F(DoctorChecks, KvmWarnsWithoutADevice) {
   const auto missing = (dir_ / "kvm").string();
-  auto warn = doctor::kvm_check(missing.c_str());
+  auto warn = doctor::kvm_check(missing.c_str(), std::nullopt);
   EXPECT_EQ(warn.check, "kvm");
   EXPECT_EQ(warn.status, "warn");
   EXPECT_NE(warn.detail.find(missing), std::string::npos) << warn.detail;
@@ -65,14 +65,37 @@ TEST_F(DoctorChecks, KvmWarnsWithoutADevice) {
 
 TEST_F(DoctorChecks, KvmWarnsOnADeviceThatIsNotKvm) {
   // Opening is not enough: the probe needs a vCPU to run.
-  auto check = doctor::kvm_check("/dev/null");
+  auto check = doctor::kvm_check("/dev/null", std::nullopt);
   EXPECT_EQ(check.status, "warn") << check.detail;
   EXPECT_NE(check.detail.find("/dev/null"), std::string::npos) << check.detail;
 }
 
 TEST_F(DoctorChecks, KvmOkWhereAProbeVcpuRuns) {
   if (!probe_kvm().usable) GTEST_SKIP() << "KVM cannot run guests on this host: " << probe_kvm().reason;
-  EXPECT_EQ(doctor::kvm_check("/dev/kvm").status, "ok");
+  EXPECT_EQ(doctor::kvm_check("/dev/kvm", std::nullopt).status, "ok");
+}
+
+// Issue 16: on hosts with broken nested virtualization the vCPU runs, yet QEMU's
+// guests abort or hang; the boot probe's verdict must reach Doctor.
+TEST_F(DoctorChecks, KvmWarnsWhenTheProbeGuestDidNotBoot) {
+  const KvmProbeResult vcpu_ran{true, "a probe vCPU ran"};
+  auto check = doctor::kvm_check_from("/dev/kvm", vcpu_ran, KvmVerdict{false, "QEMU ended with status 134: assertion"});
+  EXPECT_EQ(check.status, "warn");
+  EXPECT_NE(check.summary.find("TCG"), std::string::npos) << check.summary;
+  EXPECT_NE(check.detail.find("status 134"), std::string::npos) << check.detail;
+  EXPECT_FALSE(check.fix.empty());
+
+  auto booted = doctor::kvm_check_from("/dev/kvm", vcpu_ran, KvmVerdict{true, "a probe guest booted"});
+  EXPECT_EQ(booted.status, "ok");
+  EXPECT_NE(booted.summary.find("guest booted"), std::string::npos) << booted.summary;
+
+  auto unconfirmed = doctor::kvm_check_from("/dev/kvm", vcpu_ran, std::nullopt);
+  EXPECT_EQ(unconfirmed.status, "ok");
+  EXPECT_NE(unconfirmed.summary.find("confirm"), std::string::npos) << unconfirmed.summary;
+
+  // No vCPU: the verdict does not matter.
+  auto absent = doctor::kvm_check_from("/dev/kvm", KvmProbeResult{false, "no such device"}, KvmVerdict{true, "x"});
+  EXPECT_EQ(absent.status, "warn");
 }
 
 TEST_F(DoctorChecks, VersionOfAWorkingBinary) {
@@ -238,7 +261,7 @@ TEST_F(DoctorChecks, PolkitReachableOnlyWhenSomethingOwnsItsName) {
 }
 
 TEST_F(DoctorChecks, HostChecksListEveryCheckQuickly) {
-  HostChecks host({dir_ / "no-firecracker", "", dir_ / "no-qemu", "qemu", dir_, {0, 0}, false});
+  HostChecks host({dir_ / "no-firecracker", "", dir_ / "no-qemu", "qemu", dir_, dir_ / "kvm-verdict", {0, 0}, false});
   std::vector<DoctorCheck> checks;
   const auto began = std::chrono::steady_clock::now();
   host.add_doctor_checks(checks);

@@ -3,6 +3,8 @@
 #include <future>
 #include <thread>
 
+#include <fmt/format.h>
+
 #include "error_kind.h"
 #include "core/errors.h"
 #include "vm_manager_fixture.h"
@@ -156,6 +158,60 @@ TEST_F(VmManagerTest, StartFailedByItsVmmsDeathSaysHowItDied) {
   EXPECT_EQ(stored.state, VmState::failed);
   EXPECT_EQ(stored.last_error, expected);
   EXPECT_EQ(events.states(vm.id).back(), "failed") << "settled once, by the start, not again by the watcher";
+}
+
+// Issue 16: a VMM that died under the start, on a backend that launches the next
+// one differently (QEMU's accel = "auto": KVM, then TCG), gets one more attempt
+// within the same Start; the VM never shows "failed" in between.
+TEST_F(VmManagerTest, StartTriesOnceMoreWhenTheBackendFallsBack) {
+  auto vm = created();
+  constexpr const char* handles_43 = R"({"pid":43,"start_time":430})";
+  std::future<void> watcher;
+  EXPECT_CALL(backend, launch(_)).WillOnce(Return(handles_42)).WillOnce(Return(handles_43));
+  EXPECT_CALL(backend, start(handles_42)).WillOnce(Invoke([&](const std::string&) {
+    watcher = std::async(std::launch::async, [&] {
+      manager.vmm_exited(vm.id, VmmProcess{42, 420}, {VmmExit::How::signalled, SIGABRT});
+    });
+    throw Error(ErrorKind::backend_failed, "the VMM exited: kvm_buf_set_msrs: Assertion failed");
+  }));
+  EXPECT_CALL(backend, fall_back_after_failed_start(handles_42)).WillOnce(Return(true));
+  EXPECT_CALL(backend, kill(handles_42));
+  EXPECT_CALL(backend, start(handles_43));
+  EXPECT_CALL(*cap, cleanup(_, CleanupReason::start_failed)).Times(1);  // the first attempt's host resources
+  auto after = manager.start(vm.id);
+  watcher.get();
+  EXPECT_EQ(after.state, VmState::running);
+  EXPECT_EQ(state_of(vm.id), VmState::running) << "the first VMM's late exit is not the second one's";
+  EXPECT_EQ(handles_on_disk(vm.id), handles_43);
+  EXPECT_EQ(events.states(vm.id), (std::vector<std::string>{"creating", "created", "starting", "running"}));
+}
+
+// Once only, and never for a failure that was not the VMM's death.
+TEST_F(VmManagerTest, StartFallsBackAtMostOnce) {
+  auto vm = created();
+  std::vector<std::future<void>> watchers;
+  int launches = 0;
+  EXPECT_CALL(backend, launch(_)).Times(2).WillRepeatedly(Invoke([&](const MachineConfig&) {
+    ++launches;
+    return fmt::format(R"({{"pid":{},"start_time":{}}})", 40 + launches, 400 + launches);
+  }));
+  EXPECT_CALL(backend, start(_)).Times(2).WillRepeatedly(Invoke([&](const std::string&) {
+    const int n = launches;
+    watchers.push_back(std::async(std::launch::async, [&, n] {
+      manager.vmm_exited(vm.id, VmmProcess{40 + n, static_cast<std::uint64_t>(400 + n)}, {VmmExit::How::signalled, SIGABRT});
+    }));
+    throw Error(ErrorKind::backend_failed, "the VMM exited");
+  }));
+  EXPECT_CALL(backend, fall_back_after_failed_start(_)).Times(1).WillRepeatedly(Return(true));
+  EXPECT_EQ(kind_of([&] { manager.start(vm.id); }), ErrorKind::backend_failed);
+  for (auto& w : watchers) w.get();
+  EXPECT_EQ(state_of(vm.id), VmState::failed);
+
+  // A start that failed with its VMM alive is not the backend's to retry.
+  EXPECT_CALL(backend, launch(_)).WillOnce(Return(handles_42));
+  EXPECT_CALL(backend, start(_)).WillOnce(Throw(Error(ErrorKind::backend_failed, "bad kernel")));
+  EXPECT_CALL(backend, fall_back_after_failed_start(_)).Times(0);
+  EXPECT_EQ(kind_of([&] { manager.start(vm.id); }), ErrorKind::backend_failed);
 }
 
 TEST_F(VmManagerTest, NonBangerExceptionsBecomeBackendFailed) {

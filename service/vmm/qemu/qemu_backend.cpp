@@ -15,7 +15,9 @@
 #include "core/json_numbers.h"
 #include "core/log.h"
 #include "vmm/process.h"
+#include "vmm/qemu/host_tsc.h"
 #include "vmm/qemu/kvm_probe.h"
+#include "vmm/qemu/kvm_verdict.h"
 #include "vmm/qemu/qmp_client.h"
 
 namespace banger {
@@ -31,6 +33,7 @@ struct Handles {
   fs::path qmp_socket;
   fs::path runtime_dir;
   fs::path binary;
+  std::string accel;  // "kvm" or "tcg"; empty in handles written before it was recorded
 };
 
 [[noreturn]] void fail(const std::string& message) { throw Error(ErrorKind::backend_failed, "qemu: " + message); }
@@ -42,7 +45,8 @@ Handles parse(const std::string& text) {
     return {{required_json_integer<pid_t>(j, "pid"), required_json_integer<std::uint64_t>(j, "start_time")},
             j.at("qmp_socket").get<std::string>(),
             j.at("runtime_dir").get<std::string>(),
-            j.at("binary").get<std::string>()};
+            j.at("binary").get<std::string>(),
+            j.value("accel", std::string())};
   } catch (const std::exception& e) {
     fail(fmt::format("unreadable handles: {}", e.what()));
   }
@@ -76,38 +80,9 @@ QmpClient connect(const Handles& h, milliseconds qmp_timeout) {
   }
 }
 
-// The guest's TSC rate. Under TCG the kernel's calibration against the PIT
-// (which microvm has not) can hang; tsc_early_khz skips it.
-std::optional<long> host_tsc_khz() {
-  long khz = 0;
-  if (std::ifstream("/sys/devices/system/cpu/cpu0/tsc_freq_khz") >> khz && khz > 0) return khz;
-  std::ifstream cpuinfo("/proc/cpuinfo");
-  std::string line;
-  while (std::getline(cpuinfo, line)) {
-    if (line.rfind("cpu MHz", 0) != 0) continue;
-    auto colon = line.find(':');
-    if (colon == std::string::npos) break;
-    double mhz = std::strtod(line.c_str() + colon + 1, nullptr);
-    if (mhz > 0) return static_cast<long>(mhz * 1000);
-    break;
-  }
-  return std::nullopt;
-}
-
 void remove_sockets(const Handles& h) {
   std::error_code ignored;
   fs::remove(h.qmp_socket, ignored);
-}
-
-const std::string& probed_accelerator() {
-  static std::once_flag once;
-  static std::string answer;
-  std::call_once(once, [] {
-    auto probe = probe_kvm();
-    answer = probe.usable ? "kvm" : "tcg";
-    log::info("qemu: using {} ({})", answer, probe.reason);
-  });
-  return answer;
 }
 
 }  // namespace
@@ -123,11 +98,51 @@ std::string QemuBackend::unavailable() const {
   return {};
 }
 
-std::string QemuBackend::accelerator() const {
-  return settings_.accel == "auto" ? probed_accelerator() : settings_.accel;
+std::string QemuBackend::accelerator(const fs::path& kernel) const {
+  if (settings_.accel != "auto") return settings_.accel;
+  return kvm_verdict(kernel).usable ? "kvm" : "tcg";
+}
+
+KvmVerdict QemuBackend::kvm_verdict(const fs::path& kernel) const {
+  std::lock_guard lock(verdict_mutex_);
+  if (verdict_) return *verdict_;
+  // One verdict per host boot and QEMU binary: a restarted bangerd reads it
+  // instead of booting the probe again (a broken KVM costs the probe's timeout).
+  const auto key = kvm_verdict_key(settings_.binary);
+  if (auto recorded = read_kvm_verdict(settings_.kvm_verdict_file, key)) {
+    verdict_ = recorded;
+  } else {
+    const fs::path scratch =
+        settings_.kvm_verdict_file.empty() ? fs::temp_directory_path() : settings_.kvm_verdict_file.parent_path();
+    try {
+      verdict_ = decide_kvm(probe_kvm(settings_.kvm_device.c_str()), settings_.binary, kernel, scratch,
+                            settings_.kvm_probe_timeout);
+    } catch (const Error& e) {
+      // No kernel to probe with: this launch fails on it anyway (with QEMU's
+      // own message), and the next one with a kernel decides.
+      return {false, e.what()};
+    }
+    write_kvm_verdict(settings_.kvm_verdict_file, key, *verdict_);
+  }
+  log::info("qemu: accel = \"auto\" uses {}: {}", verdict_->usable ? "kvm" : "tcg", verdict_->reason);
+  return *verdict_;
+}
+
+bool QemuBackend::fall_back_after_failed_start(const std::string& handles) {
+  if (settings_.accel != "auto" || parse(handles).accel != "kvm") return false;
+  std::lock_guard lock(verdict_mutex_);
+  // The boot probe passed, yet a real guest's QEMU died: KVM cannot be trusted on this host.
+  verdict_ = KvmVerdict{false, "a VM's QEMU died under KVM before its guest ran (the boot probe had passed)"};
+  write_kvm_verdict(settings_.kvm_verdict_file, kvm_verdict_key(settings_.binary), *verdict_);
+  log::warn("qemu: accel = \"auto\" uses tcg from now on: {}", verdict_->reason);
+  return true;
 }
 
 std::vector<std::string> QemuBackend::command_line(const MachineConfig& machine) const {
+  return command_line(machine, accelerator(machine.kernel));
+}
+
+std::vector<std::string> QemuBackend::command_line(const MachineConfig& machine, const std::string& accel) const {
   std::string append;
   for (const auto& arg : machine.kernel_args) append += arg + " ";
   append += "console=ttyS0";
@@ -154,7 +169,7 @@ std::vector<std::string> QemuBackend::command_line(const MachineConfig& machine)
   else
     argv.insert(argv.end(), {"-chardev", "stdio,id=serial0,signal=off", "-serial", "chardev:serial0"});
   argv.insert(argv.end(), {"-qmp", "unix:" + (machine.runtime_dir / "qmp.sock").string() + ",server=on,wait=off"});
-  if (accelerator() == "kvm")
+  if (accel == "kvm")
     argv.insert(argv.end(), {"-accel", "kvm", "-cpu", "host"});
   else
     argv.insert(argv.end(), {"-accel", "tcg", "-cpu", "max"});
@@ -176,13 +191,16 @@ std::string QemuBackend::launch(const MachineConfig& machine) {
   std::error_code ignored;
   fs::remove(socket, ignored);  // a stale socket of an earlier VMM
   const fs::path log = machine.runtime_dir / "vmm.log";
-  auto process = machine.serial_tty.empty() ? spawn_detached(command_line(machine), log)
-                                            : spawn_detached_on_tty(command_line(machine), machine.serial_tty, log);
+  const auto accel = accelerator(machine.kernel);
+  const auto argv = command_line(machine, accel);
+  auto process = machine.serial_tty.empty() ? spawn_detached(argv, log)
+                                            : spawn_detached_on_tty(argv, machine.serial_tty, log);
   return json{{"pid", process.pid},
               {"start_time", process.start_time},
               {"qmp_socket", socket.string()},
               {"runtime_dir", machine.runtime_dir.string()},
-              {"binary", settings_.binary.string()}}
+              {"binary", settings_.binary.string()},
+              {"accel", accel}}
       .dump();
 }
 
@@ -201,11 +219,15 @@ void QemuBackend::start(const std::string& handles) {
   // virtualization) pauses QEMU within moments instead of ending it: watch
   // briefly so that start fails clearly rather than leaving a frozen guest.
   // Under TCG there is no such error, and the watch would only delay Start.
-  const int checks = accelerator() == "kvm" ? 5 : 1;
+  const int checks = h.accel == "tcg" ? 1 : 5;
   for (int i = 0; i < checks; ++i) {
     auto state = qmp.status();
-    if (state == "internal-error")
-      fail("the guest stopped on a KVM internal error (see vmm.log); try accel = \"tcg\"");
+    if (state == "internal-error") {
+      // Ended here rather than left paused: the start then sees a VMM that died
+      // under KVM, and accel = "auto" retries it on TCG (fall_back_after_failed_start).
+      terminate(h.process, milliseconds(0));
+      fail("the guest stopped on a KVM internal error (see vmm.log)");
+    }
     if (state != "running") fail("the VMM is not running after start: " + state);
     if (i + 1 < checks) std::this_thread::sleep_for(milliseconds(50));
   }
@@ -287,6 +309,12 @@ bool QemuBackend::adopt(const std::string& handles) {
   } catch (const Error&) {
     return false;
   }
+}
+
+std::unique_ptr<VmmBackend> make_qemu_backend(const Config& config) {
+  QemuSettings settings = config.qemu;
+  settings.kvm_verdict_file = kvm_verdict_file_in(config.runtime_dir);
+  return std::make_unique<QemuBackend>(std::move(settings));
 }
 
 }  // namespace banger

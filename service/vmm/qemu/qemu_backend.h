@@ -1,10 +1,14 @@
 #pragma once
 #include <filesystem>
+#include <memory>
+#include <mutex>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "config.h"
 #include "core/vmm_backend.h"
+#include "vmm/qemu/kvm_verdict.h"
 
 namespace banger {
 
@@ -32,15 +36,26 @@ class QemuBackend final : public VmmBackend {
   // killed and the VM reported as exited.
   VmmStatus status(const std::string& handles) override;
   bool adopt(const std::string& handles) override;
+  // accel = "auto" and the VMM ran under KVM: the verdict turns against KVM.
+  bool fall_back_after_failed_start(const std::string& handles) override;
 
-  // "kvm" or "tcg": settings.accel, or for "auto" what probe_kvm() found
-  // (probed once per process).
-  std::string accelerator() const;
+  // "kvm" or "tcg": settings.accel, or for "auto" the KVM verdict, found with
+  // `kernel` on first use (kvm_verdict.h) and kept for this host boot.
+  std::string accelerator(const std::filesystem::path& kernel) const;
+  KvmVerdict kvm_verdict(const std::filesystem::path& kernel) const;
   // The QEMU command line launch() runs, without the process spawning.
   std::vector<std::string> command_line(const MachineConfig& machine) const;
 
  private:
+  std::vector<std::string> command_line(const MachineConfig& machine, const std::string& accel) const;
+
   QemuSettings settings_;
+  mutable std::mutex verdict_mutex_;
+  mutable std::optional<KvmVerdict> verdict_;
 };
+
+// The backend for bangerd's config: the KVM verdict kept in <runtime_dir>/kvm-verdict,
+// which lasts as long as this boot of the host.
+std::unique_ptr<VmmBackend> make_qemu_backend(const Config& config);
 
 }  // namespace banger
