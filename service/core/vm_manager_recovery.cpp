@@ -39,7 +39,8 @@ void VmManager::recover() {
       vm.handles.clear();
       deps_.store.update_vm(vm);
     }
-    // True when the VMM the handles name still runs: same pid, start time and command (the backend checks).
+    // True when the VMM the handles name still runs: same pid and start time, and a command line that
+    // names this VM (the backend checks).
     auto alive = [&] {
       if (handles.empty()) return false;
       try {

@@ -37,7 +37,7 @@ void HostChecks::add_doctor_checks(std::vector<DoctorCheck>& checks) {
   add(checks, "jailer-version", [&] { return doctor::jailer_check(s.jailer); });
   add(checks, "qemu-version",
       [&] { return doctor::version_check("qemu", s.qemu, s.default_backend == "qemu" ? "fail" : "warn"); });
-  add(checks, "bridge", [] { return doctor::bridge_check("/sys/module", doctor::running_kernel_modules()); });
+  add(checks, "bridge", [] { return doctor::bridge_check("/sys/class/net", doctor::make_scratch_bridge); });
   add(checks, "nftables", [] { return doctor::nftables_check(); });
   add(checks, "disk-space", [&] { return doctor::disk_space_check(s.state_dir, s.disk); });
   add(checks, "polkit", [&] {

@@ -92,6 +92,16 @@ void ensure_bridge(std::string_view name, Cidr gateway) {
   }
 }
 
+void add_bridge(std::string_view name) {
+  validate_link_name(name);
+  netlink::Link bridge(rtnl_link_bridge_alloc());
+  if (!bridge) throw Error(ErrorKind::backend_failed, "netlink: out of memory");
+  std::string copy(name);
+  rtnl_link_set_name(bridge.get(), copy.c_str());
+  netlink::check(rtnl_link_add(netlink::connect().get(), bridge.get(), NLM_F_CREATE | NLM_F_EXCL),
+                 "netlink: creating bridge " + copy);
+}
+
 void delete_link(std::string_view name) {
   validate_link_name(name);
   netlink::delete_link(netlink::connect().get(), name);

@@ -23,6 +23,12 @@ void validate_link_name(std::string_view name);
 // invalid_args.
 void ensure_bridge(std::string_view name, Cidr gateway);
 
+// Creates a bridge that is down and has no address. Unlike ensure_bridge an
+// existing link of that name is an error (backend_failed, the kernel's "File
+// exists"): a caller that makes a bridge only to delete it again must never
+// delete someone else's.
+void add_bridge(std::string_view name);
+
 // Deletes the link; a missing one is fine (idempotent).
 void delete_link(std::string_view name);
 

@@ -75,6 +75,12 @@ std::vector<std::string> process_cmdline(pid_t pid) {
   return args;
 }
 
+bool command_line_mentions(pid_t pid, std::string_view needle) {
+  const auto args = process_cmdline(pid);
+  return std::any_of(args.begin(), args.end(),
+                     [&](const std::string& arg) { return arg.find(needle) != std::string::npos; });
+}
+
 int kill_unrecorded_vmms(const std::filesystem::path& runtime_dir, const std::vector<ProcessId>& keep) {
   const std::string marker = (runtime_dir / "vms").string() + "/";
   int killed = 0;
@@ -87,9 +93,7 @@ int kill_unrecorded_vmms(const std::filesystem::path& runtime_dir, const std::ve
     auto stat = read_stat(pid);
     // spawn_detached makes each VMM the leader of its own session, without a terminal.
     if (!stat || stat->session != pid || stat->tty_nr != 0 || stat->state == 'Z') continue;
-    bool mentions = false;
-    for (const auto& arg : process_cmdline(pid)) mentions = mentions || arg.find(marker) != std::string::npos;
-    if (!mentions) continue;
+    if (!command_line_mentions(pid, marker)) continue;
     bool kept = false;
     for (const auto& k : keep) kept = kept || (k.pid == pid && k.start_time == stat->start_time);
     if (kept) continue;

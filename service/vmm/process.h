@@ -9,6 +9,7 @@
 #include <functional>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace banger {
@@ -50,6 +51,11 @@ std::optional<std::uint64_t> process_start_time(pid_t pid);
 std::string process_argv0(pid_t pid);
 // The whole command line of a process, empty when it is gone.
 std::vector<std::string> process_cmdline(pid_t pid);
+// Whether any argument of the process's command line contains `needle`; false
+// when it is gone. With is_running() what identifies a VMM that banger
+// launched: the arguments banger gave stay whatever runs them, while argv[0]
+// is the interpreter when the configured binary is a script.
+bool command_line_mentions(pid_t pid, std::string_view needle);
 // Alive, not a zombie, and the same process (start time matches).
 bool is_running(const ProcessId& process);
 // SIGTERM, wait up to `grace`, then SIGKILL and wait for it to vanish.

@@ -202,12 +202,43 @@ TEST_F(FirecrackerBackendTest, AdoptRecognisesOnlyTheLaunchedVmm) {
   auto wrong_time = json::parse(handles);
   wrong_time["start_time"] = wrong_time["start_time"].get<std::uint64_t>() + 1;
   EXPECT_FALSE(backend.adopt(wrong_time.dump()));
-  auto wrong_binary = json::parse(handles);
-  wrong_binary["binary"] = "/usr/bin/firecracker";  // same pid, but not the command we launched
-  EXPECT_FALSE(backend.adopt(wrong_binary.dump()));
+  auto other_vm = json::parse(handles);
+  other_vm["runtime_dir"] = (root / "other-vm").string();  // same pid, but not this VM's command line
+  EXPECT_FALSE(backend.adopt(other_vm.dump()));
 
   backend.kill(handles);
   EXPECT_FALSE(backend.adopt(handles));
+}
+
+// [vmm] firecracker may be a script: the kernel then runs its interpreter,
+// with the script and banger's arguments after it, so argv[0] is not the
+// configured binary. Here the fake VMM is that interpreter, so the process
+// that serves the API is the one recorded (a shell script that exec'd the VMM
+// would hide the case, one that forked it would record another process).
+TEST_F(FirecrackerBackendTest, AdoptRecognisesAVmmStartedThroughAScript) {
+  const fs::path script = root / "firecracker-wrapper";
+  std::ofstream(script) << "#!" << settings.binary.string() << "\n";
+  fs::permissions(script, fs::perms::owner_all);
+  settings.binary = script;
+  FirecrackerBackend backend(settings);
+  handles = backend.launch(machine);
+  const auto argv = process_cmdline(process().pid);
+  ASSERT_GE(argv.size(), 2u);
+  ASSERT_NE(argv[0], script.string()) << "the interpreter runs in front of the script";
+  ASSERT_EQ(argv[1], script.string());
+  EXPECT_TRUE(backend.adopt(handles));
+
+  // Another process with the recorded pid and start time (a reused pid): its
+  // command line does not name this VM.
+  const ProcessId other = spawn_detached({"/bin/sleep", "30"}, root / "sleep.log");
+  auto impostor = json::parse(handles);
+  impostor["pid"] = other.pid;
+  impostor["start_time"] = other.start_time;
+  EXPECT_FALSE(backend.adopt(impostor.dump()));
+  terminate(other, 0ms);
+  auto restarted = json::parse(handles);
+  restarted["start_time"] = restarted["start_time"].get<std::uint64_t>() + 1;
+  EXPECT_FALSE(backend.adopt(restarted.dump()));
 }
 
 TEST_F(FirecrackerBackendTest, FakeRejectsInstanceStartBeforeMachineConfig) {
@@ -279,7 +310,7 @@ TEST_F(FirecrackerBackendTest, JailerRunsFirecrackerInItsPreparedChroot) {
   int count = 0;
   cgroups >> count;
   EXPECT_EQ(count, 2) << "each cgroup setting reaches the jailer";
-  EXPECT_TRUE(backend.adopt(handles));  // the jailer exec'd firecracker: same pid, firecracker's name
+  EXPECT_TRUE(backend.adopt(handles));  // the jailer exec'd firecracker: same pid, the VM's id as --id
   // The fake VMM refuses any path that is not inside the chroot.
   backend.configure(handles, machine);
   backend.start(handles);

@@ -53,6 +53,13 @@ ScopedNetns::ScopedNetns(bool enter) {
   if (const auto added = run_command("ip netns add " + name_ + " 2>&1"); added.status != 0) {
     throw std::runtime_error("cannot create network namespace " + name_ + ": " + added.out);
   }
+  // A new namespace copies init_net's ip_forward (net.core.devconf_inherit_init_net
+  // = 0), so on a host that forwards (Docker, or bangerd's own NAT) it would start
+  // at 1: tests count on a namespace that starts the way a fresh host does.
+  if (const auto off = exec("sh -c 'echo 0 > /proc/sys/net/ipv4/ip_forward' 2>&1"); off.status != 0) {
+    run_command("ip netns del " + name_ + " 2>&1");
+    throw std::runtime_error("cannot turn IPv4 forwarding off in " + name_ + ": " + off.out);
+  }
   if (!enter) return;
   original_ = UniqueFd(::open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC));
   UniqueFd target(::open(("/run/netns/" + name_).c_str(), O_RDONLY | O_CLOEXEC));

@@ -30,8 +30,8 @@ std::optional<std::string> netns_unavailable(const NetnsNeeds& needs = {});
 
 class ScopedNetns {
  public:
-  // Makes banger-t-<pid>-<n> and, when `enter`, moves the calling thread into
-  // it. Throws std::runtime_error when that fails, before anything could act
+  // Makes banger-t-<pid>-<n> with IPv4 forwarding off, whatever the host's,
+  // and, when `enter`, moves the calling thread into it. Throws std::runtime_error when that fails, before anything could act
   // on the thread's original namespace.
   explicit ScopedNetns(bool enter = true);
   ~ScopedNetns();

@@ -123,6 +123,18 @@ TEST_F(LinksInNetns, EnsureBridgeIsIdempotentAndReplacesAStaleAddress) {
   EXPECT_TRUE(up(ip_link("bgtest0")));
 }
 
+TEST_F(LinksInNetns, AddBridgeMakesABareBridgeAndNeverTakesAnExistingLink) {
+  add_bridge("bgtest0");
+  auto link = ip_link("bgtest0");
+  EXPECT_EQ(link.at("linkinfo").at("info_kind"), "bridge");
+  EXPECT_FALSE(up(link));
+  EXPECT_EQ(ipv4_of("bgtest0"), std::vector<std::string>{});
+
+  EXPECT_EQ(failure_of([] { add_bridge("bgtest0"); }), ErrorKind::backend_failed);
+  EXPECT_EQ(failure_of([] { add_bridge("lo"); }), ErrorKind::backend_failed);
+  EXPECT_EQ(failure_of([] { add_bridge("bad/name"); }), ErrorKind::invalid_args);
+}
+
 TEST_F(LinksInNetns, BadNamesAndOtherKindsAreRefusedWithoutChanges) {
   EXPECT_EQ(failure_of([&] { ensure_bridge("bad/name", gateway); }), ErrorKind::invalid_args);
   EXPECT_EQ(failure_of([&] { ensure_bridge("a-name-too-long-0", gateway); }), ErrorKind::invalid_args);

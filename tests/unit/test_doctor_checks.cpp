@@ -3,13 +3,16 @@
 // binaries, a private dbus-daemon with and without a polkit stand-in.
 #include <fcntl.h>
 #include <linux/capability.h>
+#include <sched.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <atomic>
 #include <chrono>
+#include <cstring>
 #include <filesystem>
+#include <functional>
 #include <fstream>
 #include <string>
 #include <thread>
@@ -19,6 +22,7 @@
 #include <signal.h>
 #include <systemd/sd-bus.h>
 
+#include "core/errors.h"
 #include "doctor/bridge_check.h"
 #include "doctor/disk_space_check.h"
 #include "doctor/group_check.h"
@@ -27,6 +31,7 @@
 #include "doctor/nftables_check.h"
 #include "doctor/polkit_check.h"
 #include "doctor/vmm_binaries.h"
+#include "net/links.h"
 #include "vmm/qemu/kvm_probe.h"
 
 namespace banger {
@@ -132,20 +137,88 @@ TEST_F(DoctorChecks, JailerIsOptionalButMustWorkWhenConfigured) {
   EXPECT_EQ(doctor::jailer_check(script("jailer", "echo 'Jailer v1.7.0'")).status, "ok");
 }
 
-TEST_F(DoctorChecks, BridgeFromSysfsOrTheModulesDirectory) {
-  const auto sys = dir_ / "sys", modules = dir_ / "modules";
-  fs::create_directories(sys);
-  fs::create_directories(modules / "kernel" / "net" / "bridge");
-  auto none = doctor::bridge_check(sys, modules);
-  EXPECT_EQ(none.status, "fail");
-  EXPECT_FALSE(none.fix.empty());
+// The kernel's scratch bridge as the check sees it: where it was made, or the kernel's refusal.
+struct ScratchBridge {
+  std::string refusal;  // empty: the kernel makes it
+  int calls = 0;
+  std::function<std::string()> maker() {
+    return [this]() -> std::string {
+      ++calls;
+      if (!refusal.empty()) throw Error(ErrorKind::backend_failed, refusal);
+      return "made and deleted bridge bgprobe0 in a scratch network namespace";
+    };
+  }
+};
 
-  std::ofstream(modules / "kernel" / "net" / "bridge" / "bridge.ko.xz") << "";
-  EXPECT_EQ(doctor::bridge_check(sys, modules).status, "ok") << "loadable";
+TEST_F(DoctorChecks, AnExistingBridgeSettlesItWithoutAScratchBridge) {
+  fs::create_directories(dir_ / "net" / "eth0");
+  fs::create_directories(dir_ / "net" / "bg-default" / "bridge");
+  ScratchBridge scratch{.refusal = "must not be asked"};
+  auto check = doctor::bridge_check(dir_ / "net", scratch.maker());
+  EXPECT_EQ(check.status, "ok") << check.detail;
+  EXPECT_EQ(check.summary, "the kernel has Linux bridges");
+  EXPECT_NE(check.detail.find("bg-default"), std::string::npos) << check.detail;
+  EXPECT_EQ(scratch.calls, 0);
+}
 
-  fs::remove_all(modules);
-  fs::create_directories(sys / "bridge");
-  EXPECT_EQ(doctor::bridge_check(sys, modules).status, "ok") << "loaded or built in";
+TEST_F(DoctorChecks, WithoutABridgeTheKernelIsAskedForAScratchOne) {
+  fs::create_directories(dir_ / "net" / "eth0");  // a link, but no bridge
+  ScratchBridge scratch;
+  auto check = doctor::bridge_check(dir_ / "net", scratch.maker());
+  EXPECT_EQ(check.status, "ok") << check.detail;
+  EXPECT_EQ(check.summary, "the kernel makes Linux bridges");
+  EXPECT_NE(check.detail.find("scratch"), std::string::npos) << check.detail;
+  EXPECT_EQ(scratch.calls, 1);
+}
+
+TEST_F(DoctorChecks, TheKernelsRefusalOfABridgeFailsWithItsReason) {
+  ScratchBridge scratch{.refusal = "netlink: creating bridge bgprobe0: Operation not supported"};
+  auto check = doctor::bridge_check(dir_ / "no-sysfs", scratch.maker());
+  EXPECT_EQ(check.status, "fail");
+  EXPECT_NE(check.detail.find("Operation not supported"), std::string::npos) << check.detail;
+  EXPECT_FALSE(check.fix.empty());
+  EXPECT_EQ(scratch.calls, 1);
+}
+
+std::vector<std::string> bridges_named_bgprobe() {
+  std::vector<std::string> names;
+  for (const auto& link : net::list_links())
+    if (link.name.rfind("bgprobe", 0) == 0) names.push_back(link.name);
+  return names;
+}
+
+TEST_F(DoctorChecks, TheKernelReallyMakesAScratchBridgeAndNothingStays) {
+  if (geteuid() != 0) GTEST_SKIP() << "making a bridge needs CAP_NET_ADMIN: root";
+  const auto before = bridges_named_bgprobe();
+  std::string where;
+  ASSERT_NO_THROW(where = doctor::make_scratch_bridge());
+  EXPECT_NE(where.find("bgprobe"), std::string::npos) << where;
+  EXPECT_EQ(bridges_named_bgprobe(), before) << "the scratch bridge was left behind";
+}
+
+// The fallback where no namespace may be made, run in a namespace of the
+// test's own so that the host's links are never touched.
+TEST_F(DoctorChecks, AScratchBridgeInTheCallersNamespaceIsDeletedAtOnce) {
+  if (geteuid() != 0) GTEST_SKIP() << "making a bridge needs CAP_NET_ADMIN: root";
+  std::string failure;
+  std::vector<std::string> left;
+  std::thread([&] {
+    if (unshare(CLONE_NEWNET) != 0) {
+      failure = std::string("unshare: ") + strerror(errno);
+      return;
+    }
+    try {
+      doctor::make_and_delete_bridge("bgprobe-test");
+      left = bridges_named_bgprobe();
+      net::add_bridge("bgprobe-taken");
+      doctor::make_and_delete_bridge("bgprobe-taken");
+      failure = "an existing link was taken for the scratch bridge";
+    } catch (const Error& e) {
+      if (std::string(e.what()).find("bgprobe-taken") == std::string::npos) failure = e.what();
+    }
+  }).join();
+  ASSERT_EQ(failure, "");
+  EXPECT_EQ(left, std::vector<std::string>{});
 }
 
 // Runs the check in a child without any capability: nftables then refuses.

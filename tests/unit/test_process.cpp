@@ -6,6 +6,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <thread>
 
 #include "vmm/process.h"
 
@@ -59,6 +60,25 @@ TEST_F(Process, MissingBinaryFailsOrExitsAtOnce) {
   } catch (const std::exception&) {
     SUCCEED();
   }
+}
+
+TEST_F(Process, CommandLineMentionsSeesTheArgumentsBehindAnInterpreter) {
+  // A shebang script as the binary: the kernel puts its interpreter in front.
+  const auto script = std::filesystem::temp_directory_path() / ("banger-wrapper-" + std::to_string(getpid()));
+  std::ofstream(script) << "#!/bin/sh\nwhile :; do sleep 0.05; done\n";
+  std::filesystem::permissions(script, std::filesystem::perms::owner_all);
+  auto p = spawn_detached({script.string(), "--api-sock", "/run/banger/vms/abc/firecracker.sock"}, log);
+  // posix_spawn returns once the exec is past its point of no return, a moment
+  // before the new command line is in place.
+  for (int tries = 0; process_argv0(p.pid).empty() && tries < 500; ++tries) std::this_thread::sleep_for(10ms);
+  EXPECT_EQ(process_argv0(p.pid), "/bin/sh");
+  EXPECT_TRUE(command_line_mentions(p.pid, "/run/banger/vms/abc/"));
+  EXPECT_TRUE(command_line_mentions(p.pid, script.string()));
+  EXPECT_FALSE(command_line_mentions(p.pid, "/run/banger/vms/abd/"));
+  terminate(p, 1s);
+  waitpid(p.pid, nullptr, 0);
+  EXPECT_FALSE(command_line_mentions(p.pid, "/run/banger/vms/abc/")) << "a process that is gone mentions nothing";
+  std::filesystem::remove(script);
 }
 
 TEST_F(Process, UnrecordedVmmsOfTheRuntimeDirAreKilledAndRecordedOnesKept) {

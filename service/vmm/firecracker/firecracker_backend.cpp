@@ -69,6 +69,16 @@ void create_file(const fs::path& path) {
   if (!out) throw Error(ErrorKind::backend_failed, fmt::format("cannot create {}", path.string()));
 }
 
+// What the command line of this VM's VMM holds whoever runs it (firecracker,
+// the jailer before its exec, or an interpreter when [vmm] firecracker is a
+// script), so that a process that took the pid in the same clock tick is not
+// taken for it: the API socket under the runtime dir; jailed, which names
+// everything inside its chroot, the VM id that the jailer passes on as --id
+// (the jail's own name).
+std::string vm_mention(const Handles& h) {
+  return h.jail.empty() ? (h.runtime_dir / "").string() : h.jail.filename().string();
+}
+
 // What the VMM left once it is gone: its socket and its jail.
 void release(const Handles& h) {
   std::error_code ignored;
@@ -252,10 +262,7 @@ std::optional<int> FirecrackerBackend::exit_code(const std::string& handles) {
 
 bool FirecrackerBackend::adopt(const std::string& handles) {
   Handles h = parse(handles);
-  // After exec the jailer is firecracker, so either name is the VMM we launched.
-  const auto command = fs::path(process_argv0(h.process.pid)).filename();
-  if (!is_running(h.process) || command.empty() ||
-      (command != h.binary.filename() && (h.jailer.empty() || command != h.jailer.filename()))) {
+  if (!is_running(h.process) || !command_line_mentions(h.process.pid, vm_mention(h))) {
     release(h);  // our VMM is gone: nothing else will clean up after it
     return false;
   }

@@ -299,10 +299,10 @@ VmmStatus QemuBackend::status(const std::string& handles) {
 
 bool QemuBackend::adopt(const std::string& handles) {
   Handles h = parse(handles);
-  if (!is_running(h.process)) return false;
-  // argv[0] must be the QEMU binary we launched, not a process that took the
-  // pid and happened to start in the same clock tick.
-  if (process_argv0(h.process.pid) != h.binary.string()) return false;
+  // Not a process that took the pid and happened to start in the same clock
+  // tick: QEMU's command line names this VM's runtime dir (its -qmp socket).
+  // Not argv[0] either: with [vmm] qemu a script, that is the interpreter's.
+  if (!is_running(h.process) || !command_line_mentions(h.process.pid, (h.runtime_dir / "").string())) return false;
   try {
     connect(h, settings_.qmp_timeout).status();
     return true;
