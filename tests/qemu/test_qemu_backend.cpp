@@ -404,7 +404,11 @@ class QemuScriptTest : public ::testing::Test {
 }  // namespace
 
 TEST_F(QemuScriptTest, AdoptRecognisesAVmmStartedThroughAScript) {
-  banger::QemuBackend backend(banger::QemuSettings{script_, "tcg", 2000ms});
+  banger::QemuSettings settings;
+  settings.binary = script_;
+  settings.accel = "tcg";
+  settings.qmp_timeout = 2000ms;
+  banger::QemuBackend backend(settings);
   const auto handles = backend.launch(machine_);
   const auto vmm = process_of(handles);
   backend.configure(handles, machine_);  // it answers QMP as QEMU does before start
