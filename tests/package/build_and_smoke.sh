@@ -53,8 +53,8 @@ echo "== apt-get install the packages"
 DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends "${debs[@]}" >"$work/install.log" 2>&1 ||
   { tail -20 "$work/install.log"; echo "FAIL: installing the packages"; exit 1; }
 for f in /usr/libexec/bangerd /usr/bin/bangerctl /usr/share/dbus-1/system.d/dev.banger.banger1.conf \
-         /usr/share/dbus-1/system-services/dev.banger.banger1.service /usr/lib/systemd/system/bangerd.service \
-         /usr/lib/systemd/system/banger-autostart.service \
+         /usr/share/dbus-1/system-services/dev.banger.banger1.service /lib/systemd/system/bangerd.service \
+         /lib/systemd/system/banger-autostart.service \
          /usr/share/polkit-1/actions/dev.banger.banger1.policy /usr/share/polkit-1/rules.d/50-dev.banger.banger1.rules \
          /usr/lib/sysusers.d/banger.conf /usr/lib/tmpfiles.d/banger.conf /etc/banger/bangerd.toml \
          /usr/share/bash-completion/completions/bangerctl /usr/include/banger/client.h \
@@ -65,6 +65,12 @@ done
 compgen -G "/usr/share/doc/banger/dbus-api.md*" >/dev/null || fail "/usr/share/doc/banger/dbus-api.md is not installed"
 dpkg -S /usr/libexec/bangerd | grep -q '^banger:' || fail "/usr/libexec/bangerd does not belong to package banger"
 getent group banger >/dev/null || fail "the postinst did not make group banger"
+# dh_installsystemd wrote the units' maintainer scripts (it skips units it cannot find):
+# enable banger-autostart.service, restart bangerd.service on upgrade.
+grep -q 'banger-autostart.service' /var/lib/dpkg/info/banger.postinst ||
+  fail "the postinst does not handle banger-autostart.service (dh_installsystemd found no unit)"
+grep -q 'bangerd.service' /var/lib/dpkg/info/banger.postinst ||
+  fail "the postinst does not handle bangerd.service (dh_installsystemd found no unit)"
 [[ $(command -v bangerctl) == /usr/bin/bangerctl ]] || fail "bangerctl is not on PATH"
 man -w bangerctl >/dev/null 2>&1 || fail "man bangerctl finds no page"
 man -w 8 bangerd >/dev/null 2>&1 || fail "man 8 bangerd finds no page"

@@ -478,10 +478,16 @@ check_guest() {
 
 # NAME ACTION...: the VM keeps its VMM (same pid), stays running and reachable.
 check_survives() {
-  local name=$1 before after out
+  local name=$1 before after out daemon_before daemon_after
   shift
   before=$(vmm_pid)
+  daemon_before=$(inside systemctl show -p MainPID --value bangerd.service)
   out=$("$@" 2>&1) || { check_fail "$name keeps $vm" "$* failed: $(tail -3 <<<"$out" | tr '\n' ' ')"; return 1; }
+  # Both a restart and a reinstall replace the running bangerd (banger.postinst try-restarts it).
+  daemon_after=$(inside systemctl show -p MainPID --value bangerd.service)
+  if [[ $daemon_before == "$daemon_after" && $daemon_after != 0 ]]; then
+    check_fail "$name replaces bangerd" "bangerd kept pid $daemon_after"
+  fi
   # bangerd is bus-activated again by the first call if the action left it stopped.
   local i
   for i in $(seq 50); do [[ $(vm_state) == running ]] && break; sleep 0.2; done
