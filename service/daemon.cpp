@@ -383,9 +383,13 @@ int serve(const Config& config, DaemonExtensions& extensions) {
     std::optional<PeriodicTask> stats_rounds;
     if (config.stats_interval.count() > 0) stats_rounds.emplace(config.stats_interval, [&stats_poller] { stats_poller.poll(); });
     // After recovery and with the name taken, so clients see the VMs come up; joined before the objects go.
+    // The record lives in the runtime directory (a tmpfs, empty after every boot): under
+    // bangerd's sandbox in a systemd-nspawn container the kernel's boot id is the host's
+    // (nspawn's own is mounted over /proc, which the sandbox remounts), so a container
+    // reboot shows up only as an empty /run.
     std::jthread boot_starts = autostart_after_boot(
         extensions.boot_id_file.empty() ? kernel_boot_id_file : extensions.boot_id_file,
-        config.state_dir / "boot_id", vms.list(), [&vms](const std::string& id) { vms.start(id); });
+        config.runtime_dir / "boot_id", vms.list(), [&vms](const std::string& id) { vms.start(id); });
     loop.run();
   }
   exits.stop();  // no exit handling once the objects it reports to start going away

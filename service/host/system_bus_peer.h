@@ -1,8 +1,10 @@
 #pragma once
+#include <algorithm>
 #include <chrono>
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include <sdbus-c++/sdbus-c++.h>
 
@@ -11,13 +13,16 @@ namespace banger::host {
 // A system service bangerd talks to now and then (machined, logind): a
 // connection per call, as net/resolved_bus.h does, so these calls never touch
 // the bus thread's connection and a restarted bus never leaves a dead one
-// behind. Asks before calling whether the name has an owner, so a host
-// without the service never has it activated for banger's sake.
+// behind. Asks before calling whether the service runs or is installed for
+// activation: systemd-machined, for one, is started by the bus on its first
+// call (Debian ships it that way), while a host without it must get a clear
+// "not running" instead of a call that waits for an activation that cannot come.
 inline constexpr auto peer_call_timeout = std::chrono::seconds(5);
 
 inline std::unique_ptr<sdbus::IConnection> system_bus() { return sdbus::createSystemBusConnection(); }
 
-// Why `name` cannot be asked (no system bus, nobody owns it), or nullopt.
+// Why `name` cannot be asked (no system bus, nobody owns it and the bus cannot
+// start it), or nullopt.
 inline std::optional<std::string> not_served(sdbus::IConnection& bus, const std::string& name,
                                              const std::string& who) {
   auto dbus = sdbus::createProxy(bus, "org.freedesktop.DBus", "/org/freedesktop/DBus");
@@ -28,7 +33,13 @@ inline std::optional<std::string> not_served(sdbus::IConnection& bus, const std:
       .withArguments(name)
       .storeResultsTo(owned);
   if (owned) return std::nullopt;
-  return name + " is not on the system bus (" + who + " is not running)";
+  std::vector<std::string> activatable;
+  dbus->callMethod("ListActivatableNames")
+      .onInterface("org.freedesktop.DBus")
+      .withTimeout(peer_call_timeout)
+      .storeResultsTo(activatable);
+  if (std::find(activatable.begin(), activatable.end(), name) != activatable.end()) return std::nullopt;
+  return name + " is not on the system bus (" + who + " is neither running nor installed for activation)";
 }
 
 inline std::string unavailable(const std::string& name, const std::string& who) {
