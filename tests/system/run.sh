@@ -422,6 +422,17 @@ check_doctor() {
   return 0
 }
 
+# After the first start QEMU has decided between KVM and TCG; doctor's kvm line must say
+# which and why (issue 16: on a /dev/kvm that opens but cannot run guests, a warn naming TCG).
+check_doctor_kvm() {
+  local line
+  line=$(inside bangerctl doctor 2>&1 | awk '$1 == "kvm"' | tr -s ' ')
+  case $line in
+    "kvm ok KVM runs guests"*|"kvm warn"*TCG*) check_ok "doctor's kvm line after the first start: $line" ;;
+    *) check_fail "doctor's kvm line says KVM or why TCG after the first start" "${line:-no kvm line}" ;;
+  esac
+}
+
 check_group_user() {
   # As a user is told: add yourself to group banger, then log in again. Without a
   # terminal pam_systemd makes a "background" session: a logind session still.
@@ -621,6 +632,7 @@ main() {
   check_sandbox
   check_group_user
   if check_image && check_doctor && check_guest; then
+    check_doctor_kvm
     check_machined
     check_inhibitor
     check_survives "systemctl restart bangerd" inside systemctl restart bangerd
@@ -630,7 +642,7 @@ main() {
   else
     # Named, so that a run without a guest shows what it could not check.
     local name
-    for name in "machinectl list shows $vm" "systemd-inhibit --list shows banger's lock" \
+    for name in "doctor's kvm line after the first start" "machinectl list shows $vm" "systemd-inhibit --list shows banger's lock" \
         "systemctl restart bangerd keeps $vm" "apt-get install --reinstall keeps $vm" \
         "journalctl BANGER_VM=$vm" "reboot brings back $vm (autostart)" "cold bangerctl start $vm"; do
       check_skip "$name" "no running guest"
