@@ -1,6 +1,7 @@
 #pragma once
 #include <sys/types.h>
 
+#include <cstdint>
 #include <string>
 
 namespace sdbus {
@@ -18,5 +19,12 @@ struct Caller {
 
 // Must run on the bus thread while `message` is being handled.
 Caller caller_of(const sdbus::Message& message);
+
+// The credentials a caller's identity is decided from: the effective uid the
+// bus daemon vouches for (dbus-daemon: GetConnectionCredentials' UnixUserID,
+// taken from the socket's SO_PEERCRED), and nothing read from /proc by pid.
+extern const std::uint64_t caller_creds_mask;  // SD_BUS_CREDS_EUID, no SD_BUS_CREDS_AUGMENT
+// That uid; throws sdbus::Error (AccessDenied) when the bus did not send it.
+uid_t bus_vouched_euid(const sdbus::Message& message);
 
 }  // namespace banger

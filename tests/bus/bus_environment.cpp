@@ -227,6 +227,14 @@ RunResult BusEnvironment::busctl(const std::string& user, const std::vector<std:
   return run_as(user, argv);
 }
 
+RunResult BusEnvironment::busctl_with_ids(const std::vector<std::string>& ids, const std::vector<std::string>& args) {
+  std::vector<std::string> argv{"setpriv"};
+  argv.insert(argv.end(), ids.begin(), ids.end());
+  argv.insert(argv.end(), {"busctl", "--address=" + address_, "--timeout=30"});
+  argv.insert(argv.end(), args.begin(), args.end());
+  return run_as("", argv);
+}
+
 RunResult BusEnvironment::probe_as(const std::string& user, const std::vector<std::string>& args) {
   std::vector<std::string> argv{probe_};
   argv.insert(argv.end(), args.begin(), args.end());

@@ -74,6 +74,9 @@ class BusEnvironment {
                    std::chrono::milliseconds timeout = 60s, const EnvOverrides& extra_env = {});
   // busctl --address=<bus> <args…>, as `user` (root when empty).
   RunResult busctl(const std::string& user, const std::vector<std::string>& args);
+  // busctl --address=<bus> <args…> started by root through `setpriv <ids…>`, e.g.
+  // {"--euid", "1001"}: a caller whose real and effective uids differ.
+  RunResult busctl_with_ids(const std::vector<std::string>& ids, const std::vector<std::string>& args);
   // bus-probe <args…>, as `user`; see bus_probe.cpp for its output format.
   RunResult probe_as(const std::string& user, const std::vector<std::string>& args);
 

@@ -129,6 +129,30 @@ TEST_F(Authz, EveMayNotCreate) {
   EXPECT_EQ(client_->vm_string(roots, "State"), "created");
 }
 
+// Issue 17, finding 1: the caller is who the bus daemon vouches for (the effective uid
+// of its socket), never a uid read from /proc/<pid> afterwards, which a pid reused by a
+// root process would turn into root. A caller whose real and effective uids differ
+// tells them apart: effective eve with real uid 0 is eve (denied); effective root with
+// real uid eve is root.
+TEST_F(Authz, TheCallerIsTheUidTheBusVouchesFor) {
+  const std::string eve = std::to_string(BusEnvironment::uid_of("banger-eve"));
+  std::vector<std::string> create{kNoInteraction};
+  auto call = create_args("euid-eve");
+  create.insert(create.end(), call.begin(), call.end());
+  auto as_eve = env().busctl_with_ids({"--euid", eve}, create);
+  EXPECT_NE(as_eve.exit_code, 0) << "effective eve, real root, was taken for root: " << as_eve.describe();
+  EXPECT_TRUE(error_of([&] { client_->get_vm("euid-eve"); })) << "euid-eve must not exist";
+
+  call = create_args("euid-root");
+  create = {kNoInteraction};
+  create.insert(create.end(), call.begin(), call.end());
+  auto as_root = env().busctl_with_ids({"--ruid", eve}, create);
+  ASSERT_TRUE(as_root.ok()) << "effective root, real eve: " << as_root.describe();
+  const std::string vm = busctl_data(as_root)[0].get<std::string>();
+  EXPECT_TRUE(client_->wait_state(*recorder_, vm, "created")) << client_->vm_string(vm, "State");
+  EXPECT_EQ(client_->vm_number(vm, "OwnerUID"), 0u);
+}
+
 TEST_F(Authz, EveryoneMayRead) {
   const std::string vm = client_->create_ready(*recorder_, "readable-vm");
   for (const std::string user : {"root", "banger-op", "banger-alice", "banger-bob", "banger-eve"}) {
