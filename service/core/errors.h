@@ -3,6 +3,8 @@
 #include <string>
 #include <string_view>
 
+#include "core/utf8.h"
+
 namespace banger {
 
 // Domain failures. The bus layer maps each kind to one D-Bus error name
@@ -27,7 +29,11 @@ std::string_view to_string(ErrorKind kind);
 
 class Error : public std::runtime_error {
  public:
-  Error(ErrorKind kind, const std::string& message) : std::runtime_error(message), kind_(kind) {}
+  // The message is made valid UTF-8 here, the one place every error's text is made: it
+  // may carry what a guest, a VMM or a caller wrote (an SSH disconnect message, stderr,
+  // console lines), and it becomes LastError, StateChanged reasons and D-Bus error
+  // messages, which sd-bus refuses to send when they are not UTF-8 (issue 17, finding 7).
+  Error(ErrorKind kind, const std::string& message) : std::runtime_error(valid_utf8(message)), kind_(kind) {}
   ErrorKind kind() const noexcept { return kind_; }
 
  private:

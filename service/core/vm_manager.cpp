@@ -5,6 +5,7 @@
 #include <exception>
 
 #include "core/errors.h"
+#include "core/utf8.h"
 #include "core/fault_points.h"
 #include "core/ids.h"
 #include "core/log.h"
@@ -88,10 +89,12 @@ void VmManager::commit_state(VmRecord& vm, VmState to, std::string_view reason, 
                 fmt::format("internal: VM '{}' cannot go from {} to {}", vm.name, to_string(vm.state), to_string(to)));
   VmRecord before = vm;
   vm.state = to;
-  vm.last_error = std::move(last_error);
+  // Also valid UTF-8 when not made from an Error (core/errors.h says why): the record
+  // is read back into the VM's properties at every start of bangerd.
+  vm.last_error = valid_utf8(last_error);
   vm.updated_at_us = now_us();
   deps_.store.update_vm(vm);
-  deps_.events.vm_changed(before, vm, reason);
+  deps_.events.vm_changed(before, vm, valid_utf8(reason));
 }
 
 VmRecord VmManager::begin_create(const CreateSpec& spec, std::uint32_t owner_uid) {

@@ -47,6 +47,31 @@ class VmmExit : public ClientTest {
   }
 };
 
+// Issue 17, finding 7: bytes a guest chose reach LastError and the StateChanged reason.
+// Not UTF-8, sd-bus would refuse every GetManagedObjects (and bangerd's start-up, which
+// puts the stored LastError back on the bus); they are made valid where the error is made.
+TEST_F(VmmExit, AGuestsInvalidUtf8NeverBreaksTheBus) {
+  const std::string vm = client_->create_ready(*recorder_, "utf8-vm");
+  env().set_faults({"start_error=\xff\xfe\xc3(bad \xe2\x82 bytes"});
+  error_of([&] { client_->vm_call(vm, "Start"); });  // fails now or in its operation
+  ASSERT_TRUE(client_->wait_state(*recorder_, vm, "failed")) << client_->vm_string(vm, "State");
+  env().set_faults({});
+  auto objects_ok = [&] {
+    auto connection = sdbus::createSessionBusConnectionWithAddress(env().address());
+    auto manager = sdbus::createProxy(*connection, kService, kRoot);
+    std::map<sdbus::ObjectPath, std::map<std::string, std::map<std::string, sdbus::Variant>>> objects;
+    manager->callMethod("GetManagedObjects").onInterface(kObjectManager).storeResultsTo(objects);
+    return objects.count(sdbus::ObjectPath(vm)) == 1;
+  };
+  EXPECT_TRUE(objects_ok());
+  const std::string last_error = client_->vm_string(vm, "LastError");
+  EXPECT_NE(last_error.find("bad"), std::string::npos) << last_error;
+  EXPECT_NE(last_error.find("\xEF\xBF\xBD"), std::string::npos) << "the bad bytes became U+FFFD: " << last_error;
+  ASSERT_NO_THROW(env().restart_daemon());
+  EXPECT_TRUE(objects_ok()) << "after a restart, from the stored record";
+  EXPECT_EQ(client_->vm_string(vm, "LastError"), last_error);
+}
+
 TEST_F(VmmExit, KilledVmmMakesTheVmFailedAtOnce) {
   const std::string vm = running_vm("exit-crash");
   const pid_t pid = vmm_pid(vm);

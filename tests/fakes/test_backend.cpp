@@ -65,6 +65,8 @@ void TestBackend::configure(const std::string& handles, const MachineConfig& mac
 
 void TestBackend::start(const std::string& handles) {
   injected("start");
+  // What a guest might say when it fails, in whatever bytes it likes.
+  if (auto said = fault("start_error")) throw Error(ErrorKind::backend_failed, "test backend: the guest said " + *said);
   if (!is_running(parse(handles))) throw Error(ErrorKind::backend_failed, "test backend: the VMM exited at start");
 }
 
