@@ -21,4 +21,16 @@ std::string_view to_string(ErrorKind kind) {
   return "internal";
 }
 
+Error as_domain_error(std::exception_ptr failure) {
+  try {
+    std::rethrow_exception(failure);
+  } catch (const Error& e) {
+    return e;
+  } catch (const std::exception& e) {
+    return Error(ErrorKind::backend_failed, e.what());
+  } catch (...) {
+    return Error(ErrorKind::backend_failed, "unknown failure");
+  }
+}
+
 }  // namespace banger

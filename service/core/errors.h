@@ -1,4 +1,5 @@
 #pragma once
+#include <exception>
 #include <stdexcept>
 #include <string>
 #include <string_view>
@@ -39,5 +40,8 @@ class Error : public std::runtime_error {
  private:
   ErrorKind kind_;
 };
+
+// A failure of anything but our own validation reaches the user as BackendFailed.
+Error as_domain_error(std::exception_ptr failure);
 
 }  // namespace banger

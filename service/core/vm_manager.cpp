@@ -13,32 +13,6 @@
 
 namespace banger {
 
-namespace {
-
-// A failure of anything but our own validation reaches the user as BackendFailed.
-Error as_domain_error(std::exception_ptr failure) {
-  try {
-    std::rethrow_exception(failure);
-  } catch (const Error& e) {
-    return e;
-  } catch (const std::exception& e) {
-    return Error(ErrorKind::backend_failed, e.what());
-  } catch (...) {
-    return Error(ErrorKind::backend_failed, "unknown failure");
-  }
-}
-
-// The default image's init reads banger.<key>=<value> from /proc/cmdline.
-void append_guest_args(const GuestConfig& guest, MachineConfig& machine) {
-  for (const auto& [key, value] : guest.values) {
-    if (value.find_first_of(" \t\n\"") != std::string::npos)
-      throw Error(ErrorKind::internal, fmt::format("internal: guest setting '{}' holds a blank or quote", key));
-    machine.kernel_args.push_back(fmt::format("banger.{}={}", key, value));
-  }
-}
-
-}  // namespace
-
 VmManager::VmManager(Deps deps, VmManagerSettings settings)
     : deps_(deps),
       settings_(std::move(settings)),
@@ -199,89 +173,6 @@ VmRecord VmManager::finish_clone(const std::string& id, const std::string& sourc
     require_allowed(Verb::clone, source->vm.state, source->vm.name);
     deps_.capabilities.provision_clone(source->vm, v, progress);
   });
-}
-
-MachineConfig VmManager::machine_for(const VmRecord& vm) const {
-  MachineConfig machine;
-  machine.vm_id = vm.id;
-  machine.vm_name = vm.name;
-  machine.vcpus = vm.vcpus;
-  machine.memory_mib = vm.memory_mib;
-  machine.runtime_dir = settings_.runtime_dir / "vms" / vm.id;
-  return machine;
-}
-
-VmRecord VmManager::start(const std::string& id) {
-  auto [guard, vm] = lock(id);
-  require_allowed(Verb::start, vm.state, vm.name);
-  return start_locked(std::move(vm));
-}
-
-VmRecord VmManager::start_locked(VmRecord vm) {
-  deps_.capabilities.run_preflight(vm);  // refusing here changes nothing
-  VmmBackend& backend = backend_of(vm);
-  std::string handles = handles_.get(vm.id);
-  if (!handles.empty()) {
-    // A VM that failed to stop may still have its old VMM; never launch a second one beside it.
-    backend.kill(handles);
-    forget_vmm(vm.id);
-    handles.clear();
-  }
-  commit_state(vm, VmState::starting, "start requested");
-  BANGER_FAULT_POINT("start.state-starting");
-  // A second attempt only when the VMM died and its backend will launch the
-  // next one differently (fall_back_after_failed_start).
-  for (bool first_attempt = true;; first_attempt = false) {
-    bool host_prepared = false;
-    try {
-      deps_.capabilities.prepare_host(vm);
-      host_prepared = true;
-      GuestConfig guest;
-      MachineConfig machine = machine_for(vm);
-      deps_.capabilities.contribute(vm, guest, machine);
-      append_guest_args(guest, machine);
-      BANGER_FAULT_POINT("start.before-vmm-spawn");
-      handles = backend.launch(machine);
-      BANGER_FAULT_POINT("start.vmm-spawned");
-      handles_.put(vm.id, vm.backend, handles);  // before anything else can fail: a crash now must still find the VMM
-      BANGER_FAULT_POINT("start.handles-written");
-      watch(vm.id, handles);
-      backend.configure(handles, machine);
-      BANGER_FAULT_POINT("start.vmm-configured");
-      backend.start(handles);
-      BANGER_FAULT_POINT("start.vmm-booted");
-      deps_.capabilities.post_start(vm);
-      BANGER_FAULT_POINT("start.before-state-commit");
-      commit_state(vm, VmState::running, "started");
-      return vm;
-    } catch (...) {
-      auto error = as_domain_error(std::current_exception());
-      bool retry = false;
-      if (!handles.empty()) {
-        // A VMM that died under the start is the cause, whatever step noticed it
-        // (the watcher notes it within milliseconds; a live VMM costs this wait).
-        if (auto how = exit_noted(vm.id, handles, std::chrono::milliseconds(250))) {
-          error = Error(error.kind(), fmt::format("{} while the VM was starting: {}", *how, error.what()));
-          retry = first_attempt && backend.fall_back_after_failed_start(handles);
-        }
-        try {
-          backend.kill(handles);
-        } catch (const std::exception& e) {
-          log::warn("VM '{}': could not kill the VMM after a failed start: {}", vm.name, e.what());
-        }
-        forget_vmm(vm.id);
-        handles.clear();
-      }
-      if (host_prepared) deps_.capabilities.cleanup(vm, CleanupReason::start_failed);
-      if (retry) {
-        log::warn("VM '{}': {}; starting it once more on the {} backend's fallback", vm.name, error.what(),
-                  backend.name());
-        continue;
-      }
-      commit_state(vm, VmState::failed, error.what(), error.what());
-      throw error;
-    }
-  }
 }
 
 VmRecord VmManager::stop(const std::string& id, bool force) {
