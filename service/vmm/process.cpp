@@ -12,13 +12,17 @@
 #include <cstdint>
 #include <fstream>
 #include <mutex>
-#include <set>
+#include <map>
 #include <sstream>
 #include <thread>
 
 #include <fmt/format.h>
 
 #include "core/errors.h"
+
+#ifndef P_PIDFD
+#define P_PIDFD 3  // Linux 5.4; Debian 12's glibc headers lack it
+#endif
 
 namespace banger {
 
@@ -49,8 +53,11 @@ std::optional<ProcStat> read_stat(pid_t pid) {
   return stat;
 }
 
+// Spawned by spawn_detached and not reaped yet, each with a pidfd: a pid is
+// reused as soon as the child is reaped (by a pidfd waiter, say), and the pidfd
+// keeps the reaper from taking the exit of whatever child gets that pid next.
 std::mutex children_mutex;
-std::set<pid_t> children;  // spawned by spawn_detached, not reaped yet
+std::map<pid_t, int> children;  // pid -> pidfd
 
 }  // namespace
 
@@ -159,7 +166,8 @@ ProcessId spawn_session(const std::vector<std::string>& argv, const std::filesys
     // Registered under the lock, so the reaper never sees the child's exit before its pid.
     std::lock_guard lock(children_mutex);
     rc = posix_spawn(&pid, args[0], &files, &attr, args.data(), environ);
-    if (rc == 0) children.insert(pid);
+    // Nothing reaps it before the lock is released, so the pidfd is this child's.
+    if (rc == 0) children[pid] = static_cast<int>(syscall(SYS_pidfd_open, pid, 0));
   }
   posix_spawn_file_actions_destroy(&files);
   posix_spawnattr_destroy(&attr);
@@ -181,26 +189,37 @@ ProcessId spawn_detached_on_tty(const std::vector<std::string>& argv, const std:
 }
 
 void reap_spawned_children(const std::function<void(pid_t, const siginfo_t&)>& exited) {
-  std::vector<pid_t> pids;
+  std::vector<std::pair<pid_t, int>> spawned;
   {
     std::lock_guard lock(children_mutex);
-    pids.assign(children.begin(), children.end());
+    spawned.assign(children.begin(), children.end());
   }
-  for (pid_t pid : pids) {
+  // Only this registration: the pid may belong to a newer spawned child by now
+  // (its pidfd differs, since ours is still open).
+  auto forget = [](pid_t pid, int pidfd) {
+    std::lock_guard lock(children_mutex);
+    auto it = children.find(pid);
+    if (it == children.end() || it->second != pidfd) return;
+    if (pidfd >= 0) close(pidfd);
+    children.erase(it);
+  };
+  for (auto [pid, pidfd] : spawned) {
     siginfo_t info{};
-    if (waitid(P_PID, pid, &info, WEXITED | WNOHANG | WNOWAIT) != 0) {
-      if (errno == ECHILD) {  // reaped elsewhere
-        std::lock_guard lock(children_mutex);
-        children.erase(pid);
-      }
+    // Without a pidfd (pidfd_open failed) the pid alone has to do.
+    int rc = pidfd >= 0 ? waitid(static_cast<idtype_t>(P_PIDFD), pidfd, &info, WEXITED | WNOHANG | WNOWAIT)
+                        : waitid(P_PID, pid, &info, WEXITED | WNOHANG | WNOWAIT);
+    if (rc != 0) {
+      if (errno == ECHILD) forget(pid, pidfd);  // reaped elsewhere
       continue;
     }
     if (info.si_pid == 0) continue;  // still running
     exited(pid, info);
     siginfo_t reaped{};
-    waitid(P_PID, pid, &reaped, WEXITED | WNOHANG);
-    std::lock_guard lock(children_mutex);
-    children.erase(pid);
+    if (pidfd >= 0)
+      waitid(static_cast<idtype_t>(P_PIDFD), pidfd, &reaped, WEXITED | WNOHANG);
+    else
+      waitid(P_PID, pid, &reaped, WEXITED | WNOHANG);
+    forget(pid, pidfd);
   }
 }
 

@@ -43,7 +43,8 @@ bool signal_pending(pid_t pid, int signo);
 
 // Reaps the spawn_detached() children that have exited, and only those (other
 // code of the daemon may wait for children of its own), calling `exited` with
-// each one's pid and status first.
+// each one's pid and status first. A spawned child reaped elsewhere (through a
+// pidfd) is forgotten, never confused with a later child given the same pid.
 void reap_spawned_children(const std::function<void(pid_t, const siginfo_t&)>& exited);
 
 std::optional<std::uint64_t> process_start_time(pid_t pid);

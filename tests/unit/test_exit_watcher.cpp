@@ -56,7 +56,7 @@ struct ExitWatcherTest : ::testing::Test {
     auto p = spawn_detached({"/bin/sh", "-c", script}, log);
     return {p.pid, p.start_time};
   }
-  std::optional<Seen> next(std::chrono::milliseconds timeout = 2s) {
+  std::optional<Seen> next(std::chrono::milliseconds timeout = 10s) {  // generous: ASan runs beside other suites
     std::unique_lock lock(mutex);
     if (!changed.wait_for(lock, timeout, [&] { return !seen.empty(); })) return std::nullopt;
     Seen first = seen.front();

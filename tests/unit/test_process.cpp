@@ -29,6 +29,42 @@ TEST_F(Process, SpawnedProcessIsDetachedAndRunning) {
   EXPECT_FALSE(is_running(p));
 }
 
+// Forces the next fork to take `pid` (root only: /proc/sys/kernel/ns_last_pid).
+// Other processes fork meanwhile, so it tries a few times; 0 when it did not get it.
+pid_t fork_child_with_pid(pid_t pid, int exit_code) {
+  for (int attempt = 0; attempt < 50; ++attempt) {
+    {
+      std::ofstream last("/proc/sys/kernel/ns_last_pid");
+      if (!(last << pid - 1 << std::flush)) return 0;
+    }
+    pid_t child = fork();
+    if (child == 0) _exit(exit_code);
+    if (child == pid) return child;
+    waitpid(child, nullptr, 0);
+  }
+  return 0;
+}
+
+// bangerd reaps its VMMs from the SIGCHLD handler and through pidfds, and
+// waits for its tools (mkfs, ip) itself. A VMM reaped elsewhere once left its
+// pid registered, and the next child to reuse that pid (pid_max is 32768 on
+// Debian) had its exit status taken away from whoever was waiting for it.
+TEST_F(Process, ReapingNeverTakesAChildThatReusedTheFormerPidOfASpawnedOne) {
+  if (geteuid() != 0) GTEST_SKIP() << "needs root to choose a pid";
+  auto p = spawn_detached({"/bin/true"}, log);
+  ASSERT_EQ(waitpid(p.pid, nullptr, 0), p.pid);  // reaped elsewhere, as by a pidfd
+  pid_t other = fork_child_with_pid(p.pid, 7);
+  if (other == 0) GTEST_SKIP() << "the kernel gave pid " << p.pid << " to someone else";
+  siginfo_t info{};
+  ASSERT_EQ(waitid(P_PID, other, &info, WEXITED | WNOWAIT), 0);  // it has exited
+  bool reported = false;
+  reap_spawned_children([&](pid_t pid, const siginfo_t&) { reported = reported || pid == other; });
+  EXPECT_FALSE(reported) << "the child with the reused pid was taken for the spawned one";
+  int status = 0;
+  ASSERT_EQ(waitpid(other, &status, 0), other) << "the reaper took a child that is not a spawned one";
+  EXPECT_EQ(WEXITSTATUS(status), 7);
+}
+
 TEST_F(Process, WrongStartTimeIsNotTheSameProcess) {
   auto p = spawn_detached({"/bin/sleep", "30"}, log);
   ProcessId impostor{p.pid, p.start_time + 1};
