@@ -22,7 +22,10 @@
 
 namespace banger {
 
-ManagerObject::ManagerObject(BusContext& ctx) : AdaptorInterfaces(ctx.connection, bus::root_path), ctx_(ctx) {
+ManagerObject::ManagerObject(BusContext& ctx)
+    : AdaptorInterfaces(ctx.connection, bus::root_path),
+      ctx_(ctx),
+      doctor_([&vms = ctx.vms] { return vms.doctor(); }) {
   registerAdaptor();
 }
 
@@ -119,15 +122,20 @@ void ManagerObject::ImportImage(sdbus::Result<sdbus::ObjectPath, sdbus::ObjectPa
       [&images = ctx_.images, pending](ProgressSink& progress) { images.finish_import(std::move(*pending), progress); });
 }
 
-// Synchronous: every check reads files and the store, nothing slower.
-std::vector<sdbus::Struct<std::string, std::string, std::string, std::string, std::string>> ManagerObject::Doctor() {
-  std::vector<sdbus::Struct<std::string, std::string, std::string, std::string, std::string>> out;
-  try {
-    for (auto& c : ctx_.vms.doctor()) out.emplace_back(c.check, c.status, c.summary, c.detail, c.fix);
-  } catch (...) {
-    throw to_bus_error(std::current_exception());
-  }
-  return out;
+// Answered by DoctorRuns on its own thread; the reply goes out on the bus thread.
+void ManagerObject::Doctor(
+    sdbus::Result<std::vector<sdbus::Struct<std::string, std::string, std::string, std::string, std::string>>>&&
+        result) {
+  auto reply = std::make_shared<std::decay_t<decltype(result)>>(std::move(result));
+  doctor_.request([&loop = ctx_.loop, reply](const std::vector<DoctorCheck>& checks, std::exception_ptr error) mutable {
+    if (error) {
+      loop.post([reply = std::move(reply), e = to_bus_error(error)] { reply->returnError(e); });
+      return;
+    }
+    std::vector<sdbus::Struct<std::string, std::string, std::string, std::string, std::string>> out;
+    for (const auto& c : checks) out.emplace_back(c.check, c.status, c.summary, c.detail, c.fix);
+    loop.post([reply = std::move(reply), out = std::move(out)] { reply->returnResults(out); });
+  });
 }
 
 std::vector<sdbus::Struct<std::string, std::string, bool, sdbus::ObjectPath>> ManagerObject::ListImages() {

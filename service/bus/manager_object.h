@@ -2,6 +2,7 @@
 #include <sdbus-c++/sdbus-c++.h>
 
 #include "bus/bus_context.h"
+#include "core/doctor_runs.h"
 #include "dev.banger.banger1.Manager_adaptor.h"
 
 namespace banger {
@@ -34,9 +35,11 @@ class ManagerObject final : public sdbus::AdaptorInterfaces<dev::banger::banger1
   sdbus::ObjectPath GetNetwork(const std::string& name) override;
   void DeleteNetwork(sdbus::Result<>&& result, std::string name) override;
   std::string Version() override;
-  std::vector<sdbus::Struct<std::string, std::string, std::string, std::string, std::string>> Doctor() override;
+  void Doctor(sdbus::Result<std::vector<sdbus::Struct<std::string, std::string, std::string, std::string, std::string>>>&&
+                  result) override;
 
   BusContext& ctx_;
+  DoctorRuns doctor_;
 };
 
 }  // namespace banger

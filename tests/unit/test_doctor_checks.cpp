@@ -8,7 +8,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
+#include <iterator>
 #include <chrono>
 #include <cstring>
 #include <filesystem>
@@ -129,6 +131,21 @@ TEST_F(DoctorChecks, VersionGivesUpOnAHangingBinary) {
   EXPECT_LT(std::chrono::steady_clock::now() - began, 5s);
   EXPECT_EQ(check.status, "fail");
   EXPECT_NE(check.detail.find("no answer"), std::string::npos) << check.detail;
+}
+
+// Doctor needs no authorization: a loop of calls must not mean a loop of forks.
+TEST_F(DoctorChecks, VersionIsAskedOncePerBinaryUntilTheBinaryChanges) {
+  const auto runs = dir_ / "runs";
+  const auto qemu = script("qemu", fmt::format("echo run >> {}; echo 'QEMU emulator version 7.2.0'", runs.string()));
+  auto count = [&] {
+    std::ifstream in(runs);
+    return std::count(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>(), '\n');
+  };
+  for (int i = 0; i < 5; ++i) EXPECT_EQ(doctor::version_check("qemu", qemu, "warn").status, "ok");
+  EXPECT_EQ(count(), 1) << "asked --version more than once of the same binary";
+  std::this_thread::sleep_for(10ms);  // a new mtime, as an upgrade makes
+  script("qemu", "echo 'QEMU emulator version 8.0.0'");
+  EXPECT_EQ(doctor::version_check("qemu", qemu, "warn").summary, "QEMU emulator version 8.0.0");
 }
 
 TEST_F(DoctorChecks, JailerIsOptionalButMustWorkWhenConfigured) {
