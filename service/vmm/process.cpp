@@ -162,17 +162,21 @@ ProcessId spawn_session(const std::vector<std::string>& argv, const std::filesys
 
   pid_t pid = -1;
   int rc;
+  std::optional<std::uint64_t> start;
   {
-    // Registered under the lock, so the reaper never sees the child's exit before its pid.
+    // Registered under the lock, so the reaper never sees the child's exit before its pid;
+    // and nothing reaps it before the lock is released, so the pidfd and the start time
+    // are this child's even when it has exited already (a zombie keeps its stat).
     std::lock_guard lock(children_mutex);
     rc = posix_spawn(&pid, args[0], &files, &attr, args.data(), environ);
-    // Nothing reaps it before the lock is released, so the pidfd is this child's.
-    if (rc == 0) children[pid] = static_cast<int>(syscall(SYS_pidfd_open, pid, 0));
+    if (rc == 0) {
+      children[pid] = static_cast<int>(syscall(SYS_pidfd_open, pid, 0));
+      start = process_start_time(pid);
+    }
   }
   posix_spawn_file_actions_destroy(&files);
   posix_spawnattr_destroy(&attr);
   if (rc != 0) throw Error(ErrorKind::backend_failed, fmt::format("cannot start {}: {}", argv[0], strerror(rc)));
-  auto start = process_start_time(pid);
   if (!start) throw Error(ErrorKind::backend_failed, fmt::format("{} exited at once", argv[0]));
   return {pid, *start};
 }

@@ -4,6 +4,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <filesystem>
 #include <fstream>
 #include <thread>
@@ -63,6 +64,28 @@ TEST_F(Process, ReapingNeverTakesAChildThatReusedTheFormerPidOfASpawnedOne) {
   int status = 0;
   ASSERT_EQ(waitpid(other, &status, 0), other) << "the reaper took a child that is not a spawned one";
   EXPECT_EQ(WEXITSTATUS(status), 7);
+}
+
+// bangerd's exit watcher reaps on every SIGCHLD; a VMM that exits at once
+// (a bad argument) used to be reaped before its start time was read, and the
+// spawn failed with "exited at once" instead of reporting the exit.
+TEST_F(Process, AChildThatExitsAtOnceStillHasItsIdentity) {
+  std::atomic<bool> done{false};
+  std::thread reaper([&] {
+    while (!done) reap_spawned_children([](pid_t, const siginfo_t&) {});
+  });
+  int failures = 0;
+  for (int i = 0; i < 200; ++i) {
+    try {
+      auto p = spawn_detached({"/bin/true"}, log);
+      EXPECT_GT(p.start_time, 0u);
+    } catch (const std::exception&) {
+      ++failures;
+    }
+  }
+  done = true;
+  reaper.join();
+  EXPECT_EQ(failures, 0) << "spawns that lost their child to the reaper";
 }
 
 TEST_F(Process, WrongStartTimeIsNotTheSameProcess) {
