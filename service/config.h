@@ -84,6 +84,10 @@ struct Config {
   std::filesystem::path console_relay;
   // [quotas]: per owner uid, root exempt (core/quotas.h)
   UserQuota quotas;
+  // [quotas] max_forwards_per_vm, max_forwards: port forwards per VM and per
+  // owner uid, root's included (capabilities/port_forwards.h ForwardLimits).
+  std::size_t max_forwards_per_vm = 64;
+  std::size_t max_forwards_per_owner = 256;
 };
 
 // Parses TOML text. Unknown sections or keys, wrong types and out-of-range

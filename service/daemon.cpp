@@ -231,7 +231,13 @@ int serve(const Config& config, DaemonExtensions& extensions) {
     forwards = std::make_shared<PortForwards>(PortForwardsDeps{
         store, attachments, registry,
         [table = std::make_shared<PortForwardTable>()](const std::vector<ForwardRule>& rules) { table->apply(rules); },
-        reserve_host_port});
+        reserve_host_port, ForwardLimits{config.max_forwards_per_vm, config.max_forwards_per_owner},
+        [&store](std::uint32_t owner) {
+          std::vector<std::string> ids;
+          for (const auto& vm : store.list_vms())
+            if (vm.owner_uid == owner) ids.push_back(vm.id);
+          return ids;
+        }});
     capability_list.push_back(forwards);
     port_poller.add_observer(*forwards);  // automatic forwards follow the guest's ports
     SshAccessSettings ssh;

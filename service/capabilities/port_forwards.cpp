@@ -21,6 +21,7 @@ std::vector<PortForward> PortForwards::add(const VmRecord& vm, const std::string
   if (!deps_.attachments.attachment_of(vm))
     throw Error(ErrorKind::invalid_args, fmt::format("VM '{}' has no network address to forward to", vm.name));
   std::lock_guard lock(mutex_);
+  check_limits(vm);
   const PortForward forward{protocol, host_port, guest_port, false};
   deps_.store.insert_forward(vm.id, forward);  // Error(exists) naming the VM holding the port
   try {
@@ -131,6 +132,23 @@ void PortForwards::guest_ports_changed(const std::string& vm_id, const std::vect
   }
 }
 
+void PortForwards::check_limits(const VmRecord& vm) {
+  const auto& limits = deps_.limits;
+  const std::size_t of_vm = deps_.store.list_forwards(vm.id).size();
+  if (of_vm >= limits.per_vm)
+    throw Error(ErrorKind::resource_exhausted,
+                fmt::format("VM '{}' has {} port forwards, as many as a VM may have", vm.name, of_vm));
+  std::size_t of_owner = of_vm;
+  if (deps_.vms_owned_by) {
+    of_owner = 0;
+    for (const auto& id : deps_.vms_owned_by(vm.owner_uid)) of_owner += deps_.store.list_forwards(id).size();
+  }
+  if (of_owner >= limits.per_owner)
+    throw Error(ErrorKind::resource_exhausted,
+                fmt::format("the VMs of uid {} have {} port forwards, as many as one owner may have", vm.owner_uid,
+                            of_owner));
+}
+
 void PortForwards::activate(const VmRecord& vm, const VmAttachment& attachment) {
   running_[vm.id] = Running{vm, attachment.address, attachment.network.bridge, {}, {}};
   for (const auto& forward : deps_.store.list_forwards(vm.id)) hold(vm.name, forward);
@@ -169,6 +187,7 @@ bool PortForwards::sync_automatic(Running& running) {
     try {
       if (port < min_forward_host_port)
         throw Error(ErrorKind::invalid_args, fmt::format("host ports below {} are never forwarded", min_forward_host_port));
+      check_limits(running.vm);
       deps_.store.insert_forward(id, {protocol, port, port, true});
       try {
         held_[{protocol, port}] = deps_.reserve_port(protocol, port);

@@ -17,6 +17,15 @@
 
 namespace banger {
 
+// How many forwards one VM, and all the VMs of one owner, may have (manual and
+// automatic alike): each active forward holds a socket in bangerd, and a guest
+// with forward_ports on chooses how many ports it listens on. Root's VMs are
+// limited too (the fd limit is the daemon's, whoever asks).
+struct ForwardLimits {
+  std::size_t per_vm = 64;
+  std::size_t per_owner = 256;
+};
+
 struct PortForwardsDeps {
   ForwardStore& store;
   VmAttachments& attachments;
@@ -25,6 +34,10 @@ struct PortForwardsDeps {
   std::function<void(const std::vector<ForwardRule>&)> apply_rules;
   // Holds a host port (net/port_reservation.h); Error(busy) when it is taken.
   std::function<UniqueFd(const std::string& protocol, std::uint16_t port)> reserve_port;
+  ForwardLimits limits = {};
+  // The ids of every VM of an owner (for ForwardLimits::per_owner); without it
+  // only the VM at hand counts.
+  std::function<std::vector<std::string>(std::uint32_t owner_uid)> vms_owned_by = {};
 };
 
 // A VM's port forwards: stored for good (until removed or the VM is deleted),
@@ -47,7 +60,7 @@ class PortForwards final : public Capability, public GuestPortsObserver {
 
   // Error(invalid_args) for bad ports or a VM without a network, Error(exists)
   // naming the VM that forwards the host port already, Error(busy) when a
-  // host program holds it. Return the VM's forwards after the change.
+  // host program holds it, Error(resource_exhausted) past ForwardLimits. Return the VM's forwards after the change.
   std::vector<PortForward> add(const VmRecord& vm, const std::string& protocol, std::uint16_t host_port,
                                std::uint16_t guest_port);
   // Error(invalid_args) when the VM has no such forward.
@@ -76,6 +89,8 @@ class PortForwards final : public Capability, public GuestPortsObserver {
     std::set<PortKey> skip_logged;       // guest ports not forwarded automatically, already logged
   };
 
+  // Error(resource_exhausted) when the VM or its owner has all the forwards it may.
+  void check_limits(const VmRecord& vm);
   void activate(const VmRecord& vm, const VmAttachment& attachment);
   void hold(const std::string& vm_name, const PortForward& forward);
   // Brings the VM's automatic forwards in line with its guest's ports; true when any changed.

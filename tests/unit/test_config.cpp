@@ -73,6 +73,15 @@ TEST(Config, QuotasHaveDefaultsAndReadEveryKeyWithZeroUnlimited) {
   EXPECT_THROW(parse_config("[quotas]\nmax_cpus = 1\n"), ConfigError);
 }
 
+TEST(Config, ForwardLimitsHaveDefaultsAndAreNeverUnlimited) {
+  EXPECT_EQ(default_config().max_forwards_per_vm, 64u);
+  EXPECT_EQ(default_config().max_forwards_per_owner, 256u);
+  const Config c = parse_config("[quotas]\nmax_forwards_per_vm = 3\nmax_forwards = 9\n");
+  EXPECT_EQ(c.max_forwards_per_vm, 3u);
+  EXPECT_EQ(c.max_forwards_per_owner, 9u);
+  EXPECT_THROW(parse_config("[quotas]\nmax_forwards = 0\n"), ConfigError);
+}
+
 TEST(Config, DefaultsMatchTheDocumentedValues) {
   const Config c = default_config();
   EXPECT_EQ(c.state_dir, fs::path(BANGER_DEFAULT_STATE_DIR));
@@ -358,10 +367,12 @@ TEST(Config, ShippedFileDocumentsEveryKeyWithItsDefault) {
                                          // [console]
                                          "relay",
                                          // [quotas]
-                                         "max_vms", "max_vcpus", "max_memory_mib"}));
+                                         "max_vms", "max_vcpus", "max_memory_mib", "max_forwards_per_vm", "max_forwards"}));
   const Config parsed = parse_config(uncommented, "bangerd.toml");
   expect_same_settings(parsed, default_config());
   expect_same_quotas(parsed.quotas, default_config().quotas);
+  EXPECT_EQ(parsed.max_forwards_per_vm, default_config().max_forwards_per_vm);
+  EXPECT_EQ(parsed.max_forwards_per_owner, default_config().max_forwards_per_owner);
   EXPECT_TRUE(parsed.state_dir.is_absolute());
   EXPECT_TRUE(parsed.runtime_dir.is_absolute());
 }

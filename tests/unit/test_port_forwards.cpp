@@ -275,6 +275,42 @@ TEST_F(PortForwardsTest, RestoreReactivatesTheForwardsOfRunningVmsOnly) {
   EXPECT_EQ(fresh.list(db.id), (std::vector<PortForward>{{"tcp", other, 5432, false}}));
 }
 
+// Each forward holds a host socket in bangerd: one user (or one guest, with
+// forward_ports on) must not be able to spend the daemon's descriptors.
+TEST_F(PortForwardsTest, ForwardsArePerVmAndPerOwnerCapped) {
+  PortForwards capped{{store, attachments, events, [](const std::vector<ForwardRule>&) {}, reserve_host_port,
+                       ForwardLimits{.per_vm = 2, .per_owner = 3},
+                       [this](std::uint32_t owner) {
+                         std::vector<std::string> ids;
+                         for (const auto& vm : store.list_vms())
+                           if (vm.owner_uid == owner) ids.push_back(vm.id);
+                         return ids;
+                       }}};
+  auto web = created("web");
+  auto db = created("db");
+  capped.add(web, "tcp", free_tcp_port(), 80);
+  capped.add(web, "tcp", free_tcp_port(), 81);
+  EXPECT_EQ(kind_of([&] { capped.add(web, "tcp", free_tcp_port(), 82); }), ErrorKind::resource_exhausted);
+  EXPECT_NE(error_message_of(ErrorKind::resource_exhausted, [&] { capped.add(web, "tcp", free_tcp_port(), 82); }).find("2 port forwards"),
+            std::string::npos);
+  capped.add(db, "tcp", free_tcp_port(), 5432);
+  EXPECT_EQ(kind_of([&] { capped.add(db, "tcp", free_tcp_port(), 5433); }), ErrorKind::resource_exhausted)
+      << "the owner's third forward was the last";
+
+  // A guest listening on many ports gets automatic forwards up to the cap, and no further.
+  auto api = created("api");
+  api.owner_uid = 4242;
+  api.forward_ports = true;
+  store.update_vm(api);
+  api.state = VmState::running;
+  capped.post_start(api);
+  std::vector<GuestPort> many;
+  for (int i = 0; i < 5; ++i) many.push_back({"tcp", free_tcp_port(), ""});
+  std::sort(many.begin(), many.end());
+  capped.guest_ports_changed(api.id, many);
+  EXPECT_EQ(capped.list(api.id).size(), 2u);
+}
+
 TEST_F(PortForwardsTest, DeletingAVmDropsItsForwardsWithItsRow) {
   auto vm = running("web");
   forwards.add(vm, "tcp", port, 80);
