@@ -76,11 +76,19 @@ std::string process_argv0(pid_t pid) {
 }
 
 std::vector<std::string> process_cmdline(pid_t pid) {
-  std::ifstream in(fmt::format("/proc/{}/cmdline", pid), std::ios::binary);
-  std::vector<std::string> args;
-  std::string arg;
-  while (std::getline(in, arg, '\0')) args.push_back(arg);
-  return args;
+  // A live process's command line can read empty for a moment (seen on 6.18 while the
+  // process forks: its memory is busy), which would make a VMM look like none; read
+  // again a few times before believing it. Zombies and kernel threads are empty for good.
+  for (int attempt = 0;; ++attempt) {
+    std::ifstream in(fmt::format("/proc/{}/cmdline", pid), std::ios::binary);
+    std::vector<std::string> args;
+    std::string arg;
+    while (std::getline(in, arg, '\0')) args.push_back(arg);
+    if (!args.empty() || attempt == 4) return args;
+    const auto stat = read_stat(pid);
+    if (!stat || stat->state == 'Z' || stat->state == 'X' || stat->state == 'I') return args;
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
 }
 
 bool command_line_mentions(pid_t pid, std::string_view needle) {
