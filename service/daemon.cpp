@@ -310,7 +310,11 @@ int serve(const Config& config, DaemonExtensions& extensions) {
     // Recovery has ended the relays of VMs that no longer run; the others serve running VMs.
     if (console_relay)
       for (const auto& relay : console_relay->running_relays()) keep.push_back(relay);
-    if (int killed = kill_unrecorded_vmms(config.runtime_dir, keep); killed > 0)
+    // Only processes of banger's uids: root, and the range each VMM gets a uid of its own from.
+    const auto& fc = config.firecracker;
+    const VmmUids vmm_uids = fc.jailer_uid_count > 0 ? VmmUids{fc.jailer_uid_base, fc.jailer_uid_count}
+                                                     : VmmUids{fc.jailer_uid, 1};
+    if (int killed = kill_unrecorded_vmms(config.runtime_dir, keep, vmm_uids); killed > 0)
       log::warn("killed {} VMM process(es) that no VM records (bangerd crashed while starting them)", killed);
   }
   {

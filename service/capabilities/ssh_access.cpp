@@ -132,14 +132,19 @@ void SshAccess::log_in(const VmRecord& vm, const std::string& address, Clock::ti
 }
 
 std::string SshAccess::console_excerpt(const VmRecord& vm) const {
+  // The guest's lines go to bangerd's log only: this error becomes LastError and the
+  // StateChanged reason, which every local user reads, while the console itself is for
+  // those allowed ReadConsole (issue 17, finding 9). The error says where to look.
   std::string tail;
   try {
     tail = last_lines(printable(console_tail_(vm.id)));
   } catch (const std::exception& e) {
-    return fmt::format("\nThe console cannot be read: {}", printable(e.what()));
+    return fmt::format("\nThe console cannot be read: {}", printable(e.what()));  // bangerd's words, not the guest's
   }
   if (tail.empty()) return "\nThe console is empty.";
-  return "\nThe console's last lines:\n" + tail;
+  log::write(4, fmt::format("VM '{}': the console's last lines:\n{}", vm.name, tail), {{"BANGER_VM", vm.name}});
+  return fmt::format("\nThe console's last lines are in bangerd's log; the whole console log: bangerctl logs {}",
+                     vm.name);
 }
 
 void SshAccess::add_doctor_checks(std::vector<DoctorCheck>& checks) {

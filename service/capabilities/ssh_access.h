@@ -23,8 +23,9 @@ struct SshAccessSettings {
 // public key (guest value ssh_key, base64 of the authorized_keys line, which
 // the default image's init writes to /root/.ssh/authorized_keys), and Start
 // returns only once the guest's SSH server answers at <address>:22 and takes
-// the key. When it does not within the timeout, the start fails with the
-// console's last lines, so the user sees why. VMs without a network get
+// the key. When it does not within the timeout, the start fails, the
+// console's last lines go to bangerd's log, and the error points at
+// `bangerctl logs` (ReadConsole), so the user sees why. VMs without a network get
 // neither key nor wait.
 class SshAccess : public Capability {
  public:
@@ -45,7 +46,8 @@ class SshAccess : public Capability {
 
  private:
   void log_in(const VmRecord& vm, const std::string& address, std::chrono::steady_clock::time_point deadline);
-  // "\nThe console's last lines:\n…", made safe for a D-Bus string.
+  // Logs the console's last lines (made printable) and returns where the user finds
+  // them, never the guest's text itself.
   std::string console_excerpt(const VmRecord& vm) const;
 
   VmAttachments& attachments_;

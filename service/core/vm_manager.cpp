@@ -290,6 +290,17 @@ void VmManager::inspect(const std::string& id, const std::function<void(const Vm
   check(vm);
 }
 
+bool VmManager::recorded_vmm_runs(const VmRecord& vm) {
+  const auto handles = handles_.get(vm.id);
+  if (handles.empty()) return false;
+  try {
+    return backend_of(vm).status(handles) != VmmStatus::exited;
+  } catch (const std::exception& e) {
+    log::warn("VM '{}': cannot tell whether its VMM still runs: {}", vm.name, e.what());
+    return true;
+  }
+}
+
 std::vector<VmRecord> VmManager::list() { return deps_.store.list_vms(); }
 
 std::vector<DoctorCheck> VmManager::doctor() {

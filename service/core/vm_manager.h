@@ -76,6 +76,10 @@ class VmManager {
   // Runs `check` on the VM's record under its lock (Busy while creating or
   // while a workspace transfer holds it), for work that holds the VM its own way.
   void inspect(const std::string& id, const std::function<void(const VmRecord&)>& check);
+  // Whether the VMM the VM's handles still name runs: a stop that failed keeps them (the
+  // VM is failed), and that VMM may still use the VM's disks. False without handles;
+  // true when its backend cannot tell. For `inspect`'s check, under the VM's lock.
+  bool recorded_vmm_runs(const VmRecord& vm);
 
   std::vector<VmRecord> list();
 

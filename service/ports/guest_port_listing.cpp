@@ -94,6 +94,16 @@ std::optional<Listener> listener_of(const Table& table, std::string_view line) {
   return Listener{table.protocol, *port, *inode};
 }
 
+// At most guest_port_process_max bytes of valid UTF-8, never half a character.
+std::string process_name(std::string_view raw) {
+  std::string name = valid_utf8(raw.substr(0, guest_port_process_max + 4));
+  if (name.size() <= guest_port_process_max) return name;
+  std::size_t cut = guest_port_process_max;
+  while (cut > 0 && (static_cast<unsigned char>(name[cut]) & 0xC0) == 0x80) --cut;  // a continuation byte
+  name.resize(cut);
+  return name;
+}
+
 // "<pid>/<rest>" → pid, when the line starts so.
 std::optional<std::uint32_t> pid_before(std::string_view line, std::string_view rest) {
   const auto slash = line.find('/');
@@ -129,7 +139,7 @@ std::vector<GuestPort> parse_guest_port_listing(std::string_view listing) {
     }
     if (socket_line) continue;
     if (auto pid = pid_before(line, "/comm:")) {
-      names[*pid] = valid_utf8(line.substr(line.find(':') + 1));  // a guest may name a process in any bytes
+      names[*pid] = process_name(line.substr(line.find(':') + 1));  // a guest may name a process in any bytes
     } else if (auto dir = pid_before(line, "/fd:"); dir && line.size() == line.find(':') + 1) {
       fd_dir = dir;
     } else if (auto socket = line.find("-> socket:["); socket != std::string_view::npos && fd_dir) {
@@ -151,8 +161,9 @@ std::vector<GuestPort> parse_guest_port_listing(std::string_view listing) {
     if (holder != holders.end()) it->second = std::min(it->second, holder->second);
   }
   std::vector<GuestPort> out;
-  out.reserve(ports.size());
+  out.reserve(std::min(ports.size(), guest_ports_max));
   for (const auto& [key, pid] : ports) {
+    if (out.size() == guest_ports_max) break;  // the lowest (protocol, port)s: a stable choice from poll to poll
     auto name = names.find(pid);
     out.push_back({std::get<0>(key), std::get<1>(key), name == names.end() ? std::string() : name->second});
   }

@@ -19,6 +19,7 @@
 #include <fmt/format.h>
 
 #include "core/errors.h"
+#include "core/unique_fd.h"
 
 #ifndef P_PIDFD
 #define P_PIDFD 3  // Linux 5.4; Debian 12's glibc headers lack it
@@ -75,11 +76,19 @@ std::string process_argv0(pid_t pid) {
 }
 
 std::vector<std::string> process_cmdline(pid_t pid) {
-  std::ifstream in(fmt::format("/proc/{}/cmdline", pid), std::ios::binary);
-  std::vector<std::string> args;
-  std::string arg;
-  while (std::getline(in, arg, '\0')) args.push_back(arg);
-  return args;
+  // A live process's command line can read empty for a moment (seen on 6.18 while the
+  // process forks: its memory is busy), which would make a VMM look like none; read
+  // again a few times before believing it. Zombies and kernel threads are empty for good.
+  for (int attempt = 0;; ++attempt) {
+    std::ifstream in(fmt::format("/proc/{}/cmdline", pid), std::ios::binary);
+    std::vector<std::string> args;
+    std::string arg;
+    while (std::getline(in, arg, '\0')) args.push_back(arg);
+    if (!args.empty() || attempt == 4) return args;
+    const auto stat = read_stat(pid);
+    if (!stat || stat->state == 'Z' || stat->state == 'X' || stat->state == 'I') return args;
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
 }
 
 bool command_line_mentions(pid_t pid, std::string_view needle) {
@@ -88,7 +97,25 @@ bool command_line_mentions(pid_t pid, std::string_view needle) {
                      [&](const std::string& arg) { return arg.find(needle) != std::string::npos; });
 }
 
-int kill_unrecorded_vmms(const std::filesystem::path& runtime_dir, const std::vector<ProcessId>& keep) {
+namespace {
+
+// The real and effective uids of /proc/<pid>/status ("Uid:\treal\teffective\tsaved\tfs").
+std::optional<std::pair<uid_t, uid_t>> real_and_effective_uid(pid_t pid) {
+  std::ifstream in(fmt::format("/proc/{}/status", pid));
+  for (std::string line; std::getline(in, line);) {
+    if (line.rfind("Uid:", 0) != 0) continue;
+    std::istringstream fields(line.substr(4));
+    uid_t real = 0, effective = 0;
+    if (fields >> real >> effective) return std::pair(real, effective);
+    return std::nullopt;
+  }
+  return std::nullopt;
+}
+
+}  // namespace
+
+int kill_unrecorded_vmms(const std::filesystem::path& runtime_dir, const std::vector<ProcessId>& keep,
+                         const VmmUids& vmm_uids) {
   const std::string marker = (runtime_dir / "vms").string() + "/";
   int killed = 0;
   std::error_code ec;
@@ -97,14 +124,21 @@ int kill_unrecorded_vmms(const std::filesystem::path& runtime_dir, const std::ve
     if (name.find_first_not_of("0123456789") != std::string::npos) continue;
     const pid_t pid = std::stoi(name);
     if (pid == getpid()) continue;
+    // First the pidfd, then the checks: should the process end and its pid be reused
+    // meanwhile, the checks may pass on the newcomer, but the signal goes to the
+    // process that ended (ESRCH), never to the newcomer.
+    UniqueFd pidfd(static_cast<int>(syscall(SYS_pidfd_open, pid, 0)));
+    if (!pidfd.valid()) continue;
     auto stat = read_stat(pid);
     // spawn_detached makes each VMM the leader of its own session, without a terminal.
     if (!stat || stat->session != pid || stat->tty_nr != 0 || stat->state == 'Z') continue;
+    const auto uids = real_and_effective_uid(pid);
+    if (!uids || !vmm_uids.includes(uids->first) || !vmm_uids.includes(uids->second)) continue;
     if (!command_line_mentions(pid, marker)) continue;
     bool kept = false;
     for (const auto& k : keep) kept = kept || (k.pid == pid && k.start_time == stat->start_time);
     if (kept) continue;
-    if (::kill(pid, SIGKILL) == 0) ++killed;
+    if (syscall(SYS_pidfd_send_signal, pidfd.get(), SIGKILL, nullptr, 0) == 0) ++killed;
   }
   return killed;
 }

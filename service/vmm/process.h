@@ -64,11 +64,23 @@ void terminate(const ProcessId& process, std::chrono::milliseconds grace);
 // Waits up to `timeout` for the process to stop running; true when it did.
 bool wait_gone(const ProcessId& process, std::chrono::milliseconds timeout);
 
+// The uids banger's VMMs (and their console relays) run as: root, and the range
+// VMMs get a uid of their own from ([firecracker] jailer_uid_base, jailer_uid_count).
+struct VmmUids {
+  uid_t range_first = 0;
+  uid_t range_count = 0;
+  bool includes(uid_t uid) const { return uid == 0 || (uid >= range_first && uid - range_first < range_count); }
+};
+
 // After a crash between launching a VMM and recording its handles, the VMM
 // runs unrecorded. SIGKILLs every session leader without a controlling
 // terminal (as spawn_detached starts VMMs; so never a user's `less` of a
-// console log) whose command line names a path under <runtime_dir>/vms/,
-// except those in `keep`. Returns how many.
-int kill_unrecorded_vmms(const std::filesystem::path& runtime_dir, const std::vector<ProcessId>& keep);
+// console log) whose real and effective uids are banger's (`vmm_uids`: a
+// user's own process that merely names a VM's path is not banger's to end)
+// and whose command line names a path under <runtime_dir>/vms/, except those
+// in `keep`. The signal goes through a pidfd taken before those checks, so a
+// pid reused meanwhile is never signalled. Returns how many.
+int kill_unrecorded_vmms(const std::filesystem::path& runtime_dir, const std::vector<ProcessId>& keep,
+                         const VmmUids& vmm_uids = {});
 
 }  // namespace banger

@@ -61,6 +61,12 @@ WorkspaceTransfer Workspaces::begin(const std::string& vm_id) {
         throw Error(ErrorKind::invalid_state,
                     fmt::format("VM '{}' runs without a network, so its work disk cannot be reached", vm.name));
       transfer.address = attachment->address;
+    } else if (vm.state == VmState::failed && deps_.vms.recorded_vmm_runs(vm)) {
+      // The offline route mounts the work disk image: never beside a VMM that may write it.
+      throw Error(ErrorKind::invalid_state,
+                  fmt::format("VM '{}' failed, but its VMM still runs: start it again (which ends that VMM first) "
+                              "or delete it before moving its workspace",
+                              vm.name));
     } else if (!std::filesystem::exists(work_disk_image(deps_.state_dir, vm.id))) {
       throw Error(ErrorKind::invalid_state, fmt::format("VM '{}' has no work disk image yet", vm.name));
     }

@@ -153,6 +153,34 @@ TEST_F(Authz, TheCallerIsTheUidTheBusVouchesFor) {
   EXPECT_EQ(client_->vm_number(vm, "OwnerUID"), 0u);
 }
 
+// Issue 17, extra B: a clone joins its source's network, so Clone asks use-network for
+// it as CreateVM does (details: the network and the copy's name). The test rule lets
+// alice attach VMs named granted-* to alice-lab and no others: her own VM there may be
+// cloned into granted-copy, never into ungranted-copy.
+TEST_F(Authz, CloneOnAnotherNetworkNeedsUseNetworkForIt) {
+  auto network = env().busctl("", {"--json=short", "call", kService, kRoot, kManager, "CreateNetwork", "sa{sv}",
+                                   "alice-lab", "1", "subnet", "s", "10.78.0.0/24"});
+  ASSERT_TRUE(network.ok()) << network.describe();
+  auto created = env().busctl("banger-alice", {kNoInteraction, "--json=short", "call", kService, kRoot, kManager,
+                                               "CreateVM", "sa{sv}", "granted-src", "1", "network", "s", "alice-lab"});
+  ASSERT_TRUE(created.ok()) << "the rule lets alice create granted-src on alice-lab: " << created.describe();
+  const std::string source = busctl_data(created)[0].get<std::string>();
+  ASSERT_TRUE(client_->wait_state(*recorder_, source, "created")) << client_->vm_string(source, "State");
+
+  expect_denied("banger-alice", source, kVm, {"Clone", "s", "ungranted-copy"});
+  EXPECT_TRUE(error_of([&] { client_->get_vm("ungranted-copy"); })) << "ungranted-copy must not exist";
+
+  auto allowed = env().busctl("banger-alice", {kNoInteraction, "--json=short", "call", kService, source, kVm, "Clone",
+                                               "s", "granted-copy"});
+  ASSERT_TRUE(allowed.ok()) << allowed.describe();
+  const std::string copy = busctl_data(allowed)[0].get<std::string>();
+  ASSERT_TRUE(client_->wait_state(*recorder_, copy, "created")) << client_->vm_string(copy, "State");
+  EXPECT_EQ(client_->vm_string(copy, "Network"), "alice-lab");
+
+  for (const auto& vm : {copy, source}) EXPECT_TRUE(vm_busctl("", vm, {"Delete"}).ok());
+  EXPECT_TRUE(env().busctl("", {"call", kService, kRoot, kManager, "DeleteNetwork", "s", "alice-lab"}).ok());
+}
+
 TEST_F(Authz, EveryoneMayRead) {
   const std::string vm = client_->create_ready(*recorder_, "readable-vm");
   for (const std::string user : {"root", "banger-op", "banger-alice", "banger-bob", "banger-eve"}) {

@@ -77,8 +77,9 @@ const std::vector<Row> kMatrix = {
   {"VM", "Restart", "manage-own-vms, manage-vms", Who::vm_owner, On::vm, {}},
   {"VM", "Kill", "manage-own-vms, manage-vms", Who::vm_owner, On::vm, {}},
   {"VM", "Delete", "manage-own-vms, manage-vms", Who::vm_owner, On::vm, {}},
-  // Clone is the VM's action first (then create-vm, which all four hold).
-  {"VM", "Clone", "create-vm", Who::vm_owner, On::vm, {"s", "{fresh}"}},
+  // Clone is the VM's action first (then use-network, for a VM on a network other than
+  // "default", as here none is; then create-vm, which all four hold).
+  {"VM", "Clone", "create-vm, use-network", Who::vm_owner, On::vm, {"s", "{fresh}"}},
   {"VM", "AddAuthorizedKeys", "manage-own-vms, manage-vms", Who::vm_owner, On::vm,
    {"as", "1", "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl matrix"}},
   {"VM", "RemoveAuthorizedKeys", "manage-own-vms, manage-vms", Who::vm_owner, On::vm,

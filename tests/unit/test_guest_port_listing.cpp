@@ -7,6 +7,8 @@
 
 #include <string>
 
+#include <fmt/format.h>
+
 #include "core/errors.h"
 #include "error_kind.h"
 #include "ports/guest_port_listing.h"
@@ -178,6 +180,26 @@ TEST(GuestPortListing, GarbledLinesAreSkipped) {
                             tcp_line("00000000:0016", "0A", "7"),
                             "x/comm:nobody\n7/fd:\nlrwx 1 root root 64 3 -> socket:[nope]\n");
   EXPECT_EQ(parse_guest_port_listing(text), (std::vector<GuestPort>{{"tcp", 22, ""}}));
+}
+
+// Issue 17, extra C: what a guest lists becomes VM.Ports, broadcast on every change, and
+// the ports forwarded: a guest listening on thousands of ports, its process named in
+// megabytes, is cut to its lowest 256 ports, each name to 64 bytes of valid UTF-8.
+TEST(GuestPortListing, AGuestsListIsCutToABoundedSize) {
+  constexpr std::size_t guest_ports_max = 256, guest_port_process_max = 64;
+  std::string sockets, descriptors = "1/fd:\n";
+  for (int port = 1; port <= 3000; ++port) {
+    const std::string inode = std::to_string(100000 + port);
+    sockets += tcp_line(fmt::format("00000000:{:04X}", port), "0A", inode);
+    descriptors += "lrwx------ 1 root root 64 Nov 26 15:16 " + std::to_string(port) + " -> socket:[" + inode + "]\n";
+  }
+  const std::string name = std::string(guest_port_process_max - 1, 'x') + "\xc3\xa9" + std::string(1 << 20, 'y');
+  const auto ports = parse_guest_port_listing(listing(sockets, "1/comm:" + name + "\n" + descriptors));
+  ASSERT_EQ(ports.size(), guest_ports_max);
+  EXPECT_EQ(ports.front().port, 1);
+  EXPECT_EQ(ports.back().port, guest_ports_max);
+  // The two-byte character that would straddle the cut is left out whole.
+  EXPECT_EQ(ports.front().process, std::string(guest_port_process_max - 1, 'x'));
 }
 
 }  // namespace

@@ -170,5 +170,52 @@ TEST_F(Process, UnrecordedVmmsOfTheRuntimeDirAreKilledAndRecordedOnesKept) {
   terminate(elsewhere, 1s);
 }
 
+// The uid (real and effective) /proc/<pid>/status gives, waited for up to 5 s to become
+// `uid` (setpriv changes it just before it execs what it runs).
+bool wait_uid(pid_t pid, uid_t uid) {
+  const std::string want = "Uid:\t" + std::to_string(uid) + "\t" + std::to_string(uid) + "\t";
+  for (int i = 0; i < 500; ++i) {
+    std::ifstream in("/proc/" + std::to_string(pid) + "/status");
+    for (std::string line; std::getline(in, line);)
+      if (line.rfind(want, 0) == 0) return true;
+    std::this_thread::sleep_for(10ms);
+  }
+  return false;
+}
+
+// Issue 17, finding 10: the sweep killed any terminal-less session leader of any uid
+// whose command line named the runtime dir. Another user's process (nobody here) that
+// names a VM's path is no VMM of banger's: it survives.
+TEST_F(Process, TheSweepSparesAnotherUsersProcessThatNamesTheRuntimeDir) {
+  if (geteuid() != 0) GTEST_SKIP() << "needs root to run a process as another user";
+  const std::filesystem::path runtime =
+      std::filesystem::temp_directory_path() / ("banger-foreign-" + std::to_string(getpid()));
+  const std::string script = "while :; do sleep 0.05; done";
+  auto foreign = spawn_detached({"/usr/bin/setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", "/bin/sh",
+                                 "-c", script, "vmm", (runtime / "vms/a/api.sock").string()},
+                                log);
+  ASSERT_TRUE(wait_uid(foreign.pid, 65534));
+  EXPECT_EQ(kill_unrecorded_vmms(runtime, {}), 0);
+  EXPECT_TRUE(is_running(foreign));
+  terminate(foreign, 1s);
+}
+
+// A VMM of the per-VM uid range is banger's: the sweep ends it when told the range.
+TEST_F(Process, TheSweepEndsAnUnrecordedVmmOfTheVmmUidRange) {
+  if (geteuid() != 0) GTEST_SKIP() << "needs root to run a process as another user";
+  const std::filesystem::path runtime =
+      std::filesystem::temp_directory_path() / ("banger-ranged-" + std::to_string(getpid()));
+  const std::string script = "while :; do sleep 0.05; done";
+  auto vmm = spawn_detached({"/usr/bin/setpriv", "--reuid=900001", "--regid=900001", "--clear-groups", "/bin/sh", "-c",
+                             script, "vmm", (runtime / "vms/a/api.sock").string()},
+                            log);
+  ASSERT_TRUE(wait_uid(vmm.pid, 900001));
+  EXPECT_EQ(kill_unrecorded_vmms(runtime, {}), 0) << "root only, as without a range";
+  EXPECT_EQ(kill_unrecorded_vmms(runtime, {}, VmmUids{900000, 64}), 1);
+  EXPECT_TRUE(wait_gone(vmm, 5s));
+  EXPECT_FALSE(VmmUids({900000, 64}).includes(900064));
+  EXPECT_TRUE(VmmUids({900000, 64}).includes(0));
+}
+
 }  // namespace
 }  // namespace banger

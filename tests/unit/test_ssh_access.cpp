@@ -87,14 +87,17 @@ TEST_F(SshAccessTest, ServerThatAnswersButNeverLogsInFailsAfterTheTimeout) {
   SshAccess ssh(attachments, key, [](const std::string&) { return std::string("login: \n"); },
                 SshAccessSettings{800ms, server.port(), true});
   const auto start = std::chrono::steady_clock::now();
+  ::testing::internal::CaptureStderr();
   const std::string message = start_failure(ssh);
+  const std::string log = ::testing::internal::GetCapturedStderr();
   EXPECT_GE(testing::elapsed_since(start), 800ms);
   EXPECT_LT(testing::elapsed_since(start), 3s);
   EXPECT_NE(message.find("VM 'web': the guest's SSH server at 127.0.0.1:" + std::to_string(server.port()) +
                          " answered, but logging in as root with the daemon's key did not succeed in time: "),
             std::string::npos)
       << message;
-  EXPECT_NE(message.find("The console's last lines:\nlogin: "), std::string::npos) << message;
+  EXPECT_NE(message.find("bangerctl logs web"), std::string::npos) << message;
+  EXPECT_NE(log.find("the console's last lines: login: "), std::string::npos) << log;
 }
 
 TEST_F(SshAccessTest, ServerThatStartsLateIsNoticedWithinATenthOfASecond) {
@@ -107,14 +110,16 @@ TEST_F(SshAccessTest, ServerThatStartsLateIsNoticedWithinATenthOfASecond) {
   EXPECT_LT(late, 150ms);
 }
 
-TEST_F(SshAccessTest, NobodyListeningFailsAfterTheTimeoutWithTheConsoleTail) {
+TEST_F(SshAccessTest, NobodyListeningFailsAfterTheTimeoutAndLogsTheConsoleTail) {
   console.clear();
   for (int i = 1; i <= 15; ++i) console += "line " + std::to_string(i) + "\r\n";
   console += "\x1b[1mbold\x1b[0m \xff end\n";
   testing::RefusingPort nobody;
   auto ssh = access(nobody.port(), 500ms);
   const auto start = std::chrono::steady_clock::now();
+  ::testing::internal::CaptureStderr();
   const std::string message = start_failure(ssh);
+  const std::string log = ::testing::internal::GetCapturedStderr();
   const auto took = testing::elapsed_since(start);
   EXPECT_GE(took, 500ms);
   EXPECT_LT(took, 1500ms);
@@ -122,12 +127,32 @@ TEST_F(SshAccessTest, NobodyListeningFailsAfterTheTimeoutWithTheConsoleTail) {
                          std::to_string(nobody.port()) + " within 0.5 s (last attempt: connect: Connection refused)"),
             std::string::npos)
       << message;
-  // The last ten lines, made printable: escapes and CRs gone, other bytes '?'.
-  EXPECT_NE(message.find("The console's last lines:\nline 7\nline 8\n"), std::string::npos) << message;
-  EXPECT_NE(message.find("line 15\nbold ? end"), std::string::npos) << message;
-  EXPECT_EQ(message.find("line 6\n"), std::string::npos) << message;
-  EXPECT_EQ(message.find_first_of("\r\x1b\xff"), std::string::npos) << message;
+  // The last ten lines, made printable (escapes and CRs gone, other bytes '?'), in the
+  // log (one line there: stderr's records end at a newline); the error has none of them.
+  EXPECT_NE(log.find("the console's last lines: line 7 line 8 "), std::string::npos) << log;
+  EXPECT_NE(log.find("line 15 bold ? end"), std::string::npos) << log;
+  EXPECT_EQ(log.find("line 6 "), std::string::npos) << log;
+  EXPECT_EQ(log.find_first_of("\r\x1b\xff"), std::string::npos) << log;
+  EXPECT_EQ(message.find("line "), std::string::npos) << message;
   EXPECT_EQ(console_asked, std::vector<std::string>{vm.id});
+}
+
+// Issue 17, finding 9: a failed start's error becomes LastError and the StateChanged
+// reason, which every local user reads, while the console is only for those allowed
+// ReadConsole. The guest's lines go to bangerd's log; the error says where to look.
+TEST_F(SshAccessTest, ConsoleLinesGoToTheLogNeverIntoTheError) {
+  console = "login: root\nPassword for the db: hunter2-secret\n";
+  testing::RefusingPort nobody;
+  auto ssh = access(nobody.port(), 200ms);
+  ::testing::internal::CaptureStderr();
+  const std::string message = start_failure(ssh);
+  const std::string log = ::testing::internal::GetCapturedStderr();
+  EXPECT_NE(message.find("did not answer"), std::string::npos) << message;
+  EXPECT_EQ(message.find("hunter2-secret"), std::string::npos) << message;
+  EXPECT_EQ(message.find("login: root"), std::string::npos) << message;
+  EXPECT_NE(message.find("bangerctl logs web"), std::string::npos) << message;
+  EXPECT_NE(log.find("Password for the db: hunter2-secret"), std::string::npos) << log;
+  EXPECT_NE(log.find("VM 'web'"), std::string::npos) << log;
 }
 
 TEST_F(SshAccessTest, ServerThatNeverSendsItsIdentificationTimesOut) {
@@ -159,13 +184,15 @@ TEST_F(SshAccessTest, VmmThatStopsEndsTheWaitAtOnce) {
                   asked.push_back(id);
                   return testing::elapsed_since(start) < 300ms;
                 });
+  ::testing::internal::CaptureStderr();
   const std::string message = start_failure(ssh);
+  const std::string log = ::testing::internal::GetCapturedStderr();
   EXPECT_LT(testing::elapsed_since(start), 1s);
   EXPECT_NE(message.find("VM 'web': the VM stopped running before its SSH server answered at 127.0.0.1:" +
                          std::to_string(nobody.port())),
             std::string::npos)
       << message;
-  EXPECT_NE(message.find("Kernel panic - not syncing"), std::string::npos) << message;
+  EXPECT_NE(log.find("Kernel panic - not syncing"), std::string::npos) << log;
   ASSERT_FALSE(asked.empty());
   EXPECT_EQ(asked.back(), vm.id);
 }

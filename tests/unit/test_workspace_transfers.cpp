@@ -119,6 +119,24 @@ TEST_F(WorkspaceTransferTest, LifecycleVerbsAreBusyWhileATransferHoldsTheVm) {
   EXPECT_EQ(guarded.start(vm.id).state, VmState::running);
 }
 
+// Issue 17, extra A: a VM whose stop failed is `failed` with its VMM kept on record,
+// since it may still run on the work disk. The offline route would mount that image
+// beside it (two writers of one ext4): refused while the recorded VMM runs.
+TEST_F(WorkspaceTransferTest, AFailedVmWhoseVmmStillRunsTakesNoOfflineTransfer) {
+  auto vm = with_work_disk("stuck");
+  std::filesystem::create_directories(work_disk_image(state, vm.id).parent_path());
+  std::ofstream(work_disk_image(state, vm.id)) << "stand-in";
+  guarded.start(vm.id);
+  EXPECT_CALL(backend, stop(_, _)).WillOnce(::testing::Throw(Error(ErrorKind::backend_failed, "stop timed out")));
+  EXPECT_EQ(kind_of([&] { guarded.stop(vm.id, false); }), ErrorKind::backend_failed);
+  ASSERT_EQ(state_of(vm.id), VmState::failed);
+  const std::string refused = error_message_of(ErrorKind::invalid_state, [&] { workspaces.begin(vm.id); });
+  EXPECT_NE(refused.find("its VMM still runs"), std::string::npos) << refused;
+  // Once that VMM is gone (it died, or was ended), the disk is the transfer's alone.
+  ON_CALL(backend, status(_)).WillByDefault(Return(VmmStatus::exited));
+  EXPECT_TRUE(workspaces.begin(vm.id).address.empty());
+}
+
 class OfflineWorkspaceTest : public WorkspaceTransferTest {
  protected:
   void SetUp() override {
