@@ -64,10 +64,10 @@ std::string postrouting_chain(const std::vector<CheckedNetwork>& networks) {
 
 // Rule order matters across networks: host-only bridges are cut off first, so
 // a NAT network's "accept from my bridge" cannot reach into them. Then, for
-// every NAT network, what may come in: answers and port-forwarded connections;
-// the rest into it is dropped before any "accept from my bridge", so a guest of
-// one NAT network never opens a connection into another (another user's VMs)
-// however the host routes between its bridges.
+// every NAT network, what may come in: its own guests' traffic, answers and
+// port-forwarded connections; the rest into it is dropped before any "accept
+// from my bridge", so a guest of one NAT network never opens a connection into
+// another (another user's VMs) however the host routes between its bridges.
 std::string forward_chain(const std::vector<CheckedNetwork>& networks) {
   std::string chain =
       "\tchain forward {\n"
@@ -79,6 +79,9 @@ std::string forward_chain(const std::vector<CheckedNetwork>& networks) {
   }
   for (const auto& n : networks) {
     if (!n.nat) continue;
+    // Guests of one network reach each other: bridged traffic meets this chain
+    // only where the host runs bridged IPv4 through it (br_netfilter).
+    chain += "\t\tiifname " + quoted(n.bridge) + " oifname " + quoted(n.bridge) + " accept\n";
     chain += "\t\toifname " + quoted(n.bridge) + " ct state established,related accept\n";
     // Connections a port forward (net/port_forward_ruleset.h) steers to a VM
     // are new from outside too; the host asked for them.
