@@ -31,7 +31,8 @@ struct OpenedFile {
 // open(path, flags) with `who`'s rights: in a thread of its own that takes
 // `who`'s fsuid, fsgid and supplementary groups through the raw syscalls (per
 // thread in the kernel; glibc's wrappers would change every thread of
-// bangerd) and ends right after, so no other code ever runs with them.
+// bangerd), with no effective capability left, and ends right after, so no
+// other code ever runs with them.
 // Symlinks are followed with those rights too. uid 0 opens as root.
 OpenedFile open_as(const FsIdentity& who, const std::string& path, int flags);
 

@@ -3,6 +3,7 @@
 // (core/open_as_user.h), and never anything in bangerd's own directories
 // (core/off_limits.h).
 #include <fcntl.h>
+#include <linux/capability.h>
 #include <pwd.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -83,6 +84,15 @@ TEST_F(ImportOpening, AUserOpensWhatItMayRead) {
   EXPECT_EQ(first, 'c');
 }
 
+// Nor a root process's /proc files: the thread has none of bangerd's
+// capabilities left to reach them with.
+TEST_F(ImportOpening, AUserCannotReadBangerdsOwnProcFiles) {
+  skip_unless_root_and_nobody();
+  const auto environ = open_as(fs_identity_of(nobody), "/proc/self/environ", O_RDONLY | O_CLOEXEC);
+  EXPECT_FALSE(environ.fd.valid());
+  EXPECT_EQ(environ.error, EACCES) << std::strerror(environ.error);
+}
+
 TEST_F(ImportOpening, TheCallingThreadKeepsItsOwnRights) {
   skip_unless_root_and_nobody();
   const auto secret = file("shadow", fs::perms::owner_read | fs::perms::owner_write);
@@ -92,6 +102,10 @@ TEST_F(ImportOpening, TheCallingThreadKeepsItsOwnRights) {
   EXPECT_EQ(static_cast<uid_t>(syscall(SYS_setfsuid, -1)), 0u);
   EXPECT_EQ(static_cast<gid_t>(syscall(SYS_setfsgid, -1)), getegid());
   EXPECT_EQ(getgroups(0, nullptr), count_before);
+  __user_cap_header_struct header{_LINUX_CAPABILITY_VERSION_3, 0};
+  __user_cap_data_struct caps[2] = {};
+  ASSERT_EQ(syscall(SYS_capget, &header, caps), 0);
+  EXPECT_NE(caps[0].effective, 0u) << "the capabilities went for the calling thread too";
   EXPECT_TRUE(UniqueFd(open(secret.c_str(), O_RDONLY | O_CLOEXEC)).valid()) << std::strerror(errno);
 }
 
