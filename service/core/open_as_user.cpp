@@ -51,10 +51,10 @@ OpenedFile open_with_thread_credentials(const FsIdentity& who, const std::string
   // Taking a non-zero fsuid drops only the file-system capabilities; the rest
   // (CAP_SYS_PTRACE, CAP_SYS_RAWIO, …) go too, so the open is the user's alone.
   __user_cap_header_struct header{_LINUX_CAPABILITY_VERSION_3, 0};
-  __user_cap_data_struct none[2] = {};
-  if (syscall(SYS_capget, &header, none) != 0) return {UniqueFd(), errno};
-  none[0].effective = none[1].effective = 0;
-  if (syscall(SYS_capset, &header, none) != 0) return {UniqueFd(), errno};
+  __user_cap_data_struct caps[2] = {};
+  if (syscall(SYS_capget, &header, caps) != 0) return {UniqueFd(), errno};
+  caps[0].effective = caps[1].effective = 0;
+  if (syscall(SYS_capset, &header, caps) != 0) return {UniqueFd(), errno};
   UniqueFd fd(open(path.c_str(), flags));
   const int error = fd.valid() ? 0 : errno;
   return {std::move(fd), error};
