@@ -356,6 +356,7 @@ int serve(const Config& config, DaemonExtensions& extensions) {
   ctx.console_relay = console_relay.get();
   ctx.authorized_keys = authorized_keys.get();
   ctx.forwards = forwards.get();
+  ctx.import_off_limits = {config.state_dir, config.runtime_dir};  // the images directory is in the state directory
   ManagerObject manager(ctx);
   ManagedObjectsResponder managed_objects(*connection, registry);
   host::LogindSignals logind_signals(*connection, host_power, on_host_thread);

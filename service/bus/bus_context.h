@@ -1,4 +1,7 @@
 #pragma once
+#include <filesystem>
+#include <vector>
+
 #include "core/options.h"
 
 namespace sdbus {
@@ -37,6 +40,8 @@ struct BusContext {
   AuthorizedKeys* authorized_keys = nullptr;  // none: AddAuthorizedKeys and RemoveAuthorizedKeys are not supported
   PortForwards* forwards = nullptr;  // none (no host networking): ForwardPort and RemoveForward are not supported
   const ConsoleRelayCapability* console_relay = nullptr;  // none: OpenConsole is not supported
+  // bangerd's state and runtime directories: ImportImage reads nothing from there (issue 17).
+  std::vector<std::filesystem::path> import_off_limits = {};
 };
 
 }  // namespace banger

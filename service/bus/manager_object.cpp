@@ -114,9 +114,9 @@ void ManagerObject::ImportImage(sdbus::Result<sdbus::ObjectPath, sdbus::ObjectPa
   authorize_and_start_operation(
       ctx_, std::move(result), caller, bus::action::manage_images,
       {{"image", name}, {"verb", "import"}, {"source", source}}, "import-image",
-      // Paths are opened only here, after polkit allowed the import.
-      [&images = ctx_.images, name, request, pending] {
-        *pending = images.begin_import(name, open_image_parts(std::move(*request)));
+      // Paths are opened only here, after polkit allowed the import, with the caller's rights.
+      [&images = ctx_.images, name, request, pending, rights = ImportRights{caller.uid, ctx_.import_off_limits}] {
+        *pending = images.begin_import(name, open_image_parts(std::move(*request), rights));
         return bus::image_path(pending->image.id);
       },
       [&images = ctx_.images, pending](ProgressSink& progress) { images.finish_import(std::move(*pending), progress); });

@@ -63,8 +63,11 @@ std::string postrouting_chain(const std::vector<CheckedNetwork>& networks) {
 }
 
 // Rule order matters across networks: host-only bridges are cut off first, so
-// a NAT network's "accept from my bridge" cannot reach into them; new
-// connections into NAT networks are dropped last, after every accept.
+// a NAT network's "accept from my bridge" cannot reach into them. Then, for
+// every NAT network, what may come in: its own guests' traffic, answers and
+// port-forwarded connections; the rest into it is dropped before any "accept
+// from my bridge", so a guest of one NAT network never opens a connection into
+// another (another user's VMs) however the host routes between its bridges.
 std::string forward_chain(const std::vector<CheckedNetwork>& networks) {
   std::string chain =
       "\tchain forward {\n"
@@ -76,15 +79,18 @@ std::string forward_chain(const std::vector<CheckedNetwork>& networks) {
   }
   for (const auto& n : networks) {
     if (!n.nat) continue;
-    chain += "\t\tiifname " + quoted(n.bridge) + " accept\n";
+    // Guests of one network reach each other: bridged traffic meets this chain
+    // only where the host runs bridged IPv4 through it (br_netfilter).
+    chain += "\t\tiifname " + quoted(n.bridge) + " oifname " + quoted(n.bridge) + " accept\n";
     chain += "\t\toifname " + quoted(n.bridge) + " ct state established,related accept\n";
-  }
-  for (const auto& n : networks) {
-    if (!n.nat) continue;
     // Connections a port forward (net/port_forward_ruleset.h) steers to a VM
     // are new from outside too; the host asked for them.
     chain += "\t\toifname " + quoted(n.bridge) + " ct status dnat accept\n";
     chain += "\t\toifname " + quoted(n.bridge) + " drop\n";
+  }
+  for (const auto& n : networks) {
+    if (!n.nat) continue;
+    chain += "\t\tiifname " + quoted(n.bridge) + " accept\n";
   }
   return chain + "\t}\n";
 }

@@ -18,8 +18,9 @@ inline constexpr const char* nat_table_name = "banger";
 //
 // For each network with NAT on: masquerade its subnet leaving through any
 // other interface, forward what comes from its bridge and what answers it
-// (established/related), and drop new connections into it from outside unless
-// a DNAT (a port forward, net/port_forward_ruleset.h) steered them there. A
+// (established/related), and drop new connections into it from outside —
+// from another banger network too, NAT or not (issue 17) — unless a DNAT (a
+// port forward, net/port_forward_ruleset.h) steered them there. A
 // network with NAT off is host-only: nothing is forwarded from or to it, so
 // its private addresses never leak upstream unmasqueraded.
 //

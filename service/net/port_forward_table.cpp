@@ -11,7 +11,11 @@
 namespace banger {
 
 void PortForwardTable::apply(const std::vector<ForwardRule>& rules) {
-  const std::string script = forward_apply_script(rules);  // validates the bridge names first
+  // The table first: it holds the guard that drops 127/8 packets coming in
+  // from a bridge. Only once it is in place may route_localnet go on; the
+  // other way round, a refused or slow batch would leave a bridge taking
+  // loopback-addressed packets from guests with nothing to drop them.
+  run_nft_script(forward_apply_script(rules), "applying banger's port-forward table");
   std::set<std::string> bridges;
   for (const auto& rule : rules) bridges.insert(rule.bridge);
   for (const auto& bridge : bridges) {
@@ -23,7 +27,6 @@ void PortForwardTable::apply(const std::vector<ForwardRule>& rules) {
       throw Error(ErrorKind::backend_failed, "cannot turn on route_localnet (" + path.string() + "): " +
                                                  std::strerror(errno));
   }
-  run_nft_script(script, "applying banger's port-forward table");
 }
 
 void PortForwardTable::remove() { run_nft_script(forward_remove_script(), "removing banger's port-forward table"); }

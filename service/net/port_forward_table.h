@@ -16,10 +16,11 @@ class PortForwardTable {
   explicit PortForwardTable(std::filesystem::path proc_sys = "/proc/sys/net/ipv4/conf")
       : proc_sys_(std::move(proc_sys)) {}
 
-  // Atomically replaces the table with `rules`, after turning route_localnet
-  // on for their bridges (127.0.0.1 forwards need it; the table's guard keeps
-  // loopback addresses off the wire). Never turned off again: the guard stays
-  // with the table. Callers serialise; the last batch wins.
+  // Atomically replaces the table with `rules`, then turns route_localnet on
+  // for their bridges (127.0.0.1 forwards need it; the table's guard keeps
+  // loopback addresses off the wire, so it must be in place first). Never
+  // turned off again: the guard stays with the table. Callers serialise; the
+  // last batch wins.
   void apply(const std::vector<ForwardRule>& rules);
   // Deletes the table; no error when it is absent.
   void remove();

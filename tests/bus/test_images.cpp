@@ -178,6 +178,55 @@ TEST_F(Images, PathImportNeedsManageImages) {
   manager_call("DeleteImage", "by-op");
 }
 
+// Issue 17, finding 4: bangerd opens a caller's paths with the caller's rights.
+// A root-only file (standing in for /etc/shadow or another user's disk) in a
+// directory every user reaches: group banger may import, but not that.
+TEST_F(Images, PathImportReadsOnlyWhatTheCallerMayRead) {
+  const auto secret_dir = env().dir() / "root-only";
+  fs::create_directories(secret_dir);
+  const auto secret = secret_dir / "rootfs.ext4";
+  fs::copy_file(src_ / "rootfs.ext4", secret, fs::copy_options::overwrite_existing);
+  fs::permissions(secret, fs::perms::owner_read | fs::perms::owner_write);
+
+  auto stolen = parse_probe(env().probe_as("banger-op", {kRoot, kManager, "ImportImage", "sa{sv}", "stolen", "2",
+                                                         "rootfs", "s", secret.string(), "kernel", "s",
+                                                         (src_ / "vmlinuz").string()}));
+  EXPECT_EQ(stolen.error_name, err::access_denied) << (stolen.ok ? "imported" : stolen.error_message);
+  EXPECT_NE(stolen.error_message.find(secret.string()), std::string::npos) << stolen.error_message;
+  for (const auto& row : list_images()) EXPECT_NE(row.get<1>(), "stolen");
+
+  // Root's own call still opens as root.
+  import_ready("root-reads", {{"rootfs", sdbus::Variant(secret.string())},
+                              {"kernel", sdbus::Variant((src_ / "vmlinuz").string())}});
+  manager_call("DeleteImage", "root-reads");
+}
+
+// Nothing is imported from bangerd's own directories, whoever asks, by
+// whatever name: here another image's disk in the state directory.
+TEST_F(Images, NothingIsImportedFromBangerdsOwnDirectories) {
+  const auto image = import_ready("theirs", standard_fds());
+  const auto stored = env().dir() / "state" / "images" / *bus::image_id_from_path(image);
+  const auto alias = env().dir() / "innocent-link";
+  fs::remove(alias);
+  fs::create_directory_symlink(stored, alias);
+  const auto kernel = sdbus::Variant((src_ / "vmlinuz").string());
+  const std::vector<std::pair<std::string, Options>> cases{
+      {"path", {{"rootfs", sdbus::Variant((stored / "rootfs.ext4").string())}, {"kernel", kernel}}},
+      {"symlink", {{"rootfs", sdbus::Variant((alias / "rootfs.ext4").string())}, {"kernel", kernel}}},
+      {"fd", {{"rootfs", fd_variant(stored / "rootfs.ext4")}, {"kernel", kernel}}},
+  };
+  for (const auto& [what, parts] : cases) {
+    SCOPED_TRACE(what);
+    auto e = error_of([&] { import("copied", parts); });
+    ASSERT_TRUE(e) << "imported";
+    EXPECT_EQ(e->getName(), err::access_denied) << e->getMessage();
+    EXPECT_NE(e->getMessage().find("rootfs.ext4"), std::string::npos) << e->getMessage();
+  }
+  for (const auto& row : list_images()) EXPECT_NE(row.get<1>(), "copied");
+  fs::remove(alias);
+  manager_call("DeleteImage", "theirs");
+}
+
 TEST_F(Images, DefaultImageBacksCreateAndInUseImagesStay) {
   const auto image = import_ready("deflt", standard_fds());
   const auto id = *bus::image_id_from_path(image);

@@ -7,38 +7,12 @@
 #include "net/nat_table.h"
 #include "bridged_vm.h"
 #include "netns.h"
+#include "traffic.h"
 
 namespace banger {
 namespace {
 
-// One connection (tcp) or one datagram with an answer (udp) from `client_ns`
-// to a server `server_ns` runs on address:port; true when it got through.
-bool gets_through(const test::ScopedNetns& server_ns, const test::ScopedNetns& client_ns, const std::string& proto,
-                  const std::string& address, int port) {
-  const std::string kind = proto == "tcp" ? "socket.SOCK_STREAM" : "socket.SOCK_DGRAM";
-  const std::string target = "(\"" + address + "\", " + std::to_string(port) + ")";
-  const std::string server =
-      "import socket; s = socket.socket(socket.AF_INET, " + kind +
-      "); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1); s.bind(" + target + "); s.settimeout(8)\n" +
-      (proto == "tcp" ? "s.listen(1); c = s.accept()[0]; c.sendall(b\"hi\"); c.close()\n"
-                      : "d, peer = s.recvfrom(64); s.sendto(b\"hi\", peer)\n");
-  // Tries for 5 s: the server may still be starting (refused, or no answer yet);
-  // a dropped packet never gets an answer.
-  const std::string client =
-      "import socket, time\n"
-      "deadline = time.time() + 5\n"
-      "while time.time() < deadline:\n"
-      "    s = socket.socket(socket.AF_INET, " + kind + "); s.settimeout(1)\n"
-      "    try:\n" +
-      (proto == "tcp" ? "        s.connect(" + target + ")\n" : "        s.sendto(b\"q\", " + target + ")\n") +
-      "        print(s.recv(64).decode()); break\n"
-      "    except OSError:\n"
-      "        time.sleep(0.1)\n";
-  const auto seen = test::run_command("ip netns exec " + server_ns.name() + " python3 -c '" + server +
-                                      "' >/dev/null 2>&1 & ip netns exec " + client_ns.name() + " python3 -c '" +
-                                      client + "' 2>/dev/null; kill %1 2>/dev/null; wait");
-  return seen.out == "hi\n";
-}
+using test::gets_through;
 
 class NatInputTrafficTest : public ::testing::Test {
  protected:

@@ -80,5 +80,18 @@ TEST(NatRuleset, TheGatewayIsTheSubnetsFirstAddressEvenAcrossAByte) {
   EXPECT_NE(script.find("iifname \"bgr1\" ip daddr 10.202.1.0 udp dport 53 accept"), std::string::npos) << script;
 }
 
+// Issue 17, finding 5: a guest of one NAT network must not open connections
+// into another; test_nat_isolation_traffic.cpp shows it with real traffic.
+TEST(NatRuleset, EveryDropIntoANatNetworkComesBeforeAnyAcceptFromABridge) {
+  const auto script = nat_apply_script({{"bgr0", "10.201.0.0/24", true}, {"bgr1", "10.202.0.0/24", true}});
+  const auto first_accept_from_a_bridge = script.find("iifname \"bgr0\" accept\n");
+  ASSERT_NE(first_accept_from_a_bridge, std::string::npos) << script;
+  for (const std::string bridge : {"bgr0", "bgr1"}) {
+    const auto drop = script.find("oifname \"" + bridge + "\" drop\n");
+    ASSERT_NE(drop, std::string::npos) << script;
+    EXPECT_LT(drop, first_accept_from_a_bridge) << script;
+  }
+}
+
 }  // namespace
 }  // namespace banger

@@ -151,10 +151,11 @@ TEST_F(NatTableTest, OneNatNetworkIsMasqueradedAndForwarded) {
   EXPECT_EQ(banger_chains(), kChains);
   EXPECT_EQ(banger_rules("postrouting"), (Rules{"ip saddr == 10.201.0.0/24; oifname != bgr0; masquerade"}));
   EXPECT_EQ(banger_rules("forward"), (Rules{
-                                         "iifname == bgr0; accept",
+                                         "iifname == bgr0; oifname == bgr0; accept",
                                          "oifname == bgr0; ct state in established,related; accept",
                                          "oifname == bgr0; ct status in dnat; accept",
                                          "oifname == bgr0; drop",
+                                         "iifname == bgr0; accept",
                                      }));
   expect_foreign_untouched();
 }
@@ -168,14 +169,16 @@ TEST_F(NatTableTest, TwoNetworksOneHostOnly) {
   EXPECT_EQ(banger_rules("forward"), (Rules{
                                          "iifname == bgr2; drop",
                                          "oifname == bgr2; drop",
-                                         "iifname == bgr0; accept",
+                                         "iifname == bgr0; oifname == bgr0; accept",
                                          "oifname == bgr0; ct state in established,related; accept",
-                                         "iifname == bgr1; accept",
-                                         "oifname == bgr1; ct state in established,related; accept",
                                          "oifname == bgr0; ct status in dnat; accept",
                                          "oifname == bgr0; drop",
+                                         "iifname == bgr1; oifname == bgr1; accept",
+                                         "oifname == bgr1; ct state in established,related; accept",
                                          "oifname == bgr1; ct status in dnat; accept",
                                          "oifname == bgr1; drop",
+                                         "iifname == bgr0; accept",
+                                         "iifname == bgr1; accept",
                                      }));
   expect_foreign_untouched();
 }
