@@ -121,6 +121,9 @@ constexpr std::array daemon_keys{
         [](Config& c, const Field& f) {
           c.console_log_max_bytes = static_cast<std::uint64_t>(f.integer(4096, std::int64_t{1} << 40));
         }},
+    Key{"max_transfers", [](Config& c, const Field& f) { c.max_transfers = static_cast<std::size_t>(f.integer(1, 256)); }},
+    Key{"max_transfers_per_user",
+        [](Config& c, const Field& f) { c.max_transfers_per_user = static_cast<std::size_t>(f.integer(1, 256)); }},
 };
 
 constexpr std::array vmm_keys{

@@ -88,6 +88,11 @@ struct Config {
   // owner uid, root's included (capabilities/port_forwards.h ForwardLimits).
   std::size_t max_forwards_per_vm = 64;
   std::size_t max_forwards_per_owner = 256;
+  // [daemon] max_transfers, max_transfers_per_user: workspace transfers at
+  // once, each on a thread of its own (core/transfer_slots.h); root is held
+  // to the first only.
+  std::size_t max_transfers = 16;
+  std::size_t max_transfers_per_user = 4;
 };
 
 // Parses TOML text. Unknown sections or keys, wrong types and out-of-range

@@ -55,6 +55,7 @@
 #include "core/vm_events_fanout.h"
 #include "core/vm_manager.h"
 #include "core/vm_manager_power_control.h"
+#include "core/transfer_slots.h"
 #include "core/worker_pool.h"
 #include "disks/root_disk.h"
 #include "doctor/host_checks.h"
@@ -353,6 +354,10 @@ int serve(const Config& config, DaemonExtensions& extensions) {
   BusContext ctx{*connection, loop, *pool, authorizer, vms, registry, images, networks,
                  CreateDefaults{config.default_vcpus, config.default_memory_mib, config.default_image},
                  probe_host_limits(), consoles, &workspaces};
+  TransferSlots transfer_slots(config.max_transfers, config.max_transfers_per_user);
+  auto transfer_threads = std::make_unique<WorkerPool>(config.max_transfers);
+  ctx.transfer_slots = &transfer_slots;
+  ctx.transfer_threads = transfer_threads.get();
   ctx.console_relay = console_relay.get();
   ctx.authorized_keys = authorized_keys.get();
   ctx.forwards = forwards.get();
@@ -407,6 +412,7 @@ int serve(const Config& config, DaemonExtensions& extensions) {
   port_poller.stop();  // nor port news
   connection->releaseName(bus::service_name);
   pool.reset();  // finish running jobs while the objects they report to still exist
+  transfer_threads.reset();  // and transfers (a stalled caller's ends within client_idle_timeout)
   host_thread.reset();  // then machined's and logind's calls (the jobs above post some)
   registry.unload();
   log::info("bangerd stopped; running VMs keep running");

@@ -21,6 +21,7 @@ class ObjectRegistry;
 class PortForwards;
 class VmManager;
 class WorkerPool;
+class TransferSlots;
 class Workspaces;
 
 // What every bus object needs, wired once by the daemon's composition root.
@@ -37,6 +38,10 @@ struct BusContext {
   HostLimits limits;
   const ConsoleLogs& consoles;
   Workspaces* workspaces = nullptr;  // none: PushWorkspace and PullWorkspace are not supported
+  // With workspaces: the transfers' own threads (as many as slots), so stuck
+  // callers never hold the shared pool's workers (every other mutation).
+  TransferSlots* transfer_slots = nullptr;
+  WorkerPool* transfer_threads = nullptr;
   AuthorizedKeys* authorized_keys = nullptr;  // none: AddAuthorizedKeys and RemoveAuthorizedKeys are not supported
   PortForwards* forwards = nullptr;  // none (no host networking): ForwardPort and RemoveForward are not supported
   const ConsoleRelayCapability* console_relay = nullptr;  // none: OpenConsole is not supported

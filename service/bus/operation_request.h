@@ -23,14 +23,16 @@ namespace banger {
 // the reply's error) → reply and export the Operation → `run(progress)` →
 // Operation.Finished with what `run` threw, as "<error name>: <message>".
 // Methods that answer with the operation alone (o) get just its path.
+// `run_on`: the pool `run` goes to after the reply (default: the shared pool,
+// where `begin` ran); workspace transfers take threads of their own there.
 template <typename... Out, typename Begin, typename Run>
 void authorize_and_start_operation(BusContext& ctx, sdbus::Result<Out...>&& result,
                                    const Caller& caller, const std::string& action,
                                    std::map<std::string, std::string> details, std::string kind, Begin begin,
-                                   Run run) {
+                                   Run run, WorkerPool* run_on = nullptr) {
   auto reply = std::make_shared<sdbus::Result<Out...>>(std::move(result));
   auto call = std::make_shared<OperationLog>(caller, details);
-  ctx.authorizer.check(caller, action, std::move(details), [&ctx, reply, kind, begin, run, call](std::exception_ptr denied) {
+  ctx.authorizer.check(caller, action, std::move(details), [&ctx, reply, kind, begin, run, call, run_on](std::exception_ptr denied) {
     if (denied) {
       const auto e = to_bus_error(denied);
       call->finished(e.getName());
@@ -39,7 +41,7 @@ void authorize_and_start_operation(BusContext& ctx, sdbus::Result<Out...>&& resu
     }
     // careful: what the job holds (the reply, objects `begin` and `run` keep alive) goes to
     // the bus thread to be released there, never on the worker; see authorize_and_run.
-    ctx.pool.submit([&ctx, reply, kind, begin, run, call]() mutable {
+    ctx.pool.submit([&ctx, reply, kind, begin, run, call, run_on]() mutable {
       std::string target;
       try {
         target = begin();
@@ -61,21 +63,27 @@ void authorize_and_start_operation(BusContext& ctx, sdbus::Result<Out...>&& resu
         else
           reply->returnResults(sdbus::ObjectPath(target), sdbus::ObjectPath(bus::operation_path(op)));
       });
-      OperationProgress progress(ctx, op);
-      bool success = true;
-      std::string error;
-      try {
-        run(progress);
-      } catch (...) {
-        success = false;
-        const auto e = to_bus_error(std::current_exception());
-        error = e.getName() + ": " + e.getMessage();
-        call->finished(e.getName());
-      }
-      if (success) call->finished("ok");
-      ctx.loop.post([&ctx, op, success, error, begin = std::move(begin), run = std::move(run)] {
-        ctx.registry.finish_operation(op, success, error);
-      });
+      auto run_and_finish = [&ctx, op, call, begin = std::move(begin), run = std::move(run)]() mutable {
+        OperationProgress progress(ctx, op);
+        bool success = true;
+        std::string error;
+        try {
+          run(progress);
+        } catch (...) {
+          success = false;
+          const auto e = to_bus_error(std::current_exception());
+          error = e.getName() + ": " + e.getMessage();
+          call->finished(e.getName());
+        }
+        if (success) call->finished("ok");
+        ctx.loop.post([&ctx, op, success, error, begin = std::move(begin), run = std::move(run)] {
+          ctx.registry.finish_operation(op, success, error);
+        });
+      };
+      if (run_on != nullptr)
+        run_on->submit(std::move(run_and_finish));
+      else
+        run_and_finish();
     });
   });
 }

@@ -8,6 +8,7 @@
 #include "bus/options.h"
 #include "bus/request.h"
 #include "core/errors.h"
+#include "core/transfer_slots.h"
 #include "core/unique_fd.h"
 #include "workspace/workspaces.h"
 
@@ -20,23 +21,32 @@ namespace {
 struct Transfer {
   UniqueFd archive;
   std::optional<WorkspaceTransfer> held;
+  TransferSlots::Slot slot;  // this transfer's thread, released with the rest
 };
 
 template <typename Options, typename Copy>
 void start_transfer(BusContext& ctx, sdbus::Result<sdbus::ObjectPath>&& result, const Caller& caller,
                     const std::string& action, std::map<std::string, std::string> details, const std::string& vm_id,
                     sdbus::UnixFd archive, std::string kind, Options options, Copy copy) {
-  if (ctx.workspaces == nullptr) {
+  if (ctx.workspaces == nullptr || ctx.transfer_slots == nullptr || ctx.transfer_threads == nullptr) {
     result.returnError(sdbus::Error("org.freedesktop.DBus.Error.NotSupported", "this bangerd has no workspaces"));
     return;
   }
   auto transfer = std::make_shared<Transfer>();
   transfer->archive = UniqueFd(archive.release());
   Workspaces& workspaces = *ctx.workspaces;
+  TransferSlots& slots = *ctx.transfer_slots;
   authorize_and_start_operation(
       ctx, std::move(result), caller, action, std::move(details), std::move(kind),
-      [&workspaces, transfer, vm_id] {
-        transfer->held.emplace(workspaces.begin(vm_id));
+      // A slot first: past the limits the call is refused (ResourceExhausted), never queued.
+      [&workspaces, &slots, transfer, vm_id, uid = caller.uid] {
+        transfer->slot = slots.acquire(uid);
+        try {
+          transfer->held.emplace(workspaces.begin(vm_id));
+        } catch (...) {
+          transfer->slot.reset();
+          throw;
+        }
         return bus::vm_path(vm_id);
       },
       [&workspaces, transfer, options, copy](ProgressSink& progress) {
@@ -45,11 +55,14 @@ void start_transfer(BusContext& ctx, sdbus::Result<sdbus::ObjectPath>&& result, 
         } catch (...) {
           transfer->archive.reset();
           transfer->held.reset();
+          transfer->slot.reset();
           throw;
         }
         transfer->archive.reset();
         transfer->held.reset();
-      });
+        transfer->slot.reset();
+      },
+      ctx.transfer_threads);
 }
 
 }  // namespace

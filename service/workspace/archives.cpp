@@ -12,6 +12,7 @@
 
 #include "core/errors.h"
 #include "core/utf8.h"
+#include "workspace/client_stream.h"
 #include "workspace/entry_rules.h"
 
 namespace banger::workspace {
@@ -112,11 +113,7 @@ void ArchiveDeleter::operator()(archive* a) const noexcept {
   archive_free(a);
 }
 
-Archive tar_reader(int fd) {
-  auto in = new_tar_reader();
-  if (archive_read_open_fd(in.get(), fd, block_size) != ARCHIVE_OK) fail_reading(in.get(), true);
-  return in;
-}
+Archive tar_reader(int fd) { return tar_reader(idle_limited_source(fd, client_idle_timeout)); }
 
 Archive tar_reader(ByteSource source) {
   auto in = new_tar_reader();
@@ -125,11 +122,7 @@ Archive tar_reader(ByteSource source) {
   return in;
 }
 
-Archive tar_writer(int fd) {
-  auto out = new_tar_writer();
-  if (archive_write_open_fd(out.get(), fd) != ARCHIVE_OK) fail_writing(out.get(), "the tar stream");
-  return out;
-}
+Archive tar_writer(int fd) { return tar_writer(idle_limited_sink(fd, client_idle_timeout)); }
 
 Archive tar_writer(ByteSink sink) {
   auto out = new_tar_writer();

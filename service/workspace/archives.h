@@ -21,11 +21,12 @@ using ByteSource = std::function<std::size_t(std::span<char>)>;
 // Writes all of the span or throws.
 using ByteSink = std::function<void(std::span<const char>)>;
 
-// An uncompressed tar reader (pax, ustar, GNU) of the descriptor, or of `source`.
+// An uncompressed tar reader (pax, ustar, GNU) of the descriptor (the
+// caller's: idle-limited, client_stream.h), or of `source`.
 Archive tar_reader(int fd);
 Archive tar_reader(ByteSource source);
 // A pax (restricted: plain ustar headers unless a name or size needs more) tar
-// writer to the descriptor, or to `sink`.
+// writer to the descriptor (the caller's: idle-limited), or to `sink`.
 Archive tar_writer(int fd);
 Archive tar_writer(ByteSink sink);
 // Extracts below the current directory, refusing absolute paths, ".." and

@@ -5,6 +5,8 @@
 #include <unistd.h>
 
 #include <fstream>
+#include <memory>
+#include <vector>
 #include <sstream>
 #include <thread>
 
@@ -153,6 +155,36 @@ TEST_F(Workspace, BusyWhileTheStreamIsOpenThenNotATar) {
   EXPECT_NE(error.find("not a tar"), std::string::npos) << error;
   client_->vm_call(path, "Start");
   EXPECT_TRUE(client_->wait_state(*recorder_, path, "running"));
+}
+
+
+// Transfers run on threads of their own (issue 17, finding 8): before, each
+// held one of the four shared workers for as long as its caller kept the
+// stream open, and four callers that never sent a byte stopped every
+// mutation of every user.
+TEST_F(Workspace, StalledTransfersHoldUpNoOtherCall) {
+  auto connection = sdbus::createSessionBusConnectionWithAddress(env().address());
+  std::vector<int> held;
+  std::vector<std::unique_ptr<sdbus::IProxy>> proxies;
+  for (int i = 0; i < 5; ++i) {
+    auto [path, id] = vm_with_work_disk("ws-stalled-" + std::to_string(i));
+    int fds[2];
+    ASSERT_EQ(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fds), 0);
+    held.push_back(fds[0]);  // never written: the push waits for its tar
+    proxies.push_back(sdbus::createProxy(*connection, kService, path));
+    sdbus::ObjectPath op;
+    proxies.back()
+        ->callMethod("PushWorkspace")
+        .onInterface(kVm)
+        .withArguments(sdbus::UnixFd(fds[1], sdbus::adopt_fd), std::map<std::string, sdbus::Variant>{})
+        .storeResultsTo(op);
+  }
+  const auto began = std::chrono::steady_clock::now();
+  const auto vm = client_->create_ready(*recorder_, "ws-not-held-up");
+  client_->vm_call(vm, "Start");
+  EXPECT_TRUE(client_->wait_state(*recorder_, vm, "running"));
+  EXPECT_LT(std::chrono::steady_clock::now() - began, 10s) << "another VM's create and start waited for the stalled pushes";
+  for (int fd : held) close(fd);
 }
 
 }  // namespace

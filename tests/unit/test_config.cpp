@@ -157,6 +157,7 @@ TEST(Config, IntegerBoundsAreInclusiveAndEnforced) {
       {"vm", "default_vcpus", 1, 256},        {"vm", "default_memory_mib", 128, 1048576},
       {"vm", "stop_timeout_s", 0, 3600},       {"network", "ssh_timeout_s", 1, 600},
       {"daemon", "console_log_max_bytes", 4096, 1LL << 40},
+      {"daemon", "max_transfers", 1, 256},    {"daemon", "max_transfers_per_user", 1, 256},
       {"firecracker", "jailer_cgroup_version", 1, 2},
       {"firecracker", "jailer_uid_base", 1, 4294901759},  // issue 8: per-VM jailer uids
       {"firecracker", "jailer_uid_count", 0, 65535},
@@ -344,6 +345,7 @@ TEST(Config, ShippedFileDocumentsEveryKeyWithItsDefault) {
   }
   EXPECT_EQ(keys, (std::set<std::string>{"state_dir", "runtime_dir", "workers", "lock_timeout_ms",
                                          "operation_linger_s", "polkit", "console_log_max_bytes",
+                                         "max_transfers", "max_transfers_per_user",
                                          // [vmm]
                                          "backend", "firecracker", "jailer", "qemu",
                                          "default_vcpus", "default_memory_mib", "default_image",
@@ -373,6 +375,8 @@ TEST(Config, ShippedFileDocumentsEveryKeyWithItsDefault) {
   expect_same_quotas(parsed.quotas, default_config().quotas);
   EXPECT_EQ(parsed.max_forwards_per_vm, default_config().max_forwards_per_vm);
   EXPECT_EQ(parsed.max_forwards_per_owner, default_config().max_forwards_per_owner);
+  EXPECT_EQ(parsed.max_transfers, default_config().max_transfers);
+  EXPECT_EQ(parsed.max_transfers_per_user, default_config().max_transfers_per_user);
   EXPECT_TRUE(parsed.state_dir.is_absolute());
   EXPECT_TRUE(parsed.runtime_dir.is_absolute());
 }

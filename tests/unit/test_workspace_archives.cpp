@@ -1,10 +1,15 @@
 // Workspace streams: every entry checked and rewritten on the way through
 // (workspace/archives.h, entry_rules.h), the options, and the transfer claims.
 #include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <vector>
 
 #include "error_kind.h"
 #include "tar_fixtures.h"
 #include "workspace/archives.h"
+#include "workspace/client_stream.h"
 #include "workspace/workspaces.h"
 
 namespace banger {
@@ -154,6 +159,41 @@ TEST(WorkspaceLocks, AClaimRefusesOthersUntilReleased) {
   }
   locks.refuse_if_claimed("id1", "web");
   auto again = locks.claim("id1", "web");
+}
+
+}  // namespace
+}  // namespace banger
+
+namespace banger {
+namespace {
+
+// The caller holds the other end of a transfer's descriptor: a client that
+// stops must not hold the transfer (its thread, the VM's workspace lock) for good.
+TEST(ClientStream, ACallerThatSendsNothingIsGivenUpAfterTheIdleTime) {
+  int p[2];
+  ASSERT_EQ(pipe(p), 0);
+  auto source = workspace::idle_limited_source(p[0], std::chrono::milliseconds(200));
+  char buffer[16];
+  const auto began = std::chrono::steady_clock::now();
+  EXPECT_NE(testing::error_message_of(ErrorKind::invalid_args, [&] { source(buffer); }).find("sent nothing"),
+            std::string::npos);
+  EXPECT_GE(std::chrono::steady_clock::now() - began, std::chrono::milliseconds(200));
+  ASSERT_EQ(write(p[1], "tar", 3), 3);
+  EXPECT_EQ(source(buffer), 3u) << "a caller that sends is read as ever";
+  close(p[1]);
+  EXPECT_EQ(source(buffer), 0u);
+  close(p[0]);
+}
+
+TEST(ClientStream, ACallerThatReadsNothingIsGivenUpAfterTheIdleTime) {
+  int p[2];
+  ASSERT_EQ(pipe(p), 0);
+  auto sink = workspace::idle_limited_sink(p[1], std::chrono::milliseconds(200));
+  const std::vector<char> block(1 << 20, 'x');  // more than a pipe holds
+  EXPECT_NE(testing::error_message_of(ErrorKind::invalid_args, [&] { sink(block); }).find("took nothing"),
+            std::string::npos);
+  close(p[0]);
+  close(p[1]);
 }
 
 }  // namespace
