@@ -1,9 +1,10 @@
 // Workspace transfers on a VM manager: which VMs may take one, the Busy they
-// cause, and the offline route into a real ext4 image (root: loop device and a
-// private mount namespace).
+// cause, and the offline route into a real ext4 image (root: banger-diskfs in
+// the sandbox, libext2fs, no mount).
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <cstdlib>
 #include <fstream>
 #include <sstream>
 
@@ -34,12 +35,19 @@ class FixedAttachments : public VmAttachments {
   std::optional<VmAttachment> attachment;
 };
 
+// The real banger-diskfs ($BANGER_DISKFS, set by meson), else the default beside this test.
+std::filesystem::path disk_helper() {
+  const char* helper = std::getenv("BANGER_DISKFS");
+  return helper != nullptr ? std::filesystem::path(helper) : Workspaces::Settings{}.disk_helper;
+}
+
 struct WorkspaceTransferTest : VmManagerTest {
   WorkspaceLocks locks;
   VmManager guarded{{store, backends, caps, events, &watch, &locks}, {200ms, 1500ms, runtime}};
   FixedAttachments attachments;
   std::filesystem::path state = temp_dir();
-  Workspaces workspaces{{guarded, attachments, locks, state, SshKeyPair::load_or_create(state / "ssh")}, {}};
+  Workspaces workspaces{{guarded, attachments, locks, state, SshKeyPair::load_or_create(state / "ssh")},
+                        {.disk_helper = disk_helper()}};
   NoProgress no_progress;
 
   ~WorkspaceTransferTest() override { std::filesystem::remove_all(state); }
@@ -122,7 +130,7 @@ TEST_F(WorkspaceTransferTest, LifecycleVerbsAreBusyWhileATransferHoldsTheVm) {
 class OfflineWorkspaceTest : public WorkspaceTransferTest {
  protected:
   void SetUp() override {
-    if (geteuid() != 0) GTEST_SKIP() << "needs root (loop devices, mount namespaces)";
+    if (geteuid() != 0) GTEST_SKIP() << "needs root (the sandbox drops to an unprivileged uid)";
   }
 };
 
@@ -152,6 +160,8 @@ TEST_F(OfflineWorkspaceTest, PushThenPullRoundTripsAndNothingShowsOnTheHost) {
   EXPECT_TRUE(replaced.contains("only"));
   EXPECT_FALSE(replaced.contains("notes"));
   EXPECT_EQ(host_mounts(), mounts_before);
+  // libext2fs left a consistent filesystem, marked clean (e2fsck -f: checked all the same).
+  EXPECT_NO_THROW(disks::run_tool({"e2fsck", "-f", "-n", image.string()}));
 }
 
 TEST_F(OfflineWorkspaceTest, ARefusedOrBrokenStreamLeavesTheDiskAsItWas) {
@@ -181,6 +191,7 @@ TEST_F(OfflineWorkspaceTest, AFullWorkDiskIsResourceExhaustedAndLeavesNothing) {
   EXPECT_EQ(kind_of([&] { push(vm, tar_of({testing::file("huge", std::string(32 << 20, 'h'))})); }),
             ErrorKind::resource_exhausted);
   EXPECT_EQ(root_listing(image), listing);
+  EXPECT_NO_THROW(disks::run_tool({"e2fsck", "-f", "-n", image.string()}));
 }
 
 TEST_F(OfflineWorkspaceTest, ASymlinkTheGuestMadeOnTheWayIsNotFollowed) {
