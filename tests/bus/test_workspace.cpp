@@ -13,6 +13,7 @@
 
 #include <sdbus-c++/sdbus-c++.h>
 
+#include "host_mounts.h"
 #include "test_support.h"
 
 namespace banger::test {
@@ -156,60 +157,6 @@ TEST_F(Workspace, BusyWhileTheStreamIsOpenThenNotATar) {
   EXPECT_NE(error.find("not a tar"), std::string::npos) << error;
   client_->vm_call(path, "Start");
   EXPECT_TRUE(client_->wait_state(*recorder_, path, "running"));
-}
-
-// The pids of `root` and everything below it.
-std::vector<pid_t> process_tree(pid_t root) {
-  std::map<pid_t, std::vector<pid_t>> children;
-  for (const auto& entry : fs::directory_iterator("/proc")) {
-    const auto name = entry.path().filename().string();
-    if (name.find_first_not_of("0123456789") != std::string::npos) continue;
-    const auto stat = read_file(entry.path() / "stat");
-    const auto close_paren = stat.rfind(')');
-    if (close_paren == std::string::npos) continue;
-    std::istringstream rest(stat.substr(close_paren + 2));
-    char state = 0;
-    pid_t parent = 0;
-    rest >> state >> parent;
-    children[parent].push_back(std::stoi(name));
-  }
-  std::vector<pid_t> tree{root};
-  for (std::size_t i = 0; i < tree.size(); ++i)
-    for (pid_t child : children[tree[i]]) tree.push_back(child);
-  return tree;
-}
-
-// The mounts every thread of `pid` sees, one mountinfo line each.
-std::set<std::string> mounts_of(pid_t pid) {
-  std::set<std::string> lines;
-  std::error_code ec;
-  for (const auto& task : fs::directory_iterator(fs::path("/proc") / std::to_string(pid) / "task", ec)) {
-    std::istringstream in(read_file(task.path() / "mountinfo"));
-    for (std::string line; std::getline(in, line);) lines.insert(line);
-  }
-  return lines;
-}
-
-// A mountinfo line's filesystem type and source ("ext4 /dev/loop3").
-std::string type_and_source(const std::string& line) {
-  const auto dash = line.find(" - ");
-  if (dash == std::string::npos) return "";
-  std::istringstream rest(line.substr(dash + 3));
-  std::string type, source;
-  rest >> type >> source;
-  return type + " " + source;
-}
-
-// What a mounted work disk looks like: a loop device, or an ext4 from a
-// source the daemon did not have mounted before (a mount namespace's copy of
-// the host's own mounts has new ids but the same sources).
-bool looks_like_a_disk_mount(const std::string& line, const std::set<std::string>& baseline) {
-  const auto what = type_and_source(line);
-  if (what.find(" /dev/loop") != std::string::npos) return true;
-  if (!what.starts_with("ext4 ")) return false;
-  for (const auto& known : baseline)
-    if (type_and_source(known) == what) return false;
-  return true;
 }
 
 // Issue 17, finding 2: an offline push never mounts the guest's work disk on
