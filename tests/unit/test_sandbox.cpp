@@ -11,6 +11,8 @@
 #include <sstream>
 #include <string>
 
+#include <fmt/format.h>
+
 #include "disks/ext4_image.h"
 #include "disks/guest_identity.h"
 #include "disks/sandbox.h"
@@ -38,10 +40,13 @@ std::map<std::string, std::string> status_fields(const std::string& status) {
   return fields;
 }
 
-void expect_unprivileged(const std::string& status) {
+// Uid and Gid are the sandbox's (banger-disks, else nobody) in all four places.
+void expect_unprivileged(const std::string& status, const disks::Sandbox& sandbox = disks::Sandbox::standard()) {
   const auto fields = status_fields(status);
-  EXPECT_EQ(fields.at("Uid"), "65534\t65534\t65534\t65534") << status;
-  EXPECT_EQ(fields.at("Gid"), "65534\t65534\t65534\t65534") << status;
+  const auto four = [](unsigned id) { return fmt::format("{0}\t{0}\t{0}\t{0}", id); };
+  ASSERT_NE(sandbox.uid, 0u);
+  EXPECT_EQ(fields.at("Uid"), four(sandbox.uid)) << status;
+  EXPECT_EQ(fields.at("Gid"), four(sandbox.gid)) << status;
   EXPECT_EQ(fields.at("Groups"), "") << status;
   EXPECT_EQ(fields.at("CapEff"), "0000000000000000") << status;
   EXPECT_EQ(fields.at("CapPrm"), "0000000000000000") << status;
@@ -98,6 +103,10 @@ TEST_F(SandboxTest, AProgramRunsUnprivilegedFilteredAndWithoutNetwork) {
   EXPECT_EQ(kind_of([] { disks::run_sandboxed({"unshare", "--user", "true"}); }), ErrorKind::backend_failed);
   // Only the descriptors it was given: 0, 1, 2 (and the one ls reads /proc/self/fd with).
   EXPECT_EQ(disks::run_sandboxed({"/bin/sh", "-c", "ls /proc/self/fd | wc -l"}), "4\n");
+  // Another identity when asked; never root.
+  expect_unprivileged(disks::run_sandboxed({"/bin/sh", "-c", "cat /proc/self/status"}, {.uid = 4321, .gid = 4322}),
+                      {.uid = 4321, .gid = 4322});
+  EXPECT_EQ(kind_of([] { disks::run_sandboxed({"true"}, {.uid = 0, .gid = 0}); }), ErrorKind::invalid_args);
   // A program that is not there is a clear error.
   EXPECT_NE(testing::error_message_of(ErrorKind::backend_failed,
                                       [] { disks::run_sandboxed({"no-such-banger-tool"}); })
