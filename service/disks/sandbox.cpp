@@ -274,6 +274,14 @@ LentImage::LentImage(const std::filesystem::path& image, const Sandbox& sandbox)
   uid_ = st.st_uid;
   gid_ = st.st_gid;
   mode_ = st.st_mode & 07777;
+  if (uid_ == sandbox.uid) {
+    // A lend that never came back (bangerd died meanwhile): the sandbox's
+    // user owns nothing for good, so the image goes back to root.
+    log::warn("{} was still lent to the disk sandbox; it goes back to root", image.string());
+    uid_ = 0;
+    gid_ = 0;
+    mode_ = 0600;
+  }
   if (fchown(fd_, sandbox.uid, sandbox.gid) != 0 || fchmod(fd_, 0600) != 0) {
     const int error = errno;
     if (fchown(fd_, uid_, gid_) != 0) log::warn("cannot give {} back its owner: {}", image.string(), strerror(errno));

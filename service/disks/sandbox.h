@@ -42,7 +42,8 @@ std::string run_sandboxed(const std::vector<std::string>& argv, const Sandbox& s
 void run_tool_on_image(std::vector<std::string> argv, const std::filesystem::path& image,
                        const Sandbox& sandbox = Sandbox::standard());
 
-// The open image lent to the sandbox's uid for the life of this object.
+// The open image lent to the sandbox's uid for the life of this object. One
+// still owned by that uid (bangerd died during a lend) is given back to root.
 class LentImage {
  public:
   LentImage(const std::filesystem::path& image, const Sandbox& sandbox);

@@ -132,6 +132,20 @@ TEST_F(SandboxTest, AnImageIsLentToTheSandboxAndGivenBackAsItWas) {
   EXPECT_EQ(st.st_mode & 07777, 0640u);
 }
 
+TEST_F(SandboxTest, AnImageALendNeverGaveBackGoesToRoot) {
+  const auto image = dir.file("disk.img");
+  std::ofstream(image) << "guest bytes";
+  const auto& sandbox = disks::Sandbox::standard();
+  ASSERT_EQ(chown(image.c_str(), sandbox.uid, sandbox.gid), 0);
+  ASSERT_EQ(chmod(image.c_str(), 0600), 0);
+  disks::run_tool_on_image({"/bin/sh", "-c", "test -r \"$0\"", "{image}"}, image);
+  struct stat st {};
+  ASSERT_EQ(stat(image.c_str(), &st), 0);
+  EXPECT_EQ(st.st_uid, 0u);
+  EXPECT_EQ(st.st_gid, 0u);
+  EXPECT_EQ(st.st_mode & 07777, 0600u);
+}
+
 // The e2fsprogs runs on guest-written disks (growing a filesystem, forgetting
 // a clone's host keys) happen in the sandbox: fakes on PATH report who ran them.
 TEST_F(SandboxTest, E2fsprogsOnGuestDisksRunUnprivilegedWithoutNetwork) {
