@@ -103,6 +103,15 @@ TEST_F(SandboxTest, AProgramRunsUnprivilegedFilteredAndWithoutNetwork) {
   EXPECT_EQ(kind_of([] { disks::run_sandboxed({"unshare", "--user", "true"}); }), ErrorKind::backend_failed);
   // Only the descriptors it was given: 0, 1, 2 (and the one ls reads /proc/self/fd with).
   EXPECT_EQ(disks::run_sandboxed({"/bin/sh", "-c", "ls /proc/self/fd | wc -l"}), "4\n");
+  // The filter: IP sockets are refused (EAFNOSUPPORT), Unix sockets work.
+  if (access("/usr/bin/python3", X_OK) == 0) {
+    const std::string probe =
+        "import socket\n"
+        "socket.socket(socket.AF_UNIX).close()\n"
+        "try:\n socket.socket(socket.AF_INET)\n print('inet')\n"
+        "except OSError as e:\n print(e.errno)\n";
+    EXPECT_EQ(disks::run_sandboxed({"/usr/bin/python3", "-c", probe}), std::to_string(EAFNOSUPPORT) + "\n");
+  }
   // Another identity when asked; never root.
   expect_unprivileged(disks::run_sandboxed({"/bin/sh", "-c", "cat /proc/self/status"}, {.uid = 4321, .gid = 4322}),
                       {.uid = 4321, .gid = 4322});
