@@ -9,6 +9,7 @@
 #include <fmt/format.h>
 
 #include "core/errors.h"
+#include "disks/sandbox.h"
 #include "disks/tool.h"
 
 namespace banger::disks {
@@ -77,13 +78,14 @@ void grow_ext4(const fs::path& file, std::uint64_t mib) {
 
 void grow_filesystem(const fs::path& file_or_device) {
   // resize2fs insists on a freshly checked filesystem; -p: fix what is safe, never ask.
+  // Both parse what the guest wrote, so both run sandboxed (disks/sandbox.h).
   try {
-    run_tool({"e2fsck", "-f", "-p", file_or_device.string()});
+    run_tool_on_image({"e2fsck", "-f", "-p", "{image}"}, file_or_device);
   } catch (const Error& e) {
     // Exit status 1 means "errors corrected": fine to go on.
     if (std::string(e.what()).find("exit status 1)") == std::string::npos) throw;
   }
-  run_tool({"resize2fs", file_or_device.string()});
+  run_tool_on_image({"resize2fs", "{image}"}, file_or_device);
 }
 
 }  // namespace banger::disks

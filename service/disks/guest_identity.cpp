@@ -2,7 +2,7 @@
 
 #include <string>
 
-#include "disks/tool.h"
+#include "disks/sandbox.h"
 
 namespace banger::disks {
 
@@ -22,7 +22,8 @@ void forget_ssh_host_keys(const std::filesystem::path& root_disk) {
       line += c;
       continue;
     }
-    run_tool({"debugfs", "-w", "-R", line, root_disk.string()});
+    // The root disk is the guest's: debugfs parses it in the sandbox (disks/sandbox.h).
+    run_tool_on_image({"debugfs", "-w", "-R", line, "{image}"}, root_disk);
     line.clear();
   }
 }

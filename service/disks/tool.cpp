@@ -36,6 +36,29 @@ std::string last_lines(const std::string& output, int lines = 4) {
 
 }  // namespace
 
+std::string read_tool_output(int fd) {
+  std::string output;
+  char buf[4096];
+  for (;;) {
+    ssize_t n = read(fd, buf, sizeof buf);
+    if (n > 0) {
+      output.append(buf, static_cast<std::size_t>(n));
+      if (output.size() > 64 * 1024) output.erase(0, output.size() - 64 * 1024);
+    } else if (n == 0 || errno != EINTR) {
+      break;
+    }
+  }
+  return output;
+}
+
+void fail_tool(const std::string& program, int status, const std::string& output) {
+  const std::string how = WIFEXITED(status) ? fmt::format("exit status {}", WEXITSTATUS(status))
+                                            : fmt::format("signal {}", WTERMSIG(status));
+  const std::string said = last_lines(output);
+  throw Error(ErrorKind::backend_failed,
+              fmt::format("{} failed ({}){}{}", program, how, said.empty() ? "" : ": ", said));
+}
+
 void run_tool(const std::vector<std::string>& argv) {
   if (argv.empty()) throw Error(ErrorKind::internal, "run_tool: no program");
   int out[2];
@@ -66,27 +89,13 @@ void run_tool(const std::vector<std::string>& argv) {
     close(out[0]);
     throw Error(ErrorKind::backend_failed, fmt::format("cannot run {}: {}", argv[0], strerror(rc)));
   }
-  std::string output;
-  char buf[4096];
-  for (;;) {
-    ssize_t n = read(out[0], buf, sizeof buf);
-    if (n > 0) {
-      output.append(buf, static_cast<std::size_t>(n));
-      if (output.size() > 64 * 1024) output.erase(0, output.size() - 64 * 1024);
-    } else if (n == 0 || errno != EINTR) {
-      break;
-    }
-  }
+  const std::string output = read_tool_output(out[0]);
   close(out[0]);
   int status = 0;
   while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
   }
   if (WIFEXITED(status) && WEXITSTATUS(status) == 0) return;
-  const std::string how = WIFEXITED(status) ? fmt::format("exit status {}", WEXITSTATUS(status))
-                                            : fmt::format("signal {}", WTERMSIG(status));
-  const std::string said = last_lines(output);
-  throw Error(ErrorKind::backend_failed,
-              fmt::format("{} failed ({}){}{}", argv[0], how, said.empty() ? "" : ": ", said));
+  fail_tool(argv[0], status, output);
 }
 
 }  // namespace banger::disks

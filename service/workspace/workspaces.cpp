@@ -87,7 +87,7 @@ void Workspaces::push(const WorkspaceTransfer& transfer, int archive, const Push
   };
   const auto started = std::chrono::steady_clock::now();
   if (transfer.address.empty()) {
-    workspace::push_offline(work_disk_image(deps_.state_dir, transfer.vm.id), archive, options, bytes);
+    workspace::push_offline(settings_.disk_helper, work_disk_image(deps_.state_dir, transfer.vm.id), archive, options, bytes);
   } else {
     auto session = session_to(transfer, deps_.key, settings_);
     log::info("workspace push into VM '{}': SSH session after {} ms", transfer.vm.name,
@@ -105,7 +105,7 @@ void Workspaces::pull(const WorkspaceTransfer& transfer, int archive, const Pull
   progress.report("copying", 0.05);
   const auto bytes = reporter(progress, "copied", 0);
   if (transfer.address.empty())
-    workspace::pull_offline(work_disk_image(deps_.state_dir, transfer.vm.id), archive, options, bytes);
+    workspace::pull_offline(settings_.disk_helper, work_disk_image(deps_.state_dir, transfer.vm.id), archive, options, bytes);
   else
     workspace::pull_online(session_to(transfer, deps_.key, settings_).get(), archive, options, bytes);
   progress.report("done", 1.0);

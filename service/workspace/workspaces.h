@@ -43,7 +43,8 @@ struct WorkspaceTransfer {
 // Workspaces: tar streams from and to a VM's work disk, validated entry by
 // entry (workspace/entry_rules.h). A running VM is reached over SSH with the
 // daemon's key (busybox tar in the guest); a stopped one has its work disk image
-// mounted in a private mount namespace. Either way the tree is unpacked into a
+// read and written by banger-diskfs (libext2fs, sandboxed), never mounted on
+// the host. Either way the tree is unpacked into a
 // staging directory on the work disk and moved into place only when complete,
 // so a refused or broken stream leaves nothing behind.
 class Workspaces {
@@ -58,6 +59,8 @@ class Workspaces {
   struct Settings {
     std::uint16_t ssh_port = 22;
     std::chrono::milliseconds ssh_timeout{std::chrono::seconds(30)};
+    // The offline route's program; default: banger-diskfs beside this executable (libexecdir, or the build's service/).
+    std::filesystem::path disk_helper = std::filesystem::read_symlink("/proc/self/exe").parent_path() / "banger-diskfs";
   };
   Workspaces(Deps deps, Settings settings);
 

@@ -303,7 +303,12 @@ std::vector<pid_t> processes_mentioning(const std::string& marker) {
     bool mentions = false;
     for (const char* file : {"cmdline", "environ"}) {
       std::ifstream in(entry.path() / file, std::ios::binary);
-      std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+      std::string text;
+      try {
+        text.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+      } catch (const std::ios_base::failure&) {
+        // Gone between open and read (ESRCH, thrown from underflow).
+      }
       mentions = mentions || text.find(marker) != std::string::npos;
     }
     // Open files too (a detached VMM's log), in case it was given a clean environment.

@@ -1,17 +1,21 @@
 // Workspaces through the real bangerd-test: bangerctl workspace push/pull into
-// a stopped VM's work disk (offline: loop device in a private mount namespace),
+// a stopped VM's work disk (offline: banger-diskfs, libext2fs in a sandbox, no mount),
 // the refusals (escapes, not a tar stream, no work disk) and Busy meanwhile.
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <cstdlib>
 #include <fstream>
+#include <map>
 #include <memory>
+#include <set>
 #include <vector>
 #include <sstream>
 #include <thread>
 
 #include <sdbus-c++/sdbus-c++.h>
 
+#include "host_mounts.h"
 #include "test_support.h"
 
 namespace banger::test {
@@ -185,6 +189,58 @@ TEST_F(Workspace, StalledTransfersHoldUpNoOtherCall) {
   EXPECT_TRUE(client_->wait_state(*recorder_, vm, "running"));
   EXPECT_LT(std::chrono::steady_clock::now() - began, 10s) << "another VM's create and start waited for the stalled pushes";
   for (int fd : held) close(fd);
+}
+
+// Issue 17, finding 2: an offline push never mounts the guest's work disk on
+// the host. Mid-push (the stream held open), no thread of bangerd or of any
+// process it started sees a new ext4 or loop mount; the disk is worked on by
+// banger-diskfs instead.
+TEST_F(Workspace, AnOfflinePushMountsNothingOnTheHost) {
+  auto [path, id] = vm_with_work_disk("ws-nomount");
+  const auto src = folder("big");
+  std::ofstream(src / "big.bin") << std::string(4 << 20, 'b');
+  const auto tar = env().dir() / "big.tar";
+  ASSERT_EQ(std::system(("tar -C " + src.string() + " -cf " + tar.string() + " .").c_str()), 0);
+  const auto stream = read_file(tar);
+  const auto baseline = mounts_of(env().daemon_pid());
+
+  int fds[2];
+  ASSERT_EQ(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fds), 0);
+  auto connection = sdbus::createSessionBusConnectionWithAddress(env().address());
+  auto vm = sdbus::createProxy(*connection, kService, path);
+  sdbus::ObjectPath op;
+  vm->callMethod("PushWorkspace")
+      .onInterface(kVm)
+      .withArguments(sdbus::UnixFd(fds[1], sdbus::adopt_fd),
+                     std::map<std::string, sdbus::Variant>{{"target", sdbus::Variant(std::string("nomount"))}})
+      .storeResultsTo(op);
+  // Half the stream: the push is under way and waits for the rest.
+  const std::size_t half = stream.size() / 2;
+  ASSERT_EQ(write(fds[0], stream.data(), half), static_cast<ssize_t>(half));
+
+  bool helper_seen = false;
+  std::vector<std::string> disk_mounts;
+  for (int i = 0; i < 100 && disk_mounts.empty() && !helper_seen; ++i) {
+    std::this_thread::sleep_for(100ms);
+    for (pid_t pid : process_tree(env().daemon_pid())) {
+      if (read_file(fs::path("/proc") / std::to_string(pid) / "comm").starts_with("banger-diskfs")) helper_seen = true;
+      for (const auto& line : mounts_of(pid))
+        if (looks_like_a_disk_mount(line, baseline))
+          disk_mounts.push_back(std::to_string(pid) + ": " + line);
+    }
+  }
+  std::string listed;
+  for (const auto& line : disk_mounts) listed += line + "\n";
+  EXPECT_TRUE(disk_mounts.empty()) << "mounted on the host during the push:\n" << listed;
+  EXPECT_TRUE(helper_seen) << "no banger-diskfs below bangerd during the push";
+
+  ASSERT_EQ(write(fds[0], stream.data() + half, stream.size() - half), static_cast<ssize_t>(stream.size() - half));
+  close(fds[0]);
+  EXPECT_EQ(finished_error(op), "");
+  const auto dst = env().dir() / "folders" / "nomount";
+  auto pull = ctl({"workspace", "pull", "ws-nomount", dst.string()});
+  ASSERT_TRUE(pull.ok()) << pull.describe() << env().logs();
+  EXPECT_EQ(fs::file_size(dst / "big.bin"), std::uintmax_t{4} << 20);
 }
 
 }  // namespace

@@ -35,7 +35,14 @@ json query(const CrashSite& site, const std::string& sql, InvariantReport& repor
 
 std::string cmdline_of(pid_t pid) {
   std::ifstream in(fmt::format("/proc/{}/cmdline", pid), std::ios::binary);
-  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  std::string text;
+  try {
+    text.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+  } catch (const std::ios_base::failure&) {
+    // The process exited between open and read (ESRCH; libstdc++ throws from
+    // underflow): short-lived children such as bangerd's sandboxed e2fsck.
+    return "";
+  }
   for (auto& c : text)
     if (c == '\0') c = ' ';
   return text;

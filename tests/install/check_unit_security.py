@@ -36,7 +36,7 @@ CAPABILITY_EVIDENCE = {
     "CAP_NET_RAW": [("net/dnsmasq_config.cpp", r"--interface=", "dnsmasq keeps NET_RAW for its interface sockets")],
     "CAP_SYS_ADMIN": [("disks/loop_device.cpp", r"LOOP_CONFIGURE", "loop devices"),
                       ("disks/dm_snapshot.cpp", r"DM_DEV_CREATE", "device-mapper snapshots"),
-                      ("workspace/private_mount.cpp", r"CLONE_NEWNS", "workspace mount namespace")],
+                      ("disks/sandbox.cpp", r"CLONE_NEWNET", "the sandbox's own network namespace")],
     "CAP_MKNOD": [("disks/loop_device.cpp", r"mknod", "/dev/loopN without udev"),
                   ("disks/dm_snapshot.cpp", r"mknod", "/dev/mapper nodes")],
     "CAP_CHOWN": [("vmm/firecracker/jailer.cpp", r"lchown", "jail files to the VM's uid")],

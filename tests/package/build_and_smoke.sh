@@ -58,7 +58,7 @@ for f in /usr/libexec/bangerd /usr/bin/bangerctl /usr/share/dbus-1/system.d/dev.
          /usr/share/polkit-1/actions/dev.banger.banger1.policy /usr/share/polkit-1/rules.d/50-dev.banger.banger1.rules \
          /usr/lib/sysusers.d/banger.conf /usr/lib/tmpfiles.d/banger.conf /etc/banger/bangerd.toml \
          /usr/share/bash-completion/completions/bangerctl /usr/include/banger/client.h \
-         /usr/libexec/banger-console-relay; do
+         /usr/libexec/banger-console-relay /usr/libexec/banger-diskfs; do
   [[ -e $f ]] || fail "$f is not installed"
 done
 # dh_compress gzips the larger documents.

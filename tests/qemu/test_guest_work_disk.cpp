@@ -4,7 +4,11 @@
 // key, and at the disk's file in the daemon's state directory.
 #include <sys/statvfs.h>
 
+#include <atomic>
 #include <cstdlib>
+#include <fstream>
+#include <iostream>
+#include <thread>
 #include <iterator>
 #include <filesystem>
 #include <memory>
@@ -14,6 +18,7 @@
 #include "bangerd_netns.h"
 #include "default_image.h"
 #include "guest_shell.h"
+#include "host_mounts.h"
 #include "test_support.h"
 
 namespace banger::test {
@@ -134,6 +139,65 @@ TEST_F(GuestWorkDisk, SetGrowsTheDiskWhileStoppedAndTheGuestSeesIt) {
   auto in_guest = shell();
   expect_about(work_df_mib(in_guest), kGrownMib);
   EXPECT_EQ(in_guest("cat /work/note.txt").out, "written before the stop\n") << "growing keeps the files";
+}
+
+// Issue 17, finding 2: the guest's root owns /dev/vdb and may write anything
+// into its metadata. Offline workspace transfers then meet it in e2fsck and
+// libext2fs, sandboxed; the host never mounts it. Watched all through a push
+// and a pull: no process of bangerd's sees a loop or new ext4 mount, and each
+// transfer ends with an answer (BackendFailed naming the disk, or success).
+TEST_F(GuestWorkDisk, AGuestThatRewritesItsDisksMetadataNeverGetsItMountedOnTheHost) {
+  ASSERT_NO_FATAL_FAILURE(make_guest());
+  if (client_->vm_string(guest_, "State") != "running") {
+    ASSERT_NO_FATAL_FAILURE(start());
+  }
+  auto in_guest = shell();
+  const auto unmounted = in_guest("sync && umount /work && sync");
+  ASSERT_EQ(unmounted.status, 0) << unmounted.out;
+  // The group descriptors (block 1), kept to put back for the tests after this one.
+  std::string descriptors(4096, '\0');
+  {
+    std::ifstream disk(disk_file(id_), std::ios::binary);
+    disk.seekg(4096);
+    disk.read(descriptors.data(), 4096);
+    ASSERT_TRUE(disk.good());
+  }
+  // 4 KiB of noise over them: what a hostile guest root could write.
+  const auto rewritten = in_guest("dd if=/dev/urandom of=/dev/vdb bs=4096 seek=1 count=1 conv=notrunc 2>&1 && sync");
+  ASSERT_EQ(rewritten.status, 0) << rewritten.out;
+  ASSERT_NO_FATAL_FAILURE(stop());
+
+  const auto baseline = mounts_of(env().daemon_pid());
+  const auto folder = env().dir() / "hostile-push";
+  fs::create_directories(folder);
+  std::ofstream(folder / "file") << "pushed";
+  for (const std::vector<std::string>& args :
+       {std::vector<std::string>{"workspace", "push", "wd", folder.string()},
+        std::vector<std::string>{"workspace", "pull", "wd", (env().dir() / "hostile-pull").string(), "--source",
+                                 "hostile-push"}}) {
+    std::vector<std::string> argv{env().bangerctl(), "--no-progress"};
+    argv.insert(argv.end(), args.begin(), args.end());
+    std::atomic<bool> done{false};
+    std::vector<std::string> seen;
+    std::thread watcher([&] {
+      while (!done)
+        for (const auto& line : disk_mounts_below(env().daemon_pid(), baseline)) seen.push_back(line);
+    });
+    const auto result = env().run_as("", argv, 120s);
+    done = true;
+    watcher.join();
+    std::string listed;
+    for (const auto& line : seen) listed += line + "\n";
+    EXPECT_TRUE(seen.empty()) << args[1] << ": mounted on the host:\n" << listed;
+    EXPECT_TRUE(result.ok() || result.err.find("work disk") != std::string::npos)
+        << args[1] << ": " << result.describe() << env().logs();
+    std::cout << args[1] << " of the rewritten disk: " << (result.ok() ? "ok" : result.err) << "\n";
+  }
+  EXPECT_EQ(client_->vm_string(guest_, "State"), "stopped");
+  std::fstream disk(disk_file(id_), std::ios::binary | std::ios::in | std::ios::out);
+  disk.seekp(4096);
+  disk.write(descriptors.data(), 4096);
+  EXPECT_TRUE(disk.good());
 }
 
 TEST_F(GuestWorkDisk, DeleteWithKeepWorkDiskLeavesItsFilesBehind) {
