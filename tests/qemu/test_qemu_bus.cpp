@@ -10,6 +10,7 @@
 
 #include "default_image.h"
 #include "test_support.h"
+#include "vmm_privileges.h"
 
 namespace banger::test {
 namespace {
@@ -40,6 +41,8 @@ TEST_F(QemuBus, RealGuestBootsStopsGracefullyAndLeavesNothing) {
   ASSERT_TRUE(client_->console_says(vm, "banger: guest ready", 90s)) << env().logs();
   EXPECT_TRUE(client_->console_says(vm, "banger: guest ready (hostname qemu-vm)", 1s))
       << "the guest's init should have applied the name banger gave it";
+  // Issue 17, finding 3: QEMU is no root process, and has no capability.
+  EXPECT_NO_FATAL_FAILURE(expect_unprivileged_vmm(recorded_vmm_pid(runtime)));
 
   client_->stop(vm);  // ACPI power button; the guest powers off by itself
   EXPECT_EQ(client_->vm_string(vm, "State"), "stopped");
