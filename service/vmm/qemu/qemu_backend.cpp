@@ -118,8 +118,10 @@ KvmVerdict QemuBackend::kvm_verdict(const fs::path& kernel) const {
     const fs::path scratch =
         settings_.kvm_verdict_file.empty() ? fs::temp_directory_path() : settings_.kvm_verdict_file.parent_path();
     try {
+      // As the VMs' QEMU runs: unprivileged, with /dev/kvm's group (probe_user()).
+      const auto user = probe_user();
       verdict_ = decide_kvm(probe_kvm(settings_.kvm_device.c_str()), settings_.binary, kernel, scratch,
-                            settings_.kvm_probe_timeout);
+                            settings_.kvm_probe_timeout, user ? &*user : nullptr);
     } catch (const Error& e) {
       // No kernel to probe with: this launch fails on it anyway (with QEMU's
       // own message), and the next one with a kernel decides.
@@ -150,6 +152,13 @@ std::optional<VmmUser> QemuBackend::vmm_user(const std::string& vm_id) const {
   const JailOwner owner = ids_ ? ids_->acquire(vm_id) : fixed_;
   if (owner.uid == 0) return std::nullopt;
   return VmmUser{owner.uid, owner.gid, kvm_device_groups(settings_.kvm_device)};
+}
+
+std::optional<VmmUser> QemuBackend::probe_user() const {
+  if (!ids_ && fixed_.uid == 0) return std::nullopt;  // the VMs' QEMU runs as root too
+  // nobody/nogroup: owns nothing, and no VM's uid (the probe boots no VM's files).
+  constexpr uid_t nobody = 65534;
+  return VmmUser{nobody, nobody, kvm_device_groups(settings_.kvm_device)};
 }
 
 std::vector<std::string> QemuBackend::command_line(const MachineConfig& machine, const std::string& accel,

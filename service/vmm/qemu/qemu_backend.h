@@ -58,6 +58,8 @@ class QemuBackend final : public VmmBackend {
   std::vector<std::string> command_line(const MachineConfig& machine) const;
   // Whom the QEMU of `vm_id` runs as; nullopt: as bangerd, root (no uid range and no fixed uid configured).
   std::optional<VmmUser> vmm_user(const std::string& vm_id) const;
+  // Whom the KVM boot probe runs as; nullopt when the VMs' QEMU runs as root.
+  std::optional<VmmUser> probe_user() const;
 
  private:
   std::vector<std::string> command_line(const MachineConfig& machine, const std::string& accel, QemuFiles& files) const;
