@@ -55,7 +55,6 @@ BANGER_NO_SANITIZE int failed(Child* child) {
 BANGER_NO_SANITIZE int child_main(void* arg) {
   auto* child = static_cast<Child*>(arg);
   const UnprivilegedExec& e = *child->exec;
-#define fail() failed(child)
   // Handlers are the daemon's code: none may run here. Caught signals turn
   // back to their default; so does SIGPIPE, which bangerd ignores and exec keeps ignored.
   for (int signo = 1; signo < 65; ++signo) {
@@ -67,48 +66,47 @@ BANGER_NO_SANITIZE int child_main(void* arg) {
     dfl.handler = SIG_DFL;
     sys(SYS_rt_sigaction, signo, reinterpret_cast<long>(&dfl), 0, 8);
   }
-  if (sys(SYS_setsid) < 0) return fail();
+  if (sys(SYS_setsid) < 0) return failed(child);
   // The passed descriptors first go above 3 + count, so that putting them in
   // place never overwrites one not moved yet.
   int moved[64];
   const int count = e.passed_count < 64 ? e.passed_count : 64;
   for (int i = 0; i < count; ++i) {
     const long fd = sys(SYS_fcntl, e.passed_fds[i], F_DUPFD_CLOEXEC, 3 + count);
-    if (fd < 0) return fail();
+    if (fd < 0) return failed(child);
     moved[i] = static_cast<int>(fd);
   }
   if (e.stdin_is_tty) {
     // O_NOCTTY: after setsid() the tty would otherwise become the session's terminal.
-    if (!open_at(e.stdin_path, O_RDWR | O_NOCTTY, STDIN_FILENO)) return fail();
-    if (sys(SYS_dup2, STDIN_FILENO, STDOUT_FILENO) != STDOUT_FILENO) return fail();
-    if (!open_at(e.log_path, O_WRONLY | O_CREAT | O_APPEND, STDERR_FILENO)) return fail();
+    if (!open_at(e.stdin_path, O_RDWR | O_NOCTTY, STDIN_FILENO)) return failed(child);
+    if (sys(SYS_dup2, STDIN_FILENO, STDOUT_FILENO) != STDOUT_FILENO) return failed(child);
+    if (!open_at(e.log_path, O_WRONLY | O_CREAT | O_APPEND, STDERR_FILENO)) return failed(child);
   } else {
-    if (!open_at(e.stdin_path, O_RDONLY, STDIN_FILENO)) return fail();
-    if (!open_at(e.log_path, O_WRONLY | O_CREAT | O_APPEND, STDOUT_FILENO)) return fail();
-    if (sys(SYS_dup2, STDOUT_FILENO, STDERR_FILENO) != STDERR_FILENO) return fail();
+    if (!open_at(e.stdin_path, O_RDONLY, STDIN_FILENO)) return failed(child);
+    if (!open_at(e.log_path, O_WRONLY | O_CREAT | O_APPEND, STDOUT_FILENO)) return failed(child);
+    if (sys(SYS_dup2, STDOUT_FILENO, STDERR_FILENO) != STDERR_FILENO) return failed(child);
   }
   for (int i = 0; i < count; ++i)
-    if (sys(SYS_dup2, moved[i], 3 + i) != 3 + i) return fail();
+    if (sys(SYS_dup2, moved[i], 3 + i) != 3 + i) return failed(child);
   // Every other descriptor of the daemon stays behind (the moved copies are close-on-exec).
-  if (sys(SYS_close_range, 3 + count, ~0U, 0) != 0) return fail();
+  if (sys(SYS_close_range, 3 + count, ~0U, 0) != 0) return failed(child);
 
   // Nothing the daemon may do survives in the bounding set (needs CAP_SETPCAP, so before the uid changes).
   for (int cap = 0; cap < 64; ++cap) sys(SYS_prctl, PR_CAPBSET_DROP, cap);
-  if (sys(SYS_setgroups, e.group_count, reinterpret_cast<long>(e.groups)) != 0) return fail();
-  if (sys(SYS_setresgid, e.user.gid, e.user.gid, e.user.gid) != 0) return fail();
+  if (sys(SYS_setgroups, e.group_count, reinterpret_cast<long>(e.groups)) != 0) return failed(child);
+  if (sys(SYS_setresgid, e.user.gid, e.user.gid, e.user.gid) != 0) return failed(child);
   // From uid 0 to a non-zero real, effective and saved uid without
   // PR_SET_KEEPCAPS: the kernel clears the permitted, effective and ambient sets.
-  if (sys(SYS_setresuid, e.user.uid, e.user.uid, e.user.uid) != 0) return fail();
+  if (sys(SYS_setresuid, e.user.uid, e.user.uid, e.user.uid) != 0) return failed(child);
   __user_cap_header_struct header{_LINUX_CAPABILITY_VERSION_3, 0};
   __user_cap_data_struct none[2]{};
-  if (sys(SYS_capset, reinterpret_cast<long>(&header), reinterpret_cast<long>(none)) != 0) return fail();
+  if (sys(SYS_capset, reinterpret_cast<long>(&header), reinterpret_cast<long>(none)) != 0) return failed(child);
   // Neither a setuid binary nor file capabilities give any of it back.
-  if (sys(SYS_prctl, PR_SET_NO_NEW_PRIVS, 1, 0, 0) != 0) return fail();
+  if (sys(SYS_prctl, PR_SET_NO_NEW_PRIVS, 1, 0, 0) != 0) return failed(child);
 
-  if (sys(SYS_rt_sigprocmask, SIG_SETMASK, reinterpret_cast<long>(&e.blocked), 0, 8) != 0) return fail();
+  if (sys(SYS_rt_sigprocmask, SIG_SETMASK, reinterpret_cast<long>(&e.blocked), 0, 8) != 0) return failed(child);
   sys(SYS_execve, reinterpret_cast<long>(e.argv[0]), reinterpret_cast<long>(e.argv), reinterpret_cast<long>(e.envp));
-  return fail();
-#undef fail
+  return failed(child);
 }
 
 }  // namespace

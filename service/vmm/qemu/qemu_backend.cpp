@@ -226,11 +226,11 @@ std::string QemuBackend::launch(const MachineConfig& machine) {
   const auto accel = accelerator(machine.kernel);
   const auto user = vmm_user(machine.vm_id);
   QemuFiles files(user.has_value(), user ? user->uid : 0);
-  const auto argv = command_line(machine, accel, files);
-  std::optional<SpawnAs> as;
-  if (user) as = SpawnAs{*user, files.descriptors()};
   ProcessId process;
   try {
+    const auto argv = command_line(machine, accel, files);
+    std::optional<SpawnAs> as;
+    if (user) as = SpawnAs{*user, files.descriptors()};
     process = machine.serial_tty.empty() ? spawn_detached(argv, log, as ? &*as : nullptr)
                                          : spawn_detached_on_tty(argv, machine.serial_tty, log, as ? &*as : nullptr);
   } catch (...) {
