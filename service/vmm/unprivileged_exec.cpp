@@ -91,7 +91,8 @@ BANGER_NO_SANITIZE int child_main(void* arg) {
   // Every other descriptor of the daemon stays behind (the moved copies are close-on-exec).
   if (sys(SYS_close_range, 3 + count, ~0U, 0) != 0) return failed(child);
 
-  // Nothing the daemon may do survives in the bounding set (needs CAP_SETPCAP, so before the uid changes).
+  // Nothing the daemon may do survives in the bounding set. Needs CAP_SETPCAP
+  // (so before the uid changes); without it each drop fails harmlessly.
   for (int cap = 0; cap < 64; ++cap) sys(SYS_prctl, PR_CAPBSET_DROP, cap);
   if (sys(SYS_setgroups, e.group_count, reinterpret_cast<long>(e.groups)) != 0) return failed(child);
   if (sys(SYS_setresgid, e.user.gid, e.user.gid, e.user.gid) != 0) return failed(child);

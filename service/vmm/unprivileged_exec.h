@@ -35,9 +35,11 @@ struct UnprivilegedExec {
   sigset_t blocked;  // the child's signal mask once it runs the program
 };
 
-// Starts `exec.argv` in a session of its own as `exec.user`, its capability
-// bounding set emptied, no_new_privs set, and after setresuid() from root no
-// capability left in any set (no PR_SET_KEEPCAPS). posix_spawn cannot change
+// Starts `exec.argv` in a session of its own as `exec.user`, no_new_privs
+// set, and after setresuid() from root no capability left in the permitted,
+// effective, ambient and inheritable sets (no PR_SET_KEEPCAPS); the bounding
+// set is emptied too where bangerd has CAP_SETPCAP (bangerd.service does not
+// grant it: the unit's bounding set stays, out of reach with no_new_privs). posix_spawn cannot change
 // uids, fork would copy the daemon's page tables: a vfork-like clone() whose
 // child only makes system calls, as glibc's posix_spawn does. Returns the
 // pid, or -1 with errno telling why the child could not exec (it is reaped then).
