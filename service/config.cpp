@@ -280,6 +280,9 @@ Config default_config() {
   config.state_dir = BANGER_DEFAULT_STATE_DIR;
   config.runtime_dir = BANGER_DEFAULT_RUNTIME_DIR;
   config.firecracker.binary = find_on_path("firecracker", "/usr/bin/firecracker");
+  // Issue 17, finding 3: Firecracker runs jailed (chroot, its VM's own uid, no
+  // capabilities) whenever the jailer is installed; [vmm] jailer = "" runs it directly.
+  config.firecracker.jailer = find_on_path("jailer", "");
   config.qemu.binary = find_on_path("qemu-system-x86_64", "/usr/bin/qemu-system-x86_64");
   config.dnsmasq = find_on_path("dnsmasq", "/usr/sbin/dnsmasq");
   // Installed beside bangerd (libexecdir), and built beside it too.

@@ -200,11 +200,15 @@ int serve(const Config& config, DaemonExtensions& extensions) {
           std::make_shared<BackendScoped>(name, std::make_shared<ImageFiles>(store, config.state_dir, std::string(kernel), name,
                                                               name == backends.default_name(), config.runtime_dir)));
   }
-  // Each jailed Firecracker VM's own uid, held from create to delete (issue 8).
+  // Each jailed Firecracker VM's own uid, held from create to delete (issue 8); each QEMU
+  // VM's too (issue 17, finding 3: its QEMU runs as that uid). One range, one set of claims.
   const auto jailer_ids = make_jailer_ids(config.firecracker, config.state_dir);
+  const auto vmm_ids = make_vmm_ids(config.firecracker, config.state_dir);
   if (jailer_ids)
     capability_list.push_back(
         std::make_shared<BackendScoped>("firecracker", std::make_shared<JailerIdentity>(jailer_ids)));
+  if (vmm_ids)
+    capability_list.push_back(std::make_shared<BackendScoped>("qemu", std::make_shared<JailerIdentity>(vmm_ids)));
   // After the root disk, so the work disk is the guest's second drive (/dev/vdb);
   // before nothing it depends on: its cleanup moves a kept disk out of the VM's directory.
   capability_list.push_back(std::make_shared<WorkDisk>(config.state_dir));
@@ -220,8 +224,9 @@ int serve(const Config& config, DaemonExtensions& extensions) {
   std::shared_ptr<PortForwards> forwards;
   VmManager* vm_manager = nullptr;  // set below: SshAccess asks it whether a VM's VMM still runs
   if (host_taps) {
-    // A jailed Firecracker opens its tap as the VM's own jailer uid (or the fixed one).
-    TapDevice::OwnerOf tap_owner = [&config, jailer_ids](const VmRecord& vm) -> uid_t {
+    // A jailed Firecracker and QEMU open their tap as the VM's own uid (or the fixed one).
+    TapDevice::OwnerOf tap_owner = [&config, jailer_ids, vmm_ids](const VmRecord& vm) -> uid_t {
+      if (vm.backend == "qemu") return jail_owner_of(vmm_ids.get(), config.firecracker, vm.id).uid;
       if (config.firecracker.jailer.empty() || vm.backend != "firecracker") return 0;
       return jail_owner_of(jailer_ids.get(), config.firecracker, vm.id).uid;
     };

@@ -162,10 +162,29 @@ bool signal_pending(pid_t pid, int signo) {
 
 namespace {
 
+// The process of spawn_session() as another user: unprivileged_exec(), with the same files and signals.
+pid_t spawn_as(const SpawnAs& as, std::vector<char*>& args, const std::filesystem::path& console_tty,
+               const std::filesystem::path& log_file, const sigset_t& blocked) {
+  UnprivilegedExec exec;
+  exec.argv = args.data();
+  exec.envp = environ;
+  exec.stdin_is_tty = !console_tty.empty();
+  exec.stdin_path = exec.stdin_is_tty ? console_tty.c_str() : "/dev/null";
+  exec.log_path = log_file.c_str();
+  exec.passed_fds = as.passed_fds.data();
+  exec.passed_count = static_cast<int>(as.passed_fds.size());
+  exec.user = as.user;
+  exec.groups = as.user.groups.data();
+  exec.group_count = static_cast<int>(as.user.groups.size());
+  exec.blocked = blocked;
+  return unprivileged_exec(exec);
+}
+
 // spawn_detached with stdin and stdout on `console_tty` when it is given.
 ProcessId spawn_session(const std::vector<std::string>& argv, const std::filesystem::path& console_tty,
-                        const std::filesystem::path& log_file) {
+                        const std::filesystem::path& log_file, const SpawnAs* as) {
   if (argv.empty()) throw Error(ErrorKind::backend_failed, "empty command line");
+  if (as && as->passed_fds.size() > 64) throw Error(ErrorKind::backend_failed, "too many descriptors for a VMM");
   posix_spawn_file_actions_t files;
   posix_spawnattr_t attr;
   posix_spawn_file_actions_init(&files);
@@ -202,7 +221,12 @@ ProcessId spawn_session(const std::vector<std::string>& argv, const std::filesys
     // and nothing reaps it before the lock is released, so the pidfd and the start time
     // are this child's even when it has exited already (a zombie keeps its stat).
     std::lock_guard lock(children_mutex);
-    rc = posix_spawn(&pid, args[0], &files, &attr, args.data(), environ);
+    if (as) {
+      pid = spawn_as(*as, args, console_tty, log_file, blocked);
+      rc = pid < 0 ? errno : 0;
+    } else {
+      rc = posix_spawn(&pid, args[0], &files, &attr, args.data(), environ);
+    }
     if (rc == 0) {
       children[pid] = static_cast<int>(syscall(SYS_pidfd_open, pid, 0));
       start = process_start_time(pid);
@@ -217,13 +241,14 @@ ProcessId spawn_session(const std::vector<std::string>& argv, const std::filesys
 
 }  // namespace
 
-ProcessId spawn_detached(const std::vector<std::string>& argv, const std::filesystem::path& log_file) {
-  return spawn_session(argv, {}, log_file);
+ProcessId spawn_detached(const std::vector<std::string>& argv, const std::filesystem::path& log_file,
+                         const SpawnAs* as) {
+  return spawn_session(argv, {}, log_file, as);
 }
 
 ProcessId spawn_detached_on_tty(const std::vector<std::string>& argv, const std::filesystem::path& console_tty,
-                                const std::filesystem::path& log_file) {
-  return spawn_session(argv, console_tty, log_file);
+                                const std::filesystem::path& log_file, const SpawnAs* as) {
+  return spawn_session(argv, console_tty, log_file, as);
 }
 
 void reap_spawned_children(const std::function<void(pid_t, const siginfo_t&)>& exited) {

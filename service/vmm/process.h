@@ -12,6 +12,8 @@
 #include <string_view>
 #include <vector>
 
+#include "vmm/unprivileged_exec.h"
+
 namespace banger {
 
 // A process identified by pid and kernel start time, so that a reused pid is
@@ -29,12 +31,21 @@ struct ProcessId {
 // by init when bangerd goes; it outlives bangerd either way. Its pid is
 // remembered so that reap_spawned_children() collects it. Throws
 // Error(backend_failed).
-ProcessId spawn_detached(const std::vector<std::string>& argv, const std::filesystem::path& log_file);
+//
+// With `as` a user, the process runs as that user (unprivileged_exec.h: no
+// capabilities, no_new_privs) and gets `as->passed_fds` as its descriptors 3,
+// 4, … in that order; the log and tty are still opened as bangerd.
+struct SpawnAs {
+  VmmUser user;
+  std::vector<int> passed_fds;
+};
+ProcessId spawn_detached(const std::vector<std::string>& argv, const std::filesystem::path& log_file,
+                         const SpawnAs* as = nullptr);
 // The same, with stdin and stdout on `console_tty` (a VM's serial console, a
 // pty slave; opened O_NOCTTY, so it never becomes the process's controlling
 // terminal and a hangup can never signal it) and stderr appended to `log_file`.
 ProcessId spawn_detached_on_tty(const std::vector<std::string>& argv, const std::filesystem::path& console_tty,
-                                const std::filesystem::path& log_file);
+                                const std::filesystem::path& log_file, const SpawnAs* as = nullptr);
 
 // SIGRTMIN+4, which machined sends a machine's leader for `machinectl poweroff`.
 int machined_poweroff_signal();

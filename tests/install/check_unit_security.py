@@ -43,8 +43,10 @@ CAPABILITY_EVIDENCE = {
     "CAP_FOWNER": [("workspace/archives.cpp", r"ARCHIVE_EXTRACT_TIME", "modes and times on the guest user's directories")],
     "CAP_DAC_OVERRIDE": [("vmm/firecracker/jailer.cpp", r"remove_all", "jail dirs owned by a VM uid")],
     "CAP_SETUID": [("vmm/firecracker/jailer.cpp", r'"--uid"', "the jailer drops to the VM's uid"),
+                   ("vmm/unprivileged_exec.cpp", r"SYS_setresuid", "QEMU is started as the VM's uid"),
                    ("net/dnsmasq_config.cpp", r"--user=", "dnsmasq drops to nobody")],
-    "CAP_SETGID": [("vmm/firecracker/jailer.cpp", r'"--gid"', "the jailer drops to the VM's gid")],
+    "CAP_SETGID": [("vmm/firecracker/jailer.cpp", r'"--gid"', "the jailer drops to the VM's gid"),
+                   ("vmm/unprivileged_exec.cpp", r"SYS_setgroups", "QEMU is started as the VM's gid and /dev/kvm's group")],
     "CAP_SYS_CHROOT": [("vmm/firecracker/jailer.cpp", r"chroot", "the jailer's chroot")],
     "CAP_KILL": [("vmm/process.cpp", r"::kill\(", "VMMs and dnsmasq running as other uids")],
 }

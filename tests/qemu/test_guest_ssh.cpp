@@ -19,6 +19,7 @@
 #include "default_image.h"
 #include "guest_shell.h"
 #include "test_support.h"
+#include "vmm_privileges.h"
 
 namespace banger::test {
 namespace {
@@ -136,6 +137,19 @@ TEST_F(GuestSsh, AnotherUserCanNeitherAddAKeyNorLogIn) {
                                   "ConnectTimeout=10", "root@" + address_, "true"},
                              60s, {{"HOME", bob_home.string()}});
   EXPECT_EQ(direct.exit_code, 255) << direct.describe();
+}
+
+// Issue 17, finding 3: the guest's QEMU runs as a uid of its own with no
+// capabilities, no way to regain any and a seccomp filter; the guest still
+// boots and answers SSH.
+TEST_F(GuestSsh, QemuRunsUnprivilegedAndTheGuestStillAnswers) {
+  ASSERT_NO_FATAL_FAILURE(boot_guest());
+  const auto runtime = env().dir() / "run" / "vms" / client_->vm_string(vm_, "Id");
+  const pid_t qemu = recorded_vmm_pid(runtime);
+  ASSERT_NO_FATAL_FAILURE(expect_unprivileged_vmm(qemu));
+  EXPECT_NE(process_uid(qemu), BusEnvironment::uid_of(kAlice)) << "not the owner's uid either: the VM's own";
+  auto exec = ctl_as(kAlice, {"exec", "alice-vm", "--", "cat", "/proc/uptime"});
+  EXPECT_TRUE(exec.ok()) << exec.describe() << env().logs();
 }
 
 TEST_F(GuestSsh, KeysAreInstalledAgainAfterARestart) {

@@ -182,6 +182,39 @@ class KvmVerdictTest : public QemuBackendTest {
       "exec /usr/bin/qemu-system-x86_64 \"${args[@]}\"";
 };
 
+// Issue 17, finding 3: the boot probe's QEMU runs as the VMs' QEMU does,
+// unprivileged (as nobody, with /dev/kvm's group), not as root. A stand-in
+// QEMU reports whom it runs as on its last line, which the verdict quotes.
+TEST(KvmProbeUser, TheProbeRunsUnprivilegedWhenTheVmsDo) {
+  const fs::path dir = fs::temp_directory_path() / ("banger-probe-user-" + std::to_string(getpid()));
+  fs::create_directories(dir);
+  fs::permissions(dir, fs::perms::owner_all | fs::perms::group_read | fs::perms::group_exec |
+                           fs::perms::others_read | fs::perms::others_exec);
+  const fs::path qemu = dir / "qemu";
+  std::ofstream(qemu) << "#!/bin/sh\n"
+                      << "grep -E '^(Uid|Gid|CapEff|CapPrm|NoNewPrivs):' /proc/self/status | tr '\\t\\n' '  '\n"
+                      << "echo; exit 3\n";
+  fs::permissions(qemu, fs::perms::owner_all | fs::perms::others_read | fs::perms::others_exec);
+  std::ofstream(dir / "kernel") << "not a kernel";
+  fs::permissions(dir / "kernel", fs::perms::owner_read | fs::perms::owner_write);  // as images are: 0600
+
+  banger::QemuSettings settings;
+  settings.binary = qemu;
+  const banger::QemuBackend backend(settings, std::make_shared<banger::JailerIds>(dir / "uids", 900000, 4));
+  const auto user = backend.probe_user();
+  ASSERT_TRUE(user.has_value()) << "the VMs' QEMU runs unprivileged, so does the probe";
+  EXPECT_EQ(user->uid, 65534u);
+  const auto verdict = banger::boot_probe_kvm(qemu, dir / "kernel", dir, 10s, &*user);
+  EXPECT_FALSE(verdict.usable);
+  EXPECT_NE(verdict.reason.find("Uid: 65534 65534 65534 65534"), std::string::npos) << verdict.reason;
+  EXPECT_NE(verdict.reason.find("CapEff: 0000000000000000"), std::string::npos) << verdict.reason;
+  EXPECT_NE(verdict.reason.find("CapPrm: 0000000000000000"), std::string::npos) << verdict.reason;
+  EXPECT_NE(verdict.reason.find("NoNewPrivs: 1"), std::string::npos) << verdict.reason;
+  EXPECT_FALSE(fs::exists(dir / ("kvm-probe-" + std::to_string(getpid())))) << "the probe's own directory is removed";
+  EXPECT_FALSE(banger::QemuBackend(settings).probe_user().has_value()) << "no uids configured: root, as the VMs";
+  fs::remove_all(dir);
+}
+
 TEST_F(KvmVerdictTest, AGuestThatBootsMakesKvmTrusted) {
   auto verdict = decide(stand_in("runs", runs), true, 60s);
   EXPECT_TRUE(verdict.usable) << verdict.reason;

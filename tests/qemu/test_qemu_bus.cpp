@@ -10,6 +10,7 @@
 
 #include "default_image.h"
 #include "test_support.h"
+#include "vmm_privileges.h"
 
 namespace banger::test {
 namespace {
@@ -40,6 +41,12 @@ TEST_F(QemuBus, RealGuestBootsStopsGracefullyAndLeavesNothing) {
   ASSERT_TRUE(client_->console_says(vm, "banger: guest ready", 90s)) << env().logs();
   EXPECT_TRUE(client_->console_says(vm, "banger: guest ready (hostname qemu-vm)", 1s))
       << "the guest's init should have applied the name banger gave it";
+  // Issue 17, finding 3: QEMU is no root process, and has no capability. Its
+  // uid is the VM's own, held (claimed in the state dir) until the delete.
+  const pid_t qemu = recorded_vmm_pid(runtime);
+  EXPECT_NO_FATAL_FAILURE(expect_unprivileged_vmm(qemu));
+  const auto claim = env().dir() / "state" / "jailer-uids" / std::to_string(process_uid(qemu));
+  EXPECT_TRUE(fs::exists(claim)) << claim;
 
   client_->stop(vm);  // ACPI power button; the guest powers off by itself
   EXPECT_EQ(client_->vm_string(vm, "State"), "stopped");
@@ -53,6 +60,7 @@ TEST_F(QemuBus, RealGuestBootsStopsGracefullyAndLeavesNothing) {
   client_->vm_call(vm, "Delete");
   EXPECT_FALSE(fs::exists(disk));
   EXPECT_FALSE(fs::exists(runtime));
+  EXPECT_FALSE(fs::exists(claim)) << "the VM's uid is given back";
 }
 
 TEST_F(QemuBus, RunningGuestSurvivesABangerdRestart) {

@@ -307,6 +307,23 @@ TEST_F(ConfigFile, VmmBinariesDefaultToTheFirstExecutableOnPath) {
   EXPECT_TRUE(c.firecracker.jailer.empty());
 }
 
+// Issue 17, finding 3: Firecracker runs jailed whenever the jailer is installed;
+// [vmm] jailer = "" still runs it directly.
+TEST_F(ConfigFile, AnInstalledJailerIsTheDefault) {
+  const fs::path bin = dir_ / "bin";
+  fs::create_directories(bin);
+  std::ofstream(bin / "jailer") << "#!/bin/sh\n";
+  fs::permissions(bin / "jailer", fs::perms::owner_all);
+  const char* old = getenv("PATH");
+  const std::string saved = old != nullptr ? old : "";
+  setenv("PATH", bin.string().c_str(), 1);
+  const Config c = default_config();
+  const Config off = parse_config("[vmm]\njailer = \"\"\n");
+  setenv("PATH", saved.c_str(), 1);
+  EXPECT_EQ(c.firecracker.jailer, bin / "jailer");
+  EXPECT_TRUE(off.firecracker.jailer.empty());
+}
+
 TEST(Config, NoPathUsesDefaultsWithoutAnInstalledFile) {
   if (fs::exists(BANGER_DEFAULT_CONFIG)) GTEST_SKIP() << BANGER_DEFAULT_CONFIG << " exists on this machine";
   expect_same(load_config(std::nullopt), default_config());

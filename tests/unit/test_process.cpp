@@ -1,5 +1,6 @@
 #include <gtest/gtest.h>
 
+#include <fcntl.h>
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -7,6 +8,7 @@
 #include <atomic>
 #include <filesystem>
 #include <fstream>
+#include <sstream>
 #include <thread>
 
 #include "vmm/process.h"
@@ -110,6 +112,45 @@ TEST_F(Process, OutputGoesToTheLog) {
   std::string line;
   std::getline(in, line);
   EXPECT_EQ(line, "hello-from-vmm");
+}
+
+// Issue 17, finding 3: a VMM spawned as a user of its own runs with that
+// uid, gid and groups, no capability in any set (bounding included), with
+// no_new_privs, in a session of its own, and holds the passed descriptors as
+// 3, 4, … and no other descriptor of the daemon.
+TEST_F(Process, SpawnedAsAUserHasNoPrivilegesAndOnlyThePassedDescriptors) {
+  if (geteuid() != 0) GTEST_SKIP() << "changing uids needs root";
+  const auto passed = log.string() + ".passed";
+  std::ofstream(passed) << "passed-file-content\n";
+  const int fd = ::open(passed.c_str(), O_RDONLY | O_CLOEXEC);
+  ASSERT_GE(fd, 0);
+  const int stray = ::open("/dev/null", O_RDONLY);  // not close-on-exec, and not passed
+  SpawnAs as{VmmUser{65533, 65532, {65531}}, {fd}};
+  auto p = spawn_detached({"/bin/sh", "-c",
+                           "grep -E '^(Uid|Gid|Groups|CapInh|CapPrm|CapEff|CapBnd|CapAmb|NoNewPrivs):' /proc/self/status;"
+                           "cat <&3; ls /proc/$$/fd | sort -n | tr '\\n' ' '; echo"},
+                          log, &as);
+  ::close(fd);
+  ::close(stray);
+  EXPECT_NE(getsid(p.pid), getsid(0));
+  ASSERT_TRUE(wait_gone(p, 5s));
+  std::ifstream in(log);
+  std::stringstream text;
+  text << in.rdbuf();
+  const std::string out = text.str();
+  for (const char* expected : {"Uid:\t65533\t65533\t65533\t65533\n", "Gid:\t65532\t65532\t65532\t65532\n",
+                               "Groups:\t65531 \n", "CapInh:\t0000000000000000\n", "CapPrm:\t0000000000000000\n",
+                               "CapEff:\t0000000000000000\n", "CapBnd:\t0000000000000000\n",
+                               "CapAmb:\t0000000000000000\n", "NoNewPrivs:\t1\n", "passed-file-content\n",
+                               "0 1 2 3 \n"})
+    EXPECT_NE(out.find(expected), std::string::npos) << expected << " in:\n" << out;
+  std::filesystem::remove(passed);
+}
+
+TEST_F(Process, SpawningAsAUserReportsAProgramThatCannotRun) {
+  if (geteuid() != 0) GTEST_SKIP() << "changing uids needs root";
+  SpawnAs as{VmmUser{65533, 65532, {}}, {}};
+  EXPECT_THROW(spawn_detached({"/nonexistent/vmm"}, log, &as), std::exception);
 }
 
 TEST_F(Process, MissingBinaryFailsOrExitsAtOnce) {

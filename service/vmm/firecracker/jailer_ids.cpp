@@ -67,7 +67,7 @@ JailOwner JailerIds::acquire(const std::string& vm_id) {
   for (std::uint32_t i = 0; i < count_; ++i) {
     const std::uint32_t uid = base_ + i;
     if (claim_uid(dir_ / std::to_string(uid), vm_id)) {
-      log::info("VM {} runs its jailed VMM as uid {}", vm_id, uid);
+      log::info("VM {} runs its VMM as uid {}", vm_id, uid);
       return {uid, uid};
     }
   }
@@ -106,7 +106,12 @@ void JailerIds::release(const std::string& vm_id) noexcept {
 }
 
 std::shared_ptr<JailerIds> make_jailer_ids(const FirecrackerSettings& settings, const fs::path& state_dir) {
-  if (settings.jailer.empty() || settings.jailer_uid_count == 0) return nullptr;
+  if (settings.jailer.empty()) return nullptr;
+  return make_vmm_ids(settings, state_dir);
+}
+
+std::shared_ptr<JailerIds> make_vmm_ids(const FirecrackerSettings& settings, const fs::path& state_dir) {
+  if (settings.jailer_uid_count == 0) return nullptr;
   return std::make_shared<JailerIds>(state_dir / "jailer-uids", settings.jailer_uid_base, settings.jailer_uid_count);
 }
 

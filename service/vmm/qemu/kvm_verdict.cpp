@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <fstream>
+#include <optional>
 #include <sstream>
 
 #include <fmt/format.h>
@@ -39,25 +40,78 @@ std::string last_line(const std::string& output) {
   return last;
 }
 
+// The setpriv(1) command line that runs the rest as `as`: its ids and groups,
+// no capability in any set, none to regain. Empty without setpriv (util-linux).
+std::vector<std::string> run_as(const VmmUser& as) {
+  const fs::path setpriv = "/usr/bin/setpriv";
+  if (access(setpriv.c_str(), X_OK) != 0) return {};
+  std::string groups;
+  for (gid_t group : as.groups) groups += (groups.empty() ? "" : ",") + std::to_string(group);
+  return {setpriv.string(),
+          fmt::format("--reuid={}", as.uid),
+          fmt::format("--regid={}", as.gid),
+          groups.empty() ? "--clear-groups" : "--groups=" + groups,
+          "--inh-caps=-all",
+          "--bounding-set=-all",
+          "--no-new-privs",
+          "--"};
+}
+
+// A directory of `as` alone under `scratch` holding a copy of `kernel` (which
+// sits in bangerd's closed state dir); removed when it goes.
+class ProbeDir {
+ public:
+  ProbeDir(const fs::path& scratch, const fs::path& kernel, const VmmUser& as)
+      : dir_(scratch / fmt::format("kvm-probe-{}", getpid())) {
+    std::error_code ec;
+    fs::remove_all(dir_, ec);
+    fs::create_directories(dir_, ec);
+    if (!ec) fs::copy_file(kernel, dir_ / "kernel", ec);
+    if (ec || chown(dir_.c_str(), as.uid, as.gid) != 0 || chmod(dir_.c_str(), 0700) != 0 ||
+        chown((dir_ / "kernel").c_str(), as.uid, as.gid) != 0) {
+      fs::remove_all(dir_, ec);
+      throw Error(ErrorKind::backend_failed, fmt::format("qemu: cannot prepare the KVM probe in {}", dir_.string()));
+    }
+  }
+  ~ProbeDir() {
+    std::error_code ignored;
+    fs::remove_all(dir_, ignored);
+  }
+  const fs::path& path() const { return dir_; }
+
+ private:
+  fs::path dir_;
+};
+
 }  // namespace
 
-KvmVerdict boot_probe_kvm(const fs::path& qemu, const fs::path& kernel, const fs::path& scratch,
-                          std::chrono::milliseconds timeout) {
+KvmVerdict boot_probe_kvm(const fs::path& qemu, const fs::path& kernel_file, const fs::path& scratch,
+                          std::chrono::milliseconds timeout, const VmmUser* as) {
+  std::vector<std::string> argv = as ? run_as(*as) : std::vector<std::string>{};
+  if (as && argv.empty()) log::warn("qemu: no /usr/bin/setpriv: the KVM probe runs as root");
+  std::optional<ProbeDir> own;
+  fs::path kernel = kernel_file;
+  fs::path serial_dir = scratch;
+  if (!argv.empty() && access(kernel_file.c_str(), R_OK) == 0) {
+    own.emplace(scratch, kernel_file, *as);
+    kernel = own->path() / "kernel";
+    serial_dir = own->path();
+  }
   // The VMs' own machine (backend's command_line), minus disks and devices: what
   // fails under nested virtualization is the guest kernel's early CPU setup.
   std::string append = "console=ttyS0 panic=-1";
   if (auto khz = host_tsc_khz()) append += fmt::format(" tsc_early_khz={}", *khz);
-  const fs::path serial = scratch / fmt::format("kvm-probe-{}.serial", getpid());
+  const fs::path serial = serial_dir / fmt::format("kvm-probe-{}.serial", getpid());
   std::error_code ignored;
   fs::remove(serial, ignored);
   // A kernel QEMU cannot load says nothing about KVM: no verdict then.
   if (access(kernel.c_str(), R_OK) != 0 || !fs::is_regular_file(kernel, ignored))
     throw Error(ErrorKind::backend_failed, fmt::format("qemu: cannot read the kernel {}", kernel.string()));
-  const auto run = doctor::command_output(
-      {qemu.string(), "-M", "microvm,acpi=on,x-option-roms=off,pit=off,pic=off,rtc=on", "-nodefaults",
+  argv.insert(argv.end(), {qemu.string(), "-sandbox", "on,obsolete=deny,elevateprivileges=deny,spawn=deny,resourcecontrol=deny",
+                           "-M", "microvm,acpi=on,x-option-roms=off,pit=off,pic=off,rtc=on", "-nodefaults",
        "-no-user-config", "-display", "none", "-no-reboot", "-accel", "kvm", "-cpu", "host", "-smp", "2", "-m",
-       "128M", "-kernel", kernel.string(), "-append", append, "-serial", "file:" + serial.string()},
-      timeout);
+       "128M", "-kernel", kernel.string(), "-append", append, "-serial", "file:" + serial.string()});
+  const auto run = doctor::command_output(argv, timeout);
   const std::string console = read_all(serial);
   fs::remove(serial, ignored);
   if (console.find("Kernel panic") != std::string::npos)
@@ -74,9 +128,9 @@ KvmVerdict boot_probe_kvm(const fs::path& qemu, const fs::path& kernel, const fs
 }
 
 KvmVerdict decide_kvm(const KvmProbeResult& ioctl_probe, const fs::path& qemu, const fs::path& kernel,
-                      const fs::path& scratch, std::chrono::milliseconds timeout) {
+                      const fs::path& scratch, std::chrono::milliseconds timeout, const VmmUser* as) {
   if (!ioctl_probe.usable) return {false, ioctl_probe.reason};
-  return boot_probe_kvm(qemu, kernel, scratch, timeout);
+  return boot_probe_kvm(qemu, kernel, scratch, timeout, as);
 }
 
 std::string kvm_verdict_key(const fs::path& qemu, const fs::path& boot_id_source) {

@@ -5,6 +5,7 @@
 #include <string>
 
 #include "vmm/qemu/kvm_probe.h"
+#include "vmm/unprivileged_exec.h"
 
 namespace banger {
 
@@ -29,14 +30,19 @@ inline std::filesystem::path kvm_verdict_file_in(const std::filesystem::path& ru
 // is a verdict against KVM. `scratch` is a writable directory for the serial
 // output; the probe removes its file. Throws Error(backend_failed) when `kernel`
 // cannot be read: that is no verdict about KVM.
+// With `as`, QEMU runs as that user, as the VMs' QEMU does (issue 17, finding
+// 3: no QEMU runs as root, and the verdict is about what an unprivileged QEMU
+// may do with /dev/kvm): through setpriv, with a copy of the kernel in a
+// directory of the user's own under `scratch`.
 KvmVerdict boot_probe_kvm(const std::filesystem::path& qemu, const std::filesystem::path& kernel,
-                          const std::filesystem::path& scratch, std::chrono::milliseconds timeout);
+                          const std::filesystem::path& scratch, std::chrono::milliseconds timeout,
+                          const VmmUser* as = nullptr);
 
 // The verdict for `qemu` and this boot of the host: the ioctl probe first (no
 // /dev/kvm or no vCPU: TCG without booting anything), then the boot probe.
 KvmVerdict decide_kvm(const KvmProbeResult& ioctl_probe, const std::filesystem::path& qemu,
                       const std::filesystem::path& kernel, const std::filesystem::path& scratch,
-                      std::chrono::milliseconds timeout);
+                      std::chrono::milliseconds timeout, const VmmUser* as = nullptr);
 
 // What a verdict holds for: this boot of the host (its boot id) and this QEMU
 // binary (its path, size and modification time: an upgrade gets probed again).

@@ -14,7 +14,9 @@
 #include "core/errors.h"
 #include "core/json_numbers.h"
 #include "core/log.h"
+#include "vmm/firecracker/jailer.h"
 #include "vmm/process.h"
+#include "vmm/vmm_groups.h"
 #include "vmm/qemu/host_tsc.h"
 #include "vmm/qemu/kvm_probe.h"
 #include "vmm/qemu/kvm_verdict.h"
@@ -87,7 +89,8 @@ void remove_sockets(const Handles& h) {
 
 }  // namespace
 
-QemuBackend::QemuBackend(QemuSettings settings) : settings_(std::move(settings)) {
+QemuBackend::QemuBackend(QemuSettings settings, std::shared_ptr<JailerIds> ids, JailOwner fixed)
+    : settings_(std::move(settings)), ids_(std::move(ids)), fixed_(fixed) {
   if (settings_.accel != "auto" && settings_.accel != "kvm" && settings_.accel != "tcg")
     throw Error(ErrorKind::invalid_args, "qemu: accel must be auto, kvm or tcg, not " + settings_.accel);
 }
@@ -115,8 +118,10 @@ KvmVerdict QemuBackend::kvm_verdict(const fs::path& kernel) const {
     const fs::path scratch =
         settings_.kvm_verdict_file.empty() ? fs::temp_directory_path() : settings_.kvm_verdict_file.parent_path();
     try {
+      // As the VMs' QEMU runs: unprivileged, with /dev/kvm's group (probe_user()).
+      const auto user = probe_user();
       verdict_ = decide_kvm(probe_kvm(settings_.kvm_device.c_str()), settings_.binary, kernel, scratch,
-                            settings_.kvm_probe_timeout);
+                            settings_.kvm_probe_timeout, user ? &*user : nullptr);
     } catch (const Error& e) {
       // No kernel to probe with: this launch fails on it anyway (with QEMU's
       // own message), and the next one with a kernel decides.
@@ -139,10 +144,25 @@ bool QemuBackend::fall_back_after_failed_start(const std::string& handles) {
 }
 
 std::vector<std::string> QemuBackend::command_line(const MachineConfig& machine) const {
-  return command_line(machine, accelerator(machine.kernel));
+  QemuFiles by_path(false, 0);
+  return command_line(machine, accelerator(machine.kernel), by_path);
 }
 
-std::vector<std::string> QemuBackend::command_line(const MachineConfig& machine, const std::string& accel) const {
+std::optional<VmmUser> QemuBackend::vmm_user(const std::string& vm_id) const {
+  const JailOwner owner = ids_ ? ids_->acquire(vm_id) : fixed_;
+  if (owner.uid == 0) return std::nullopt;
+  return VmmUser{owner.uid, owner.gid, kvm_device_groups(settings_.kvm_device)};
+}
+
+std::optional<VmmUser> QemuBackend::probe_user() const {
+  if (!ids_ && fixed_.uid == 0) return std::nullopt;  // the VMs' QEMU runs as root too
+  // nobody/nogroup: owns nothing, and no VM's uid (the probe boots no VM's files).
+  constexpr uid_t nobody = 65534;
+  return VmmUser{nobody, nobody, kvm_device_groups(settings_.kvm_device)};
+}
+
+std::vector<std::string> QemuBackend::command_line(const MachineConfig& machine, const std::string& accel,
+                                                   QemuFiles& files) const {
   std::string append;
   for (const auto& arg : machine.kernel_args) append += arg + " ";
   append += "console=ttyS0";
@@ -159,30 +179,42 @@ std::vector<std::string> QemuBackend::command_line(const MachineConfig& machine,
                                 "-S",
                                 "-smp", std::to_string(machine.vcpus),
                                 "-m", fmt::format("{}M", machine.memory_mib),
-                                "-kernel", machine.kernel.string()};
-  if (!machine.initrd.empty()) argv.insert(argv.end(), {"-initrd", machine.initrd.string()});
+                                // A QEMU escape finds no syscall to gain privileges, spawn or change its limits with.
+                                "-sandbox", "on,obsolete=deny,elevateprivileges=deny,spawn=deny,resourcecontrol=deny",
+                                "-kernel", files.loader_file(machine.kernel)};
+  if (!machine.initrd.empty()) argv.insert(argv.end(), {"-initrd", files.loader_file(machine.initrd)});
   argv.insert(argv.end(), {"-append", append});
   // On the relay's pty, QEMU's stdin/stdout (spawn_detached_on_tty); signal=off: a ^C typed on the
   // console is the guest's, not a signal to QEMU.
-  if (machine.serial_tty.empty())
-    argv.insert(argv.end(), {"-serial", "file:" + console_log_path(machine.runtime_dir).string()});
-  else
+  const fs::path console_log = console_log_path(machine.runtime_dir);
+  const fs::path qmp_socket = machine.runtime_dir / "qmp.sock";
+  if (!files.passes_descriptors()) {
+    if (machine.serial_tty.empty()) argv.insert(argv.end(), {"-serial", "file:" + console_log.string()});
+    argv.insert(argv.end(), {"-qmp", "unix:" + qmp_socket.string() + ",server=on,wait=off"});
+  } else {
+    if (machine.serial_tty.empty())
+      argv.insert(argv.end(), {"-chardev", files.console_log_chardev(console_log), "-serial", "chardev:serial0"});
+    argv.insert(argv.end(), {"-chardev", files.qmp_chardev(qmp_socket), "-mon", "chardev=qmp,mode=control"});
+  }
+  if (!machine.serial_tty.empty())
     argv.insert(argv.end(), {"-chardev", "stdio,id=serial0,signal=off", "-serial", "chardev:serial0"});
-  argv.insert(argv.end(), {"-qmp", "unix:" + (machine.runtime_dir / "qmp.sock").string() + ",server=on,wait=off"});
   if (accel == "kvm")
     argv.insert(argv.end(), {"-accel", "kvm", "-cpu", "host"});
   else
     argv.insert(argv.end(), {"-accel", "tcg", "-cpu", "max"});
   for (const auto& drive : machine.drives) {
-    argv.insert(argv.end(), {"-drive", fmt::format("id={},file={},format=raw,if=none{}", drive.id, drive.path.string(),
+    argv.insert(argv.end(), {"-drive", fmt::format("id={},{},format=raw,if=none{}", drive.id,
+                                                   files.drive_file(drive.path, drive.read_only),
                                                    drive.read_only ? ",readonly=on" : ""),
                              "-device", "virtio-blk-device,drive=" + drive.id});
   }
   for (const auto& iface : machine.interfaces) {
-    argv.insert(argv.end(), {"-netdev", fmt::format("tap,id={},ifname={},script=no,downscript=no", iface.id, iface.tap),
+    argv.insert(argv.end(), {"-netdev", files.tap_netdev(iface.id, iface.tap),
                              "-device", fmt::format("virtio-net-device,netdev={}{}", iface.id,
                                                     iface.mac.empty() ? "" : ",mac=" + iface.mac)});
   }
+  const auto& add_fds = files.add_fd_arguments();
+  argv.insert(argv.end(), add_fds.begin(), add_fds.end());
   return argv;
 }
 
@@ -192,16 +224,31 @@ std::string QemuBackend::launch(const MachineConfig& machine) {
   fs::remove(socket, ignored);  // a stale socket of an earlier VMM
   const fs::path log = machine.runtime_dir / "vmm.log";
   const auto accel = accelerator(machine.kernel);
-  const auto argv = command_line(machine, accel);
-  auto process = machine.serial_tty.empty() ? spawn_detached(argv, log)
-                                            : spawn_detached_on_tty(argv, machine.serial_tty, log);
-  return json{{"pid", process.pid},
-              {"start_time", process.start_time},
-              {"qmp_socket", socket.string()},
-              {"runtime_dir", machine.runtime_dir.string()},
-              {"binary", settings_.binary.string()},
-              {"accel", accel}}
-      .dump();
+  const auto user = vmm_user(machine.vm_id);
+  QemuFiles files(user.has_value(), user ? user->uid : 0);
+  ProcessId process;
+  try {
+    const auto argv = command_line(machine, accel, files);
+    std::optional<SpawnAs> as;
+    if (user) as = SpawnAs{*user, files.descriptors()};
+    process = machine.serial_tty.empty() ? spawn_detached(argv, log, as ? &*as : nullptr)
+                                         : spawn_detached_on_tty(argv, machine.serial_tty, log, as ? &*as : nullptr);
+  } catch (...) {
+    fs::remove(socket, ignored);  // bound by bangerd (QemuFiles) for a QEMU that never ran
+    throw;
+  }
+  json handles{{"pid", process.pid},
+               {"start_time", process.start_time},
+               {"qmp_socket", socket.string()},
+               {"runtime_dir", machine.runtime_dir.string()},
+               {"binary", settings_.binary.string()},
+               {"accel", accel}};
+  // Whom it runs as, for whoever reads the handles (the uid stays the VM's until its delete).
+  if (user) {
+    handles["uid"] = user->uid;
+    handles["gid"] = user->gid;
+  }
+  return handles.dump();
 }
 
 void QemuBackend::configure(const std::string& handles, const MachineConfig&) {
@@ -314,7 +361,8 @@ bool QemuBackend::adopt(const std::string& handles) {
 std::unique_ptr<VmmBackend> make_qemu_backend(const Config& config) {
   QemuSettings settings = config.qemu;
   settings.kvm_verdict_file = kvm_verdict_file_in(config.runtime_dir);
-  return std::make_unique<QemuBackend>(std::move(settings));
+  return std::make_unique<QemuBackend>(std::move(settings), make_vmm_ids(config.firecracker, config.state_dir),
+                                       configured_owner(config.firecracker));
 }
 
 }  // namespace banger

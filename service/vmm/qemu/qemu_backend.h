@@ -8,7 +8,10 @@
 
 #include "config.h"
 #include "core/vmm_backend.h"
+#include "vmm/firecracker/jailer_ids.h"
 #include "vmm/qemu/kvm_verdict.h"
+#include "vmm/qemu/qemu_files.h"
+#include "vmm/unprivileged_exec.h"
 
 namespace banger {
 
@@ -16,9 +19,17 @@ namespace banger {
 // devices) and drives it over QMP. Handles (JSON) record the pid, its start
 // time, the QMP socket, the runtime dir and the binary, so that a restarted
 // bangerd re-finds the VMM and never mistakes a reused pid for it.
+//
+// Least privilege (issue 17, finding 3): each VM's QEMU runs as the VM's own
+// uid from `ids` (the allocator jailed Firecracker VMs use), or without one
+// as `fixed`; never as root unless both are missing or 0. It starts
+// unprivileged (no QEMU code runs as root), with no capabilities, with the
+// group owning /dev/kvm as its only supplementary group, and under QEMU's
+// seccomp sandbox; its disks, kernel, console and QMP socket are descriptors
+// bangerd opened (QemuFiles), its tap is owned by the uid (TapDevice).
 class QemuBackend final : public VmmBackend {
  public:
-  explicit QemuBackend(QemuSettings settings);
+  explicit QemuBackend(QemuSettings settings, std::shared_ptr<JailerIds> ids = nullptr, JailOwner fixed = {0, 0});
 
   std::string_view name() const override { return "qemu"; }
   // bzImage: QEMU's -kernel loads it directly (with -initrd).
@@ -43,13 +54,19 @@ class QemuBackend final : public VmmBackend {
   // `kernel` on first use (kvm_verdict.h) and kept for this host boot.
   std::string accelerator(const std::filesystem::path& kernel) const;
   KvmVerdict kvm_verdict(const std::filesystem::path& kernel) const;
-  // The QEMU command line launch() runs, without the process spawning.
+  // The QEMU command line launch() runs as root (files named by path), without the process spawning.
   std::vector<std::string> command_line(const MachineConfig& machine) const;
+  // Whom the QEMU of `vm_id` runs as; nullopt: as bangerd, root (no uid range and no fixed uid configured).
+  std::optional<VmmUser> vmm_user(const std::string& vm_id) const;
+  // Whom the KVM boot probe runs as; nullopt when the VMs' QEMU runs as root.
+  std::optional<VmmUser> probe_user() const;
 
  private:
-  std::vector<std::string> command_line(const MachineConfig& machine, const std::string& accel) const;
+  std::vector<std::string> command_line(const MachineConfig& machine, const std::string& accel, QemuFiles& files) const;
 
   QemuSettings settings_;
+  std::shared_ptr<JailerIds> ids_;
+  JailOwner fixed_;
   mutable std::mutex verdict_mutex_;
   mutable std::optional<KvmVerdict> verdict_;
 };
