@@ -66,6 +66,7 @@
 #include "net/port_forward_table.h"
 #include "net/port_reservation.h"
 #include "net/resolved_bus.h"
+#include "net/tap_guard_table.h"
 #include "net/taps.h"
 #include "stats/stats_poller.h"
 #include "ports/ssh_port_probe.h"
@@ -209,6 +210,7 @@ int serve(const Config& config, DaemonExtensions& extensions) {
   // before nothing it depends on: its cleanup moves a kept disk out of the VM's directory.
   capability_list.push_back(std::make_shared<WorkDisk>(config.state_dir));
   capability_list.push_back(std::make_shared<NetworkAddress>(networks));
+  TapGuardTable tap_guards;  // each tap's MAC and address pinned, the default network's ports apart
   std::shared_ptr<TapDevice> taps;
   // The guests' listening ports (VM.Ports), polled over SSH; only VMs on a network are polled.
   BusGuestPortsObserver bus_ports(loop, registry);
@@ -228,7 +230,7 @@ int serve(const Config& config, DaemonExtensions& extensions) {
       if (config.firecracker.jailer.empty() || vm.backend != "firecracker") return 0;
       return jail_owner_of(jailer_ids.get(), config.firecracker, vm.id).uid;
     };
-    taps = std::make_shared<TapDevice>(attachments, *host_taps, std::move(tap_owner));
+    taps = std::make_shared<TapDevice>(attachments, *host_taps, std::move(tap_owner), &tap_guards);
     capability_list.push_back(taps);
     capability_list.push_back(std::make_shared<NatAccess>(attachments, networks));
     capability_list.push_back(dns);
@@ -329,6 +331,10 @@ int serve(const Config& config, DaemonExtensions& extensions) {
         keep.insert(net::tap_name_for(vm.id));
     if (int removed = taps->remove_strays(keep); removed > 0)
       log::info("removed {} tap(s) that no running VM uses", removed);
+    std::vector<VmRecord> guarded;
+    for (const auto& vm : vms.list())
+      if (keep.contains(net::tap_name_for(vm.id))) guarded.push_back(vm);
+    taps->guard_only(guarded);
   }
   stats_poller.track_running(vms.list());
   host_power.track_running(vms.list());
