@@ -24,6 +24,7 @@
 #include "capabilities/console_relay.h"
 #include "capabilities/dns_names.h"
 #include "capabilities/guest_clock_ssh.h"
+#include "capabilities/guest_host_keys.h"
 #include "capabilities/guest_ports.h"
 #include "capabilities/logind_check.h"
 #include "capabilities/machine_registration.h"
@@ -66,6 +67,7 @@
 #include "net/port_forward_table.h"
 #include "net/port_reservation.h"
 #include "net/resolved_bus.h"
+#include "net/tap_guard_table.h"
 #include "net/taps.h"
 #include "stats/stats_poller.h"
 #include "ports/ssh_port_probe.h"
@@ -213,11 +215,15 @@ int serve(const Config& config, DaemonExtensions& extensions) {
   // before nothing it depends on: its cleanup moves a kept disk out of the VM's directory.
   capability_list.push_back(std::make_shared<WorkDisk>(config.state_dir));
   capability_list.push_back(std::make_shared<NetworkAddress>(networks));
+  TapGuardTable tap_guards;  // each tap's MAC and address pinned, the default network's ports apart
   std::shared_ptr<TapDevice> taps;
   // The guests' listening ports (VM.Ports), polled over SSH; only VMs on a network are polled.
   BusGuestPortsObserver bus_ports(loop, registry);
-  GuestPortPoller port_poller(config.ports_interval, [&ssh_key](const std::string&, const std::string& address) {
-    return std::make_unique<SshPortProbe>(address, ssh_key);
+  // Each guest's pinned SSH host key, checked by every session bangerd opens to it.
+  const GuestHostKeys host_keys(config.state_dir);
+  GuestPortPoller port_poller(config.ports_interval, [&ssh_key, &host_keys](const std::string& vm_id,
+                                                                            const std::string& address) {
+    return std::make_unique<SshPortProbe>(address, ssh_key, host_keys.check_for(vm_id, vm_id));
   });
   port_poller.add_observer(bus_ports);
   std::shared_ptr<GuestPorts> guest_ports;
@@ -230,7 +236,7 @@ int serve(const Config& config, DaemonExtensions& extensions) {
       if (config.firecracker.jailer.empty() || vm.backend != "firecracker") return 0;
       return jail_owner_of(jailer_ids.get(), config.firecracker, vm.id).uid;
     };
-    taps = std::make_shared<TapDevice>(attachments, *host_taps, std::move(tap_owner));
+    taps = std::make_shared<TapDevice>(attachments, *host_taps, std::move(tap_owner), &tap_guards);
     capability_list.push_back(taps);
     capability_list.push_back(std::make_shared<NatAccess>(attachments, networks));
     capability_list.push_back(dns);
@@ -250,7 +256,7 @@ int serve(const Config& config, DaemonExtensions& extensions) {
     ssh.timeout = config.ssh_timeout;
     // Last, so Start waits for SSH once everything else is in place.
     capability_list.push_back(std::make_shared<SshAccess>(
-        attachments, ssh_key,
+        attachments, ssh_key, host_keys,
         [&consoles](const std::string& id) { return consoles.tail(id, 4096); }, ssh,
         [&vm_manager](const std::string& id) {
           auto process = vm_manager != nullptr ? vm_manager->vmm_process(id) : std::nullopt;
@@ -262,7 +268,7 @@ int serve(const Config& config, DaemonExtensions& extensions) {
   }
   // Users' keys reach only guests bangerd itself can log in to; without host networking they are just stored.
   std::unique_ptr<SshGuestShell> guest_shell;
-  if (host_taps) guest_shell = std::make_unique<SshGuestShell>(ssh_key, std::chrono::seconds(30));
+  if (host_taps) guest_shell = std::make_unique<SshGuestShell>(ssh_key, host_keys, std::chrono::seconds(30));
   // After ssh-access: its post_start waits until the guest takes bangerd's key.
   auto authorized_keys = std::make_shared<AuthorizedKeys>(AuthorizedKeys::Deps{
       store, attachments, guest_shell.get(), key_properties, parse_ssh_public_key(ssh_key.public_key()).blob});
@@ -341,6 +347,10 @@ int serve(const Config& config, DaemonExtensions& extensions) {
         keep.insert(net::tap_name_for(vm.id));
     if (int removed = taps->remove_strays(keep); removed > 0)
       log::info("removed {} tap(s) that no running VM uses", removed);
+    std::vector<VmRecord> guarded;
+    for (const auto& vm : vms.list())
+      if (keep.contains(net::tap_name_for(vm.id))) guarded.push_back(vm);
+    taps->guard_only(guarded);
   }
   stats_poller.track_running(vms.list());
   host_power.track_running(vms.list());

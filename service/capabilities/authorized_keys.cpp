@@ -53,7 +53,7 @@ void AuthorizedKeys::post_start(const VmRecord& vm) {
   if (stored.empty()) return;
   auto attachment = deps_.attachments.attachment_of(vm);
   if (!attachment) return;
-  deps_.shell->run(vm.name, attachment->address, install_keys_script(parsed(stored)));
+  deps_.shell->run(vm, attachment->address, install_keys_script(parsed(stored)));
   log::info("VM '{}': installed {} authorized key(s) for root", vm.name, stored.size());
 }
 
@@ -73,7 +73,7 @@ void AuthorizedKeys::add(const VmRecord& vm, const std::vector<SshPublicKey>& ke
   deps_.store.add_authorized_keys(vm.id, rows, max_keys_per_vm);
   if (auto address = reachable(vm)) {
     try {
-      deps_.shell->run(vm.name, *address, install_keys_script(keys));
+      deps_.shell->run(vm, *address, install_keys_script(keys));
     } catch (...) {
       deps_.store.remove_authorized_keys(vm.id, fresh);
       throw;
@@ -93,7 +93,7 @@ void AuthorizedKeys::remove(const VmRecord& vm, const std::vector<std::string>& 
     blobs.push_back(it->blob);
   }
   // The guest first: when it cannot be changed, the key stays listed, as it still works.
-  if (auto address = reachable(vm)) deps_.shell->run(vm.name, *address, remove_keys_script(blobs));
+  if (auto address = reachable(vm)) deps_.shell->run(vm, *address, remove_keys_script(blobs));
   deps_.store.remove_authorized_keys(vm.id, blobs);
   announce(vm.id);
 }

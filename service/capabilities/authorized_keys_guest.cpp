@@ -41,12 +41,14 @@ std::string remove_keys_script(const std::vector<std::string>& blobs, const std:
       shell_quoted(file.string()), patterns);
 }
 
-SshGuestShell::SshGuestShell(SshKeyPair key, std::chrono::milliseconds timeout, std::uint16_t port)
-    : key_(std::move(key)), timeout_(timeout), port_(port) {}
+SshGuestShell::SshGuestShell(SshKeyPair key, GuestHostKeys host_keys, std::chrono::milliseconds timeout,
+                             std::uint16_t port)
+    : key_(std::move(key)), host_keys_(std::move(host_keys)), timeout_(timeout), port_(port) {}
 
-void SshGuestShell::run(const std::string& vm_name, const std::string& address, const std::string& script) {
+void SshGuestShell::run(const VmRecord& vm, const std::string& address, const std::string& script) {
+  const std::string& vm_name = vm.name;
   SshLogin login;
-  auto session = open_ssh_session(address, port_, "root", key_, timeout_, login);
+  auto session = open_ssh_session(address, port_, "root", key_, host_keys_.check_for(vm), timeout_, login);
   if (!session)
     throw Error(ErrorKind::backend_failed, fmt::format("cannot log in to VM '{}' over SSH: {}", vm_name, login.detail));
   workspace::GuestCommand command(session.get(), script);

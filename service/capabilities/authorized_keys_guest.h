@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "capabilities/guest_host_keys.h"
 #include "capabilities/ssh_key_pair.h"
 #include "core/ssh_public_key.h"
 
@@ -29,17 +30,19 @@ std::string remove_keys_script(const std::vector<std::string>& blobs,
 class GuestShell {
  public:
   virtual ~GuestShell() = default;
-  virtual void run(const std::string& vm_name, const std::string& address, const std::string& script) = 0;
+  virtual void run(const VmRecord& vm, const std::string& address, const std::string& script) = 0;
 };
 
-// Over SSH with bangerd's own key (libssh), one session per script.
+// Over SSH with bangerd's own key (libssh), one session per script, to a
+// server that presents the VM's pinned host key.
 class SshGuestShell final : public GuestShell {
  public:
-  SshGuestShell(SshKeyPair key, std::chrono::milliseconds timeout, std::uint16_t port = 22);
-  void run(const std::string& vm_name, const std::string& address, const std::string& script) override;
+  SshGuestShell(SshKeyPair key, GuestHostKeys host_keys, std::chrono::milliseconds timeout, std::uint16_t port = 22);
+  void run(const VmRecord& vm, const std::string& address, const std::string& script) override;
 
  private:
   SshKeyPair key_;
+  GuestHostKeys host_keys_;
   std::chrono::milliseconds timeout_;
   std::uint16_t port_;
 };

@@ -15,7 +15,7 @@ std::string set_clock_script(std::chrono::system_clock::time_point now) {
 void SshGuestClock::set(const VmRecord& vm, std::chrono::system_clock::time_point now) {
   auto attachment = attachments_.attachment_of(vm);
   if (!attachment) throw Error(ErrorKind::invalid_state, fmt::format("VM '{}' has no network to reach it", vm.name));
-  shell_.run(vm.name, attachment->address, set_clock_script(now));
+  shell_.run(vm, attachment->address, set_clock_script(now));
 }
 
 }  // namespace banger

@@ -11,6 +11,10 @@
 #include "core/sparse_copy.h"
 #include "disks/dm_snapshot.h"
 #include "disks/ext4_image.h"
+#include "capabilities/guest_host_key.h"
+#include "capabilities/guest_host_keys.h"
+#include "core/log.h"
+#include "disks/guest_host_key_file.h"
 #include "disks/guest_identity.h"
 
 namespace banger {
@@ -106,6 +110,19 @@ void ImageFiles::provision(VmRecord& vm, ProgressSink& progress) {
   const auto strategy = root_disks_.create(vm.id, image.rootfs, vm.disk_mib);
   BANGER_FAULT_POINT("create.root-disk-copied");
   vm.root_disk_strategy = disks::to_string(strategy);
+  try {
+    if (strategy == disks::RootDiskStrategy::dm_snapshot) {
+      const auto device = root_disks_.activate(vm.id, strategy, image.rootfs, vm.disk_mib);
+      give_host_key(vm, image, device);
+      root_disks_.deactivate(vm.id);
+    } else {
+      give_host_key(vm, image, root_disks_.file(vm.id, strategy));
+    }
+  } catch (...) {
+    root_disks_.deactivate(vm.id);
+    root_disks_.remove(vm.id);
+    throw;
+  }
   progress.report(fmt::format("root disk ready ({})", disks::to_string(strategy)), 0.8);
 }
 
@@ -123,18 +140,35 @@ void ImageFiles::provision_clone(const VmRecord& source, VmRecord& clone, Progre
       clone.root_disk_strategy = disks::to_string(strategy);
       const auto device = root_disks_.activate(clone.id, strategy, image.rootfs, clone.disk_mib);
       disks::forget_ssh_host_keys(device);
+      give_host_key(clone, image, device);
       root_disks_.deactivate(clone.id);
     } else {
       // The source's disk stands in for the image: the best strategy copies it.
       clone.root_disk_strategy = disks::to_string(root_disks_.create(clone.id, from, clone.disk_mib));
       disks::forget_ssh_host_keys(root_disks_.file(clone.id, strategy_of(clone)));
+      give_host_key(clone, image, root_disks_.file(clone.id, strategy_of(clone)));
     }
   } catch (...) {
+    root_disks_.deactivate(clone.id);
     root_disks_.remove(clone.id);
     throw;
   }
   BANGER_FAULT_POINT("clone.root-disk-copied");
   progress.report(fmt::format("root disk ready ({})", clone.root_disk_strategy), 0.8);
+}
+
+void ImageFiles::give_host_key(const VmRecord& vm, const ImageRecord& image, const fs::path& disk) {
+  const auto key = make_guest_host_key();
+  const GuestHostKeys pins(state_dir_);
+  if (disks::write_guest_secret_file(disk, dropbear_ed25519_host_key_file, key.dropbear_file, state_dir_ / "vms" / vm.id)) {
+    pins.pin(vm.id, key.public_line);
+    return;
+  }
+  std::error_code ec;
+  fs::remove(pins.file_of(vm.id), ec);
+  log::info("VM '{}': image '{}' has no {} to give the guest its SSH host key in; the key the guest shows at the "
+            "first SSH session is pinned instead",
+            vm.name, image.name, fs::path(dropbear_ed25519_host_key_file).parent_path().string());
 }
 
 void ImageFiles::add_start_preflight(const VmRecord& vm, std::vector<PreflightCheck>& checks) {

@@ -30,7 +30,7 @@ class ImageFiles : public Capability {
   void provision(VmRecord& vm, ProgressSink& progress) override;
   // Clone: a copy of the source's root disk as it is now (the same strategy:
   // reflink or copy of its file, or of its COW file over the same image),
-  // without the source guest's SSH host keys.
+  // without the source guest's SSH host keys, and with a host key of its own.
   void provision_clone(const VmRecord& source, VmRecord& clone, ProgressSink& progress) override;
   void add_start_preflight(const VmRecord& vm, std::vector<PreflightCheck>& checks) override;
   void prepare_host(const VmRecord& vm) override;
@@ -47,6 +47,11 @@ class ImageFiles : public Capability {
   // naming the fix.
   ImageRecord bootable_image(const VmRecord& vm);
   void add_root_disk_check(std::vector<DoctorCheck>& checks);
+  // Before the first boot (issue 17, finding 6): writes a new SSH host key of
+  // bangerd's making where the image's dropbear reads it and pins its public
+  // half (GuestHostKeys). An image without dropbear's directory gets no key,
+  // and the first SSH session pins the key its guest makes (trust on first use).
+  void give_host_key(const VmRecord& vm, const ImageRecord& image, const std::filesystem::path& disk);
 
   ImageStore& images_;
   std::filesystem::path state_dir_;

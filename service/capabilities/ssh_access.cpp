@@ -74,10 +74,11 @@ std::string last_lines(std::string text) {
 
 }  // namespace
 
-SshAccess::SshAccess(VmAttachments& attachments, SshKeyPair key, ConsoleTail console_tail, SshAccessSettings settings,
-                     VmmRunning vmm_running)
+SshAccess::SshAccess(VmAttachments& attachments, SshKeyPair key, GuestHostKeys host_keys, ConsoleTail console_tail,
+                     SshAccessSettings settings, VmmRunning vmm_running)
     : attachments_(attachments),
       key_(std::move(key)),
+      host_keys_(std::move(host_keys)),
       console_tail_(std::move(console_tail)),
       settings_(settings),
       vmm_running_(std::move(vmm_running)) {}
@@ -112,10 +113,13 @@ void SshAccess::post_start(const VmRecord& vm) {
 }
 
 void SshAccess::log_in(const VmRecord& vm, const std::string& address, Clock::time_point deadline) {
+  const auto host = host_keys_.check_for(vm);
   for (;;) {
     const auto left = std::chrono::duration_cast<milliseconds>(deadline - Clock::now());
-    const auto login = try_ssh_login(address, settings_.port, "root", key_, left);
+    const auto login = try_ssh_login(address, settings_.port, "root", key_, host, left);
     if (login.outcome == SshLoginOutcome::accepted) return;
+    if (login.outcome == SshLoginOutcome::wrong_host_key)
+      throw Error(ErrorKind::backend_failed, fmt::format("VM '{}': {}", vm.name, login.detail));
     if (login.outcome == SshLoginOutcome::denied)
       throw Error(ErrorKind::backend_failed,
                   fmt::format("VM '{}': the guest's SSH server at {}:{} refused the daemon's key {} for root ({}): "

@@ -4,6 +4,7 @@
 #include <functional>
 #include <string>
 
+#include "capabilities/guest_host_keys.h"
 #include "capabilities/ssh_key_pair.h"
 #include "core/capability.h"
 #include "core/vm_attachment.h"
@@ -36,8 +37,10 @@ class SshAccess : public Capability {
   // wait for the timeout.
   using VmmRunning = std::function<bool(const std::string& vm_id)>;
 
-  SshAccess(VmAttachments& attachments, SshKeyPair key, ConsoleTail console_tail, SshAccessSettings settings = {},
-            VmmRunning vmm_running = {});
+  // `host_keys`: the guest must present its pinned host key (or gets it pinned
+  // at this first contact); one that does not fails the start at once.
+  SshAccess(VmAttachments& attachments, SshKeyPair key, GuestHostKeys host_keys, ConsoleTail console_tail,
+            SshAccessSettings settings = {}, VmmRunning vmm_running = {});
 
   std::string_view name() const override { return "ssh-access"; }
   void contribute_guest(const VmRecord& vm, GuestConfig& guest) override;
@@ -52,6 +55,7 @@ class SshAccess : public Capability {
 
   VmAttachments& attachments_;
   SshKeyPair key_;
+  GuestHostKeys host_keys_;
   ConsoleTail console_tail_;
   SshAccessSettings settings_;
   VmmRunning vmm_running_;

@@ -12,11 +12,34 @@
 
 namespace banger {
 
+namespace {
+
+TapGuard guard_for(const VmRecord& vm, const VmAttachment& attachment) {
+  return {net::tap_name_for(vm.id), net::mac_for(vm.id), attachment.address,
+          attachment.network.name == default_network_name};
+}
+
+}  // namespace
+
 void TapDevice::prepare_host(const VmRecord& vm) {
   auto attachment = attachments_.attachment_of(vm);
   if (!attachment) return;
   taps_.create(net::tap_name_for(vm.id), owner_(vm), attachment->network.bridge);
+  // A banger tap without its guard passes nothing, so there is no unguarded moment.
+  if (guards_) guards_->guard(guard_for(vm, *attachment));
   BANGER_FAULT_POINT("start.tap-made");
+}
+
+void TapDevice::guard_only(const std::vector<VmRecord>& running) noexcept {
+  if (!guards_) return;
+  try {
+    std::vector<TapGuard> guards;
+    for (const auto& vm : running)
+      if (auto attachment = attachments_.attachment_of(vm)) guards.push_back(guard_for(vm, *attachment));
+    guards_->guard_only(guards);
+  } catch (const std::exception& e) {
+    log::warn("could not restore the guards of running VMs' taps (their guests get nothing through): {}", e.what());
+  }
 }
 
 void TapDevice::contribute_guest(const VmRecord& vm, GuestConfig& guest) {
@@ -42,6 +65,11 @@ void TapDevice::cleanup(const VmRecord& vm, CleanupReason reason) noexcept {
     taps_.remove(net::tap_name_for(vm.id));
   } catch (const std::exception& e) {
     log::warn("VM '{}': could not delete its tap: {}", vm.name, e.what());
+  }
+  try {
+    if (guards_) guards_->unguard(net::tap_name_for(vm.id));
+  } catch (const std::exception& e) {
+    log::warn("VM '{}': could not drop its tap's guard: {}", vm.name, e.what());
   }
 }
 

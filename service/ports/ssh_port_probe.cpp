@@ -28,13 +28,13 @@ std::string run_listing(ssh_session_struct* session) {
 
 }  // namespace
 
-SshPortProbe::SshPortProbe(std::string address, SshKeyPair key, SshPortProbeSettings settings)
-    : address_(std::move(address)), key_(std::move(key)), settings_(settings) {}
+SshPortProbe::SshPortProbe(std::string address, SshKeyPair key, SshHostKeyCheck host, SshPortProbeSettings settings)
+    : address_(std::move(address)), key_(std::move(key)), host_(std::move(host)), settings_(settings) {}
 
 std::vector<GuestPort> SshPortProbe::list_ports() {
   if (!session_) {
     SshLogin login;
-    session_ = open_ssh_session(address_, settings_.port, "root", key_, settings_.timeout, login);
+    session_ = open_ssh_session(address_, settings_.port, "root", key_, host_, settings_.timeout, login);
     if (!session_) throw Error(ErrorKind::backend_failed, fmt::format("SSH to {}: {}", address_, login.detail));
   }
   try {

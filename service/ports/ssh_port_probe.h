@@ -22,12 +22,14 @@ struct SshPortProbeSettings {
 // logs in anew.
 class SshPortProbe final : public GuestPortProbe {
  public:
-  SshPortProbe(std::string address, SshKeyPair key, SshPortProbeSettings settings = {});
+  // `host`: the host key the guest must present at each login.
+  SshPortProbe(std::string address, SshKeyPair key, SshHostKeyCheck host, SshPortProbeSettings settings = {});
   std::vector<GuestPort> list_ports() override;
 
  private:
   std::string address_;
   SshKeyPair key_;
+  SshHostKeyCheck host_;
   SshPortProbeSettings settings_;
   SshSession session_;
 };

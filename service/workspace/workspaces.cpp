@@ -4,6 +4,7 @@
 
 #include <fmt/format.h>
 
+#include "capabilities/guest_host_keys.h"
 #include "capabilities/ssh_login.h"
 #include "core/errors.h"
 #include "core/log.h"
@@ -26,10 +27,11 @@ workspace::ByteProgress reporter(ProgressSink& sink, std::string_view verb, std:
   };
 }
 
-SshSession session_to(const WorkspaceTransfer& transfer, const SshKeyPair& key, const Workspaces::Settings& settings) {
+SshSession session_to(const WorkspaceTransfer& transfer, const SshKeyPair& key, const Workspaces::Settings& settings,
+                      const SshHostKeyCheck& host) {
   SshLogin login;
   // Bulk data: ChaCha20 first, which a guest without AES instructions (or under TCG) decrypts fastest.
-  auto session = open_ssh_session(transfer.address, settings.ssh_port, "root", key, settings.ssh_timeout, login,
+  auto session = open_ssh_session(transfer.address, settings.ssh_port, "root", key, host, settings.ssh_timeout, login,
                                   "chacha20-poly1305@openssh.com,aes128-ctr,aes256-ctr,aes128-gcm@openssh.com");
   if (!session)
     throw Error(ErrorKind::backend_failed,
@@ -89,7 +91,7 @@ void Workspaces::push(const WorkspaceTransfer& transfer, int archive, const Push
   if (transfer.address.empty()) {
     workspace::push_offline(settings_.disk_helper, work_disk_image(deps_.state_dir, transfer.vm.id), archive, options, bytes);
   } else {
-    auto session = session_to(transfer, deps_.key, settings_);
+    auto session = session_to(transfer, deps_.key, settings_, GuestHostKeys(deps_.state_dir).check_for(transfer.vm));
     log::info("workspace push into VM '{}': SSH session after {} ms", transfer.vm.name,
               std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started).count());
     workspace::push_online(session.get(), archive, options, bytes);
@@ -107,7 +109,7 @@ void Workspaces::pull(const WorkspaceTransfer& transfer, int archive, const Pull
   if (transfer.address.empty())
     workspace::pull_offline(settings_.disk_helper, work_disk_image(deps_.state_dir, transfer.vm.id), archive, options, bytes);
   else
-    workspace::pull_online(session_to(transfer, deps_.key, settings_).get(), archive, options, bytes);
+    workspace::pull_online(session_to(transfer, deps_.key, settings_, GuestHostKeys(deps_.state_dir).check_for(transfer.vm)).get(), archive, options, bytes);
   progress.report("done", 1.0);
 }
 

@@ -5,6 +5,7 @@
 // console for failure messages.
 #include <chrono>
 #include <filesystem>
+#include <fstream>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -36,6 +37,18 @@ inline bool poll_until(const std::function<bool()>& done, std::chrono::seconds t
 inline std::filesystem::path daemon_ssh_key(const BusEnvironment& env) {
   return env.dir() / "state" / "ssh" / "id_ed25519";
 }
+
+// The SSH host key bangerd pinned for a VM ("ssh-ed25519 AAAA…"), "" when none.
+inline std::string pinned_host_key(const BusEnvironment& env, const std::string& vm_id) {
+  std::ifstream in(env.dir() / "state" / "vms" / vm_id / "ssh_host_key.pub");
+  std::string line;
+  std::getline(in, line);
+  return line;
+}
+
+// What the guest asks for its dropbear's Ed25519 host key, as pinned_host_key shows one.
+inline constexpr const char* guest_host_key_command =
+    "set -- $(dropbearkey -y -f /etc/dropbear/dropbear_ed25519_host_key | grep ^ssh-ed25519); echo -n $1 $2";
 
 // Why commands cannot be run in the guests yet, or nullopt when they can.
 inline std::optional<std::string> ssh_unavailable(const std::filesystem::path& key) {

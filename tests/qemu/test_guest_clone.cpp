@@ -82,6 +82,13 @@ TEST_F(GuestClone, TheCopyHasTheSourcesFilesButItsOwnIdentity) {
   const auto copy_key = in_copy("md5sum /etc/dropbear/dropbear_ed25519_host_key").out;
   EXPECT_FALSE(copy_key.empty());
   EXPECT_NE(copy_key, source_key) << "the copy made its own SSH host key";
+  // Issue 17, finding 6: each guest serves the host key bangerd gave it and pinned.
+  const auto copy_pin = pinned_host_key(env(), client_->vm_string(copy, "Id"));
+  const auto source_pin = pinned_host_key(env(), client_->vm_string(source, "Id"));
+  EXPECT_FALSE(copy_pin.empty());
+  EXPECT_NE(copy_pin, source_pin);
+  EXPECT_EQ(in_copy(guest_host_key_command).out, copy_pin);
+  EXPECT_EQ(shell(source)(guest_host_key_command).out, source_pin);
   EXPECT_EQ(shell(source)("cat /root/root.txt").out, "on the root disk\n");
 
   for (const auto& vm : {copy, source}) {

@@ -208,17 +208,56 @@ TEST_F(GuestNetwork, GuestsGetTheirTapOnTheBridgeAndTheirAddress) {
       << "subnet " << subnet;
 }
 
-TEST_F(GuestNetwork, GuestsReachEachOther) {
+// Issue 17, finding 6: the default network is shared by every user's guests,
+// so its ports are isolated: each guest reaches the host (gateway, DNS, NAT)
+// but no other guest.
+TEST_F(GuestNetwork, GuestsOnTheDefaultNetworkReachTheHostButNotEachOther) {
   if (auto why = ssh_unavailable()) GTEST_SKIP() << *why;
   ASSERT_NO_FATAL_FAILURE(boot_guests());
   const auto& a = guests_[0];
   const auto& b = guests_[1];
+  const auto gateway = network_string("Gateway");
   auto ping = guest_ping(ssh_ready(a), b.address);
-  EXPECT_EQ(ping.status, 0) << a.name << " → " << b.name << ":\n" << ping.out;
+  EXPECT_NE(ping.status, 0) << a.name << " → " << b.name << ":\n" << ping.out;
   ping = guest_ping(ssh_ready(b), a.address);
-  EXPECT_EQ(ping.status, 0) << b.name << " → " << a.name << ":\n" << ping.out;
+  EXPECT_NE(ping.status, 0) << b.name << " → " << a.name << ":\n" << ping.out;
+  for (const auto& g : {a, b}) {
+    ping = guest_ping(ssh_ready(g), gateway);
+    EXPECT_EQ(ping.status, 0) << g.name << " → the gateway " << gateway << ":\n" << ping.out;
+  }
   const auto hostname = ssh_ready(b)("hostname");
   EXPECT_EQ(hostname.out, b.name + "\n") << "SSH to " << b.address << " reached " << b.name;
+}
+
+// Guests on a network users made share it (they chose to), as before.
+TEST_F(GuestNetwork, GuestsOnAUserNetworkReachEachOther) {
+  if (auto why = ssh_unavailable()) GTEST_SKIP() << *why;
+  auto image = build_and_import_default_image(env());
+  ASSERT_TRUE(image.ok()) << image.describe();
+  auto manager = sdbus::createProxy(*connection_, kService, kRoot);
+  sdbus::ObjectPath network;
+  manager->callMethod("CreateNetwork").onInterface(kManager).withArguments(std::string("team"), Options{}).storeResultsTo(network);
+  std::vector<Guest> team;
+  for (const std::string name : {"team-a", "team-b"}) {
+    Guest g;
+    g.name = name;
+    g.path = client_->create_ready(*recorder_, name, {{"memory", sdbus::Variant(256u)},
+                                                      {"network", sdbus::Variant(std::string("team"))}});
+    call(g.path, "Start");
+    ASSERT_TRUE(client_->wait_state(*recorder_, g.path, "running", 60s)) << client_->vm_string(g.path, "LastError");
+    g.address = client_->vm_string(g.path, "IPv4Address");
+    team.push_back(g);
+  }
+  for (const auto& g : team) ASSERT_TRUE(pings_from_namespace(g.address, 60s)) << g.name << "\n" << console_of(g);
+  auto ping = guest_ping(ssh_ready(team[0]), team[1].address);
+  EXPECT_EQ(ping.status, 0) << "team-a → team-b:\n" << ping.out;
+  ping = guest_ping(ssh_ready(team[1]), team[0].address);
+  EXPECT_EQ(ping.status, 0) << "team-b → team-a:\n" << ping.out;
+  for (const auto& g : team) {
+    call(g.path, "Kill");
+    client_->vm_call(g.path, "Delete");
+  }
+  manager->callMethod("DeleteNetwork").onInterface(kManager).withArguments(std::string("team"));
 }
 
 TEST_F(GuestNetwork, SetNatRebuildsTheMasqueradeWhileGuestsRun) {
@@ -290,6 +329,10 @@ TEST_F(GuestNetwork, TapsFollowTheVmsAcrossADaemonCrash) {
   EXPECT_EQ(taps(), std::set<std::string>{running.tap}) << "the stray and the stopped VM's tap are gone";
   EXPECT_EQ(master_of(running.tap), kBridge);
   EXPECT_TRUE(pings_from_namespace(running.address, 10s)) << "the running guest still answers";
+  // A VM started after the restart changes the tap guards: the adopted guest keeps its own.
+  call(stopped.path, "Start");
+  ASSERT_TRUE(client_->wait_state(*recorder_, stopped.path, "running", 60s)) << client_->vm_string(stopped.path, "LastError");
+  EXPECT_TRUE(pings_from_namespace(running.address, 10s)) << "the adopted guest still answers";
   if (ssh_unavailable()) return;
   auto ping = guest_ping(ssh_ready(running), kOutsideAddress);
   EXPECT_EQ(ping.status, 0) << "NAT still carries the adopted guest's traffic:\n" << ping.out;

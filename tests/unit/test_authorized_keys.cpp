@@ -38,8 +38,8 @@ VmRecord vm_record(const std::string& id, VmState state) {
 struct RecordingShell : GuestShell {
   std::vector<std::pair<std::string, std::string>> runs;  // (address, script)
   bool fail = false;
-  void run(const std::string& vm_name, const std::string& address, const std::string& script) override {
-    if (fail) throw Error(ErrorKind::backend_failed, "guest " + vm_name + " unreachable");
+  void run(const VmRecord& vm, const std::string& address, const std::string& script) override {
+    if (fail) throw Error(ErrorKind::backend_failed, "guest " + vm.name + " unreachable");
     runs.emplace_back(address, script);
   }
 };

@@ -26,6 +26,17 @@ using testing::FakeHostTaps;
 using testing::kind_of;
 using testing::RecordingNetworkEvents;
 
+// The guards of the host's filter, by tap.
+struct RecordingTapGuards : HostTapGuards {
+  std::map<std::string, TapGuard> guards;
+  void guard(const TapGuard& g) override { guards[g.tap] = g; }
+  void unguard(const std::string& tap) override { guards.erase(tap); }
+  void guard_only(const std::vector<TapGuard>& list) override {
+    guards.clear();
+    for (const auto& g : list) guards[g.tap] = g;
+  }
+};
+
 struct NetworkCapabilitiesTest : ::testing::Test {
   SqliteStore store{":memory:"};
   FakeHostNetworks host;
@@ -34,7 +45,8 @@ struct NetworkCapabilitiesTest : ::testing::Test {
   StoredAttachments attachments{store, store};
   FakeHostTaps taps;
   NetworkAddress address{networks};
-  TapDevice tap{attachments, taps, [](const VmRecord&) -> uid_t { return 4242; }};
+  RecordingTapGuards guards;
+  TapDevice tap{attachments, taps, [](const VmRecord&) -> uid_t { return 4242; }, &guards};
   testing::NullProgress progress;
 
   void SetUp() override { networks.start(); }
@@ -127,6 +139,33 @@ TEST_F(NetworkCapabilitiesTest, TheTapLivesWhileTheVmRunsAndCarriesTheGuestsSett
   tap.cleanup(vm, CleanupReason::stopped);
   EXPECT_FALSE(taps.taps.contains(name));
   tap.cleanup(vm, CleanupReason::deleted);  // idempotent
+}
+
+// Issue 17, finding 6: the tap passes only the VM's own MAC and address; on
+// the shared default network its port is kept apart from the other guests',
+// on a network users made the guests share the bridge.
+TEST_F(NetworkCapabilitiesTest, EachTapIsGuardedWhileItLivesAndIsolatedOnlyOnTheDefaultNetwork) {
+  NetworkSpec team;
+  team.name = "team";
+  networks.create(team);
+  auto on_default = created("web");
+  auto on_team = created("db", "team");
+  tap.prepare_host(on_default);
+  tap.prepare_host(on_team);
+  const auto default_tap = net::tap_name_for(on_default.id), team_tap = net::tap_name_for(on_team.id);
+  ASSERT_TRUE(guards.guards.contains(default_tap) && guards.guards.contains(team_tap));
+  EXPECT_EQ(guards.guards.at(default_tap),
+            (TapGuard{default_tap, net::mac_for(on_default.id), attachments.attachment_of(on_default)->address, true}));
+  EXPECT_EQ(guards.guards.at(team_tap),
+            (TapGuard{team_tap, net::mac_for(on_team.id), attachments.attachment_of(on_team)->address, false}));
+
+  tap.cleanup(on_default, CleanupReason::stopped);
+  EXPECT_FALSE(guards.guards.contains(default_tap));
+  // Recovery: the guards of the VMs that still run, and no other.
+  guards.guards[default_tap] = {};
+  tap.guard_only({on_team});
+  EXPECT_EQ(guards.guards.size(), 1u);
+  EXPECT_TRUE(guards.guards.contains(team_tap));
 }
 
 TEST_F(NetworkCapabilitiesTest, RecoveryRemovesOnlyTheTapsNoRunningVmKeeps) {

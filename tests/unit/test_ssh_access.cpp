@@ -28,7 +28,7 @@ struct SshAccessTest : ::testing::Test {
 
   // Waits only for the banner: the fake servers speak no more SSH than that.
   SshAccess access(std::uint16_t port, std::chrono::milliseconds timeout) {
-    return SshAccess(attachments, key, [this](const std::string& id) {
+    return SshAccess(attachments, key, GuestHostKeys(dir.path), [this](const std::string& id) {
       console_asked.push_back(id);
       return console;
     }, SshAccessSettings{timeout, port, false});
@@ -43,7 +43,7 @@ TEST_F(SshAccessTest, GuestGetsTheDaemonsPublicKeyInBase64) {
   // Three comments of lengths that differ mod 3 cover each kind of base64 padding.
   for (std::string comment : {"banger@a", "banger@ab", "banger@abc"}) {
     SCOPED_TRACE(comment);
-    SshAccess ssh(attachments, SshKeyPair::load_or_create(dir.path / comment, comment), {}, {});
+    SshAccess ssh(attachments, SshKeyPair::load_or_create(dir.path / comment, comment), GuestHostKeys(dir.path), {}, {});
     GuestConfig guest;
     ssh.contribute_guest(vm, guest);
     const std::string value = guest.values.at("ssh_key");
@@ -84,7 +84,7 @@ TEST_F(SshAccessTest, LinesBeforeTheIdentificationAreSkipped) {
 TEST_F(SshAccessTest, ServerThatAnswersButNeverLogsInFailsAfterTheTimeout) {
   // An identification line and then nothing: libssh's key exchange never ends.
   FakeSshServer server(FakeSshServer::Answer::greeting);
-  SshAccess ssh(attachments, key, [](const std::string&) { return std::string("login: \n"); },
+  SshAccess ssh(attachments, key, GuestHostKeys(dir.path), [](const std::string&) { return std::string("login: \n"); },
                 SshAccessSettings{800ms, server.port(), true});
   const auto start = std::chrono::steady_clock::now();
   ::testing::internal::CaptureStderr();
@@ -179,7 +179,7 @@ TEST_F(SshAccessTest, VmmThatStopsEndsTheWaitAtOnce) {
   testing::RefusingPort nobody;
   const auto start = std::chrono::steady_clock::now();
   std::vector<std::string> asked;
-  SshAccess ssh(attachments, key, [](const std::string&) { return std::string("Kernel panic - not syncing\n"); },
+  SshAccess ssh(attachments, key, GuestHostKeys(dir.path), [](const std::string&) { return std::string("Kernel panic - not syncing\n"); },
                 SshAccessSettings{5s, nobody.port(), false}, [&](const std::string& id) {
                   asked.push_back(id);
                   return testing::elapsed_since(start) < 300ms;
@@ -200,7 +200,7 @@ TEST_F(SshAccessTest, VmmThatStopsEndsTheWaitAtOnce) {
 TEST_F(SshAccessTest, RunningVmmIsWaitedForAsUsual) {
   FakeSshServer server(FakeSshServer::Answer::greeting, "SSH-2.0-late\r\n", 300ms);
   int asked = 0;
-  SshAccess ssh(attachments, key, {}, SshAccessSettings{5s, server.port(), false}, [&](const std::string&) {
+  SshAccess ssh(attachments, key, GuestHostKeys(dir.path), {}, SshAccessSettings{5s, server.port(), false}, [&](const std::string&) {
     ++asked;
     return true;
   });
@@ -210,7 +210,7 @@ TEST_F(SshAccessTest, RunningVmmIsWaitedForAsUsual) {
 
 TEST_F(SshAccessTest, UnreadableConsoleStillGivesTheTimeout) {
   testing::RefusingPort nobody;
-  SshAccess ssh(attachments, key, [](const std::string&) -> std::string { throw std::runtime_error("gone"); },
+  SshAccess ssh(attachments, key, GuestHostKeys(dir.path), [](const std::string&) -> std::string { throw std::runtime_error("gone"); },
                 SshAccessSettings{200ms, nobody.port(), false});
   const std::string message = start_failure(ssh);
   EXPECT_NE(message.find("did not answer"), std::string::npos) << message;

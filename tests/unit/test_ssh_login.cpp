@@ -10,7 +10,11 @@
 #include <fstream>
 #include <thread>
 
+#include "capabilities/guest_host_key.h"
+#include "capabilities/guest_host_keys.h"
 #include "capabilities/ssh_access.h"
+#include "capabilities/ssh_login.h"
+#include "core/ssh_public_key.h"
 #include "fake_ssh_server.h"
 #include "ssh_fixtures.h"
 #include "vmm/process.h"
@@ -54,14 +58,17 @@ struct SshLoginTest : ::testing::Test {
   VmRecord vm;
   std::uint16_t port = testing::RefusingPort().port();  // free again: dropbear takes it
   std::optional<ProcessId> dropbear;
+  // dropbear serves a host key bangerd made, as the default image's does.
+  GuestHostKey host_key = make_guest_host_key();
+  GuestHostKeys pins{dir.path};
 
   void SetUp() override {
     if (auto why = dropbear_unavailable(dir.path)) GTEST_SKIP() << *why;
     vm.id = "0123456789abcdef0123456789abcdef";
     vm.name = "web";
     attachments.attachment = testing::attached_at("127.0.0.1");
-    ASSERT_TRUE(testing::shell_output(
-        "dropbearkey -t ed25519 -f '" + (dir.path / "host_key").string() + "' >/dev/null 2>&1", dir.path));
+    fs::create_directories(dir.path / "vms" / vm.id);  // where the VM's pin goes
+    std::ofstream(dir.path / "host_key", std::ios::binary) << host_key.dropbear_file;
     const auto home = make_home(dir.path / "server-home", key.public_key());
     // -s: keys only, as in the guest; -F -E: foreground, log to stderr (dropbear.log).
     dropbear = spawn_detached({"/bin/sh", "-c", "exec " + with_root_home(home, "exec dropbear -F -E -s -p 127.0.0.1:" + std::to_string(port) +
@@ -88,7 +95,7 @@ struct SshLoginTest : ::testing::Test {
   }
 
   SshAccess access(const SshKeyPair& with) {
-    return SshAccess(attachments, with, [](const std::string&) { return std::string("guest console\n"); },
+    return SshAccess(attachments, with, pins, [](const std::string&) { return std::string("guest console\n"); },
                      SshAccessSettings{10s, port, true});
   }
 };
@@ -151,6 +158,59 @@ TEST_F(SshLoginTest, DropbearsClientTakesTheConvertedKeyFile) {
   access(key).post_start(vm);
   // -y -y: no host key checks, as the guest makes its host key at its first boot.
   EXPECT_EQ(client_output("dbclient -y -y -i " + converted.string()), "logged-in\n");
+}
+
+// The key file bangerd writes onto a root disk is one dropbear reads, and the
+// public half bangerd pins is that key's.
+TEST_F(SshLoginTest, DropbearReadsTheHostKeyBangerdMakes) {
+  const auto shown = testing::shell_output("dropbearkey -y -f '" + (dir.path / "host_key").string() + "'", dir.path);
+  ASSERT_TRUE(shown);
+  EXPECT_NE(shown->find(host_key.public_line + " "), std::string::npos) << *shown;
+}
+
+TEST_F(SshLoginTest, GuestWithItsPinnedHostKeyIsLoggedInto) {
+  pins.pin(vm.id, host_key.public_line);
+  access(key).post_start(vm);
+  EXPECT_EQ(pins.pinned(vm.id), host_key.public_line);
+}
+
+// Issue 17, finding 6: anything on the guest's bridge can answer at its
+// address; one without the VM's host key gets no login (the daemon's key is
+// never offered to it) and the start fails at once, not at the timeout.
+TEST_F(SshLoginTest, ServerWithAnotherHostKeyIsRefused) {
+  const auto pinned = make_guest_host_key();
+  pins.pin(vm.id, pinned.public_line);
+  const auto start = std::chrono::steady_clock::now();
+  const std::string message = testing::backend_failure_of([&] { access(key).post_start(vm); });
+  EXPECT_LT(testing::elapsed_since(start), 5s);
+  const auto fingerprint_of = [](const std::string& line) { return parse_ssh_public_key(line).fingerprint; };
+  EXPECT_NE(message.find("VM 'web': the SSH server at 127.0.0.1 presented the host key " +
+                         fingerprint_of(host_key.public_line) + ", but VM 'web' has the host key " +
+                         fingerprint_of(pinned.public_line) + ": another machine may be answering at its address"),
+            std::string::npos)
+      << message;
+  EXPECT_EQ(testing::read_text(dir.path / "dropbear.log").find("auth succeeded"), std::string::npos);
+  EXPECT_EQ(pins.pinned(vm.id), pinned.public_line) << "a refused key must not replace the pin";
+}
+
+// Every session checks, not only the start's: a workspace or key install goes
+// through open_ssh_session with the same check.
+TEST_F(SshLoginTest, SessionToAServerWithAnotherHostKeyIsNotOpened) {
+  access(key).post_start(vm);  // dropbear is up
+  pins.pin(vm.id, make_guest_host_key().public_line);
+  SshLogin login;
+  auto session = open_ssh_session("127.0.0.1", port, "root", key, pins.check_for(vm), 10s, login);
+  EXPECT_FALSE(session);
+  EXPECT_EQ(login.outcome, SshLoginOutcome::wrong_host_key) << login.detail;
+}
+
+// Images that take no key of bangerd's (trust on first use): the first
+// session pins what the guest shows, and later sessions hold the guest to it.
+TEST_F(SshLoginTest, FirstContactPinsTheGuestsOwnHostKey) {
+  ASSERT_FALSE(pins.pinned(vm.id));
+  access(key).post_start(vm);
+  EXPECT_EQ(pins.pinned(vm.id), host_key.public_line);
+  access(key).post_start(vm);
 }
 
 }  // namespace
