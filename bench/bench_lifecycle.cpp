@@ -175,6 +175,45 @@ void fake_firecracker_figures(const fs::path& source_root) {
   figure("lifecycle.cycles", rate, "/s", ">=", 10, "create/start/stop/delete cycles (fake Firecracker)");
 }
 
+// Banger's QEMU command line as a QEMU started by hand (as root) takes it: -S
+// dropped, the runtime dir moved, and what bangerd passes as descriptors (QEMU
+// runs as the VM's own uid and opens nothing by path) named by path again:
+// fd sets by the path in their opaque=, the kernel and initrd by the image's
+// files, the tap by its name, the QMP socket by a path of its own.
+std::vector<std::string> by_hand_command_line(const std::vector<std::string>& argv, const fs::path& runtime,
+                                              const fs::path& plain, const fs::path& image, const std::string& tap) {
+  std::map<std::string, std::string> fd_sets;  // set number -> path
+  for (std::size_t i = 0; i + 1 < argv.size(); ++i) {
+    if (argv[i] != "-add-fd") continue;
+    const auto& spec = argv[i + 1];
+    const auto set = spec.find("set="), opaque = spec.find("opaque=");
+    if (set == std::string::npos || opaque == std::string::npos) continue;
+    fd_sets[spec.substr(set + 4, spec.find(',', set) - set - 4)] = spec.substr(opaque + 7);
+  }
+  std::vector<std::string> out;
+  for (std::size_t i = 0; i < argv.size(); ++i) {
+    std::string arg = argv[i];
+    if (arg == "-S") continue;
+    if (arg == "-add-fd") {
+      ++i;
+      continue;
+    }
+    if (i > 0 && argv[i - 1] == "-kernel") arg = (image / "vmlinuz").string();
+    if (i > 0 && argv[i - 1] == "-initrd") arg = (image / "initrd.img").string();
+    for (const auto& [set, path] : fd_sets)
+      for (auto at = arg.find("/dev/fdset/" + set); at != std::string::npos; at = arg.find("/dev/fdset/" + set))
+        arg.replace(at, 11 + set.size(), path);
+    if (arg.starts_with("tap,") && arg.find(",fd=") != std::string::npos)
+      arg = arg.substr(0, arg.find(",fd=")) + ",ifname=" + tap + ",script=no,downscript=no";
+    if (arg.starts_with("socket,id=qmp,fd="))
+      arg = "socket,id=qmp,path=" + (runtime / "qmp.sock").string() + ",server=on,wait=off";
+    for (auto at = arg.find(runtime.string()); at != std::string::npos; at = arg.find(runtime.string()))
+      arg.replace(at, runtime.string().size(), plain.string());
+    out.push_back(arg);
+  }
+  return out;
+}
+
 const int kBoots = count(5, 1);  // banger and by hand, alternating
 
 void qemu_figures(const fs::path& source_root, const fs::path& image) {
@@ -205,13 +244,7 @@ void qemu_figures(const fs::path& source_root, const fs::path& image) {
     if (argv.empty()) throw std::runtime_error("could not find banger's qemu command line");
     auto plain = stack.dir() / fmt::format("plain-{}", i);
     fs::create_directories(plain);
-    std::vector<std::string> by_hand;
-    for (auto arg : argv) {
-      if (arg == "-S") continue;
-      for (auto at = arg.find(runtime.string()); at != std::string::npos; at = arg.find(runtime.string()))
-        arg.replace(at, runtime.string().size(), plain.string());
-      by_hand.push_back(arg);
-    }
+    const auto by_hand = by_hand_command_line(argv, runtime, plain, image, property(stack.connection(), vm, "TapDevice"));
     auto t1 = Clock::now();
     pid_t qemu = spawn(by_hand, plain / "qemu.log");
     plain_us.push_back(wait_text_us(plain / "console.log", "banger: guest ready", t1));

@@ -160,7 +160,7 @@ void ImageFiles::provision_clone(const VmRecord& source, VmRecord& clone, Progre
 void ImageFiles::give_host_key(const VmRecord& vm, const ImageRecord& image, const fs::path& disk) {
   const auto key = make_guest_host_key();
   const GuestHostKeys pins(state_dir_);
-  if (disks::write_guest_secret_file(disk, dropbear_ed25519_host_key_file, key.dropbear_file, state_dir_ / "vms" / vm.id)) {
+  if (disks::write_guest_secret_file(disk, dropbear_ed25519_host_key_file, key.dropbear_file)) {
     pins.pin(vm.id, key.public_line);
     return;
   }

@@ -8,9 +8,9 @@ namespace banger::disks {
 // not mounted (an ext4 file or device, with debugfs), replacing any file
 // there, and reads it back. True when the disk now holds exactly `content`;
 // false when it does not (the directory is missing, the disk is not ext4):
-// then the guest keeps whatever it makes itself. `scratch`: a directory of
-// bangerd's own (0700 is made inside it) for the copies, which hold a secret.
+// then the guest keeps whatever it makes itself. debugfs runs in the disk
+// sandbox (disks/sandbox.h); the secret goes to it through a memfd, never a file.
 bool write_guest_secret_file(const std::filesystem::path& root_disk, const std::string& guest_path,
-                             const std::string& content, const std::filesystem::path& scratch);
+                             const std::string& content);
 
 }  // namespace banger::disks

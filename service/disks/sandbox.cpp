@@ -320,11 +320,14 @@ LentImage::~LentImage() {
   close(fd_);
 }
 
-void run_tool_on_image(std::vector<std::string> argv, const std::filesystem::path& image, const Sandbox& sandbox) {
+void run_tool_on_image(std::vector<std::string> argv, const std::filesystem::path& image, const Sandbox& sandbox,
+                       const std::vector<int>& more_fds) {
   LentImage lent(image, sandbox);
   for (auto& arg : argv)
     if (arg == "{image}") arg = "/proc/self/fd/3";
-  run_collecting(argv, {lent.fd()}, sandbox);
+  std::vector<int> fds{lent.fd()};
+  fds.insert(fds.end(), more_fds.begin(), more_fds.end());
+  run_collecting(argv, fds, sandbox);
 }
 
 }  // namespace banger::disks

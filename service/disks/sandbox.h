@@ -39,8 +39,10 @@ std::string run_sandboxed(const std::vector<std::string>& argv, const Sandbox& s
 // file is lent to the sandbox's uid (owner and mode restored after, whoever
 // owned it) and reached as descriptor 3, so "{image}" in `argv` stands for
 // /proc/self/fd/3 and the sandbox needs no way through the directories above it.
+// `more_fds` become descriptors 4, 5, ... (files the tool reads or writes as
+// /proc/self/fd/N: memfds, whose mode lets the sandbox's uid reopen them).
 void run_tool_on_image(std::vector<std::string> argv, const std::filesystem::path& image,
-                       const Sandbox& sandbox = Sandbox::standard());
+                       const Sandbox& sandbox = Sandbox::standard(), const std::vector<int>& more_fds = {});
 
 // The open image lent to the sandbox's uid for the life of this object. One
 // still owned by that uid (bangerd died during a lend) is given back to root.
