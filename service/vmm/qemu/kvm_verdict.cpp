@@ -1,4 +1,5 @@
 #include "vmm/qemu/kvm_verdict.h"
+#include "vmm/qemu/qemu_sandbox.h"
 
 #include <sys/stat.h>
 #include <unistd.h>
@@ -107,8 +108,10 @@ KvmVerdict boot_probe_kvm(const fs::path& qemu, const fs::path& kernel_file, con
   // A kernel QEMU cannot load says nothing about KVM: no verdict then.
   if (access(kernel.c_str(), R_OK) != 0 || !fs::is_regular_file(kernel, ignored))
     throw Error(ErrorKind::backend_failed, fmt::format("qemu: cannot read the kernel {}", kernel.string()));
-  argv.insert(argv.end(), {qemu.string(), "-sandbox", "on,obsolete=deny,elevateprivileges=deny,spawn=deny,resourcecontrol=deny",
-                           "-M", "microvm,acpi=on,x-option-roms=off,pit=off,pic=off,rtc=on", "-nodefaults",
+  argv.push_back(qemu.string());
+  const auto sandbox = qemu_sandbox_args(qemu);
+  argv.insert(argv.end(), sandbox.begin(), sandbox.end());
+  argv.insert(argv.end(), {"-M", "microvm,acpi=on,x-option-roms=off,pit=off,pic=off,rtc=on", "-nodefaults",
        "-no-user-config", "-display", "none", "-no-reboot", "-accel", "kvm", "-cpu", "host", "-smp", "2", "-m",
        "128M", "-kernel", kernel.string(), "-append", append, "-serial", "file:" + serial.string()});
   const auto run = doctor::command_output(argv, timeout);

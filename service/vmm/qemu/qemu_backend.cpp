@@ -20,6 +20,7 @@
 #include "vmm/qemu/host_tsc.h"
 #include "vmm/qemu/kvm_probe.h"
 #include "vmm/qemu/kvm_verdict.h"
+#include "vmm/qemu/qemu_sandbox.h"
 #include "vmm/qemu/qmp_client.h"
 
 namespace banger {
@@ -178,10 +179,11 @@ std::vector<std::string> QemuBackend::command_line(const MachineConfig& machine,
                                 // Frozen until start() sends "cont".
                                 "-S",
                                 "-smp", std::to_string(machine.vcpus),
-                                "-m", fmt::format("{}M", machine.memory_mib),
-                                // A QEMU escape finds no syscall to gain privileges, spawn or change its limits with.
-                                "-sandbox", "on,obsolete=deny,elevateprivileges=deny,spawn=deny,resourcecontrol=deny",
-                                "-kernel", files.loader_file(machine.kernel)};
+                                "-m", fmt::format("{}M", machine.memory_mib)};
+  // A QEMU escape finds no syscall to gain privileges, spawn or change its limits with.
+  const auto sandbox = qemu_sandbox_args(settings_.binary);
+  argv.insert(argv.end(), sandbox.begin(), sandbox.end());
+  argv.insert(argv.end(), {"-kernel", files.loader_file(machine.kernel)});
   if (!machine.initrd.empty()) argv.insert(argv.end(), {"-initrd", files.loader_file(machine.initrd)});
   argv.insert(argv.end(), {"-append", append});
   // On the relay's pty, QEMU's stdin/stdout (spawn_detached_on_tty); signal=off: a ^C typed on the
