@@ -433,6 +433,21 @@ check_doctor_kvm() {
   esac
 }
 
+# Issue 17, finding 3, under the real unit: the VM's QEMU runs as a uid of its own with no
+# capabilities, no_new_privs and its own seccomp filter (-sandbox, which needs seccomp() in
+# bangerd.service's SystemCallFilter).
+check_vmm_privileges() {
+  local pid status
+  pid=$(inside pgrep -o -f qemu-system-x86_64)  # the one VM the suite runs
+  status=$(inside cat "/proc/$pid/status" 2>/dev/null | grep -E '^(Uid|CapEff|CapPrm|NoNewPrivs|Seccomp):' | tr -s '\t ' ' ' | tr '\n' ';')
+  if [[ $status =~ Uid:\ ([1-9][0-9]*)\  && $status == *"CapEff: 0000000000000000"* && $status == *"CapPrm: 0000000000000000"* &&
+        $status == *"NoNewPrivs: 1"* && $status == *"Seccomp: 2"* ]]; then
+    check_ok "QEMU runs as uid ${BASH_REMATCH[1]} without capabilities, with no_new_privs and its seccomp sandbox"
+  else
+    check_fail "QEMU runs unprivileged with its seccomp sandbox" "pid ${pid:-none}: ${status:-no status}"
+  fi
+}
+
 check_group_user() {
   # As a user is told: add yourself to group banger, then log in again. Without a
   # terminal pam_systemd makes a "background" session: a logind session still.
@@ -633,6 +648,7 @@ main() {
   check_group_user
   if check_image && check_doctor && check_guest; then
     check_doctor_kvm
+    check_vmm_privileges
     check_machined
     check_inhibitor
     check_survives "systemctl restart bangerd" inside systemctl restart bangerd
@@ -642,7 +658,7 @@ main() {
   else
     # Named, so that a run without a guest shows what it could not check.
     local name
-    for name in "doctor's kvm line after the first start" "machinectl list shows $vm" "systemd-inhibit --list shows banger's lock" \
+    for name in "doctor's kvm line after the first start" "QEMU runs unprivileged with its seccomp sandbox" "machinectl list shows $vm" "systemd-inhibit --list shows banger's lock" \
         "systemctl restart bangerd keeps $vm" "apt-get install --reinstall keeps $vm" \
         "journalctl BANGER_VM=$vm" "reboot brings back $vm (autostart)" "cold bangerctl start $vm"; do
       check_skip "$name" "no running guest"
