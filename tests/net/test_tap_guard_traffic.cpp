@@ -51,7 +51,9 @@ class TapGuardTrafficTest : public ::testing::Test {
 
   static bool pings(const test::ScopedNetns& from, const std::string& to, const std::string& source = "") {
     const std::string from_source = source.empty() ? "" : " -I " + source;
-    return from.exec("ping -c1 -W1" + from_source + " " + to + " >/dev/null 2>&1").status == 0;
+    // One answer within 2 s, asking every 0.3 s: right after a guard changes, the first
+    // request may wait for an ARP entry a refused frame left failed (slow under ASan).
+    return from.exec("ping -c1 -w2 -i0.3" + from_source + " " + to + " >/dev/null 2>&1").status == 0;
   }
   // The MAC the host's bridge learned for `address` by ARP, or "".
   std::string host_neighbour(const std::string& address) const {
