@@ -1,4 +1,5 @@
 #include "daemon.h"
+#include "daemon_parts.h"
 
 #include <signal.h>
 #include <unistd.h>
@@ -91,43 +92,6 @@ void make_dir(const std::filesystem::path& dir, std::filesystem::perms perms) {
   std::filesystem::permissions(dir, perms);
 }
 
-// "auto": Firecracker is the primary backend, but most distributions do not ship
-// it; QEMU's microvm boots the default image anywhere.
-std::string chosen_backend(const Config& config) {
-  if (config.backend != "auto") return config.backend;
-  return access(config.firecracker.binary.c_str(), X_OK) == 0 ? "firecracker" : "qemu";
-}
-
-// Every backend of the build; one whose binary is missing is still there, so
-// its VMs stay manageable, but refuses new VMs (VmmBackend::unavailable).
-VmmBackends make_backends(const Config& config, DaemonExtensions& extensions) {
-  VmmBackends backends;
-  for (const auto& [name, make] : extensions.backends) backends.add(make(config));
-  const std::string chosen = chosen_backend(config);
-  try {
-    backends.set_default(chosen);
-  } catch (const Error&) {
-    std::string known;
-    for (const auto& name : backends.names()) known += (known.empty() ? "" : ", ") + name;
-    throw Error(ErrorKind::invalid_args, fmt::format("VMM backend '{}' is not available in this build (available: {})",
-                                                     chosen, known.empty() ? "none" : known));
-  }
-  return backends;
-}
-
-// Without a host implementation (see DaemonExtensions::host_networks) networks
-// are records only; no host route is known, so the default subnet is taken as configured.
-class UnappliedHostNetworks final : public HostNetworks {
- public:
-  std::vector<net::Cidr> host_routes() override { return {}; }
-  void ensure_bridge(const NetworkRecord& network) override {
-    log::info("network '{}': host networking is not part of this build; bridge {} not set up", network.name,
-              network.bridge);
-  }
-  void remove_bridge(const std::string&) override {}
-  void apply_nat(const std::vector<NetworkRecord>&) override {}
-};
-
 int serve(const Config& config, DaemonExtensions& extensions) {
   VmmBackends backends;
   try {
@@ -153,7 +117,7 @@ int serve(const Config& config, DaemonExtensions& extensions) {
 
   // Networks first: VM recovery and the network capabilities need their bridges.
   auto host_networks = extensions.host_networks ? extensions.host_networks(config)
-                                                : std::make_unique<UnappliedHostNetworks>();
+                                                : unapplied_host_networks();
   auto host_taps = extensions.host_taps ? extensions.host_taps(config) : nullptr;
   StoredAttachments attachments(store, store);
   // The network capabilities need a host with taps; without (the tests' daemon) VMs have no NIC.

@@ -11,6 +11,8 @@
 #include <set>
 #include <vector>
 #include <sstream>
+#include <stdexcept>
+#include <utility>
 #include <thread>
 
 #include <sdbus-c++/sdbus-c++.h>
@@ -41,6 +43,22 @@ class Workspace : public ClientTest {
     fs::create_directories(dir);
     return dir;
   }
+  // A PushWorkspace straight on the bus with a socket the test holds: returns
+  // the test's end (write the tar there; closing it ends the stream) and the Operation.
+  std::pair<int, std::string> push_held_open(const std::string& vm_path,
+                                             const std::map<std::string, sdbus::Variant>& options = {}) {
+    int fds[2];
+    if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fds) != 0) throw std::runtime_error("socketpair");
+    if (!bus_) bus_ = sdbus::createSessionBusConnectionWithAddress(env().address());
+    auto vm = sdbus::createProxy(*bus_, kService, vm_path);
+    sdbus::ObjectPath op;
+    vm->callMethod("PushWorkspace")
+        .onInterface(kVm)
+        .withArguments(sdbus::UnixFd(fds[1], sdbus::adopt_fd), options)
+        .storeResultsTo(op);
+    return {fds[0], op};
+  }
+  std::unique_ptr<sdbus::IConnection> bus_;
   // The Operation's Error once it is done ("" on success).
   std::string finished_error(const std::string& op) {
     for (int i = 0; i < 300; ++i) {
@@ -136,15 +154,7 @@ TEST_F(Workspace, BadOptionsAreInvalidArgs) {
 // InvalidArgs, and the VM is free again.
 TEST_F(Workspace, BusyWhileTheStreamIsOpenThenNotATar) {
   auto [path, id] = vm_with_work_disk("ws-busy");
-  int fds[2];
-  ASSERT_EQ(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fds), 0);
-  auto connection = sdbus::createSessionBusConnectionWithAddress(env().address());
-  auto vm = sdbus::createProxy(*connection, kService, path);
-  sdbus::ObjectPath op;
-  vm->callMethod("PushWorkspace")
-      .onInterface(kVm)
-      .withArguments(sdbus::UnixFd(fds[1], sdbus::adopt_fd), std::map<std::string, sdbus::Variant>{})
-      .storeResultsTo(op);
+  const auto [held, op] = push_held_open(path);
   try {
     client_->vm_call(path, "Start");
     ADD_FAILURE() << "Start during a push succeeded";
@@ -152,8 +162,8 @@ TEST_F(Workspace, BusyWhileTheStreamIsOpenThenNotATar) {
     EXPECT_EQ(e.getName(), std::string(banger::bus::error::busy)) << e.getMessage();
   }
   const std::string garbage(2048, 'g');
-  EXPECT_EQ(write(fds[0], garbage.data(), garbage.size()), static_cast<ssize_t>(garbage.size()));
-  close(fds[0]);
+  EXPECT_EQ(write(held, garbage.data(), garbage.size()), static_cast<ssize_t>(garbage.size()));
+  close(held);
   const auto error = finished_error(op);
   EXPECT_EQ(error.rfind(banger::bus::error::invalid_args, 0), 0u) << error;
   EXPECT_NE(error.find("not a tar"), std::string::npos) << error;
@@ -167,21 +177,10 @@ TEST_F(Workspace, BusyWhileTheStreamIsOpenThenNotATar) {
 // stream open, and four callers that never sent a byte stopped every
 // mutation of every user.
 TEST_F(Workspace, StalledTransfersHoldUpNoOtherCall) {
-  auto connection = sdbus::createSessionBusConnectionWithAddress(env().address());
   std::vector<int> held;
-  std::vector<std::unique_ptr<sdbus::IProxy>> proxies;
   for (int i = 0; i < 5; ++i) {
     auto [path, id] = vm_with_work_disk("ws-stalled-" + std::to_string(i));
-    int fds[2];
-    ASSERT_EQ(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fds), 0);
-    held.push_back(fds[0]);  // never written: the push waits for its tar
-    proxies.push_back(sdbus::createProxy(*connection, kService, path));
-    sdbus::ObjectPath op;
-    proxies.back()
-        ->callMethod("PushWorkspace")
-        .onInterface(kVm)
-        .withArguments(sdbus::UnixFd(fds[1], sdbus::adopt_fd), std::map<std::string, sdbus::Variant>{})
-        .storeResultsTo(op);
+    held.push_back(push_held_open(path).first);  // never written: the push waits for its tar
   }
   const auto began = std::chrono::steady_clock::now();
   const auto vm = client_->create_ready(*recorder_, "ws-not-held-up");
@@ -204,19 +203,10 @@ TEST_F(Workspace, AnOfflinePushMountsNothingOnTheHost) {
   const auto stream = read_file(tar);
   const auto baseline = mounts_of(env().daemon_pid());
 
-  int fds[2];
-  ASSERT_EQ(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fds), 0);
-  auto connection = sdbus::createSessionBusConnectionWithAddress(env().address());
-  auto vm = sdbus::createProxy(*connection, kService, path);
-  sdbus::ObjectPath op;
-  vm->callMethod("PushWorkspace")
-      .onInterface(kVm)
-      .withArguments(sdbus::UnixFd(fds[1], sdbus::adopt_fd),
-                     std::map<std::string, sdbus::Variant>{{"target", sdbus::Variant(std::string("nomount"))}})
-      .storeResultsTo(op);
+  const auto [held, op] = push_held_open(path, {{"target", sdbus::Variant(std::string("nomount"))}});
   // Half the stream: the push is under way and waits for the rest.
   const std::size_t half = stream.size() / 2;
-  ASSERT_EQ(write(fds[0], stream.data(), half), static_cast<ssize_t>(half));
+  ASSERT_EQ(write(held, stream.data(), half), static_cast<ssize_t>(half));
 
   bool helper_seen = false;
   std::vector<std::string> disk_mounts;
@@ -234,8 +224,8 @@ TEST_F(Workspace, AnOfflinePushMountsNothingOnTheHost) {
   EXPECT_TRUE(disk_mounts.empty()) << "mounted on the host during the push:\n" << listed;
   EXPECT_TRUE(helper_seen) << "no banger-diskfs below bangerd during the push";
 
-  ASSERT_EQ(write(fds[0], stream.data() + half, stream.size() - half), static_cast<ssize_t>(stream.size() - half));
-  close(fds[0]);
+  ASSERT_EQ(write(held, stream.data() + half, stream.size() - half), static_cast<ssize_t>(stream.size() - half));
+  close(held);
   EXPECT_EQ(finished_error(op), "");
   const auto dst = env().dir() / "folders" / "nomount";
   auto pull = ctl({"workspace", "pull", "ws-nomount", dst.string()});
