@@ -212,6 +212,8 @@ constexpr std::array quota_keys{
         [](Config& c, const Field& f) { c.quotas.max_vcpus = static_cast<std::uint32_t>(f.integer(0, 1'000'000)); }},
     Key{"max_memory_mib",
         [](Config& c, const Field& f) { c.quotas.max_memory_mib = static_cast<std::uint64_t>(f.integer(0, 1ll << 40)); }},
+    Key{"max_disk_mib",
+        [](Config& c, const Field& f) { c.quotas.max_disk_mib = static_cast<std::uint64_t>(f.integer(0, 1ll << 40)); }},
     // Port forwards hold a socket each in bangerd: limited for everyone, root too, never unlimited.
     Key{"max_forwards_per_vm",
         [](Config& c, const Field& f) { c.max_forwards_per_vm = static_cast<std::size_t>(f.integer(1, 4096)); }},

@@ -38,6 +38,7 @@
 #include "capabilities/ssh_key_pair.h"
 #include "capabilities/tap_device.h"
 #include "capabilities/work_disk.h"
+#include "capabilities/disk_ledger.h"
 #include "capabilities/vm_directories.h"
 #include "core/autostart.h"
 #include "core/autostart_marker.h"
@@ -266,7 +267,8 @@ int serve(const Config& config, DaemonExtensions& extensions) {
       [](const VmRecord& vm) { return vm.network.empty() ? std::string() : net::tap_name_for(vm.id); });
   AutostartMarker autostart_marker(config.state_dir / "autostart");  // banger-autostart.service's condition
   VmEventsFanout vm_events{&registry, &stats_poller, &autostart_marker};
-  VmManager vms({store, backends, capabilities, vm_events, &exits, &workspace_locks},
+  HostDiskLedger disk_ledger(store, config.state_dir);  // [quotas] max_disk_mib
+  VmManager vms({store, backends, capabilities, vm_events, &exits, &workspace_locks, &disk_ledger},
                 {config.lock_timeout, std::chrono::duration_cast<std::chrono::milliseconds>(config.stop_timeout),
                  config.runtime_dir, config.state_dir / "deleting", config.quotas});
   vm_manager = &vms;

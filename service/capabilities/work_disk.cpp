@@ -2,6 +2,9 @@
 #include "core/fault_points.h"
 
 #include <sys/statvfs.h>
+#include <unistd.h>
+
+#include <cerrno>
 
 #include <string>
 #include <system_error>
@@ -55,8 +58,10 @@ WorkDisk::WorkDisk(fs::path state_dir) : state_dir_(std::move(state_dir)) {}
 
 fs::path WorkDisk::disk_of(const VmRecord& vm) const { return state_dir_ / "vms" / vm.id / "work.ext4"; }
 
+fs::path WorkDisk::kept_dir(const fs::path& state_dir) { return state_dir / "kept"; }
+
 fs::path WorkDisk::kept_disk_of(const VmRecord& vm) const {
-  return state_dir_ / "kept" / fmt::format("{}-{}.work.ext4", vm.name, vm.id.substr(0, 12));
+  return kept_dir(state_dir_) / fmt::format("{}-{}.work.ext4", vm.name, vm.id.substr(0, 12));
 }
 
 std::uint64_t WorkDisk::metadata_bytes(std::uint64_t mib) {
@@ -163,6 +168,11 @@ void WorkDisk::cleanup(const VmRecord& vm, CleanupReason reason) noexcept {
                    kept.string(), e.what());
       }
     }
+    // The file's owner says whose [quotas] max_disk_mib it counts against
+    // (HostDiskLedger); the directory is root's alone, so it grants no access.
+    if (!ec && ::chown(kept.c_str(), vm.owner_uid, static_cast<gid_t>(-1)) != 0)
+      log::warn("cannot give the kept work disk {} to uid {}: {}", kept.string(), vm.owner_uid,
+                std::error_code(errno, std::system_category()).message());
     if (!ec) log::info("VM '{}' is deleted; its work disk is kept at {}", vm.name, kept.string());
   }
   fs::remove(file, ec);

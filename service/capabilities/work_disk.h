@@ -34,6 +34,8 @@ class WorkDisk : public Capability {
   // Where a delete with keep_work_disk leaves the disk: named after the VM
   // (its name for people, its id's start so two VMs of one name never clash).
   std::filesystem::path kept_disk_of(const VmRecord& vm) const;
+  // Where kept work disks go; each is owned by the uid that owned its VM.
+  static std::filesystem::path kept_dir(const std::filesystem::path& state_dir);
 
   // What mkfs.ext4 writes into a new sparse image of `mib` MiB, rounded up
   // generously: superblock copies, group descriptors, bitmaps and the journal

@@ -5,22 +5,31 @@
 #include "core/errors.h"
 
 namespace banger {
+namespace {
 
-QuotaUse quota_use(const std::vector<VmRecord>& vms, std::uint32_t owner_uid, const std::string& except_id) {
+std::uint64_t disks_of(const VmRecord& vm, DiskLedger& disks) { return disks.root_disk_mib(vm) + vm.work_disk_mib; }
+
+}  // namespace
+
+QuotaUse quota_use(const std::vector<VmRecord>& vms, std::uint32_t owner_uid, const std::string& except_id,
+                   DiskLedger* disks) {
   QuotaUse use;
   for (const auto& vm : vms) {
     if (vm.owner_uid != owner_uid || vm.id == except_id) continue;
     ++use.vms;
     use.vcpus += vm.vcpus;
     use.memory_mib += vm.memory_mib;
+    if (disks != nullptr) use.disk_mib += disks_of(vm, *disks);
   }
+  if (disks != nullptr) use.disk_mib += disks->kept_disks_mib(owner_uid);
   return use;
 }
 
 void enforce_quota(const UserQuota& quota, const std::vector<VmRecord>& vms, const VmRecord* before,
-                   const VmRecord& after) {
+                   const VmRecord& after, DiskLedger* disks) {
   if (after.owner_uid == 0) return;
-  const QuotaUse use = quota_use(vms, after.owner_uid, after.id);
+  const bool counts_disks = disks != nullptr && quota.max_disk_mib != 0;
+  const QuotaUse use = quota_use(vms, after.owner_uid, after.id, counts_disks ? disks : nullptr);
   const auto refuse = [&](std::string_view limit, std::uint64_t max, std::string_view what, std::uint64_t in_use,
                           std::uint64_t adding) {
     throw Error(ErrorKind::resource_exhausted,
@@ -35,6 +44,11 @@ void enforce_quota(const UserQuota& quota, const std::vector<VmRecord>& vms, con
   if (quota.max_memory_mib != 0 && (before == nullptr || after.memory_mib > before->memory_mib) &&
       use.memory_mib + after.memory_mib > quota.max_memory_mib)
     refuse("max_memory_mib", quota.max_memory_mib, "MiB of memory", use.memory_mib, after.memory_mib);
+  if (counts_disks) {
+    const std::uint64_t wanted = disks_of(after, *disks);
+    if ((before == nullptr || wanted > disks_of(*before, *disks)) && use.disk_mib + wanted > quota.max_disk_mib)
+      refuse("max_disk_mib", quota.max_disk_mib, "MiB of disks", use.disk_mib, wanted);
+  }
 }
 
 }  // namespace banger

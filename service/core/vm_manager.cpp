@@ -99,7 +99,7 @@ VmRecord VmManager::begin_create(const CreateSpec& spec, std::uint32_t owner_uid
 void VmManager::insert_new(const VmRecord& vm) {
   {
     std::lock_guard serialise(create_mutex_);
-    enforce_quota(settings_.quota, deps_.store.list_vms(), nullptr, vm);  // creating VMs count: they are rows
+    enforce_quota(settings_.quota, deps_.store.list_vms(), nullptr, vm, deps_.disks);  // creating VMs count: they are rows
     deps_.store.insert_vm(vm);  // Error(exists) when the name is taken
   }
   deps_.events.vm_added(vm);
@@ -262,7 +262,7 @@ VmRecord VmManager::set(const std::string& id, const VmChanges& changes) {
   after.updated_at_us = now_us();
   {
     std::lock_guard serialise(create_mutex_);
-    enforce_quota(settings_.quota, deps_.store.list_vms(), &vm, after);
+    enforce_quota(settings_.quota, deps_.store.list_vms(), &vm, after, deps_.disks);
     deps_.store.update_vm(after);  // Error(exists) for a taken name
   }
   try {

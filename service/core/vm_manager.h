@@ -32,7 +32,7 @@ struct VmManagerSettings {
   // Where deletes under way are recorded (DeleteIntents); the state dir, so that
   // they survive a host crash too. Empty: <runtime_dir>/deleting.
   std::filesystem::path intents_dir{};
-  UserQuota quota{0, 0, 0};  // per owner; the daemon passes [quotas], here no limit
+  UserQuota quota{0, 0, 0, 0};  // per owner; the daemon passes [quotas], here no limit
 };
 
 // The VM lifecycle. Every operation on an existing VM takes that VM's lock for
@@ -50,6 +50,7 @@ class VmManager {
     VmEvents& events;
     VmmWatch* watch = nullptr;  // none: nothing notices a VMM's own exit
     WorkspaceLocks* workspaces = nullptr;  // VMs a workspace transfer holds answer Busy
+    DiskLedger* disks = nullptr;  // none: [quotas] max_disk_mib is not checked
   };
   VmManager(Deps deps, VmManagerSettings settings);
 

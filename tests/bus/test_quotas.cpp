@@ -1,8 +1,9 @@
 // Per-user quotas on the bus (users): bangerd-test with [quotas] max_vms = 2,
-// max_vcpus = 2, max_memory_mib = 1024 (vCPUs are capped at
+// max_vcpus = 2, max_memory_mib = 1024, max_disk_mib = 20480 (vCPUs are capped at
 // the host's cores per VM, 2 on the project's machines) (tests/bus/data/bangerd-quotas.toml).
 // banger-alice hits each limit through CreateVM, Clone and Set and gets
 // ResourceExhausted naming it; other owners and root are not held by her use.
+// banger-bob fills his disk quota, with a kept work disk among it.
 #include <string>
 #include <vector>
 
@@ -65,6 +66,37 @@ TEST_F(Quotas, AliceIsHeldToHerQuotaAtCreateCloneAndSet) {
   auto del = as("banger-alice", second, kVm, {"Delete"});
   EXPECT_EQ(del.error_name, "") << del.error_message;
   EXPECT_NE(create("banger-alice", "q-three", "1", "256"), "");
+}
+
+// The stand-in backend's VMs have no image, so only work disks count here.
+TEST_F(Quotas, BobIsHeldToHisDiskQuotaAndTheWorkDisksHeKeptCount) {
+  // The test above leaves banger-bob a VM with an 8192 MiB work disk: start from none.
+  if (!error_of([&] { client_->get_vm("q-bob"); })) client_->vm_call(client_->get_vm("q-bob"), "Delete");
+  const auto disk_vm = [&](const std::string& name, const std::string& mib) {
+    return as("banger-bob", kRoot, kManager, {"CreateVM", "sa{sv}", name, "1", "work_disk", "u", mib});
+  };
+  auto one = disk_vm("d-one", "12288");
+  ASSERT_EQ(one.error_name, "") << one.error_message;
+  ASSERT_TRUE(client_->wait_state(*recorder_, one.values[0], "created"));
+  expect_exhausted(disk_vm("d-two", "12288"), "max_disk_mib = 20480", "already uses 12288 MiB of disks");
+  EXPECT_TRUE(error_of([&] { client_->get_vm("d-two"); })) << "a refused create leaves no VM";
+  auto two = disk_vm("d-two", "8192");
+  ASSERT_EQ(two.error_name, "") << "exactly at the limit is allowed: " << two.error_message;
+  ASSERT_TRUE(client_->wait_state(*recorder_, two.values[0], "created"));
+  expect_exhausted(as("banger-bob", two.values[0], kVm, {"Set", "a{sv}", "1", "work_disk", "u", "8256"}),
+                   "max_disk_mib = 20480", "already uses 12288 MiB of disks");
+  EXPECT_EQ(client_->vm_number(two.values[0], "WorkDiskMiB"), 8192u) << "a refused Set grows nothing";
+
+  // Deleting d-one with keep_work_disk leaves 12288 MiB that are still his.
+  auto keep = as("banger-bob", one.values[0], kVm, {"Set", "a{sv}", "1", "keep_work_disk", "b", "true"});
+  ASSERT_EQ(keep.error_name, "") << keep.error_message;
+  auto del = as("banger-bob", one.values[0], kVm, {"Delete"});
+  ASSERT_EQ(del.error_name, "") << del.error_message;
+  expect_exhausted(disk_vm("d-three", "8192"), "max_disk_mib = 20480", "already uses 20480 MiB of disks");
+  auto none = disk_vm("d-three", "0");
+  EXPECT_EQ(none.error_name, "") << "a VM without disks still fits: " << none.error_message;
+  auto roots = as("root", kRoot, kManager, {"CreateVM", "sa{sv}", "d-root", "1", "work_disk", "u", "16384"});
+  EXPECT_EQ(roots.error_name, "") << "root is not limited: " << roots.error_message;
 }
 
 }  // namespace

@@ -58,6 +58,7 @@ void expect_same_quotas(const UserQuota& a, const UserQuota& b) {
   EXPECT_EQ(a.max_vms, b.max_vms);
   EXPECT_EQ(a.max_vcpus, b.max_vcpus);
   EXPECT_EQ(a.max_memory_mib, b.max_memory_mib);
+  EXPECT_EQ(a.max_disk_mib, b.max_disk_mib);
 }
 
 TEST(Config, QuotasHaveDefaultsAndReadEveryKeyWithZeroUnlimited) {
@@ -65,10 +66,13 @@ TEST(Config, QuotasHaveDefaultsAndReadEveryKeyWithZeroUnlimited) {
   EXPECT_EQ(defaults.max_vms, 32u);
   EXPECT_EQ(defaults.max_vcpus, 64u);
   EXPECT_EQ(defaults.max_memory_mib, 65536u);
-  const Config c = parse_config("[quotas]\nmax_vms = 0\nmax_vcpus = 7\nmax_memory_mib = 3000\n");
+  EXPECT_EQ(defaults.max_disk_mib, 524288u);
+  const Config c =
+      parse_config("[quotas]\nmax_vms = 0\nmax_vcpus = 7\nmax_memory_mib = 3000\nmax_disk_mib = 0\n");
   EXPECT_EQ(c.quotas.max_vms, 0u);
   EXPECT_EQ(c.quotas.max_vcpus, 7u);
   EXPECT_EQ(c.quotas.max_memory_mib, 3000u);
+  EXPECT_EQ(c.quotas.max_disk_mib, 0u);
   EXPECT_THROW(parse_config("[quotas]\nmax_vms = -1\n"), ConfigError);
   EXPECT_THROW(parse_config("[quotas]\nmax_cpus = 1\n"), ConfigError);
 }
@@ -312,7 +316,7 @@ TEST(Config, ShippedFileDocumentsEveryKeyWithItsDefault) {
                                          // [console]
                                          "relay",
                                          // [quotas]
-                                         "max_vms", "max_vcpus", "max_memory_mib", "max_forwards_per_vm", "max_forwards"}));
+                                         "max_vms", "max_vcpus", "max_memory_mib", "max_disk_mib", "max_forwards_per_vm", "max_forwards"}));
   const Config parsed = parse_config(uncommented, "bangerd.toml");
   expect_same_settings(parsed, default_config());
   expect_same_quotas(parsed.quotas, default_config().quotas);

@@ -1,6 +1,7 @@
 // Per-owner quotas: the pure rule (core/quotas.h) and its enforcement by
 // VmManager at create, clone and set, under the create lock.
 #include <future>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -82,6 +83,59 @@ TEST(Quotas, AChangeIsCheckedOnlyForWhatItRaises) {
   bigger.memory_mib = 2049;
   EXPECT_NE(message_of([&] { enforce_quota({0, 0, 3072}, vms, &before, bigger); }).find("max_memory_mib"),
             std::string::npos);
+}
+
+// Disks the ledger reports: root disks by VM id, kept disks by owner.
+struct FixedDiskLedger : DiskLedger {
+  std::map<std::string, std::uint64_t> roots;
+  std::map<std::uint32_t, std::uint64_t> kept;
+  std::uint64_t root_disk_mib(const VmRecord& vm) override { return roots.contains(vm.id) ? roots[vm.id] : 0; }
+  std::uint64_t kept_disks_mib(std::uint32_t owner) override { return kept.contains(owner) ? kept[owner] : 0; }
+};
+
+VmRecord with_disks(VmRecord vm, std::uint64_t work_mib) {
+  vm.work_disk_mib = work_mib;
+  return vm;
+}
+
+UserQuota disk_quota(std::uint64_t mib) { return UserQuota{0, 0, 0, mib}; }
+
+TEST(Quotas, DisksCountRootAndWorkDisksAndTheOwnersKeptOnes) {
+  FixedDiskLedger ledger;
+  ledger.roots = {{"a", 100}, {"new", 50}};
+  ledger.kept = {{1000, 300}, {2000, 9999}};
+  const std::vector<VmRecord> vms{with_disks(vm_of("a", 1000, 1, 128), 400), with_disks(vm_of("c", 2000, 1, 128), 800)};
+  EXPECT_EQ(quota_use(vms, 1000, "", &ledger).disk_mib, 100u + 400u + 300u);
+  EXPECT_EQ(quota_use(vms, 1000, "").disk_mib, 0u) << "no ledger, no disks counted";
+
+  const auto fresh = with_disks(vm_of("new", 1000, 1, 128), 150);  // 50 + 150 = 200 more
+  EXPECT_NO_THROW(enforce_quota(disk_quota(1000), vms, nullptr, fresh, &ledger)) << "exactly at the limit";
+  const auto m = message_of([&] { enforce_quota(disk_quota(999), vms, nullptr, fresh, &ledger); });
+  EXPECT_NE(m.find("max_disk_mib = 999"), std::string::npos) << m;
+  EXPECT_NE(m.find("already uses 800 MiB of disks"), std::string::npos) << m;
+  EXPECT_NE(m.find("asks for 200 more"), std::string::npos) << m;
+  ledger.kept[1000] = 301;
+  EXPECT_EQ(kind_of([&] { enforce_quota(disk_quota(1000), vms, nullptr, fresh, &ledger); }),
+            ErrorKind::resource_exhausted)
+      << "a kept disk counts like a VM's";
+  EXPECT_NO_THROW(enforce_quota(disk_quota(0), vms, nullptr, fresh, &ledger)) << "0 is unlimited";
+  EXPECT_NO_THROW(enforce_quota(disk_quota(1), vms, nullptr, with_disks(vm_of("r", 0, 1, 128), 8192), &ledger))
+      << "root is never limited";
+}
+
+TEST(Quotas, GrowingADiskIsCheckedAndItsOldSizeDoesNotCountTwice) {
+  FixedDiskLedger ledger;
+  const std::vector<VmRecord> vms{with_disks(vm_of("a", 1000, 1, 128), 400), with_disks(vm_of("b", 1000, 1, 128), 600)};
+  const auto before = vms[1];
+  auto grown = with_disks(before, 700);
+  EXPECT_NO_THROW(enforce_quota(disk_quota(1100), vms, &before, grown, &ledger));
+  grown.work_disk_mib = 701;
+  EXPECT_NE(message_of([&] { enforce_quota(disk_quota(1100), vms, &before, grown, &ledger); }).find("max_disk_mib"),
+            std::string::npos);
+  // Over a lowered limit: what does not grow a disk still passes.
+  auto renamed = before;
+  renamed.name = "other";
+  EXPECT_NO_THROW(enforce_quota(disk_quota(10), vms, &before, renamed, &ledger));
 }
 
 struct QuotaManagerTest : VmManagerTest {

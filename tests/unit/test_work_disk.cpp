@@ -13,6 +13,7 @@
 #include <memory>
 #include <string>
 
+#include "capabilities/disk_ledger.h"
 #include "capabilities/vm_directories.h"
 #include "capabilities/work_disk.h"
 #include "core/capabilities.h"
@@ -20,6 +21,7 @@
 #include "disks/ext4_image.h"
 #include "error_kind.h"
 #include "recording_events.h"
+#include "store/sqlite_store.h"
 #include "store_fixtures.h"
 
 namespace banger {
@@ -220,6 +222,44 @@ TEST_F(WorkDiskTest, DeleteWithKeepWorkDiskMovesItAside) {
   ASSERT_TRUE(fs::exists(kept));
   EXPECT_EQ(read_file_in(kept, "data.txt"), "mine\n");
   EXPECT_EQ(fs::status(state / "kept").permissions() & fs::perms::all, fs::perms::owner_all);
+}
+
+TEST_F(WorkDiskTest, AKeptDiskBelongsToItsVmsOwnerAndCountsForThemAlone) {
+  vm.keep_work_disk = true;
+  vm.owner_uid = 4242;
+  disk.provision(vm, progress);
+  disk.cleanup(vm, CleanupReason::deleted);
+  struct stat st {};
+  ASSERT_EQ(::stat(disk.kept_disk_of(vm).c_str(), &st), 0);
+  EXPECT_EQ(st.st_uid, 4242u);
+
+  SqliteStore images{":memory:"};
+  HostDiskLedger ledger(images, state);
+  EXPECT_EQ(ledger.kept_disks_mib(4242), 256u) << "its apparent size, though sparse";
+  EXPECT_EQ(ledger.kept_disks_mib(4243), 0u);
+  EXPECT_EQ(ledger.kept_disks_mib(0), 0u);
+}
+
+TEST_F(WorkDiskTest, TheLedgerCountsARootDiskAtItsSizeOrItsImagesRootfs) {
+  SqliteStore images{":memory:"};
+  ImageRecord image;
+  image.id = "img";
+  image.name = "tiny";
+  image.rootfs = dir.file("rootfs.ext4").string();
+  images.insert_image(image);
+  std::ofstream(image.rootfs).close();
+  fs::resize_file(fs::path(image.rootfs), 3 * mib + 1);  // apparent size, rounded up to whole MiB
+  HostDiskLedger ledger(images, state);
+  vm.image = "img";
+  vm.disk_mib = 0;
+  EXPECT_EQ(ledger.root_disk_mib(vm), 4u);
+  vm.image = "tiny";  // rows of before image ids name the image
+  EXPECT_EQ(ledger.root_disk_mib(vm), 4u);
+  vm.disk_mib = 2048;
+  EXPECT_EQ(ledger.root_disk_mib(vm), 2048u);
+  vm.disk_mib = 0;
+  vm.image = "gone";
+  EXPECT_EQ(ledger.root_disk_mib(vm), 0u);
 }
 
 TEST_F(WorkDiskTest, AFailedCreateRemovesTheDiskEvenWhenAskedToKeepIt) {
