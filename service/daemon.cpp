@@ -167,15 +167,12 @@ int serve(const Config& config, DaemonExtensions& extensions) {
           std::make_shared<BackendScoped>(name, std::make_shared<ImageFiles>(store, config.state_dir, std::string(kernel), name,
                                                               name == backends.default_name(), config.runtime_dir)));
   }
-  // Each jailed Firecracker VM's own uid, held from create to delete (issue 8); each QEMU
-  // VM's too (issue 17, finding 3: its QEMU runs as that uid). One range, one set of claims.
-  const auto jailer_ids = make_jailer_ids(config.firecracker, config.state_dir);
+  // Each VM's own uid, held from create to delete (issue 8), which its VMM runs as, QEMU or
+  // Firecracker, jailed or not (issue 17, finding 3). One range, one set of claims.
   const auto vmm_ids = make_vmm_ids(config.firecracker, config.state_dir);
-  if (jailer_ids)
-    capability_list.push_back(
-        std::make_shared<BackendScoped>("firecracker", std::make_shared<JailerIdentity>(jailer_ids)));
   if (vmm_ids)
-    capability_list.push_back(std::make_shared<BackendScoped>("qemu", std::make_shared<JailerIdentity>(vmm_ids)));
+    for (const char* backend : {"firecracker", "qemu"})
+      capability_list.push_back(std::make_shared<BackendScoped>(backend, std::make_shared<JailerIdentity>(vmm_ids)));
   // After the root disk, so the work disk is the guest's second drive (/dev/vdb);
   // before nothing it depends on: its cleanup moves a kept disk out of the VM's directory.
   capability_list.push_back(std::make_shared<WorkDisk>(config.state_dir));
@@ -195,11 +192,10 @@ int serve(const Config& config, DaemonExtensions& extensions) {
   std::shared_ptr<PortForwards> forwards;
   VmManager* vm_manager = nullptr;  // set below: SshAccess asks it whether a VM's VMM still runs
   if (host_taps) {
-    // A jailed Firecracker and QEMU open their tap as the VM's own uid (or the fixed one).
-    TapDevice::OwnerOf tap_owner = [&config, jailer_ids, vmm_ids](const VmRecord& vm) -> uid_t {
-      if (vm.backend == "qemu") return jail_owner_of(vmm_ids.get(), config.firecracker, vm.id).uid;
-      if (config.firecracker.jailer.empty() || vm.backend != "firecracker") return 0;
-      return jail_owner_of(jailer_ids.get(), config.firecracker, vm.id).uid;
+    // Every VMM opens its tap as the VM's own uid (or the fixed one; root when that is 0).
+    TapDevice::OwnerOf tap_owner = [&config, vmm_ids](const VmRecord& vm) -> uid_t {
+      if (vm.backend != "qemu" && vm.backend != "firecracker") return 0;
+      return jail_owner_of(vmm_ids.get(), config.firecracker, vm.id).uid;
     };
     taps = std::make_shared<TapDevice>(attachments, *host_taps, std::move(tap_owner), &tap_guards);
     capability_list.push_back(taps);
@@ -292,7 +288,9 @@ int serve(const Config& config, DaemonExtensions& extensions) {
     const auto& fc = config.firecracker;
     const VmmUids vmm_uids = fc.jailer_uid_count > 0 ? VmmUids{fc.jailer_uid_base, fc.jailer_uid_count}
                                                      : VmmUids{fc.jailer_uid, 1};
-    if (int killed = kill_unrecorded_vmms(config.runtime_dir, keep, vmm_uids); killed > 0)
+    std::vector<std::string> vm_ids;
+    for (const auto& vm : vms.list()) vm_ids.push_back(vm.id);
+    if (int killed = kill_unrecorded_vmms(config.runtime_dir, keep, vmm_uids, vm_ids); killed > 0)
       log::warn("killed {} VMM process(es) that no VM records (bangerd crashed while starting them)", killed);
   }
   {

@@ -112,10 +112,18 @@ std::optional<std::pair<uid_t, uid_t>> real_and_effective_uid(pid_t pid) {
   return std::nullopt;
 }
 
+// Whether one of the process's arguments is one of `ids`, whole.
+bool names_one_of(pid_t pid, const std::vector<std::string>& ids) {
+  if (ids.empty()) return false;
+  const auto args = process_cmdline(pid);
+  return std::any_of(args.begin(), args.end(),
+                     [&](const std::string& arg) { return std::find(ids.begin(), ids.end(), arg) != ids.end(); });
+}
+
 }  // namespace
 
 int kill_unrecorded_vmms(const std::filesystem::path& runtime_dir, const std::vector<ProcessId>& keep,
-                         const VmmUids& vmm_uids) {
+                         const VmmUids& vmm_uids, const std::vector<std::string>& vm_ids) {
   const std::string marker = (runtime_dir / "vms").string() + "/";
   int killed = 0;
   std::error_code ec;
@@ -134,7 +142,7 @@ int kill_unrecorded_vmms(const std::filesystem::path& runtime_dir, const std::ve
     if (!stat || stat->session != pid || stat->tty_nr != 0 || stat->state == 'Z') continue;
     const auto uids = real_and_effective_uid(pid);
     if (!uids || !vmm_uids.includes(uids->first) || !vmm_uids.includes(uids->second)) continue;
-    if (!command_line_mentions(pid, marker)) continue;
+    if (!command_line_mentions(pid, marker) && !(uids->first != 0 && names_one_of(pid, vm_ids))) continue;
     bool kept = false;
     for (const auto& k : keep) kept = kept || (k.pid == pid && k.start_time == stat->start_time);
     if (kept) continue;

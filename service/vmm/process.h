@@ -88,10 +88,12 @@ struct VmmUids {
 // terminal (as spawn_detached starts VMMs; so never a user's `less` of a
 // console log) whose real and effective uids are banger's (`vmm_uids`: a
 // user's own process that merely names a VM's path is not banger's to end)
-// and whose command line names a path under <runtime_dir>/vms/, except those
-// in `keep`. The signal goes through a pidfd taken before those checks, so a
-// pid reused meanwhile is never signalled. Returns how many.
+// and whose command line names a path under <runtime_dir>/vms/ (or, run as
+// a VMM uid other than root, has one of `vm_ids` as a whole argument: an
+// unjailed Firecracker of a VM's own uid is named by its --id, its paths being
+// descriptors), except those in `keep`. The signal goes through a pidfd taken
+// before those checks, so a pid reused meanwhile is never signalled. Returns how many.
 int kill_unrecorded_vmms(const std::filesystem::path& runtime_dir, const std::vector<ProcessId>& keep,
-                         const VmmUids& vmm_uids = {});
+                         const VmmUids& vmm_uids = {}, const std::vector<std::string>& vm_ids = {});
 
 }  // namespace banger

@@ -164,7 +164,7 @@ TEST_F(VmmFaults, VmmKilledDuringStartFailsTheStartAtOnce) {
     return error_of([&] { own.vm_call(vm, "Start"); });
   });
   // Kill it once the guest "booted" and banger waits for its SSH server.
-  const auto requests = runtime_of(id) / "firecracker.sock.requests.jsonl";
+  const auto requests = runtime_of(id) / "vmm" / "firecracker.sock.requests.jsonl";  // the VMM uid's directory
   auto instance_started = [&] {
     std::ifstream in(requests);
     std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());

@@ -1,5 +1,8 @@
 // The Firecracker backend behind the whole service: D-Bus calls on a private
 // bus reach bangerd, which drives the fake VMM over its HTTP API.
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <filesystem>
 #include <fstream>
 #include <string>
@@ -7,6 +10,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "../qemu/vmm_privileges.h"
 #include "fake_image_test.h"
 
 namespace banger::test {
@@ -17,13 +21,27 @@ namespace fs = std::filesystem;
 class FirecrackerBus : public FakeImageTest {
  protected:
   std::string id_of(const std::string& vm) { return client_->vm_string(vm, "Id"); }
+  fs::path runtime_dir(const std::string& vm) { return env().dir() / "run" / "vms" / id_of(vm); }
+  // What the VMM, run as its VM's own uid, may write: its API socket, log and metrics.
+  fs::path vmm_dir(const std::string& vm) { return runtime_dir(vm) / "vmm"; }
 
   // What the fake recorded, read while the VM runs (stop removes the runtime dir).
   std::vector<nlohmann::json> requests(const std::string& vm) {
     std::vector<nlohmann::json> out;
-    std::ifstream in(env().dir() / "run" / "vms" / id_of(vm) / "firecracker.sock.requests.jsonl");
+    std::ifstream in(vmm_dir(vm) / "firecracker.sock.requests.jsonl");
     for (std::string line; std::getline(in, line);) out.push_back(nlohmann::json::parse(line));
     return out;
+  }
+  // The file a drive request names: run as the VM's uid, the VMM is given
+  // /proc/self/fd/N, which is read back from the running VMM's descriptor N.
+  std::string drive_file(const std::string& vm, const nlohmann::json& request) {
+    const std::string named = request["body"]["path_on_host"];
+    const std::string self = "/proc/self/";
+    if (named.rfind(self, 0) != 0) return named;
+    const pid_t pid = recorded_vmm_pid(runtime_dir(vm));
+    std::error_code ec;
+    const auto target = fs::read_symlink("/proc/" + std::to_string(pid) + "/" + named.substr(self.size()), ec);
+    return ec ? named + ": " + ec.message() : target.string();
   }
 };
 
@@ -45,12 +63,12 @@ TEST_F(FirecrackerBus, LifecycleOverDBusDrivesTheApi) {
     }
     if (r["path"] == "/drives/rootfs") {
       EXPECT_EQ(r["body"]["is_root_device"], true);
-      EXPECT_EQ(r["body"]["path_on_host"], (env().dir() / "state" / "vms" / id_of(vm) / "rootfs.ext4").string());
+      EXPECT_EQ(drive_file(vm, r), (env().dir() / "state" / "vms" / id_of(vm) / "rootfs.ext4").string());
     }
     if (r["path"] == "/drives/work") {
       // The work disk, the guest's second drive (/dev/vdb, mounted at /work).
       EXPECT_EQ(r["body"]["is_root_device"], false);
-      EXPECT_EQ(r["body"]["path_on_host"], (env().dir() / "state" / "vms" / id_of(vm) / "work.ext4").string());
+      EXPECT_EQ(drive_file(vm, r), (env().dir() / "state" / "vms" / id_of(vm) / "work.ext4").string());
     }
     if (r["path"] == "/boot-source") {
       EXPECT_NE(r["body"]["boot_args"].get<std::string>().find("banger.hostname=fc-vm"), std::string::npos);
@@ -121,7 +139,7 @@ TEST_F(FirecrackerBus, AdoptedVmmsCleanExitIsTheGuestShuttingDown) {
   env().start_daemon();
   ASSERT_EQ(client_->vm_string(vm, "State"), "running");
   // The guest powers off by itself: Firecracker exits 0 and says so in its log.
-  auto socket = env().dir() / "run" / "vms" / id_of(vm) / "firecracker.sock";
+  auto socket = vmm_dir(vm) / "firecracker.sock";
   auto curl = env().run_as("", {"/usr/bin/curl", "-sf", "--unix-socket", socket.string(), "-X", "PUT",
                                 "-H", "Content-Type: application/json", "-d", R"({"action_type":"SendCtrlAltDel"})",
                                 "http://localhost/actions"});
@@ -134,6 +152,35 @@ TEST_F(FirecrackerBus, AdoptedVmmsCleanExitIsTheGuestShuttingDown) {
   EXPECT_EQ(changed->args[2], "the guest shut down");
   EXPECT_EQ(client_->vm_string(vm, "LastError"), "");
   client_->vm_call(vm, "Delete");
+}
+
+// Issue 17, finding 3, without a jailer: bangerd starts the VMM as the VM's own
+// uid with no capabilities and hands it descriptors; it reaches no path of
+// bangerd's, and its writable disks are its uid's.
+TEST_F(FirecrackerBus, AnUnjailedVmmRunsAsItsVmsOwnUidWithoutCapabilities) {
+  if (geteuid() != 0) GTEST_SKIP() << "bangerd changes the VMM's uid only as root";
+  const std::string vm = running_vm("fc-unprivileged");
+  const pid_t pid = recorded_vmm_pid(runtime_dir(vm));
+  expect_unprivileged_vmm(pid, /*with_seccomp=*/false);
+  const uid_t uid = process_uid(pid);
+  EXPECT_GE(uid, 900000u) << "a uid of the per-VM range ([firecracker] jailer_uid_base)";
+  struct stat st {};
+  ASSERT_EQ(stat((env().dir() / "state" / "vms" / id_of(vm) / "work.ext4").c_str(), &st), 0);
+  EXPECT_EQ(st.st_uid, uid) << "its writable disk is its VMM's";
+  ASSERT_EQ(stat(vmm_dir(vm).c_str(), &st), 0);
+  EXPECT_EQ(st.st_uid, uid);
+  EXPECT_EQ(st.st_mode & 07777, 0700u);
+  EXPECT_FALSE(requests(vm).empty()) << "configured over the API it bound inside its directory";
+  // Through a bangerd restart, adoption knows it by its VM's id on its command line.
+  env().kill_daemon();
+  env().start_daemon();
+  auto again = std::make_unique<BusClient>(env().address());
+  EXPECT_EQ(again->vm_string(vm, "State"), "running");
+  EXPECT_EQ(recorded_vmm_pid(runtime_dir(vm)), pid) << "the same VMM, adopted, not killed by the sweep";
+  EXPECT_EQ(process_uid(pid), uid);
+  again->stop(vm);
+  EXPECT_FALSE(fs::exists(vmm_dir(vm))) << "stop removes the VMM's directory";
+  again->vm_call(vm, "Delete");
 }
 
 TEST_F(FirecrackerBus, EachVmRunsOnItsOwnBackend) {

@@ -258,5 +258,25 @@ TEST_F(Process, TheSweepEndsAnUnrecordedVmmOfTheVmmUidRange) {
   EXPECT_TRUE(VmmUids({900000, 64}).includes(0));
 }
 
+// An unjailed Firecracker of a VM's own uid names no path: its VM's id, a whole argument, marks it.
+TEST_F(Process, TheSweepKnowsAnUnprivilegedVmmByItsVmsIdButNeverARootOne) {
+  if (geteuid() != 0) GTEST_SKIP() << "needs root to run a process as another user";
+  const std::filesystem::path runtime =
+      std::filesystem::temp_directory_path() / ("banger-by-id-" + std::to_string(getpid()));
+  const std::string id = "0123456789abcdef0123456789abcdef";
+  const std::string script = "while :; do sleep 0.05; done";
+  auto vmm = spawn_detached({"/usr/bin/setpriv", "--reuid=900002", "--regid=900002", "--clear-groups", "/bin/sh", "-c",
+                             script, "vmm", "--id", id},
+                            log);
+  auto root_one = spawn_detached({"/bin/sh", "-c", script, "vmm", "--id", id}, log);
+  ASSERT_TRUE(wait_uid(vmm.pid, 900002));
+  EXPECT_EQ(kill_unrecorded_vmms(runtime, {root_one}, VmmUids{900000, 64}, {id + "0"}), 0) << "only the whole id";
+  EXPECT_EQ(kill_unrecorded_vmms(runtime, {root_one}, VmmUids{900000, 64}, {"ffff", id}), 1);
+  EXPECT_TRUE(wait_gone(vmm, 5s));
+  EXPECT_EQ(kill_unrecorded_vmms(runtime, {}, VmmUids{900000, 64}, {id}), 0) << "root's needs the runtime dir";
+  EXPECT_TRUE(is_running(root_one));
+  terminate(root_one, 1s);
+}
+
 }  // namespace
 }  // namespace banger

@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <fstream>
+#include <optional>
 #include <thread>
 
 #include <fmt/format.h>
@@ -17,6 +18,8 @@
 #include "vmm/firecracker/api_answers.h"
 #include "vmm/firecracker/api_client.h"
 #include "vmm/firecracker/jailer.h"
+#include "vmm/firecracker/unjailed.h"
+#include "vmm/vmm_groups.h"
 #include "vmm/process.h"
 
 namespace banger {
@@ -35,6 +38,7 @@ struct Handles {
   fs::path binary;  // firecracker
   fs::path jailer;  // empty when launched directly
   fs::path jail;    // the jailer's chroot of this VM; empty when launched directly
+  std::string vm_id;  // an unjailed VMM run as its VM's uid: its --id; else empty
 };
 
 Handles parse(const std::string& text) {
@@ -43,7 +47,8 @@ Handles parse(const std::string& text) {
     if (!j.is_object()) throw std::runtime_error("not a JSON object");
     return {{required_json_integer<pid_t>(j, "pid"), required_json_integer<std::uint64_t>(j, "start_time")},
             j.at("api_socket").get<std::string>(), j.at("runtime_dir").get<std::string>(),
-            j.at("binary").get<std::string>(), j.value("jailer", std::string()), j.value("jail", std::string())};
+            j.at("binary").get<std::string>(), j.value("jailer", std::string()), j.value("jail", std::string()),
+            j.value("vm_id", std::string())};
   } catch (const std::exception& e) {
     throw Error(ErrorKind::backend_failed, fmt::format("firecracker: unreadable handles: {}", e.what()));
   }
@@ -75,15 +80,37 @@ void create_file(const fs::path& path) {
 // taken for it: the API socket under the runtime dir; jailed, which names
 // everything inside its chroot, the VM id that the jailer passes on as --id
 // (the jail's own name).
+// Unjailed as the VM's uid, whose command line names descriptors, not paths: the VM id it passes as --id.
 std::string vm_mention(const Handles& h) {
+  if (!h.vm_id.empty()) return h.vm_id;
   return h.jail.empty() ? (h.runtime_dir / "").string() : h.jail.filename().string();
 }
 
-// What the VMM left once it is gone: its socket and its jail.
+// What the VMM left once it is gone: its socket, its vmm directory or its jail.
 void release(const Handles& h) {
   std::error_code ignored;
   fs::remove(h.api_socket, ignored);
+  if (!h.vm_id.empty()) fs::remove_all(unjailed_vmm_dir(h.runtime_dir), ignored);
   if (!h.jail.empty()) remove_jail(h.jail);
+}
+
+// Where Firecracker's own log is, for exit_code(): in its vmm directory when it ran as the VM's uid.
+fs::path log_dir_of(const Handles& h) { return h.vm_id.empty() ? h.runtime_dir : unjailed_vmm_dir(h.runtime_dir); }
+
+// Until the VMM accepts connections on its API socket; ends it when it does not in time.
+void wait_for_api_socket(const Handles& h, const std::string& binary, const fs::path& log, milliseconds timeout) {
+  auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (!socket_accepts(h.api_socket)) {
+    if (!is_running(h.process))
+      throw Error(ErrorKind::backend_failed,
+                  fmt::format("{} exited before opening its API socket; see {}", binary, log.string()));
+    if (std::chrono::steady_clock::now() >= deadline) {
+      terminate(h.process, milliseconds(0));
+      throw Error(ErrorKind::backend_failed, fmt::format("{} did not open its API socket {} within {} ms", binary,
+                                                         h.api_socket.string(), timeout.count()));
+    }
+    std::this_thread::sleep_for(milliseconds(1));  // Firecracker binds within milliseconds
+  }
 }
 
 }  // namespace
@@ -100,14 +127,25 @@ std::string FirecrackerBackend::unavailable() const {
 }
 
 std::string FirecrackerBackend::launch(const MachineConfig& machine) {
-  Handles h{{}, machine.runtime_dir / "firecracker.sock", machine.runtime_dir, settings_.binary, settings_.jailer, {}};
+  Handles h{{}, machine.runtime_dir / "firecracker.sock", machine.runtime_dir, settings_.binary, settings_.jailer, {}, {}};
   std::vector<std::string> argv{settings_.binary.string(), "--api-sock", h.api_socket.string(), "--id", machine.vm_id};
+  // Whom the VMM runs as: the VM's own uid (the jailer drops to it; unjailed,
+  // bangerd starts it as that uid), or root where [firecracker] says uid 0.
+  const JailOwner owner = jail_owner_of(ids_.get(), settings_, machine.vm_id);
+  std::vector<UniqueFd> handed;  // an unjailed VMM's descriptors, open until it runs
+  std::optional<SpawnAs> as;
   if (!settings_.jailer.empty()) {
-    const JailOwner owner = jail_owner_of(ids_.get(), settings_, machine.vm_id);
     prepare_jail(settings_, machine, owner);
     h.jail = jail_dir(settings_, machine.vm_id);
     h.api_socket = jail_root(settings_, machine.vm_id) / fs::path(jailed_api_socket).relative_path();
     argv = jailer_command_line(settings_, machine.vm_id, owner);
+  } else if (owner.uid != 0) {
+    handed = prepare_unjailed(machine, owner);
+    h.vm_id = machine.vm_id;
+    h.api_socket = unjailed_vmm_dir(machine.runtime_dir) / "firecracker.sock";
+    argv[2] = unjailed_api_socket_argument().string();
+    as = SpawnAs{VmmUser{owner.uid, owner.gid, kvm_device_groups("/dev/kvm")}, {}};
+    for (const auto& fd : handed) as->passed_fds.push_back(fd.get());
   }
   try {
     std::error_code ignored;
@@ -117,20 +155,10 @@ std::string FirecrackerBackend::launch(const MachineConfig& machine) {
     // chroot is needed), else the log. Its own start-up errors go to stderr,
     // the same file either way.
     const fs::path log = console_log_path(machine.runtime_dir);
-    h.process = machine.serial_tty.empty() ? spawn_detached(argv, log) : spawn_detached_on_tty(argv, machine.serial_tty, log);
-
-    auto deadline = std::chrono::steady_clock::now() + settings_.api_timeout;
-    while (!socket_accepts(h.api_socket)) {
-      if (!is_running(h.process))
-        throw Error(ErrorKind::backend_failed,
-                    fmt::format("{} exited before opening its API socket; see {}", argv[0], log.string()));
-      if (std::chrono::steady_clock::now() >= deadline) {
-        terminate(h.process, milliseconds(0));
-        throw Error(ErrorKind::backend_failed, fmt::format("{} did not open its API socket {} within {} ms", argv[0],
-                                                           h.api_socket.string(), settings_.api_timeout.count()));
-      }
-      std::this_thread::sleep_for(milliseconds(1));  // Firecracker binds within milliseconds
-    }
+    const SpawnAs* as_user = as ? &*as : nullptr;
+    h.process = machine.serial_tty.empty() ? spawn_detached(argv, log, as_user)
+                                           : spawn_detached_on_tty(argv, machine.serial_tty, log, as_user);
+    wait_for_api_socket(h, argv[0], log, settings_.api_timeout);
   } catch (...) {
     release(h);  // no handles reach the caller, so nothing else would
     throw;
@@ -143,6 +171,11 @@ std::string FirecrackerBackend::launch(const MachineConfig& machine) {
     handles["jailer"] = h.jailer.string();
     handles["jail"] = h.jail.string();
   }
+  if (!h.vm_id.empty()) {
+    handles["vm_id"] = h.vm_id;
+    handles["uid"] = owner.uid;  // for whoever reads the handles, as QEMU's say
+    handles["gid"] = owner.gid;
+  }
   return handles.dump();
 }
 
@@ -151,12 +184,14 @@ void FirecrackerBackend::configure(const std::string& handles, const MachineConf
   FirecrackerApiClient api(h.api_socket, settings_.api_timeout);
   // A jailed firecracker names everything inside its chroot, where
   // prepare_jail() put it.
+  // Unjailed as the VM's uid, it names them by the descriptors launch() passed (unjailed.h).
   const bool jailed = !h.jail.empty();
-  const MachineConfig seen = jailed ? jailed_view(machine) : machine;
+  const bool unjailed_as_vm_uid = !h.vm_id.empty();
+  const MachineConfig seen = jailed ? jailed_view(machine) : unjailed_as_vm_uid ? unjailed_view(machine) : machine;
 
   const fs::path log = seen.runtime_dir / "firecracker.log";
   const fs::path metrics = seen.runtime_dir / "metrics.json";
-  if (!jailed) {
+  if (!jailed && !unjailed_as_vm_uid) {  // else made for the VMM's uid beforehand
     create_file(log);
     create_file(metrics);
   }
@@ -244,9 +279,9 @@ std::optional<int> FirecrackerBackend::exit_code(const std::string& handles) {
   Handles h = parse(handles);
   // Its logger's file once configured, else its stderr (the console log, which
   // the guest writes too: read only when the logger file says nothing).
-  for (const char* file : {"firecracker.log", "console.log"}) {
+  for (const fs::path& file : {log_dir_of(h) / "firecracker.log", h.runtime_dir / "console.log"}) {
     std::optional<int> code;
-    std::ifstream in(h.runtime_dir / file);
+    std::ifstream in(file);
     for (std::string line; std::getline(in, line);) {
       auto at = line.rfind("exit_code=");
       if (at == std::string::npos) continue;
@@ -275,7 +310,7 @@ bool FirecrackerBackend::adopt(const std::string& handles) {
 }
 
 std::unique_ptr<VmmBackend> make_firecracker_backend(const Config& config) {
-  return std::make_unique<FirecrackerBackend>(config.firecracker, make_jailer_ids(config.firecracker, config.state_dir));
+  return std::make_unique<FirecrackerBackend>(config.firecracker, make_vmm_ids(config.firecracker, config.state_dir));
 }
 
 }  // namespace banger

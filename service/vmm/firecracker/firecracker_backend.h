@@ -13,8 +13,9 @@ namespace banger {
 // restarted bangerd re-finds the VMM and never mistakes a reused pid for it.
 class FirecrackerBackend final : public VmmBackend {
  public:
-  // ids: each jailed VM's own uid; null runs every jailed VMM as the fixed
-  // [firecracker] jailer_uid/jailer_gid.
+  // ids: each VM's own uid, which its VMM runs as, jailed or not (issue 17,
+  // finding 3); null runs every VMM as the fixed [firecracker] jailer_uid/jailer_gid,
+  // and an unjailed one as root when that is 0.
   explicit FirecrackerBackend(FirecrackerSettings settings, std::shared_ptr<JailerIds> ids = nullptr);
 
   std::string_view name() const override { return "firecracker"; }
@@ -38,8 +39,8 @@ class FirecrackerBackend final : public VmmBackend {
   std::shared_ptr<JailerIds> ids_;
 };
 
-// The backend as a daemon runs it: with the per-VM jailer uids kept under the
-// state directory (the same ones the daemon's JailerIdentity capability holds).
+// The backend as a daemon runs it: with the per-VM uids kept under the state
+// directory (the same ones the daemon's JailerIdentity capability holds).
 std::unique_ptr<VmmBackend> make_firecracker_backend(const Config& config);
 
 }  // namespace banger

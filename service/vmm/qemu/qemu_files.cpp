@@ -4,8 +4,6 @@
 #include <linux/if_tun.h>
 #include <net/if.h>
 #include <sys/ioctl.h>
-#include <sys/mman.h>
-#include <sys/sendfile.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -17,6 +15,7 @@
 #include <fmt/format.h>
 
 #include "core/errors.h"
+#include "vmm/handed_file.h"
 
 namespace banger {
 
@@ -32,22 +31,6 @@ UniqueFd open_file(const fs::path& path, int flags) {
   UniqueFd fd(::open(path.c_str(), flags | O_CLOEXEC));
   if (!fd.valid()) fail("cannot open " + path.string());
   return fd;
-}
-
-// A sealed memfd holding what `file` holds: readable through /proc/self/fd by
-// anyone who has it (a memfd's mode is 0777), and nobody can change it.
-UniqueFd memfd_copy(const fs::path& path, int file) {
-  UniqueFd copy(memfd_create(path.filename().c_str(), MFD_CLOEXEC | MFD_ALLOW_SEALING));
-  if (!copy.valid()) fail("cannot copy " + path.string());
-  struct stat st {};
-  if (fstat(file, &st) != 0) fail("cannot read " + path.string());
-  for (off_t offset = 0; offset < st.st_size;) {
-    const ssize_t sent = sendfile(copy.get(), file, &offset, static_cast<size_t>(st.st_size - offset));
-    if (sent < 0 && errno == EINTR) continue;
-    if (sent <= 0) fail("cannot copy " + path.string());
-  }
-  fcntl(copy.get(), F_ADD_SEALS, F_SEAL_SEAL | F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE);
-  return copy;
 }
 
 }  // namespace
@@ -77,13 +60,7 @@ std::vector<int> QemuFiles::descriptors() const {
 
 std::string QemuFiles::loader_file(const fs::path& path) {
   if (!pass_descriptors_) return path.string();
-  UniqueFd fd = open_file(path, O_RDONLY);
-  struct stat st {};
-  if (fstat(fd.get(), &st) != 0) fail("cannot read " + path.string());
-  // Reopened through /proc/self/fd, the file's own mode decides.
-  const bool readable = (st.st_mode & S_IROTH) != 0 || (st.st_uid == uid_ && (st.st_mode & S_IRUSR) != 0);
-  if (!readable) fd = memfd_copy(path, fd.get());
-  return fmt::format("/proc/self/fd/{}", pass(std::move(fd)));
+  return fmt::format("/proc/self/fd/{}", pass(readable_for(path, uid_, "qemu")));
 }
 
 std::string QemuFiles::drive_file(const fs::path& path, bool read_only) {

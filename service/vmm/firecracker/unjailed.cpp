@@ -1,0 +1,88 @@
+#include "vmm/firecracker/unjailed.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include <fmt/format.h>
+
+#include "core/errors.h"
+#include "vmm/handed_file.h"
+
+namespace banger {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+constexpr int vmm_dir_fd = 3;
+
+std::string passed(int fd) { return fmt::format("/proc/self/fd/{}", fd); }
+
+[[noreturn]] void fail(const std::string& doing) {
+  throw Error(ErrorKind::backend_failed, fmt::format("firecracker: {}: {}", doing, strerror(errno)));
+}
+
+UniqueFd open_or_fail(const fs::path& path, int flags, mode_t mode = 0) {
+  UniqueFd fd(::open(path.c_str(), flags | O_CLOEXEC, mode));
+  if (!fd.valid()) fail("cannot open " + path.string());
+  return fd;
+}
+
+void give(int fd, JailOwner owner, const fs::path& path) {
+  if (fchown(fd, owner.uid, owner.gid) != 0) fail(fmt::format("cannot give {} to uid {}", path.string(), owner.uid));
+}
+
+// The drive as the VMM may open it: a writable one becomes the uid's (its VM's
+// alone: the uid is the VM's from create to delete); a read-only one must be readable as it is.
+UniqueFd drive_for(const DriveConfig& drive, JailOwner owner) {
+  if (drive.read_only) return readable_for(drive.path, owner.uid, "firecracker");
+  UniqueFd fd = open_or_fail(drive.path, O_RDWR);
+  give(fd.get(), owner, drive.path);
+  return fd;
+}
+
+}  // namespace
+
+fs::path unjailed_vmm_dir(const fs::path& runtime_dir) { return runtime_dir / "vmm"; }
+
+fs::path unjailed_api_socket_argument() { return fs::path(passed(vmm_dir_fd)) / "firecracker.sock"; }
+
+MachineConfig unjailed_view(const MachineConfig& machine) {
+  MachineConfig view = machine;
+  int next = vmm_dir_fd;
+  view.runtime_dir = passed(next++);
+  view.kernel = passed(next++);
+  if (!machine.initrd.empty()) view.initrd = passed(next++);
+  for (auto& drive : view.drives) drive.path = passed(next++);
+  return view;
+}
+
+std::vector<UniqueFd> prepare_unjailed(const MachineConfig& machine, JailOwner owner) {
+  const fs::path dir = unjailed_vmm_dir(machine.runtime_dir);
+  std::error_code ec;
+  fs::remove_all(dir, ec);
+  try {
+    if (::mkdir(dir.c_str(), 0700) != 0) fail("cannot make " + dir.string());
+    std::vector<UniqueFd> fds;
+    UniqueFd dir_fd = open_or_fail(dir, O_RDONLY | O_DIRECTORY);
+    give(dir_fd.get(), owner, dir);
+    fds.push_back(std::move(dir_fd));
+    for (const char* file : {"firecracker.log", "metrics.json"}) {
+      UniqueFd made = open_or_fail(dir / file, O_WRONLY | O_CREAT | O_EXCL, 0600);
+      give(made.get(), owner, dir / file);
+    }
+    fds.push_back(readable_for(machine.kernel, owner.uid, "firecracker"));
+    if (!machine.initrd.empty()) fds.push_back(readable_for(machine.initrd, owner.uid, "firecracker"));
+    for (const auto& drive : machine.drives) fds.push_back(drive_for(drive, owner));
+    return fds;
+  } catch (...) {
+    fs::remove_all(dir, ec);
+    throw;
+  }
+}
+
+}  // namespace banger
