@@ -448,6 +448,26 @@ check_vmm_privileges() {
   fi
 }
 
+# Offline workspace transfers (a VM that is not running) go through banger-diskfs in the disk
+# sandbox: user banger-disks, no capabilities, no_new_privs, a seccomp filter, a network
+# namespace of its own. Under the real unit each of those must still be allowed to bangerd.
+check_offline_workspace() {
+  local out
+  out=$(as "$member" 'set -e
+    bangerctl --no-progress create ws-offline --work-disk 64 >/dev/null
+    rm -rf ~/ws-src ~/ws-back && mkdir -p ~/ws-src/sub && echo offline-bytes >~/ws-src/sub/file
+    bangerctl --no-progress workspace push ws-offline ~/ws-src --all
+    bangerctl --no-progress workspace pull ws-offline ~/ws-back --source ws-src
+    cat ~/ws-back/sub/file' 2>&1)
+  if [[ $(tail -1 <<<"$out") == offline-bytes ]]; then
+    check_ok "offline workspace push and pull through the disk sandbox under the unit"
+  else
+    check_fail "offline workspace push and pull through the disk sandbox under the unit" \
+      "$(tail -4 <<<"$out" | tr '\n' ' ') $(inside journalctl --no-pager -o cat -u bangerd -n 5 2>&1 | tr '\n' ' ')"
+  fi
+  as "$member" "bangerctl delete ws-offline" >/dev/null 2>&1
+}
+
 check_group_user() {
   # As a user is told: add yourself to group banger, then log in again. Without a
   # terminal pam_systemd makes a "background" session: a logind session still.
@@ -646,7 +666,12 @@ main() {
   check_install || return 1
   check_sandbox
   check_group_user
-  if check_image && check_doctor && check_guest; then
+  local have_image=0
+  if check_image && check_doctor; then
+    have_image=1
+    check_offline_workspace
+  fi
+  if ((have_image)) && check_guest; then
     check_doctor_kvm
     check_vmm_privileges
     check_machined
