@@ -132,15 +132,6 @@ Archive tar_writer(ByteSink sink) {
   return out;
 }
 
-Archive disk_writer() {
-  Archive out(archive_write_disk_new());
-  if (!out) throw Error(ErrorKind::internal, "libarchive cannot make a disk writer");
-  archive_write_disk_set_options(out.get(), ARCHIVE_EXTRACT_SECURE_NODOTDOT | ARCHIVE_EXTRACT_SECURE_SYMLINKS |
-                                                ARCHIVE_EXTRACT_SECURE_NOABSOLUTEPATHS | ARCHIVE_EXTRACT_PERM |
-                                                ARCHIVE_EXTRACT_TIME | ARCHIVE_EXTRACT_UNLINK);
-  return out;
-}
-
 void copy_entries(archive* in, archive* out, const CopyHooks& hooks) {
   callback_failure = nullptr;
   EntryRules rules;
@@ -153,7 +144,6 @@ void copy_entries(archive* in, archive* out, const CopyHooks& hooks) {
     if (status == ARCHIVE_EOF) break;
     if (status < ARCHIVE_WARN) fail_reading(in, first);
     first = false;
-    if (hooks.descend && archive_read_disk_can_descend(in)) archive_read_disk_descend(in);
     if (!rules.admit(entry)) continue;
     if (hooks.keep && !hooks.keep(archive_entry_pathname(entry))) continue;
     if (archive_write_header(out, entry) < ARCHIVE_WARN)

@@ -29,14 +29,9 @@ Archive tar_reader(ByteSource source);
 // writer to the descriptor (the caller's: idle-limited), or to `sink`.
 Archive tar_writer(int fd);
 Archive tar_writer(ByteSink sink);
-// Extracts below the current directory, refusing absolute paths, ".." and
-// writing through symlinks already on disk (libarchive's secure flags).
-Archive disk_writer();
-
 struct CopyHooks {
   std::function<void(std::uint64_t bytes)> progress;  // the payload bytes so far
   std::function<bool(std::string_view path)> keep;    // false: leave the (admitted) entry out
-  bool descend = false;                               // `in` reads a directory tree from disk
 };
 
 // Every entry of `in`, admitted by the workspace rules (entry_rules.h), written

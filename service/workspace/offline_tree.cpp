@@ -145,7 +145,7 @@ void push_offline(const fs::path& helper, const fs::path& image, int archive, co
   try {
     auto in = tar_reader(archive);
     auto out = tar_writer([fd = data.get()](std::span<const char> bytes) { send_all(fd, bytes); });
-    copy_entries(in.get(), out.get(), {.progress = progress, .keep = {}, .descend = false});
+    copy_entries(in.get(), out.get(), {.progress = progress, .keep = {}});
   } catch (...) {
     failure = std::current_exception();
   }
@@ -175,7 +175,7 @@ void pull_offline(const fs::path& helper, const fs::path& image, int archive, co
     auto in = tar_reader(data.get());
     auto out = tar_writer(archive);
     // Staging directories of interrupted pushes are not part of the tree.
-    copy_entries(in.get(), out.get(), {.progress = progress, .keep = not_staging, .descend = false});
+    copy_entries(in.get(), out.get(), {.progress = progress, .keep = not_staging});
   } catch (...) {
     failure = std::current_exception();
   }

@@ -55,7 +55,7 @@ void push_online(ssh_session_struct* session, int archive, const PushOptions& op
     try {
       auto in = tar_reader(archive);
       auto out = tar_writer([&unpack](std::span<const char> data) { unpack.write(data); });
-      copy_entries(in.get(), out.get(), {.progress = progress, .keep = {}, .descend = false});
+      copy_entries(in.get(), out.get(), {.progress = progress, .keep = {}});
     } catch (const Error& e) {
       // Wait for the guest's tar to end, so the clean-up below does not race it. When the
       // channel failed, the guest's words say why (a full disk); a refused stream stays refused.
@@ -83,7 +83,7 @@ void pull_online(ssh_session_struct* session, int archive, const PullOptions& op
   try {
     auto in = tar_reader([&pack](std::span<char> data) { return pack.read(data); });
     auto out = tar_writer(archive);
-    copy_entries(in.get(), out.get(), {.progress = progress, .keep = not_staging, .descend = false});
+    copy_entries(in.get(), out.get(), {.progress = progress, .keep = not_staging});
   } catch (const Error& e) {
     // An empty stream from a guest that refused: its words are better than "not a tar".
     const int status = pack.finish();

@@ -64,7 +64,7 @@ TEST(WorkspaceArchives, ProgressCountsThePayload) {
   auto in = workspace::tar_reader(in_fd.get());
   auto out = workspace::tar_writer(out_fd.get());
   workspace::copy_entries(in.get(), out.get(),
-                          {.progress = [&](std::uint64_t bytes) { last = bytes; }, .keep = {}, .descend = false});
+                          {.progress = [&](std::uint64_t bytes) { last = bytes; }, .keep = {}});
   EXPECT_EQ(last, 300000u);
 }
 
