@@ -17,7 +17,7 @@
 #include "banger_build_config.h"
 #include "core/errors.h"
 #include "core/network_manager.h"
-#include "net/ipv4.h"
+#include "core/ipv4.h"
 
 namespace banger {
 

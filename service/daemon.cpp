@@ -39,6 +39,8 @@
 #include "capabilities/tap_device.h"
 #include "capabilities/work_disk.h"
 #include "capabilities/disk_ledger.h"
+#include "host/journal.h"
+#include "store/handles_files.h"
 #include "capabilities/vm_directories.h"
 #include "core/autostart.h"
 #include "core/autostart_marker.h"
@@ -53,7 +55,7 @@
 #include "core/network_manager.h"
 #include "core/periodic_task.h"
 #include "core/poweroff_requests.h"
-#include "core/ssh_public_key.h"
+#include "capabilities/ssh_public_key.h"
 #include "core/stored_attachments.h"
 #include "core/vm_events_fanout.h"
 #include "core/vm_manager.h"
@@ -264,7 +266,8 @@ int serve(const Config& config, DaemonExtensions& extensions) {
   AutostartMarker autostart_marker(config.state_dir / "autostart");  // banger-autostart.service's condition
   VmEventsFanout vm_events{&registry, &stats_poller, &autostart_marker};
   HostDiskLedger disk_ledger(store, config.state_dir);  // [quotas] max_disk_mib
-  VmManager vms({store, backends, capabilities, vm_events, &exits, &workspace_locks, &disk_ledger},
+  HandlesFiles handles_files(config.runtime_dir);
+  VmManager vms({store, backends, capabilities, vm_events, handles_files, &exits, &workspace_locks, &disk_ledger},
                 {config.lock_timeout, std::chrono::duration_cast<std::chrono::milliseconds>(config.stop_timeout),
                  config.runtime_dir, config.state_dir / "deleting", config.quotas});
   vm_manager = &vms;
@@ -411,6 +414,7 @@ int run_daemon(int argc, char** argv, DaemonExtensions extensions) {
   sigaddset(&stop_signals, SIGCHLD);
   pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
   signal(SIGPIPE, SIG_IGN);
+  log::use_journal(&host::send_to_journal);  // when stderr is the journal's stream
 
   CLI::App app{"bangerd: the banger microVM service (D-Bus name dev.banger.banger1)", "bangerd"};
   CommandLine cli;

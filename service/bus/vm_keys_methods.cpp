@@ -2,7 +2,7 @@
 
 #include "bus/request.h"
 #include "capabilities/authorized_keys.h"
-#include "core/ssh_public_key.h"
+#include "capabilities/ssh_public_key.h"
 #include "core/vm_manager.h"
 
 namespace banger {

@@ -9,9 +9,9 @@
 #include "capabilities/authorized_keys_guest.h"
 #include "core/authorized_key_events.h"
 #include "core/capability.h"
-#include "core/ssh_public_key.h"
+#include "capabilities/ssh_public_key.h"
 #include "core/vm_attachment.h"
-#include "store/authorized_key_store.h"
+#include "core/authorized_key_store.h"
 
 namespace banger {
 

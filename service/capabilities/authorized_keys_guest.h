@@ -7,7 +7,7 @@
 
 #include "capabilities/guest_host_keys.h"
 #include "capabilities/ssh_key_pair.h"
-#include "core/ssh_public_key.h"
+#include "capabilities/ssh_public_key.h"
 
 namespace banger {
 

@@ -9,7 +9,7 @@
 #include "console/relay_protocol.h"
 #include "core/atomic_file.h"
 #include "core/errors.h"
-#include "core/json_numbers.h"
+#include "store/json_numbers.h"
 #include "core/log.h"
 
 namespace banger {

@@ -2,7 +2,7 @@
 #include <filesystem>
 
 #include "core/quotas.h"
-#include "store/image_store.h"
+#include "core/image_store.h"
 
 namespace banger {
 

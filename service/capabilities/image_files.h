@@ -5,7 +5,7 @@
 #include "core/capability.h"
 #include "core/image.h"
 #include "disks/root_disk.h"
-#include "store/image_store.h"
+#include "core/image_store.h"
 
 namespace banger {
 

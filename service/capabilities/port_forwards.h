@@ -13,7 +13,7 @@
 #include "core/unique_fd.h"
 #include "core/vm_attachment.h"
 #include "net/port_forward_ruleset.h"
-#include "store/forward_store.h"
+#include "core/forward_store.h"
 
 namespace banger {
 

@@ -14,7 +14,7 @@
 
 #include "core/atomic_file.h"
 #include "core/errors.h"
-#include "core/ssh_public_key.h"
+#include "capabilities/ssh_public_key.h"
 #include "core/log.h"
 #include "core/unique_fd.h"
 

@@ -9,7 +9,7 @@
 #include <fmt/format.h>
 
 #include "core/errors.h"
-#include "core/ssh_public_key.h"
+#include "capabilities/ssh_public_key.h"
 
 namespace banger {
 

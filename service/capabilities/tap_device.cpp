@@ -7,7 +7,7 @@
 
 #include "core/errors.h"
 #include "core/log.h"
-#include "net/ipv4.h"
+#include "core/ipv4.h"
 #include "net/taps.h"
 
 namespace banger {

@@ -13,7 +13,7 @@
 #include <sstream>
 
 #include "console/relay_protocol.h"
-#include "core/handles_file.h"
+#include "store/handles_files.h"
 #include "vmm/process.h"
 
 namespace banger {

@@ -21,7 +21,7 @@
 #include "core/atomic_file.h"
 #include "core/console_log.h"
 #include "core/errors.h"
-#include "core/handles_file.h"
+#include "store/handles_files.h"
 
 namespace fs = std::filesystem;
 using namespace banger;

@@ -3,7 +3,7 @@
 #include <vector>
 
 #include "core/network.h"
-#include "net/ipv4.h"
+#include "core/ipv4.h"
 
 namespace banger {
 

@@ -10,7 +10,7 @@
 #include "core/image.h"
 #include "core/image_events.h"
 #include "core/image_parts.h"
-#include "store/image_store.h"
+#include "core/image_store.h"
 
 namespace banger {
 

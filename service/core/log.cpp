@@ -1,14 +1,11 @@
 #include "core/log.h"
 
 #include <sys/stat.h>
-#include <sys/uio.h>
 #include <unistd.h>
 
 #include <cstdio>
 #include <cstdlib>
 #include <mutex>
-
-#include <systemd/sd-journal.h>
 
 namespace banger::log {
 
@@ -41,26 +38,17 @@ std::string stderr_line(int priority, std::string_view message, const Fields& fi
 
 namespace {
 
-void send_to_journal(int priority, std::string_view message, const Fields& fields) {
-  std::vector<std::string> items{fmt::format("MESSAGE={}", message), fmt::format("PRIORITY={}", priority),
-                                 "SYSLOG_IDENTIFIER=bangerd"};
-  for (const auto& [name, value] : fields) items.push_back(name + "=" + value);
-  std::vector<iovec> iov;
-  for (auto& item : items) iov.push_back({item.data(), item.size()});
-  if (sd_journal_sendv(iov.data(), static_cast<int>(iov.size())) < 0)
-    std::fputs(stderr_line(priority, message, fields).append("\n").c_str(), stderr);
-}
+JournalWriter journal_writer = nullptr;
 
 }  // namespace
+
+void use_journal(JournalWriter writer) { journal_writer = writer; }
 
 void write(int priority, std::string_view message, const Fields& fields) {
   static const Sink sink = sink_for(std::getenv("JOURNAL_STREAM"), STDERR_FILENO);
   static std::mutex mutex;
   std::lock_guard lock(mutex);
-  if (sink == Sink::journal) {
-    send_to_journal(priority, message, fields);
-    return;
-  }
+  if (sink == Sink::journal && journal_writer != nullptr && journal_writer(priority, message, fields)) return;
   const auto line = stderr_line(priority, message, fields);
   std::fprintf(stderr, "%s\n", line.c_str());
   std::fflush(stderr);

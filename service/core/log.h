@@ -25,6 +25,14 @@ Sink sink_for(const char* journal_stream, int stderr_fd);
 // the fields as NAME=value (quoted when they hold spaces).
 std::string stderr_line(int priority, std::string_view message, const Fields& fields);
 
+// How a record reaches journald's native protocol. The program gives it
+// (host/journal.h's send_to_journal) so that the domain links no libsystemd;
+// false: the journal did not take the record, which then goes to stderr.
+using JournalWriter = bool (*)(int priority, std::string_view message, const Fields& fields);
+// Set once at start, before any thread logs. Without one (the default), and
+// when stderr is not the journal's stream, records go to stderr.
+void use_journal(JournalWriter writer);
+
 void write(int priority, std::string_view message, const Fields& fields = {});
 
 template <typename... Args>

@@ -9,7 +9,7 @@
 #include "core/errors.h"
 #include "core/ids.h"
 #include "core/log.h"
-#include "net/ipv4.h"
+#include "core/ipv4.h"
 
 namespace banger {
 

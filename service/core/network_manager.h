@@ -8,7 +8,7 @@
 #include "core/network_events.h"
 #include "core/network_services.h"
 #include "core/options.h"
-#include "store/network_store.h"
+#include "core/network_store.h"
 
 namespace banger {
 

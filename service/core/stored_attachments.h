@@ -1,7 +1,7 @@
 #pragma once
 #include "core/vm_attachment.h"
-#include "store/network_store.h"
-#include "store/store.h"
+#include "core/network_store.h"
+#include "core/store.h"
 
 namespace banger {
 

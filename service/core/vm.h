@@ -14,7 +14,7 @@ std::optional<VmState> parse_vm_state(std::string_view text);
 // One VM as the store keeps it. `backend` names its VMM backend, fixed at
 // create. `handles` is a column of earlier versions, which kept the VMM's
 // handles there: recover() moves any it finds to the VM's runtime handles
-// file (core/handles_file.h), where they live now, and clears it.
+// file (store/handles_files.h), where they live now, and clears it.
 struct VmRecord {
   std::string id;
   std::string name;

@@ -16,7 +16,7 @@ namespace banger {
 VmManager::VmManager(Deps deps, VmManagerSettings settings)
     : deps_(deps),
       settings_(std::move(settings)),
-      handles_(settings_.runtime_dir),
+      handles_(deps_.handles),
       delete_intents_(settings_.intents_dir.empty() ? settings_.runtime_dir / "deleting" : settings_.intents_dir) {}
 
 VmmBackend& VmManager::backend_of(const VmRecord& vm) const {
@@ -29,7 +29,7 @@ VmmBackend& VmManager::backend_of(const VmRecord& vm) const {
 }
 
 void VmManager::watch(const std::string& id, const std::string& handles) {
-  auto process = vmm_process_of(handles);
+  auto process = handles_.process_in(handles);
   if (deps_.watch == nullptr) return;
   if (!process) {
     log::warn("VM {}: the VMM's handles name no pid; its exit will go unnoticed", id);

@@ -12,7 +12,7 @@
 
 #include "core/capabilities.h"
 #include "core/delete_intents.h"
-#include "core/handles_file.h"
+#include "core/vmm_handles.h"
 #include "core/lock_table.h"
 #include "core/options.h"
 #include "core/quotas.h"
@@ -20,8 +20,8 @@
 #include "core/vm_events.h"
 #include "core/vmm_backends.h"
 #include "core/vmm_watch.h"
-#include "store/store.h"
-#include "workspace/workspace_locks.h"
+#include "core/store.h"
+#include "core/workspace_locks.h"
 
 namespace banger {
 
@@ -40,7 +40,7 @@ struct VmManagerSettings {
 // state; record creation is serialised by its own lock. Every state write goes
 // through the state machine and is followed by a VmEvents call. Each VM runs
 // on the backend named in its record; the handles of its VMM live in its
-// runtime handles file (HandlesFiles), and the VMM is watched from launch on.
+// runtime handles file (Deps::handles), and the VMM is watched from launch on.
 class VmManager {
  public:
   struct Deps {
@@ -48,6 +48,7 @@ class VmManager {
     VmmBackends& backends;
     Capabilities& capabilities;
     VmEvents& events;
+    VmmHandles& handles;  // each VMM's handles while it runs (store/handles_files.h)
     VmmWatch* watch = nullptr;  // none: nothing notices a VMM's own exit
     WorkspaceLocks* workspaces = nullptr;  // VMs a workspace transfer holds answer Busy
     DiskLedger* disks = nullptr;  // none: [quotas] max_disk_mib is not checked
@@ -91,7 +92,7 @@ class VmManager {
   // that survived the restart (and watch them) and settle those that did not.
   void recover();
   // The VMM the VM's handles name (its process may have ended); nullopt without handles.
-  std::optional<VmmProcess> vmm_process(const std::string& id) { return vmm_process_of(handles_.get(id)); }
+  std::optional<VmmProcess> vmm_process(const std::string& id) { return handles_.process_in(handles_.get(id)); }
   // Every VMM process the handles files name after recover(): what an orphan sweep must spare.
   std::vector<VmmProcess> recorded_vmms();
   // The VmmWatch reports that `process` ended. Waits for the VM's lock, so an
@@ -134,7 +135,7 @@ class VmManager {
 
   Deps deps_;
   VmManagerSettings settings_;
-  HandlesFiles handles_;
+  VmmHandles& handles_;
   DeleteIntents delete_intents_;
   LockTable locks_;
   // Serialises record creation and every quota check with the write it guards,

@@ -121,7 +121,7 @@ void VmManager::finish_deletes() {
 std::vector<VmmProcess> VmManager::recorded_vmms() {
   std::vector<VmmProcess> out;
   for (const auto& vm : deps_.store.list_vms())
-    if (auto process = vmm_process_of(handles_.get(vm.id))) out.push_back(*process);
+    if (auto process = handles_.process_in(handles_.get(vm.id))) out.push_back(*process);
   return out;
 }
 
@@ -135,7 +135,7 @@ void VmManager::note_exit(const std::string& id, const VmmProcess& process, cons
 
 std::optional<std::string> VmManager::exit_noted(const std::string& id, const std::string& handles,
                                                  std::chrono::milliseconds wait) {
-  const auto process = vmm_process_of(handles);
+  const auto process = handles_.process_in(handles);
   if (!process || deps_.watch == nullptr) return std::nullopt;
   std::unique_lock hold(exits_mutex_);
   const bool noted = exit_noted_.wait_for(hold, wait, [&] {
@@ -159,7 +159,7 @@ void VmManager::vmm_exited(const std::string& id, const VmmProcess& process, con
     // Only the VMM this running VM still has: a stop, kill or failed start of
     // banger's own has already settled the VM (and dropped the handles).
     const std::string handles = handles_.get(id);
-    if (vm.state != VmState::running || vmm_process_of(handles) != process) return;
+    if (vm.state != VmState::running || handles_.process_in(handles) != process) return;
     VmmExit known = exit;
     if (known.how == VmmExit::How::unknown) {
       try {

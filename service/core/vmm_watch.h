@@ -1,7 +1,7 @@
 #pragma once
 #include <string>
 
-#include "core/handles_file.h"
+#include "core/vmm_handles.h"
 
 namespace banger {
 

@@ -6,7 +6,7 @@
 #include <nlohmann/json.hpp>
 
 #include "core/atomic_file.h"
-#include "core/json_numbers.h"
+#include "store/json_numbers.h"
 #include "core/log.h"
 #include "disks/dm_snapshot.h"
 #include "disks/loop_device.h"

@@ -4,7 +4,7 @@
 
 #include "core/errors.h"
 #include "core/log.h"
-#include "host/system_bus_peer.h"
+#include "host/service_peer_bus.h"
 
 namespace banger::host {
 

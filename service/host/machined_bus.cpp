@@ -11,7 +11,7 @@
 #include <fmt/format.h>
 
 #include "core/errors.h"
-#include "host/system_bus_peer.h"
+#include "host/service_peer_bus.h"
 #include "net/taps.h"
 #include "stats/cgroup_counters.h"
 

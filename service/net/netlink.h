@@ -12,7 +12,7 @@
 #include <netlink/route/link.h>
 #include <netlink/route/route.h>
 
-#include "net/ipv4.h"
+#include "core/ipv4.h"
 
 namespace banger::net::netlink {
 

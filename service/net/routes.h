@@ -6,7 +6,7 @@
 #include <string>
 #include <vector>
 
-#include "net/ipv4.h"
+#include "core/ipv4.h"
 
 namespace banger::net {
 

@@ -3,7 +3,7 @@
 #include <fmt/format.h>
 
 #include "core/errors.h"
-#include "net/ipv4.h"
+#include "core/ipv4.h"
 #include "net/taps.h"
 
 namespace banger {

@@ -10,7 +10,7 @@
 #include <string>
 #include <vector>
 
-#include "core/handles_file.h"
+#include "core/vmm_handles.h"
 #include "core/vm_events.h"
 #include "stats/vm_stats.h"
 

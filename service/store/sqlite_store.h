@@ -6,12 +6,12 @@
 #include <string>
 #include <vector>
 
-#include "store/authorized_key_store.h"
-#include "store/forward_store.h"
-#include "store/image_store.h"
-#include "store/network_store.h"
+#include "core/authorized_key_store.h"
+#include "core/forward_store.h"
+#include "core/image_store.h"
+#include "core/network_store.h"
 #include "store/migrations.h"
-#include "store/store.h"
+#include "core/store.h"
 
 namespace banger {
 

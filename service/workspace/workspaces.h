@@ -10,7 +10,7 @@
 #include "core/options.h"
 #include "core/vm.h"
 #include "core/vm_attachment.h"
-#include "workspace/workspace_locks.h"
+#include "core/workspace_locks.h"
 
 namespace banger {
 

@@ -10,7 +10,7 @@
 #include <nlohmann/json.hpp>
 
 #include "bangerd_netns.h"
-#include "core/handles_file.h"
+#include "store/handles_files.h"
 #include "net/taps.h"
 
 namespace banger::test {

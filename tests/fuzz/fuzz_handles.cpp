@@ -3,7 +3,7 @@
 // process they name, and the root disk's devices (<runtime>/vms/<id>/disk.json).
 #include <string>
 
-#include "core/handles_file.h"
+#include "store/handles_files.h"
 #include "disks/root_disk_devices.h"
 #include "fuzz_support.h"
 

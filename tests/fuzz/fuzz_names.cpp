@@ -13,7 +13,7 @@
 #include "core/ref_lookup.h"
 #include "core/vm.h"
 #include "fuzz_support.h"
-#include "net/ipv4.h"
+#include "core/ipv4.h"
 #include "net/nat_input.h"
 #include "workspace/entry_rules.h"
 

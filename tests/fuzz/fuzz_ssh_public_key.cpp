@@ -2,7 +2,7 @@
 #include <string>
 #include <vector>
 
-#include "core/ssh_public_key.h"
+#include "capabilities/ssh_public_key.h"
 #include "fuzz_support.h"
 
 using namespace banger;

@@ -1,7 +1,7 @@
 #include <gtest/gtest.h>
 
 #include "core/errors.h"
-#include "net/ipv4.h"
+#include "core/ipv4.h"
 
 namespace banger::net {
 namespace {

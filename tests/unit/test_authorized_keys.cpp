@@ -9,7 +9,7 @@
 
 #include "capabilities/authorized_keys.h"
 #include "core/errors.h"
-#include "core/ssh_public_key.h"
+#include "capabilities/ssh_public_key.h"
 #include "error_kind.h"
 #include "ssh_fixtures.h"
 #include "ssh_public_key_fixtures.h"

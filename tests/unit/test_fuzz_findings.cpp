@@ -7,8 +7,8 @@
 #include <limits>
 #include <memory>
 
-#include "core/handles_file.h"
-#include "core/json_numbers.h"
+#include "store/handles_files.h"
+#include "store/json_numbers.h"
 #include "core/utf8.h"
 #include "disks/root_disk_devices.h"
 #include "error_kind.h"

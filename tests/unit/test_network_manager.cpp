@@ -7,7 +7,7 @@
 #include "error_kind.h"
 #include "core/errors.h"
 #include "core/network_manager.h"
-#include "net/ipv4.h"
+#include "core/ipv4.h"
 #include "network_fixtures.h"
 #include "store/sqlite_store.h"
 

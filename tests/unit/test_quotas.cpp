@@ -139,7 +139,7 @@ TEST(Quotas, GrowingADiskIsCheckedAndItsOldSizeDoesNotCountTwice) {
 }
 
 struct QuotaManagerTest : VmManagerTest {
-  VmManager limited{{store, backends, caps, events, &watch}, {200ms, 1500ms, runtime, {}, UserQuota{2, 6, 1024}}};
+  VmManager limited{{store, backends, caps, events, handles_files, &watch}, {200ms, 1500ms, runtime, {}, UserQuota{2, 6, 1024}}};
 
   VmRecord create_as(std::uint32_t owner, const std::string& name, std::uint32_t vcpus = 2,
                      std::uint32_t memory = 256) {

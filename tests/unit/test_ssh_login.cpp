@@ -14,7 +14,7 @@
 #include "capabilities/guest_host_keys.h"
 #include "capabilities/ssh_access.h"
 #include "capabilities/ssh_login.h"
-#include "core/ssh_public_key.h"
+#include "capabilities/ssh_public_key.h"
 #include "fake_ssh_server.h"
 #include "ssh_fixtures.h"
 #include "vmm/process.h"

@@ -8,7 +8,7 @@
 #include <vector>
 
 #include "core/errors.h"
-#include "core/ssh_public_key.h"
+#include "capabilities/ssh_public_key.h"
 #include "error_kind.h"
 #include "ssh_public_key_fixtures.h"
 

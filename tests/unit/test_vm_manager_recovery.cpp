@@ -37,7 +37,8 @@ TEST(HandlesFiles, RoundTripThroughTheFileAfterARestart) {
 struct RecoverTest : VmManagerTest {
   testing::RecordingWatch new_watch;
   // bangerd again, over the same store and runtime dir, with nothing in memory.
-  VmManager restarted{{store, backends, caps, events, &new_watch}, {200ms, 1500ms, runtime}};
+  HandlesFiles new_handles{runtime};
+  VmManager restarted{{store, backends, caps, events, new_handles, &new_watch}, {200ms, 1500ms, runtime}};
 };
 
 TEST_F(RecoverTest, AdoptsLiveVmmsSettlesDeadOnesAndDropsHalfMadeVms) {

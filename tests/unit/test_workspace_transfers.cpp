@@ -45,7 +45,7 @@ std::filesystem::path disk_helper() {
 
 struct WorkspaceTransferTest : VmManagerTest {
   WorkspaceLocks locks;
-  VmManager guarded{{store, backends, caps, events, &watch, &locks}, {200ms, 1500ms, runtime}};
+  VmManager guarded{{store, backends, caps, events, handles_files, &watch, &locks}, {200ms, 1500ms, runtime}};
   FixedAttachments attachments;
   std::filesystem::path state = temp_dir();
   Workspaces workspaces{{guarded, attachments, locks, state, SshKeyPair::load_or_create(state / "ssh")},

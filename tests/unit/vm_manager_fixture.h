@@ -17,6 +17,7 @@
 #include "mock_vmm_backend.h"
 #include "recording_events.h"
 #include "recording_watch.h"
+#include "store/handles_files.h"
 #include "store/sqlite_store.h"
 
 namespace banger {
@@ -46,7 +47,8 @@ struct VmManagerTest : ::testing::Test {
   testing::RecordingWatch watch;
   testing::NullProgress progress;
   std::filesystem::path runtime = temp_dir();
-  VmManager manager{{store, backends, caps, events, &watch}, {200ms, 1500ms, runtime}};
+  HandlesFiles handles_files{runtime};
+  VmManager manager{{store, backends, caps, events, handles_files, &watch}, {200ms, 1500ms, runtime}};
 
   VmManagerTest() {
     ON_CALL(backend, name()).WillByDefault(Return("mock"));

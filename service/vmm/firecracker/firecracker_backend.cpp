@@ -14,7 +14,7 @@
 
 #include "core/console_log.h"
 #include "core/errors.h"
-#include "core/json_numbers.h"
+#include "store/json_numbers.h"
 #include "vmm/firecracker/api_answers.h"
 #include "vmm/firecracker/api_client.h"
 #include "vmm/firecracker/jailer.h"

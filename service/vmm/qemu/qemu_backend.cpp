@@ -12,7 +12,7 @@
 
 #include "core/console_log.h"
 #include "core/errors.h"
-#include "core/json_numbers.h"
+#include "store/json_numbers.h"
 #include "core/log.h"
 #include "vmm/firecracker/jailer.h"
 #include "vmm/process.h"

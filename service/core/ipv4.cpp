@@ -1,4 +1,4 @@
-#include "net/ipv4.h"
+#include "core/ipv4.h"
 
 #include <arpa/inet.h>
 

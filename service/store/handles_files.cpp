@@ -1,4 +1,4 @@
-#include "core/handles_file.h"
+#include "store/handles_files.h"
 
 #include <fcntl.h>
 #include <unistd.h>
@@ -11,7 +11,7 @@
 
 #include "core/atomic_file.h"
 #include "core/errors.h"
-#include "core/json_numbers.h"
+#include "store/json_numbers.h"
 #include "core/log.h"
 
 namespace banger {

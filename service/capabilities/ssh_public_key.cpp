@@ -1,4 +1,4 @@
-#include "core/ssh_public_key.h"
+#include "capabilities/ssh_public_key.h"
 
 #include <libssh/libssh.h>
 

@@ -1,4 +1,4 @@
-#include "workspace/workspace_locks.h"
+#include "core/workspace_locks.h"
 
 #include <utility>
 
