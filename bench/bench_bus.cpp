@@ -174,11 +174,12 @@ int run(int argc, char** argv) {
   double bus_per_get = cpu_us_per_call(stack.bus_pid(), cpu_calls, our_get);
   double bus_per_getid = cpu_us_per_call(stack.bus_pid(), cpu_calls, get_id);
   double bus_per_gmo = cpu_us_per_call(stack.bus_pid(), cpu_gmo_calls, our_gmo);
-  // /proc/<pid>/stat counts clock ticks (10 ms): batches of well over 0.1 s of CPU each.
+  // /proc/<pid>/stat counts clock ticks (10 ms): ~0.4 s of CPU per server in all, for
+  // 1 % resolution, taken in 10 turns each so that changes in load hit both alike.
   const auto get_cpu = cpu_per_call_pair(stack.daemon_pid(), our_get, bare.pid(), bare_get,
-                                         banger::bench::count(20000, 100), banger::bench::count(3, 1));
+                                         banger::bench::count(6000, 100), banger::bench::count(10, 1));
   const auto gmo_cpu = cpu_per_call_pair(stack.daemon_pid(), our_gmo, bare.pid(), bare_gmo,
-                                         banger::bench::count(25, 2), banger::bench::count(3, 1));
+                                         banger::bench::count(4, 2), banger::bench::count(10, 1));
 
   auto id = stats(getid_us), get = stats(get_us), bare_get_stats = stats(bare_get_us), create = stats(create_us),
        gmo = stats(gmo_us), bare_gmo_stats = stats(bare_gmo_us), lst = stats(list_us);
