@@ -3,12 +3,14 @@
 #include <cstdlib>
 #include <iostream>
 
+#include <sched.h>
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <fstream>
+#include <iterator>
 #include <numeric>
 #include <sstream>
 
@@ -48,7 +50,8 @@ void stop_process(pid_t pid) {
   waitpid(pid, nullptr, 0);
 }
 
-Stack::Stack(const std::string& bangerd, const fs::path& source_root, const std::string& config)
+Stack::Stack(const std::string& bangerd, const fs::path& source_root, const std::string& config,
+             const std::string& extra_policy)
     : dir_(fs::temp_directory_path() / fmt::format("banger-bench-{}", getpid())) {
   fs::create_directories(dir_);
   std::stringstream text;
@@ -60,13 +63,14 @@ Stack::Stack(const std::string& bangerd, const fs::path& source_root, const std:
   };
   fill("@SOCKET@", (dir_ / "bus.sock").string());
   fill("@POLICY@", (source_root / "dbus/dev.banger.banger1.conf").string());
+  conf.insert(conf.rfind("</busconfig>"), extra_policy);
   std::ofstream(dir_ / "bus.conf") << conf;
   std::ofstream(dir_ / "bangerd.toml") << config;
 
   bus_ = spawn({"/usr/bin/dbus-daemon", "--config-file=" + (dir_ / "bus.conf").string(), "--nofork", "--nopidfile"},
                dir_ / "dbus.log");
   wait_until([&] { return fs::exists(dir_ / "bus.sock"); }, std::chrono::seconds(10), "dbus-daemon");
-  std::string address = "unix:path=" + (dir_ / "bus.sock").string();
+  std::string address = this->address();
   daemon_ = spawn({bangerd, "--config", (dir_ / "bangerd.toml").string(), "--state-dir", (dir_ / "state").string(),
                    "--runtime-dir", (dir_ / "run").string()},
                   dir_ / "bangerd.log", {"DBUS_SYSTEM_BUS_ADDRESS=" + address});
@@ -107,6 +111,29 @@ double cpu_ns(pid_t pid) {
   double ns = 0;
   in >> ns;
   return ns;
+}
+
+double cpu_stat_us(pid_t pid) {
+  std::ifstream in(fmt::format("/proc/{}/stat", pid));
+  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  // Fields after "(comm)", which may hold spaces: state is field 3, utime 14, stime 15.
+  std::istringstream rest(text.substr(text.rfind(')') + 2));
+  std::string field;
+  double utime = 0, stime = 0;
+  for (int n = 3; n <= 15 && rest >> field; ++n) {
+    if (n == 14) utime = std::stod(field);
+    if (n == 15) stime = std::stod(field);
+  }
+  return (utime + stime) * 1e6 / static_cast<double>(sysconf(_SC_CLK_TCK));
+}
+
+void pin_to_cpu(pid_t pid, int cpu) {
+  cpu_set_t set;
+  CPU_ZERO(&set);
+  CPU_SET(cpu, &set);
+  for (const auto& task : fs::directory_iterator(fmt::format("/proc/{}/task", pid)))
+    if (sched_setaffinity(std::stoi(task.path().filename().string()), sizeof set, &set) != 0)
+      throw std::runtime_error(fmt::format("cannot pin {} to CPU {}", pid, cpu));
 }
 
 const char* verdict(bool ok) { return ok ? "ok" : "MISSED"; }

@@ -37,14 +37,17 @@ pid_t spawn(std::vector<std::string> argv, const std::filesystem::path& log, con
 void stop_process(pid_t pid);
 
 // A temp dir with a private bus and bangerd (config text given) on it; torn down on destruction.
+// `extra_policy`: <policy> elements added to the bus's configuration (bench-bus's bare server).
 class Stack {
  public:
-  Stack(const std::string& bangerd, const std::filesystem::path& source_root, const std::string& config);
+  Stack(const std::string& bangerd, const std::filesystem::path& source_root, const std::string& config,
+        const std::string& extra_policy = "");
   ~Stack();
 
   const std::filesystem::path& dir() const { return dir_; }
   pid_t bus_pid() const { return bus_; }
   pid_t daemon_pid() const { return daemon_; }
+  std::string address() const { return "unix:path=" + (dir_ / "bus.sock").string(); }
   sdbus::IConnection& connection() { return *connection_; }
   sdbus::IProxy& dbus() { return *dbus_; }
   sdbus::IProxy& manager() { return *manager_; }
@@ -58,7 +61,12 @@ class Stack {
 
 std::string rss_of(pid_t pid);
 double cpu_ns(pid_t pid);  // time on a CPU so far (schedstat)
+// utime + stime so far from /proc/<pid>/stat, in µs; clock-tick resolution (10 ms),
+// so measure batches of ≥ 0.2 s of CPU.
+double cpu_stat_us(pid_t pid);
 const char* verdict(bool ok);
+// Pins every thread of `pid` (and the threads it makes later) to CPU `cpu`.
+void pin_to_cpu(pid_t pid, int cpu);
 
 // For bench-all (bench/bench_all.py), which gathers every bench's figures into
 // one table: one line "FIGURE <key> <value> <unit> <op> <target> <title>",

@@ -9,10 +9,10 @@
 
 #include "banger/bus_errors.h"
 #include "banger/bus_names.h"
-#include "banger/object_path.h"
 #include "bus/object_registry.h"
 #include "bus/operation_object.h"
 #include "bus/raw_message.h"
+#include "bus/vm_object.h"
 
 namespace banger {
 
@@ -113,10 +113,11 @@ void append_forwards(Writer& w, const std::vector<PortForward>& forwards) {
   });
 }
 
-void append_vm(Writer& w, const std::string& path, const VmRecord& vm, const VmNetworkProperties& network,
-               const std::vector<AuthorizedKeyInfo>& keys, const stats::VmStats& stats,
-               const std::vector<GuestPort>& ports, const std::vector<PortForward>& forwards) {
-  w.open_object(path, bus::vm_interface);
+void append_vm(Writer& w, const VmObject& object) {
+  const VmRecord& vm = object.record();
+  const VmNetworkProperties& network = object.network();
+  const stats::VmStats stats = object.current_stats();
+  w.open_object(object.path(), bus::vm_interface);
   w.property("Id", 's', "s", vm.id);
   w.property("Name", 's', "s", vm.name);
   w.property("OwnerUID", 'u', "u", vm.owner_uid);
@@ -137,7 +138,7 @@ void append_vm(Writer& w, const std::string& path, const VmRecord& vm, const VmN
   w.property("RootDiskStrategy", 's', "s", vm.root_disk_strategy);
   w.property("WorkDiskMiB", 't', "t", vm.work_disk_mib);
   w.property("KeepWorkDisk", 'b', "b", static_cast<int>(vm.keep_work_disk));
-  append_struct_array(w, "AuthorizedKeys", "ss", keys, [&w](const AuthorizedKeyInfo& key) {
+  append_struct_array(w, "AuthorizedKeys", "ss", object.authorized_keys(), [&w](const AuthorizedKeyInfo& key) {
     w.basic('s', key.fingerprint.c_str());
     w.basic('s', key.comment.c_str());
   });
@@ -148,8 +149,8 @@ void append_vm(Writer& w, const std::string& path, const VmRecord& vm, const VmN
   w.property("NetRxBytes", 't', "t", stats.net_rx_bytes);
   w.property("NetTxBytes", 't', "t", stats.net_tx_bytes);
   w.property("Uptime", 't', "t", stats.uptime_s);
-  append_ports(w, ports);
-  append_forwards(w, forwards);
+  append_ports(w, object.ports());
+  append_forwards(w, object.forwards());
   w.property("ForwardPorts", 'b', "b", static_cast<int>(vm.forward_ports));
   w.property("Autostart", 'b', "b", static_cast<int>(vm.autostart));
   w.close_object();
@@ -188,8 +189,8 @@ void append_network(Writer& w, const std::string& path, const NetworkRecord& net
   w.close_object();
 }
 
-void append_operation(Writer& w, std::uint64_t number, const OperationObject::Snapshot& op) {
-  w.open_object(bus::operation_path(number), bus::operation_interface);
+void append_operation(Writer& w, const std::string& path, const OperationObject::Snapshot& op) {
+  w.open_object(path, bus::operation_interface);
   w.property("Kind", 's', "s", op.kind);
   w.property("Target", 'o', "o", op.target);
   w.property("Stage", 's', "s", op.stage);
@@ -213,16 +214,13 @@ int answer(sd_bus_message* call, void* userdata, sd_bus_error* error) {
   if (r >= 0) {
     Writer w(reply);
     w.open('a', "{oa{sa{sv}}}");
-    registry.for_each_vm_with_path([&](const std::string& path, const VmRecord& vm, const VmNetworkProperties& network,
-                                       const std::vector<AuthorizedKeyInfo>& keys, const std::vector<GuestPort>& ports) {
-      append_vm(w, path, vm, network, keys, registry.vm_stats(vm.id), ports, registry.forwards_of(vm.id));
-    });
+    registry.for_each_vm_object([&](const VmObject& vm) { append_vm(w, vm); });
     registry.for_each_image(
         [&](const std::string& path, const ImageRecord& image) { append_image(w, path, image); });
     registry.for_each_network(
         [&](const std::string& path, const NetworkRecord& network) { append_network(w, path, network); });
     registry.for_each_operation(
-        [&](std::uint64_t number, const OperationObject& op) { append_operation(w, number, op.snapshot()); });
+        [&](std::uint64_t, const OperationObject& op) { append_operation(w, op.path(), op.snapshot()); });
     w.close();
     r = w.status();
   }

@@ -13,13 +13,6 @@
 namespace banger {
 
 const VmRecord& object_record(const VmObject& object) { return object.record(); }
-const std::string& object_path(const VmObject& object) { return object.path(); }
-const VmNetworkProperties& object_network(const VmObject& object) { return object.network(); }
-const std::vector<AuthorizedKeyInfo>& object_authorized_keys(const VmObject& object) {
-  return object.authorized_keys();
-}
-const std::vector<GuestPort>& object_ports(const VmObject& object) { return object.ports(); }
-const std::vector<PortForward>& object_forwards(const VmObject& object) { return object.forwards(); }
 const ImageRecord& image_record_of(const ImageObject& object) { return object.record(); }
 const std::string& image_path_of(const ImageObject& object) { return object.path(); }
 const NetworkRecord& network_record_of(const NetworkObject& object) { return object.record(); }
@@ -85,11 +78,6 @@ VmObject& ObjectRegistry::resolve(const std::string& ref) {
 VmObject* ObjectRegistry::find_vm(const std::string& id) {
   auto it = vms_.find(id);
   return live_ && it != vms_.end() ? it->second.get() : nullptr;
-}
-
-stats::VmStats ObjectRegistry::vm_stats(const std::string& id) const {
-  auto it = vms_.find(id);
-  return it == vms_.end() ? stats::VmStats{} : it->second->current_stats();
 }
 
 ImageObject& ObjectRegistry::resolve_image(const std::string& ref) {
@@ -211,12 +199,6 @@ void ObjectRegistry::forwards_changed(const std::string& vm_id, const std::vecto
   loop_.post([this, vm_id, forwards] {
     if (auto it = vms_.find(vm_id); live_ && it != vms_.end()) it->second->update_forwards(forwards);
   });
-}
-
-const std::vector<PortForward>& ObjectRegistry::forwards_of(const std::string& vm_id) const {
-  static const std::vector<PortForward> none;
-  auto it = vms_.find(vm_id);
-  return it == vms_.end() ? none : object_forwards(*it->second);
 }
 
 void OperationProgress::report(std::string_view stage, double fraction) {

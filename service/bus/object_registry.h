@@ -4,6 +4,7 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "bus/bus_context.h"
@@ -28,11 +29,6 @@ class VmObject;
 // The exported VM, Image, Network and Operation objects. Domain events arrive on worker threads
 // and are carried over to the bus thread; every other member runs there.
 const VmRecord& object_record(const VmObject& object);
-const std::string& object_path(const VmObject& object);
-const VmNetworkProperties& object_network(const VmObject& object);
-const std::vector<AuthorizedKeyInfo>& object_authorized_keys(const VmObject& object);
-const std::vector<GuestPort>& object_ports(const VmObject& object);
-const std::vector<PortForward>& object_forwards(const VmObject& object);
 const ImageRecord& image_record_of(const ImageObject& object);
 const std::string& image_path_of(const ImageObject& object);
 const NetworkRecord& network_record_of(const NetworkObject& object);
@@ -53,7 +49,6 @@ class ObjectRegistry final : public VmEvents, public ImageEvents, public Network
 
   VmObject& resolve(const std::string& ref);  // Error(no_such_vm | ambiguous)
   VmObject* find_vm(const std::string& id);   // by exact id; nullptr when there is none
-  stats::VmStats vm_stats(const std::string& id) const;  // as VmObject::current_stats; zero for no such VM
   ImageObject& resolve_image(const std::string& ref);  // Error(no_such_image | ambiguous)
   // f(object path, record) for every image.
   template <typename F>
@@ -71,12 +66,11 @@ class ObjectRegistry final : public VmEvents, public ImageEvents, public Network
   void for_each_vm(F f) const {
     for (const auto& [id, object] : vms_) f(object_record(*object));
   }
-  // f(object path, record, network properties, authorized keys, ports), without re-encoding the path.
+  // f(object) for every VM: GetManagedObjects reads each VM's properties off its
+  // object in one pass, not its stats and forwards by a second and third search by id.
   template <typename F>
-  void for_each_vm_with_path(F f) const {
-    for (const auto& [id, object] : vms_)
-      f(object_path(*object), object_record(*object), object_network(*object), object_authorized_keys(*object),
-        object_ports(*object));
+  void for_each_vm_object(F f) const {
+    for (const auto& [id, object] : vms_) f(std::as_const(*object));
   }
   template <typename F>
   void for_each_operation(F f) const {
@@ -102,8 +96,6 @@ class ObjectRegistry final : public VmEvents, public ImageEvents, public Network
   void network_removed(const NetworkRecord& network) override;
 
   void forwards_changed(const std::string& vm_id, const std::vector<PortForward>& forwards) override;
-  // The VM's forwards as its object shows them (empty for an unknown id).
-  const std::vector<PortForward>& forwards_of(const std::string& vm_id) const;
 
  private:
   EventLoop& loop_;

@@ -23,6 +23,7 @@ class OperationObject final
     const std::string& error;
   };
   Snapshot snapshot() const { return {kind_, target_, stage_, progress_, done_, error_}; }
+  const std::string& path() const { return getObject().getObjectPath(); }
 
   void progress(const std::string& stage, double fraction);
   void finish(bool success, const std::string& error);
