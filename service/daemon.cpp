@@ -39,6 +39,7 @@
 #include "capabilities/tap_device.h"
 #include "capabilities/work_disk.h"
 #include "capabilities/disk_ledger.h"
+#include "capabilities/vm_guest_services.h"
 #include "host/journal.h"
 #include "store/handles_files.h"
 #include "capabilities/vm_directories.h"
@@ -333,16 +334,16 @@ int serve(const Config& config, DaemonExtensions& extensions) {
   Workspaces workspaces({vms, attachments, workspace_locks, config.state_dir,
                          ssh_key},
                         {});
+  VmGuestKeys guest_keys(vms, authorized_keys.get());
+  VmForwards vm_forwards(vms, forwards.get());
+  VmConsoles vm_consoles(vms, console_relay.get());
   BusContext ctx{*connection, loop, *pool, authorizer, vms, registry, images, networks,
                  CreateDefaults{config.default_vcpus, config.default_memory_mib, config.default_image},
-                 probe_host_limits(), consoles, &workspaces};
+                 probe_host_limits(), consoles, guest_keys, vm_forwards, vm_consoles, &workspaces};
   TransferSlots transfer_slots(config.max_transfers, config.max_transfers_per_user);
   auto transfer_threads = std::make_unique<WorkerPool>(config.max_transfers);
   ctx.transfer_slots = &transfer_slots;
   ctx.transfer_threads = transfer_threads.get();
-  ctx.console_relay = console_relay.get();
-  ctx.authorized_keys = authorized_keys.get();
-  ctx.forwards = forwards.get();
   ctx.import_off_limits = {config.state_dir, config.runtime_dir};  // the images directory is in the state directory
   ManagerObject manager(ctx);
   ManagedObjectsResponder managed_objects(*connection, registry);

@@ -10,15 +10,15 @@ class IConnection;
 
 namespace banger {
 
-class AuthorizedKeys;
 class Authorizer;
 class ConsoleLogs;
-class ConsoleRelayCapability;
+class ConsoleService;
 class EventLoop;
+class ForwardsService;
+class GuestKeysService;
 class ImageManager;
 class NetworkManager;
 class ObjectRegistry;
-class PortForwards;
 class VmManager;
 class WorkerPool;
 class TransferSlots;
@@ -37,14 +37,16 @@ struct BusContext {
   CreateDefaults defaults;
   HostLimits limits;
   const ConsoleLogs& consoles;
+  // The VM verbs beyond the lifecycle (core/vm_guest_services.h): always
+  // there; one this bangerd cannot do answers NotSupported once authorized.
+  GuestKeysService& keys;
+  ForwardsService& forwards;
+  ConsoleService& console;
   Workspaces* workspaces = nullptr;  // none: PushWorkspace and PullWorkspace are not supported
   // With workspaces: the transfers' own threads (as many as slots), so stuck
   // callers never hold the shared pool's workers (every other mutation).
   TransferSlots* transfer_slots = nullptr;
   WorkerPool* transfer_threads = nullptr;
-  AuthorizedKeys* authorized_keys = nullptr;  // none: AddAuthorizedKeys and RemoveAuthorizedKeys are not supported
-  PortForwards* forwards = nullptr;  // none (no host networking): ForwardPort and RemoveForward are not supported
-  const ConsoleRelayCapability* console_relay = nullptr;  // none: OpenConsole is not supported
   // bangerd's state and runtime directories: ImportImage reads nothing from there (issue 17).
   std::vector<std::filesystem::path> import_off_limits = {};
 };

@@ -23,6 +23,7 @@ const char* name_of(ErrorKind kind) {
     case ErrorKind::invalid_args: return e::invalid_args;
     case ErrorKind::access_denied: return e::access_denied;
     case ErrorKind::interactive_authorization_required: return e::interactive_authorization_required;
+    case ErrorKind::not_supported: return e::not_supported;
     case ErrorKind::internal: return e::failed;
   }
   return e::failed;

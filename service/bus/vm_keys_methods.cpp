@@ -1,32 +1,18 @@
 #include "bus/vm_keys_methods.h"
 
 #include "bus/request.h"
-#include "capabilities/authorized_keys.h"
-#include "capabilities/ssh_public_key.h"
-#include "core/vm_manager.h"
+#include "core/vm_guest_services.h"
 
 namespace banger {
-
-namespace {
-
-bool supported(BusContext& ctx, sdbus::Result<>& result) {
-  if (ctx.authorized_keys != nullptr) return true;
-  result.returnError(sdbus::Error("org.freedesktop.DBus.Error.NotSupported", "this bangerd keeps no authorized keys"));
-  return false;
-}
-
-}  // namespace
 
 void add_authorized_keys(BusContext& ctx, sdbus::Result<>&& result, const Caller& caller, const std::string& action,
                          std::map<std::string, std::string> details, const std::string& vm_id,
                          const std::vector<std::string>& keys, std::shared_ptr<void> keep_alive) {
-  if (!supported(ctx, result)) return;
-  std::vector<SshPublicKey> parsed;
-  if (!validated(result, [&] { parsed = parse_ssh_public_keys(keys); })) return;
+  if (!validated(result, [&] { ctx.keys.check_keys(keys); })) return;
   authorize_and_run(
       ctx, std::move(result), caller, action, std::move(details),
-      [&ctx, vm_id, parsed, uid = caller.uid] {
-        ctx.vms.inspect(vm_id, [&](const VmRecord& vm) { ctx.authorized_keys->add(vm, parsed, uid); });
+      [&keys_service = ctx.keys, vm_id, keys, uid = caller.uid] {
+        keys_service.add(vm_id, keys, uid);
         return std::tuple<>();
       },
       std::move(keep_alive));
@@ -36,12 +22,11 @@ void remove_authorized_keys(BusContext& ctx, sdbus::Result<>&& result, const Cal
                             const std::string& action, std::map<std::string, std::string> details,
                             const std::string& vm_id, const std::vector<std::string>& fingerprints,
                             std::shared_ptr<void> keep_alive) {
-  if (!supported(ctx, result)) return;
-  if (!validated(result, [&] { validate_fingerprints(fingerprints); })) return;
+  if (!validated(result, [&] { ctx.keys.check_fingerprints(fingerprints); })) return;
   authorize_and_run(
       ctx, std::move(result), caller, action, std::move(details),
-      [&ctx, vm_id, fingerprints] {
-        ctx.vms.inspect(vm_id, [&](const VmRecord& vm) { ctx.authorized_keys->remove(vm, fingerprints); });
+      [&keys_service = ctx.keys, vm_id, fingerprints] {
+        keys_service.remove(vm_id, fingerprints);
         return std::tuple<>();
       },
       std::move(keep_alive));

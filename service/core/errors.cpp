@@ -16,6 +16,7 @@ std::string_view to_string(ErrorKind kind) {
     case ErrorKind::invalid_args: return "invalid-args";
     case ErrorKind::access_denied: return "access-denied";
     case ErrorKind::interactive_authorization_required: return "interactive-authorization-required";
+    case ErrorKind::not_supported: return "not-supported";
     case ErrorKind::internal: return "internal";
   }
   return "internal";

@@ -23,6 +23,7 @@ enum class ErrorKind {
   invalid_args,
   access_denied,
   interactive_authorization_required,
+  not_supported,  // this bangerd was built or configured without what the call needs
   internal,
 };
 

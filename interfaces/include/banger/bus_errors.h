@@ -19,6 +19,7 @@ inline constexpr const char* invalid_args = "org.freedesktop.DBus.Error.InvalidA
 inline constexpr const char* access_denied = "org.freedesktop.DBus.Error.AccessDenied";
 inline constexpr const char* interactive_authorization_required =
     "org.freedesktop.DBus.Error.InteractiveAuthorizationRequired";
+inline constexpr const char* not_supported = "org.freedesktop.DBus.Error.NotSupported";
 inline constexpr const char* failed = "org.freedesktop.DBus.Error.Failed";
 
 }  // namespace banger::bus::error
