@@ -14,7 +14,25 @@ struct ContextDeleter {
   void operator()(nft_ctx* ctx) const { nft_ctx_free(ctx); }
 };
 
+using Context = std::unique_ptr<nft_ctx, ContextDeleter>;
+
+// Buffered, so nothing goes to the daemon's stdout/stderr and the texts can be returned.
+Context buffered_context() {
+  Context ctx(nft_ctx_new(NFT_CTX_DEFAULT));
+  if (!ctx) return ctx;
+  nft_ctx_buffer_output(ctx.get());
+  nft_ctx_buffer_error(ctx.get());
+  return ctx;
+}
+
 }  // namespace
+
+std::optional<std::string> nft_listing(const std::string& command) {
+  const auto ctx = buffered_context();
+  if (!ctx || nft_run_cmd_from_buffer(ctx.get(), command.c_str()) != 0) return std::nullopt;
+  const char* output = nft_ctx_get_output_buffer(ctx.get());
+  return std::string(output ? output : "");
+}
 
 void run_nft_script(const std::string& script, const char* what) {
   std::unique_ptr<nft_ctx, ContextDeleter> ctx(nft_ctx_new(NFT_CTX_DEFAULT));

@@ -5,17 +5,33 @@
 #include <fstream>
 #include <set>
 
+#include <fmt/format.h>
+
 #include "core/errors.h"
 #include "net/nft_script.h"
 
 namespace banger {
+
+namespace {
+
+std::string listing_command() { return fmt::format("list table {} {}\n", forward_table_family, forward_table_name); }
+
+}  // namespace
 
 void PortForwardTable::apply(const std::vector<ForwardRule>& rules) {
   // The table first: it holds the guard that drops 127/8 packets coming in
   // from a bridge. Only once it is in place may route_localnet go on; the
   // other way round, a refused or slow batch would leave a bridge taking
   // loopback-addressed packets from guests with nothing to drop them.
-  run_nft_script(forward_apply_script(rules), "applying banger's port-forward table");
+  const auto script = forward_apply_script(rules);
+  if (!(script == written_script_ && nft_listing(listing_command()) == written_listing_)) {
+    written_script_.clear();  // until the new table is written and listed
+    run_nft_script(script, "applying banger's port-forward table");
+    if (auto listing = nft_listing(listing_command())) {
+      written_script_ = script;
+      written_listing_ = std::move(*listing);
+    }
+  }
   std::set<std::string> bridges;
   for (const auto& rule : rules) bridges.insert(rule.bridge);
   for (const auto& bridge : bridges) {
@@ -29,6 +45,9 @@ void PortForwardTable::apply(const std::vector<ForwardRule>& rules) {
   }
 }
 
-void PortForwardTable::remove() { run_nft_script(forward_remove_script(), "removing banger's port-forward table"); }
+void PortForwardTable::remove() {
+  written_script_.clear();
+  run_nft_script(forward_remove_script(), "removing banger's port-forward table");
+}
 
 }  // namespace banger

@@ -27,6 +27,14 @@ class PortForwardTable {
 
  private:
   std::filesystem::path proc_sys_;
+  // What apply last wrote and how the kernel then listed the table. Every VM
+  // start and stop applies the rules again, mostly unchanged (a VM without
+  // forwards); writing the table whole deletes it, and any deletion waits out
+  // an RCU grace period (~12 ms a start here: issue 18). The same rules over a
+  // table still listed as written are left as they are; a table changed or
+  // deleted behind banger's back is written whole, as before.
+  std::string written_script_;
+  std::string written_listing_;
 };
 
 }  // namespace banger

@@ -34,6 +34,22 @@ void validate(const TapGuard& guard) {
     throw Error(ErrorKind::invalid_args, fmt::format("tap {}: '{}' is not an IPv4 address", guard.tap, guard.address));
 }
 
+// What a guarded tap's own chain holds, a rule a line.
+std::vector<std::string> chain_rules(const TapGuard& g) {
+  return {fmt::format("ether saddr != {} drop", g.mac),
+          // 0.0.0.0: an address probe (RFC 5227), which claims no address.
+          fmt::format("ether type arp arp saddr ether {} arp saddr ip {{ {}, 0.0.0.0 }} accept", g.mac, g.address),
+          fmt::format("ether type ip ip saddr {} accept", g.address), "drop"};
+}
+
+// Sends the tap's frames to its chain (prerouting).
+std::string jump_rule(const TapGuard& g) { return fmt::format("iifname \"{0}\" jump from_{0}", g.tap); }
+
+// Keeps an isolated tap's frames from every other banger tap (forward).
+std::string isolation_rule(const TapGuard& g) {
+  return fmt::format("iifname \"{}\" oifname \"{}*\" drop", g.tap, net::tap_prefix);
+}
+
 }  // namespace
 
 std::string tap_guard_apply_script(const std::vector<TapGuard>& guards) {
@@ -42,22 +58,27 @@ std::string tap_guard_apply_script(const std::vector<TapGuard>& guards) {
   std::string script = fmt::format("table {0}\ndelete table {0}\ntable {0} {{\n", table);
   // Before anything else on the bridge sees the frame.
   script += "  chain prerouting {\n    type filter hook prerouting priority -300; policy accept;\n";
-  for (const auto& g : guards) script += fmt::format("    iifname \"{0}\" jump from_{0}\n", g.tap);
+  for (const auto& g : guards) script += "    " + jump_rule(g) + "\n";
   script += fmt::format("    iifname \"{}*\" drop\n  }}\n", net::tap_prefix);
-  for (const auto& g : guards)
-    script += fmt::format(
-        "  chain from_{0} {{\n"
-        "    ether saddr != {1} drop\n"
-        // 0.0.0.0: an address probe (RFC 5227), which claims no address.
-        "    ether type arp arp saddr ether {1} arp saddr ip {{ {2}, 0.0.0.0 }} accept\n"
-        "    ether type ip ip saddr {2} accept\n"
-        "    drop\n"
-        "  }}\n",
-        g.tap, g.mac, g.address);
+  for (const auto& g : guards) {
+    script += fmt::format("  chain from_{} {{\n", g.tap);
+    for (const auto& rule : chain_rules(g)) script += "    " + rule + "\n";
+    script += "  }\n";
+  }
   script += "  chain forward {\n    type filter hook forward priority 0; policy accept;\n";
   for (const auto& g : guards)
-    if (g.isolated) script += fmt::format("    iifname \"{}\" oifname \"{}*\" drop\n", g.tap, net::tap_prefix);
+    if (g.isolated) script += "    " + isolation_rule(g) + "\n";
   script += "  }\n}\n";
+  return script;
+}
+
+std::string tap_guard_add_script(const TapGuard& guard) {
+  validate(guard);
+  std::string script = fmt::format("add chain {} from_{}\n", table, guard.tap);
+  for (const auto& rule : chain_rules(guard)) script += fmt::format("add rule {} from_{} {}\n", table, guard.tap, rule);
+  // Inserted: ahead of the closing "bgt*" drop, which must stay last.
+  script += fmt::format("insert rule {} prerouting {}\n", table, jump_rule(guard));
+  if (guard.isolated) script += fmt::format("add rule {} forward {}\n", table, isolation_rule(guard));
   return script;
 }
 

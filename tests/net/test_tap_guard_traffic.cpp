@@ -8,6 +8,8 @@
 // that never carried the traffic.
 #include <gtest/gtest.h>
 
+#include <algorithm>
+
 #include "core/errors.h"
 #include "net/tap_guard_ruleset.h"
 #include "net/tap_guard_table.h"
@@ -137,12 +139,62 @@ TEST_F(TapGuardTrafficTest, BangerTapWithoutAGuardGetsNothingThrough) {
   EXPECT_TRUE(pings(*b_, host_address));
 }
 
+// Issue 18: a VM start adds its tap's guard to the table rather than writing
+// the table whole. What it adds is what the whole table would hold.
+TEST_F(TapGuardTrafficTest, AGuardAddedToTheTableIsTheGuardWrittenWhole) {
+  // The table's rules, one a line and sorted (handles left out): added ones are inserted, not appended.
+  const auto rules = [&] {
+    auto text = host_->exec("nft list table bridge banger_guard").out;
+    std::vector<std::string> lines;
+    for (std::size_t at = 0, end; at < text.size(); at = end + 1) {
+      end = text.find('\n', at);
+      if (end == std::string::npos) end = text.size();
+      lines.push_back(text.substr(at, end - at));
+    }
+    std::sort(lines.begin(), lines.end());
+    return lines;
+  };
+  guards_.guard(guard_of(a, true));
+  guards_.guard(guard_of(b, true));  // added to the table guard(a) wrote
+  const auto added = rules();
+  ASSERT_GT(added.size(), 15u) << "two taps' chains and rules";
+  guards_.guard_only({guard_of(a, true), guard_of(b, true)});
+  EXPECT_EQ(added, rules());
+  EXPECT_TRUE(pings(*b_, host_address));
+  EXPECT_FALSE(pings(*b_, a.address));
+}
+
+// The table deleted behind banger's back: the next guard writes it whole, the others' guards too.
+TEST_F(TapGuardTrafficTest, AGuardTableDeletedBehindBangersBackIsWrittenWholeAgain) {
+  guards_.guard(guard_of(a, false));
+  ASSERT_EQ(host_->exec("nft delete table bridge banger_guard").status, 0);
+  guards_.guard(guard_of(b, false));
+  EXPECT_TRUE(pings(*a_, host_address));
+  EXPECT_TRUE(pings(*b_, host_address));
+  ASSERT_EQ(a_->exec("ip link set eth0 address " + b.mac).status, 0);
+  host_->exec("ip neigh flush dev bgr0");
+  a_->exec("ip neigh flush dev eth0");
+  EXPECT_FALSE(pings(*a_, host_address)) << "a's guard is back: it may not send as b's MAC";
+}
+
 TEST(TapGuardRulesetTest, RefusesWhatIsNotATapMacOrAddress) {
   for (const TapGuard& bad : {TapGuard{"eth0", a.mac, a.address}, TapGuard{a.port, "01:00:00:00:00:0a", a.address},
                               TapGuard{a.port, "02:00:00:00:00:0a\" drop", a.address},
                               TapGuard{a.port, a.mac, "10.201.0.2 accept"}, TapGuard{a.port, a.mac, "0.0.0.0"}}) {
     try {
       tap_guard_apply_script({bad});
+      ADD_FAILURE() << bad.tap << " " << bad.mac << " " << bad.address << " was taken";
+    } catch (const Error& e) {
+      EXPECT_EQ(e.kind(), ErrorKind::invalid_args) << e.what();
+    }
+  }
+}
+
+TEST(TapGuardRulesetTest, AnAddedGuardRefusesWhatIsNotATapMacOrAddress) {
+  for (const TapGuard& bad : {TapGuard{"eth0", a.mac, a.address}, TapGuard{a.port, "01:00:00:00:00:0a", a.address},
+                              TapGuard{a.port, a.mac, "10.201.0.2 accept"}}) {
+    try {
+      tap_guard_add_script(bad);
       ADD_FAILURE() << bad.tap << " " << bad.mac << " " << bad.address << " was taken";
     } catch (const Error& e) {
       EXPECT_EQ(e.kind(), ErrorKind::invalid_args) << e.what();
