@@ -16,7 +16,8 @@ namespace banger {
 VmManager::VmManager(Deps deps, VmManagerSettings settings)
     : deps_(deps),
       settings_(std::move(settings)),
-      handles_(settings_.runtime_dir),
+      own_handles_(deps.handles != nullptr ? nullptr : std::make_unique<HandlesFiles>(settings_.runtime_dir)),
+      handles_(deps.handles != nullptr ? *deps.handles : *own_handles_),
       delete_intents_(settings_.intents_dir.empty() ? settings_.runtime_dir / "deleting" : settings_.intents_dir) {}
 
 VmmBackend& VmManager::backend_of(const VmRecord& vm) const {

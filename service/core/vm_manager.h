@@ -5,6 +5,7 @@
 #include <filesystem>
 #include <functional>
 #include <map>
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -50,6 +51,11 @@ class VmManager {
     VmEvents& events;
     VmmWatch* watch = nullptr;  // none: nothing notices a VMM's own exit
     WorkspaceLocks* workspaces = nullptr;  // VMs a workspace transfer holds answer Busy
+    // The VMs' handles files, shared with the daemon's other readers of a VM's VMM
+    // (the SSH wait, machined, stats): those are made before the VmManager, which
+    // needs them, so they read the files rather than ask it. None: its own, in
+    // settings.runtime_dir.
+    HandlesFiles* handles = nullptr;
   };
   VmManager(Deps deps, VmManagerSettings settings);
 
@@ -133,7 +139,8 @@ class VmManager {
 
   Deps deps_;
   VmManagerSettings settings_;
-  HandlesFiles handles_;
+  std::unique_ptr<HandlesFiles> own_handles_;  // without Deps::handles
+  HandlesFiles& handles_;
   DeleteIntents delete_intents_;
   LockTable locks_;
   // Serialises record creation and every quota check with the write it guards,
