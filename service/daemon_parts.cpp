@@ -1,5 +1,6 @@
 // What bangerd's start-up assembles that needs none of its state: the backends
-// and, in builds without host networking, networks that stay records.
+// (made before any layer of daemon/) and, in builds without host networking,
+// networks that stay records.
 #include "daemon_parts.h"
 
 #include <unistd.h>
@@ -48,6 +49,11 @@ VmmBackends make_backends(const Config& config, DaemonExtensions& extensions) {
                                                      chosen, known.empty() ? "none" : known));
   }
   return backends;
+}
+
+void log_unavailable_backends(const VmmBackends& backends) {
+  for (const auto& name : backends.names())
+    if (auto why = backends.get(name).unavailable(); !why.empty()) log::info("VMM backend {}: {}", name, why);
 }
 
 std::unique_ptr<HostNetworks> unapplied_host_networks() { return std::make_unique<UnappliedHostNetworks>(); }

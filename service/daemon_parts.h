@@ -13,6 +13,8 @@ namespace banger {
 // default is the config's, "auto" choosing Firecracker where it is installed.
 // Error(invalid_args) when the chosen backend is not in this build.
 VmmBackends make_backends(const Config& config, DaemonExtensions& extensions);
+// Logs why each backend that refuses new VMs does (VmmBackend::unavailable).
+void log_unavailable_backends(const VmmBackends& backends);
 
 // Without a host implementation (DaemonExtensions::host_networks) networks are
 // records only.

@@ -34,6 +34,19 @@ TEST(HandlesFiles, RoundTripThroughTheFileAfterARestart) {
   std::filesystem::remove_all(runtime);
 }
 
+// What lets the daemon's SSH wait, machined registration and stats read a VM's VMM
+// without the VmManager (which needs them first): the handles files they share with it.
+TEST_F(VmManagerTest, SharedHandlesFilesSeeTheVmmsItLaunches) {
+  HandlesFiles shared(runtime);
+  VmManager with_shared{{store, backends, caps, events, shared, &watch}, {200ms, 1500ms, runtime}};
+  auto vm = with_shared.begin_create({"web", 2, 256, "default", {}}, 1000);
+  with_shared.finish_create(vm.id, progress);
+  with_shared.start(vm.id);
+  EXPECT_EQ(vmm_process_of(shared.get(vm.id)), (VmmProcess{42, 420}));
+  with_shared.kill(vm.id);
+  EXPECT_EQ(shared.get(vm.id), "") << "the kill's erase reached the shared cache";
+}
+
 struct RecoverTest : VmManagerTest {
   testing::RecordingWatch new_watch;
   // bangerd again, over the same store and runtime dir, with nothing in memory.
