@@ -21,8 +21,7 @@ class NetworkManager;
 class ObjectRegistry;
 class VmManager;
 class WorkerPool;
-class TransferSlots;
-class Workspaces;
+class WorkspaceService;
 
 // What every bus object needs, wired once by the daemon's composition root.
 struct BusContext {
@@ -42,11 +41,7 @@ struct BusContext {
   GuestKeysService& keys;
   ForwardsService& forwards;
   ConsoleService& console;
-  Workspaces* workspaces = nullptr;  // none: PushWorkspace and PullWorkspace are not supported
-  // With workspaces: the transfers' own threads (as many as slots), so stuck
-  // callers never hold the shared pool's workers (every other mutation).
-  TransferSlots* transfer_slots = nullptr;
-  WorkerPool* transfer_threads = nullptr;
+  WorkspaceService& workspaces;
   // bangerd's state and runtime directories: ImportImage reads nothing from there (issue 17).
   std::vector<std::filesystem::path> import_off_limits = {};
 };

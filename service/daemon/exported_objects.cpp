@@ -25,9 +25,7 @@ BusContext context_of(const DaemonLayers& l, ExportedObjects& o) {
       .keys = o.guest_keys,
       .forwards = o.forwards,
       .console = o.consoles,
-      .workspaces = &o.workspaces,
-      .transfer_slots = &o.transfer_slots,
-      .transfer_threads = o.transfer_threads.get(),
+      .workspaces = o.vm_workspaces,
       // The images directory is in the state directory.
       .import_off_limits = {config.state_dir, config.runtime_dir},
   };
@@ -46,6 +44,7 @@ ExportedObjects::ExportedObjects(const DaemonLayers& l, const StartUpRecovered&)
       guest_keys(l.managers.vms, l.capabilities.authorized_keys.get()),
       forwards(l.managers.vms, l.capabilities.forwards.get()),
       consoles(l.managers.vms, l.capabilities.console_relay.get()),
+      vm_workspaces(&workspaces, transfer_slots, *transfer_threads),
       context(context_of(l, *this)),
       manager(context),
       managed_objects(*l.bus.connection, l.bus.registry),

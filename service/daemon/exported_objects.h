@@ -8,6 +8,7 @@
 #include "core/start_up_recovery.h"
 #include "capabilities/vm_guest_services.h"
 #include "core/transfer_slots.h"
+#include "workspace/workspace_service.h"
 #include "core/worker_pool.h"
 #include "daemon/daemon_layers.h"
 #include "host/logind_bus.h"
@@ -34,6 +35,7 @@ struct ExportedObjects {
   VmGuestKeys guest_keys;
   VmForwards forwards;
   VmConsoles consoles;
+  VmWorkspaces vm_workspaces;
   BusContext context;
   ManagerObject manager;
   ManagedObjectsResponder managed_objects;

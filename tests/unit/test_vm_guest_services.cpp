@@ -4,6 +4,8 @@
 #include <gtest/gtest.h>
 
 #include "capabilities/vm_guest_services.h"
+#include "core/worker_pool.h"
+#include "workspace/workspace_service.h"
 #include "core/errors.h"
 #include "error_kind.h"
 #include "vm_manager_fixture.h"
@@ -32,6 +34,18 @@ TEST_F(VmGuestServicesTest, ArgumentsAreCheckedWhetherOrNotTheVerbIsSupported) {
   EXPECT_EQ(kind_of([&] { keys.check_keys({"not a key"}); }), ErrorKind::invalid_args);
   EXPECT_EQ(kind_of([&] { keys.check_fingerprints({"MD5:00"}); }), ErrorKind::invalid_args);
   EXPECT_NO_THROW(keys.check_fingerprints({"SHA256:47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU"}));
+}
+
+TEST_F(VmGuestServicesTest, WorkspacesWithoutAWorkspaceServiceAreNotSupportedOnceAuthorized) {
+  TransferSlots slots(2, 1);
+  WorkerPool threads(1);
+  VmWorkspaces workspaces(nullptr, slots, threads);
+  using Direction = WorkspaceService::Direction;
+  EXPECT_EQ(kind_of([&] { workspaces.check_options(Direction::push, {{"colour", OptionValue(true)}}); }),
+            ErrorKind::invalid_args);
+  EXPECT_NO_THROW(workspaces.check_options(Direction::pull, {{"source", OptionValue(std::string("src"))}}));
+  EXPECT_EQ(kind_of([&] { workspaces.begin(Direction::push, "any", 1000, UniqueFd(), {}); }), ErrorKind::not_supported);
+  EXPECT_NO_THROW(slots.acquire(1000)) << "a refused transfer took no slot";
 }
 
 }  // namespace
