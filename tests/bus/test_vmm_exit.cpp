@@ -7,6 +7,7 @@
 #include <filesystem>
 #include <fstream>
 #include <string>
+#include <thread>
 
 #include "process.h"
 #include "test_support.h"
@@ -16,6 +17,14 @@ namespace {
 
 namespace fs = std::filesystem;
 using Clock = std::chrono::steady_clock;
+
+// A zombie (state Z in /proc/<pid>/stat, after the command in parentheses) or no process at all.
+bool ended(pid_t pid) {
+  std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
+  std::string stat((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  const auto paren = stat.rfind(')');
+  return paren == std::string::npos || stat.compare(paren + 1, 3, " Z ") == 0;
+}
 
 class VmmExit : public ClientTest {
  protected:
@@ -139,6 +148,11 @@ TEST_F(VmmExit, VmmThatDiedWhileTheDaemonWasDownIsSettledAndCleaned) {
   ASSERT_GT(pid, 0);
   env().kill_daemon();
   ASSERT_EQ(kill(pid, SIGKILL), 0);
+  // kill() returns before the kernel has ended the process: the VMM has died
+  // only once it is a zombie or gone, and only then is bangerd started again.
+  const auto deadline = Clock::now() + 5s;
+  while (!ended(pid) && Clock::now() < deadline) std::this_thread::sleep_for(5ms);
+  ASSERT_TRUE(ended(pid)) << "the VMM outlived SIGKILL";
   ASSERT_NO_THROW(env().start_daemon());
   EXPECT_EQ(client_->vm_string(vm, "State"), "stopped");
   EXPECT_EQ(client_->vm_string(vm, "LastError"), "the VMM exited while bangerd was not running");
