@@ -21,19 +21,7 @@ namespace {
 const int kVms = banger::bench::count(50, 5);
 
 // utime + stime of every thread of the process, in seconds (/proc/<pid>/stat).
-double process_cpu_s(pid_t pid) {
-  std::ifstream in(fmt::format("/proc/{}/stat", pid));
-  std::string line;
-  std::getline(in, line);
-  std::istringstream rest(line.substr(line.rfind(')') + 2));
-  std::string field;
-  double utime = 0, stime = 0;
-  for (int i = 3; i <= 15 && rest >> field; ++i) {
-    if (i == 14) utime = std::stod(field);
-    if (i == 15) stime = std::stod(field);
-  }
-  return (utime + stime) / static_cast<double>(sysconf(_SC_CLK_TCK));
-}
+double process_cpu_s(pid_t pid) { return banger::bench::cpu_stat_us(pid) / 1e6; }
 
 std::string vm_state(sdbus::IConnection& conn, const std::string& vm) {
   auto proxy = sdbus::createProxy(conn, "dev.banger.banger1", vm);

@@ -51,7 +51,7 @@ struct CapabilitySet {
   std::shared_ptr<VmDirectories> directories;
   std::shared_ptr<ConsoleRelayCapability> console_relay;  // none without an executable [console] relay
   std::vector<std::shared_ptr<Capability>> image_files;   // one per backend that boots a kernel
-  std::vector<std::shared_ptr<Capability>> vmm_uids;      // the jailer's and QEMU's per-VM uid, where configured
+  std::vector<std::shared_ptr<Capability>> vmm_uids;      // each VM's own uid for its VMM (Firecracker, QEMU), where configured
   std::shared_ptr<WorkDisk> work_disk;
   std::shared_ptr<NetworkAddress> network_address;
   // With host taps only (DaemonNetworks::host_taps):
