@@ -37,7 +37,9 @@ void give(int fd, JailOwner owner, const fs::path& path) {
 }
 
 // The drive as the VMM may open it: a writable one becomes the uid's (its VM's
-// alone: the uid is the VM's from create to delete); a read-only one must be readable as it is.
+// alone: the uid is the VM's from create to delete); a read-only one goes as it
+// is when the uid may read it, else as a sealed copy in memory (banger gives
+// no VM a read-only drive today; a large one would want the jailer's link).
 UniqueFd drive_for(const DriveConfig& drive, JailOwner owner) {
   if (drive.read_only) return readable_for(drive.path, owner.uid, "firecracker");
   UniqueFd fd = open_or_fail(drive.path, O_RDWR);
