@@ -2,6 +2,7 @@
 #include <gtest/gtest.h>
 
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <unistd.h>
 
 #include <filesystem>
@@ -9,6 +10,7 @@
 
 #include "core/errors.h"
 #include "vmm/firecracker/jailer.h"
+#include "vmm/firecracker/unjailed.h"
 
 namespace banger {
 namespace {
@@ -148,6 +150,37 @@ TEST_F(Jailer, FailedPrepareLeavesNothing) {
   machine.drives[1].path = root / "vm/missing.img";
   EXPECT_THROW(prepare_jail(settings, machine), Error);
   EXPECT_FALSE(fs::exists(jail_dir(settings, machine.vm_id)));
+}
+
+// Unjailed, the VM's uid gets its writable drives: never a device node, whose
+// number (and ownership) the next device would inherit.
+TEST_F(Jailer, AnUnjailedVmmIsGivenNoDeviceNodeAsADrive) {
+  need_root();
+  const fs::path node = root / "vm/device";
+  ASSERT_EQ(mknod(node.c_str(), S_IFCHR | 0600, makedev(1, 3)), 0);  // a node of this test's own, as /dev/null
+  machine.drives = {{"rootfs", node, true, false}};
+  fs::create_directories(machine.runtime_dir);
+  try {
+    prepare_unjailed(machine, {900005, 900005});
+    ADD_FAILURE() << "a device node was handed over";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.kind(), ErrorKind::backend_failed);
+    EXPECT_NE(std::string(e.what()).find("file drives only"), std::string::npos) << e.what();
+  }
+  EXPECT_EQ(stat_of(node).st_uid, 0u) << "the node stays root's";
+  EXPECT_FALSE(fs::exists(unjailed_vmm_dir(machine.runtime_dir))) << "nothing is left behind";
+}
+
+TEST_F(Jailer, AnUnjailedVmmIsGivenItsWritableFileDrivesAndItsOwnDirectory) {
+  need_root();
+  fs::create_directories(machine.runtime_dir);
+  const auto fds = prepare_unjailed(machine, {900005, 900005});
+  EXPECT_EQ(fds.size(), 5u) << "directory, kernel, initrd, two drives";
+  EXPECT_EQ(stat_of(machine.drives[0].path).st_uid, 900005u) << "the writable drive";
+  EXPECT_EQ(stat_of(machine.drives[1].path).st_uid, 0u) << "the read-only one stays root's";
+  const auto dir = stat_of(unjailed_vmm_dir(machine.runtime_dir));
+  EXPECT_EQ(dir.st_uid, 900005u);
+  EXPECT_EQ(dir.st_mode & 07777, 0700u);
 }
 
 }  // namespace

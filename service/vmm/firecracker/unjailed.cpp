@@ -40,9 +40,19 @@ void give(int fd, JailOwner owner, const fs::path& path) {
 // alone: the uid is the VM's from create to delete); a read-only one goes as it
 // is when the uid may read it, else as a sealed copy in memory (banger gives
 // no VM a read-only drive today; a large one would want the jailer's link).
+// Only regular files: a device node (a dm-snapshot root disk) outlives the VM
+// and its number is given to the next device, so handing it to the VM's uid
+// would hand that uid some later VM's disk.
 UniqueFd drive_for(const DriveConfig& drive, JailOwner owner) {
+  UniqueFd fd = open_or_fail(drive.path, drive.read_only ? O_RDONLY : O_RDWR);
+  struct stat st {};
+  if (fstat(fd.get(), &st) != 0) fail("cannot read " + drive.path.string());
+  if (!S_ISREG(st.st_mode))
+    throw Error(ErrorKind::backend_failed,
+                fmt::format("firecracker without its jailer runs as the VM's uid and takes file drives only: {} "
+                            "is a device (the dm-snapshot root disk strategy); use the jailer or another strategy",
+                            drive.path.string()));
   if (drive.read_only) return readable_for(drive.path, owner.uid, "firecracker");
-  UniqueFd fd = open_or_fail(drive.path, O_RDWR);
   give(fd.get(), owner, drive.path);
   return fd;
 }
