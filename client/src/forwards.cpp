@@ -1,12 +1,13 @@
 // Client::forward_port, remove_forward, forwards: VM.ForwardPort, VM.RemoveForward and VM.Forwards.
 #include "client_impl.h"
 #include "properties.h"
+#include "dev.banger.banger1.VM_properties.h"
 
 namespace banger::client {
 
 namespace {
 
-using BusForwards = std::vector<sdbus::Struct<std::string, std::uint16_t, std::uint16_t>>;
+using BusForwards = properties::VM::Forwards::type;
 
 std::vector<PortForwardInfo> from_bus(const BusForwards& forwards) {
   std::vector<PortForwardInfo> out;
@@ -19,7 +20,7 @@ std::vector<PortForwardInfo> from_bus(const BusForwards& forwards) {
 
 std::vector<PortForwardInfo> forwards_from_property(const std::map<std::string, sdbus::Variant>& props) {
   BusForwards forwards;
-  detail::take(props, "Forwards", forwards);
+  detail::take<properties::VM::Forwards>(props, forwards);
   return from_bus(forwards);
 }
 

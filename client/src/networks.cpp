@@ -2,10 +2,12 @@
 #include "client_impl.h"
 #include "errors_internal.h"
 #include "properties.h"
+#include "dev.banger.banger1.Network_properties.h"
 
 namespace banger::client {
 
 using detail::take;
+namespace Network = properties::Network;
 using detail::translate;
 
 namespace {
@@ -24,13 +26,13 @@ void require_name(const std::string& name) {
 NetworkInfo network_from_properties(const std::string& path, const std::map<std::string, sdbus::Variant>& props) {
   NetworkInfo network;
   network.path = path;
-  take(props, "Name", network.name);
-  take(props, "Bridge", network.bridge);
-  take(props, "Subnet", network.subnet);
-  take(props, "Gateway", network.gateway);
-  take(props, "NAT", network.nat);
-  take(props, "DNSDomain", network.dns_domain);
-  take(props, "Leases", network.leases);
+  take<Network::Name>(props, network.name);
+  take<Network::Bridge>(props, network.bridge);
+  take<Network::Subnet>(props, network.subnet);
+  take<Network::Gateway>(props, network.gateway);
+  take<Network::NAT>(props, network.nat);
+  take<Network::DNSDomain>(props, network.dns_domain);
+  take<Network::Leases>(props, network.leases);
   return network;
 }
 

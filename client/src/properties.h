@@ -15,4 +15,13 @@ void take(const std::map<std::string, sdbus::Variant>& props, const char* key, T
   if (it != props.end() && it->second.containsValueOfType<T>()) out = it->second.get<T>();
 }
 
+// By a tag generated from the interface XML (<interface>_properties.h): its name
+// and its D-Bus type come from the XML, so a reader cannot misspell either.
+template <class Tag, class T>
+void take(const std::map<std::string, sdbus::Variant>& props, T& out) {
+  const auto it = props.find(Tag::name);
+  if (it != props.end() && it->second.template containsValueOfType<typename Tag::type>())
+    out = it->second.template get<typename Tag::type>();
+}
+
 }  // namespace banger::client::detail

@@ -4,6 +4,7 @@
 #include "errors_internal.h"
 #include "event_pump.h"
 #include "properties.h"
+#include "dev.banger.banger1.VM_properties.h"
 
 #include <poll.h>
 
@@ -15,21 +16,22 @@ namespace banger::client {
 namespace {
 
 using detail::take;
+namespace VM = properties::VM;
 using Clock = std::chrono::steady_clock;
 
 VmStats stats_from_properties(const std::string& path, const std::map<std::string, sdbus::Variant>& props) {
   VmStats s;
   s.path = path;
-  take(props, "Id", s.id);
-  take(props, "Name", s.name);
-  take(props, "State", s.state);
-  take(props, "CPUPercent", s.cpu_percent);
-  take(props, "MemoryRSSBytes", s.memory_rss_bytes);
-  take(props, "BlockReadBytes", s.block_read_bytes);
-  take(props, "BlockWriteBytes", s.block_write_bytes);
-  take(props, "NetRxBytes", s.net_rx_bytes);
-  take(props, "NetTxBytes", s.net_tx_bytes);
-  take(props, "Uptime", s.uptime_s);
+  take<VM::Id>(props, s.id);
+  take<VM::Name>(props, s.name);
+  take<VM::State>(props, s.state);
+  take<VM::CPUPercent>(props, s.cpu_percent);
+  take<VM::MemoryRSSBytes>(props, s.memory_rss_bytes);
+  take<VM::BlockReadBytes>(props, s.block_read_bytes);
+  take<VM::BlockWriteBytes>(props, s.block_write_bytes);
+  take<VM::NetRxBytes>(props, s.net_rx_bytes);
+  take<VM::NetTxBytes>(props, s.net_tx_bytes);
+  take<VM::Uptime>(props, s.uptime_s);
   return s;
 }
 

@@ -20,9 +20,9 @@ ImageObject::~ImageObject() { unregisterAdaptor(); }
 void ImageObject::announce_removal() { announce_removed(getObject()); }
 
 void ImageObject::update(const ImageRecord& image) {
-  const bool default_changed = image.is_default != image_.is_default;
+  const auto changed = properties::Image::table.changed(image_, image);
   image_ = image;
-  if (default_changed) getObject().emitPropertiesChangedSignal(bus::image_interface, {"IsDefault"});
+  if (!changed.empty()) getObject().emitPropertiesChangedSignal(bus::image_interface, changed);
 }
 
 void ImageObject::remove(sdbus::Result<>&& result, const Caller& caller) {

@@ -1,14 +1,19 @@
 #include "bus/managed_objects.h"
 
 #include <stdexcept>
+#include <map>
 #include <string>
+#include <tuple>
 #include <type_traits>
+#include <vector>
 
 #include <sdbus-c++/sdbus-c++.h>
 #include <systemd/sd-bus.h>
 
 #include "banger/bus_errors.h"
 #include "banger/bus_names.h"
+#include "bus/image_properties.h"
+#include "bus/network_properties.h"
 #include "bus/object_registry.h"
 #include "bus/operation_object.h"
 #include "bus/raw_message.h"
@@ -36,18 +41,6 @@ class Writer {
   void basic(char type, const void* value) {
     if (r_ >= 0) r_ = sd_bus_message_append_basic(m_, type, value);
   }
-  template <typename T>
-  void property(const char* name, char type, const char* signature, const T& value) {
-    open('e', "sv");
-    basic('s', name);
-    open('v', signature);
-    if constexpr (std::is_same_v<T, std::string>)
-      basic(type, value.c_str());
-    else
-      basic(type, &value);
-    close(2);
-  }
-
   // Every object carries sd-bus's standard interfaces, with no properties.
   void open_object(const std::string& path, const char* interface) {
     open('e', "oa{sa{sv}}");
@@ -71,132 +64,99 @@ class Writer {
   int r_ = 0;
 };
 
-// One property holding a container: `element` is its element's signature
-// ("(sqs)", "{ss}", "s"), `write` writes one element's fields. The array,
-// dict and struct containers all follow the same open … close pattern.
-template <typename Items, typename Write>
-void append_container(Writer& w, const char* name, const std::string& element, const Items& items, Write write) {
-  const std::string array = "a" + element;
-  w.open('e', "sv");
-  w.basic('s', name);
-  w.open('v', array.c_str());
-  w.open('a', element.c_str());
-  for (const auto& item : items) write(item);
-  w.close(3);
+// Writes `value` as the D-Bus type T (a tag's type); `value` is what the table's
+// line gives: T itself, or a reference or view it is made from.
+template <typename T, typename V>
+void write(Writer& w, const V& value);
+
+template <typename T>
+const char* signature_of() {
+  static const std::string signature = sdbus::signature_of<T>::str();  // once per type
+  return signature.c_str();
 }
 
-// An a(…) of structs: `fields` is the struct's member signature ("sqs").
-template <typename Items, typename WriteFields>
-void append_struct_array(Writer& w, const char* name, const char* fields, const Items& items,
-                         WriteFields write_fields) {
-  append_container(w, name, std::string("(") + fields + ")", items, [&](const auto& item) {
-    w.open('r', fields);
-    write_fields(item);
+template <typename T>
+struct StructFields;
+template <typename... Fields>
+struct StructFields<sdbus::Struct<Fields...>> {
+  static const char* signature() {
+    static const std::string inside = (sdbus::signature_of<Fields>::str() + ...);
+    return inside.c_str();
+  }
+  template <typename V>
+  static void write_all(Writer& w, const V& value) {
+    std::apply([&w](const auto&... field) { (write<Fields>(w, field), ...); }, static_cast<const std::tuple<Fields...>&>(value));
+  }
+};
+
+template <typename T>
+struct is_vector : std::false_type {};
+template <typename E>
+struct is_vector<std::vector<E>> : std::true_type {};
+template <typename T>
+struct is_map : std::false_type {};
+template <typename K, typename V>
+struct is_map<std::map<K, V>> : std::true_type {};
+template <typename T>
+struct is_struct : std::false_type {};
+template <typename... Fields>
+struct is_struct<sdbus::Struct<Fields...>> : std::true_type {};
+
+template <typename T, typename V>
+void write(Writer& w, const V& value) {
+  if constexpr (std::is_same_v<T, std::string> || std::is_same_v<T, sdbus::ObjectPath>) {
+    const char type = std::is_same_v<T, std::string> ? 's' : 'o';
+    if constexpr (std::is_convertible_v<const V&, const std::string&>)
+      w.basic(type, static_cast<const std::string&>(value).c_str());
+    else
+      w.basic(type, std::string(value).c_str());  // a string_view: not NUL-terminated
+  } else if constexpr (std::is_same_v<T, bool>) {
+    const int b = value;  // sd-bus takes a boolean as an int
+    w.basic('b', &b);
+  } else if constexpr (std::is_arithmetic_v<T>) {
+    const T number = value;
+    static const char code = sdbus::signature_of<T>::str()[0];
+    w.basic(code, &number);
+  } else if constexpr (is_vector<T>::value) {
+    using Element = typename T::value_type;
+    w.open('a', signature_of<Element>());
+    for (const auto& element : value) write<Element>(w, element);
     w.close();
-  });
-}
-
-void append_ports(Writer& w, const std::vector<GuestPort>& ports) {
-  append_struct_array(w, "Ports", "sqs", ports, [&w](const GuestPort& p) {
-    w.basic('s', p.protocol.c_str());
-    w.basic('q', &p.port);
-    w.basic('s', p.process.c_str());
-  });
-}
-
-// Property order follows the interface XML, as the generated adaptors register them.
-void append_forwards(Writer& w, const std::vector<PortForward>& forwards) {
-  append_struct_array(w, "Forwards", "sqq", forwards, [&w](const PortForward& f) {
-    w.basic('s', f.protocol.c_str());
-    w.basic('q', &f.host_port);
-    w.basic('q', &f.guest_port);
-  });
-}
-
-void append_vm(Writer& w, const VmObject& object) {
-  const VmRecord& vm = object.record();
-  const VmNetworkProperties& network = object.network();
-  const stats::VmStats stats = object.current_stats();
-  w.open_object(object.path(), bus::vm_interface);
-  w.property("Id", 's', "s", vm.id);
-  w.property("Name", 's', "s", vm.name);
-  w.property("OwnerUID", 'u', "u", vm.owner_uid);
-  w.property("State", 's', "s", std::string(to_string(vm.state)));
-  w.property("VCPUs", 'u', "u", vm.vcpus);
-  w.property("MemoryMiB", 'u', "u", vm.memory_mib);
-  w.property("Image", 's', "s", vm.image);
-  w.property("Backend", 's', "s", vm.backend);
-  w.property("LastError", 's', "s", vm.last_error);
-  w.property("CreatedAt", 't', "t", vm.created_at_us);
-  w.property("UpdatedAt", 't', "t", vm.updated_at_us);
-  w.property("Network", 's', "s", network.network);
-  w.property("IPv4Address", 's', "s", network.ipv4_address);
-  w.property("MACAddress", 's', "s", network.mac_address);
-  w.property("TapDevice", 's', "s", network.tap_device);
-  w.property("DNSName", 's', "s", network.dns_name);
-  w.property("DiskMiB", 't', "t", vm.disk_mib);
-  w.property("RootDiskStrategy", 's', "s", vm.root_disk_strategy);
-  w.property("WorkDiskMiB", 't', "t", vm.work_disk_mib);
-  w.property("KeepWorkDisk", 'b', "b", static_cast<int>(vm.keep_work_disk));
-  append_struct_array(w, "AuthorizedKeys", "ss", object.authorized_keys(), [&w](const AuthorizedKeyInfo& key) {
-    w.basic('s', key.fingerprint.c_str());
-    w.basic('s', key.comment.c_str());
-  });
-  w.property("CPUPercent", 'd', "d", stats.cpu_percent);
-  w.property("MemoryRSSBytes", 't', "t", stats.memory_rss_bytes);
-  w.property("BlockReadBytes", 't', "t", stats.block_read_bytes);
-  w.property("BlockWriteBytes", 't', "t", stats.block_write_bytes);
-  w.property("NetRxBytes", 't', "t", stats.net_rx_bytes);
-  w.property("NetTxBytes", 't', "t", stats.net_tx_bytes);
-  w.property("Uptime", 't', "t", stats.uptime_s);
-  append_ports(w, object.ports());
-  append_forwards(w, object.forwards());
-  w.property("ForwardPorts", 'b', "b", static_cast<int>(vm.forward_ports));
-  w.property("Autostart", 'b', "b", static_cast<int>(vm.autostart));
-  w.close_object();
-}
-
-void append_image(Writer& w, const std::string& path, const ImageRecord& image) {
-  w.open_object(path, bus::image_interface);
-  w.property("Id", 's', "s", image.id);
-  w.property("Name", 's', "s", image.name);
-  w.property("Kernel", 's', "s", image.kernel);
-  w.property("Vmlinux", 's', "s", image.vmlinux);
-  w.property("Initrd", 's', "s", image.initrd);
-  w.property("Rootfs", 's', "s", image.rootfs);
-  append_container(w, "Backends", "s", image.backends(),
-                   [&w](const std::string& backend) { w.basic('s', backend.c_str()); });
-  w.property("SizeBytes", 't', "t", image.size_bytes);
-  w.property("CreatedAt", 't', "t", image.created_at_us);
-  w.property("IsDefault", 'b', "b", static_cast<int>(image.is_default));
-  w.close_object();
-}
-
-void append_network(Writer& w, const std::string& path, const NetworkRecord& network) {
-  w.open_object(path, bus::network_interface);
-  w.property("Name", 's', "s", network.name);
-  w.property("Bridge", 's', "s", network.bridge);
-  w.property("Subnet", 's', "s", network.subnet);
-  w.property("Gateway", 's', "s", network.gateway);
-  w.property("NAT", 'b', "b", static_cast<int>(network.nat));
-  w.property("DNSDomain", 's', "s", network.dns_domain);
-  append_container(w, "Leases", "{ss}", network.leases, [&w](const auto& lease) {
-    w.open('e', "ss");
-    w.basic('s', lease.first.c_str());
-    w.basic('s', lease.second.c_str());
+  } else if constexpr (is_map<T>::value) {
+    using Key = typename T::key_type;
+    using Mapped = typename T::mapped_type;
+    static const std::string entry = sdbus::signature_of<Key>::str() + sdbus::signature_of<Mapped>::str();
+    static const std::string entry_braced = "{" + entry + "}";
+    w.open('a', entry_braced.c_str());
+    for (const auto& [key, mapped] : value) {
+      w.open('e', entry.c_str());
+      write<Key>(w, key);
+      write<Mapped>(w, mapped);
+      w.close();
+    }
     w.close();
-  });
-  w.close_object();
+  } else {
+    static_assert(is_struct<T>::value, "a D-Bus type GetManagedObjects cannot write yet");
+    w.open('r', StructFields<T>::signature());
+    StructFields<T>::write_all(w, value);
+    w.close();
+  }
 }
 
-void append_operation(Writer& w, const std::string& path, const OperationObject::Snapshot& op) {
-  w.open_object(path, bus::operation_interface);
-  w.property("Kind", 's', "s", op.kind);
-  w.property("Target", 'o', "o", op.target);
-  w.property("Stage", 's', "s", op.stage);
-  w.property("Progress", 'd', "d", op.progress);
-  w.property("Done", 'b', "b", static_cast<int>(op.done));
-  w.property("Error", 's', "s", op.error);
+// One object: its path, sd-bus's standard interfaces and its own, every
+// property of the table in the XML's order, as the generated adaptors register them.
+template <typename Table, typename View>
+void append_object(Writer& w, const std::string& path, const char* interface, const Table& table,
+                   const View& view) {
+  w.open_object(path, interface);
+  table.for_each(view, [&w](auto tag, const auto& value) {
+    using Tag = decltype(tag);
+    w.open('e', "sv");
+    w.basic('s', Tag::name);
+    w.open('v', Tag::signature);
+    write<typename Tag::type>(w, value);
+    w.close(2);
+  });
   w.close_object();
 }
 
@@ -214,13 +174,18 @@ int answer(sd_bus_message* call, void* userdata, sd_bus_error* error) {
   if (r >= 0) {
     Writer w(reply);
     w.open('a', "{oa{sa{sv}}}");
-    registry.for_each_vm_object([&](const VmObject& vm) { append_vm(w, vm); });
-    registry.for_each_image(
-        [&](const std::string& path, const ImageRecord& image) { append_image(w, path, image); });
-    registry.for_each_network(
-        [&](const std::string& path, const NetworkRecord& network) { append_network(w, path, network); });
-    registry.for_each_operation(
-        [&](std::uint64_t, const OperationObject& op) { append_operation(w, op.path(), op.snapshot()); });
+    registry.for_each_vm_object([&](const VmObject& vm) {
+      append_object(w, vm.path(), bus::vm_interface, properties::VM::table, vm.view());
+    });
+    registry.for_each_image([&](const std::string& path, const ImageRecord& image) {
+      append_object(w, path, bus::image_interface, properties::Image::table, image);
+    });
+    registry.for_each_network([&](const std::string& path, const NetworkRecord& network) {
+      append_object(w, path, bus::network_interface, properties::Network::table, network);
+    });
+    registry.for_each_operation([&](std::uint64_t, const OperationObject& op) {
+      append_object(w, op.path(), bus::operation_interface, properties::Operation::table, op.shown());
+    });
     w.close();
     r = w.status();
   }

@@ -20,9 +20,7 @@ NetworkObject::~NetworkObject() { unregisterAdaptor(); }
 void NetworkObject::announce_removal() { announce_removed(getObject()); }
 
 void NetworkObject::update(const NetworkRecord& network) {
-  std::vector<std::string> changed;
-  if (network.nat != network_.nat) changed.emplace_back("NAT");
-  if (network.leases != network_.leases) changed.emplace_back("Leases");
+  const auto changed = properties::Network::table.changed(network_, network);
   network_ = network;
   if (!changed.empty()) getObject().emitPropertiesChangedSignal(bus::network_interface, changed);
 }

@@ -8,13 +8,14 @@
 #include "bus/bus_context.h"
 #include "bus/caller.h"
 #include "core/network.h"
-#include "dev.banger.banger1.Network_adaptor.h"
+#include "bus/network_properties.h"
+#include "dev.banger.banger1.Network_table_adaptor.h"
 
 namespace banger {
 
 // One exported network. Properties answer from the cached record.
 class NetworkObject final
-    : public sdbus::AdaptorInterfaces<dev::banger::banger1::Network_adaptor, sdbus::Properties_adaptor>,
+    : public sdbus::AdaptorInterfaces<properties::NetworkTableAdaptor<NetworkObject>, sdbus::Properties_adaptor>,
       public std::enable_shared_from_this<NetworkObject> {
  public:
   // Exports the object and announces it (InterfacesAdded).
@@ -25,6 +26,11 @@ class NetworkObject final
   const std::string& path() const { return getObject().getObjectPath(); }
   void update(const NetworkRecord& network);
   void announce_removal();
+  // A property's value, as a Get answers it (properties::NetworkTableAdaptor).
+  template <typename Tag>
+  typename Tag::type property() const {
+    return properties::Network::table.get<Tag>(network_);
+  }
 
   // Delete, shared with Manager.DeleteNetwork.
   void remove(sdbus::Result<>&& result, const Caller& caller);
@@ -32,14 +38,6 @@ class NetworkObject final
  private:
   void SetNAT(sdbus::Result<>&& result, bool nat) override;
   void Delete(sdbus::Result<>&& result) override;
-
-  std::string Name() override { return network_.name; }
-  std::string Bridge() override { return network_.bridge; }
-  std::string Subnet() override { return network_.subnet; }
-  std::string Gateway() override { return network_.gateway; }
-  bool NAT() override { return network_.nat; }
-  std::string DNSDomain() override { return network_.dns_domain; }
-  std::map<std::string, std::string> Leases() override { return network_.leases; }
 
   BusContext& ctx_;
   NetworkRecord network_;

@@ -9,7 +9,9 @@ namespace banger {
 
 OperationObject::OperationObject(sdbus::IConnection& connection, std::string path, std::string kind,
                                  std::string target)
-    : AdaptorInterfaces(connection, std::move(path)), kind_(std::move(kind)), target_(std::move(target)) {
+    : AdaptorInterfaces(connection, std::move(path)) {
+  shown_.kind = std::move(kind);
+  shown_.target = std::move(target);
   registerAdaptor();
   getObject().emitInterfacesAddedSignal();
 }
@@ -19,29 +21,28 @@ OperationObject::~OperationObject() {
   unregisterAdaptor();
 }
 
-void OperationObject::progress(const std::string& stage, double fraction) {
-  if (done_) return;
-  fraction = std::clamp(fraction, 0.0, 1.0);
-  std::vector<std::string> changed;
-  if (stage != stage_) changed.emplace_back("Stage");
-  if (fraction != progress_) changed.emplace_back("Progress");
-  stage_ = stage;
-  progress_ = fraction;
+void OperationObject::change(OperationShown next) {
+  const auto changed = properties::Operation::table.changed(shown_, next);
+  shown_ = std::move(next);
   if (!changed.empty()) getObject().emitPropertiesChangedSignal(bus::operation_interface, changed);
 }
 
+void OperationObject::progress(const std::string& stage, double fraction) {
+  if (shown_.done) return;
+  OperationShown next = shown_;
+  next.stage = stage;
+  next.progress = std::clamp(fraction, 0.0, 1.0);
+  change(std::move(next));
+}
+
 void OperationObject::finish(bool success, const std::string& error) {
-  if (done_) return;
-  done_ = true;
-  error_ = error;
-  std::vector<std::string> changed{"Done"};
-  if (success && progress_ != 1.0) {
-    progress_ = 1.0;
-    changed.emplace_back("Progress");
-  }
-  if (!error_.empty()) changed.emplace_back("Error");
-  getObject().emitPropertiesChangedSignal(bus::operation_interface, changed);
-  emitFinished(success, error_);
+  if (shown_.done) return;
+  OperationShown next = shown_;
+  next.done = true;
+  next.error = error;
+  if (success) next.progress = 1.0;
+  change(std::move(next));
+  emitFinished(success, shown_.error);
 }
 
 }  // namespace banger

@@ -6,13 +6,6 @@
 
 namespace banger {
 
-BusForwards to_bus_forwards(const std::vector<PortForward>& forwards) {
-  BusForwards out;
-  out.reserve(forwards.size());
-  for (const auto& f : forwards) out.emplace_back(f.protocol, f.host_port, f.guest_port);
-  return out;
-}
-
 void forward_port(BusContext& ctx, sdbus::Result<>&& result, const Caller& caller, const std::string& action,
                   std::map<std::string, std::string> details, const std::string& vm_id, const std::string& protocol,
                   std::uint16_t host_port, std::uint16_t guest_port, std::shared_ptr<void> keep_alive) {

@@ -13,11 +13,6 @@
 
 namespace banger {
 
-using BusForwards = std::vector<sdbus::Struct<std::string, std::uint16_t, std::uint16_t>>;
-
-// VM.Forwards' value: (protocol, host_port, guest_port).
-BusForwards to_bus_forwards(const std::vector<PortForward>& forwards);
-
 // VM.ForwardPort and VM.RemoveForward once VmObject has read the call:
 // validate → authorize under `action` → on a worker, under the VM's lock,
 // change the forwards (PortForwards) → reply. `keep_alive`: the VM object.

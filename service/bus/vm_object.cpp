@@ -18,7 +18,9 @@
 namespace banger {
 
 VmObject::VmObject(BusContext& ctx, VmRecord vm, VmNetworkProperties network)
-    : AdaptorInterfaces(ctx.connection, bus::vm_path(vm.id)), ctx_(ctx), vm_(std::move(vm)), network_(std::move(network)) {
+    : AdaptorInterfaces(ctx.connection, bus::vm_path(vm.id)), ctx_(ctx) {
+  shown_.vm = std::move(vm);
+  shown_.network = std::move(network);
   registerAdaptor();
   getObject().emitInterfacesAddedSignal();
 }
@@ -27,44 +29,50 @@ VmObject::~VmObject() { unregisterAdaptor(); }
 
 void VmObject::announce_removal() { announce_removed(getObject()); }
 
-std::vector<std::string> VmObject::network_changes(const VmNetworkProperties& network) const {
-  std::vector<std::string> changed;
-  if (network.network != network_.network) changed.emplace_back("Network");
-  if (network.ipv4_address != network_.ipv4_address) changed.emplace_back("IPv4Address");
-  if (network.mac_address != network_.mac_address) changed.emplace_back("MACAddress");
-  if (network.tap_device != network_.tap_device) changed.emplace_back("TapDevice");
-  if (network.dns_name != network_.dns_name) changed.emplace_back("DNSName");
-  return changed;
+void VmObject::change(VmShown next, std::string_view reason) {
+  const auto changed = properties::VM::table.changed(view_of(shown_, shown_.stats), view_of(next, next.stats));
+  const VmState old_state = shown_.vm.state;
+  shown_ = std::move(next);
+  if (changed.empty()) return;
+  getObject().emitPropertiesChangedSignal(bus::vm_interface, changed);
+  if (old_state != shown_.vm.state)
+    emitStateChanged(std::string(to_string(old_state)), std::string(to_string(shown_.vm.state)), std::string(reason));
+}
+
+void VmObject::update(const VmRecord& vm, std::string_view reason, VmNetworkProperties network) {
+  VmShown next = shown_;
+  next.vm = vm;
+  next.network = std::move(network);
+  change(std::move(next), reason);
 }
 
 void VmObject::update_network(VmNetworkProperties network) {
-  auto changed = network_changes(network);
-  network_ = std::move(network);
-  if (!changed.empty()) getObject().emitPropertiesChangedSignal(bus::vm_interface, changed);
+  VmShown next = shown_;
+  next.network = std::move(network);
+  change(std::move(next));
 }
 
 void VmObject::update_authorized_keys(std::vector<AuthorizedKeyInfo> keys) {
-  if (keys == authorized_keys_) return;
-  authorized_keys_ = std::move(keys);
-  getObject().emitPropertiesChangedSignal(bus::vm_interface, {"AuthorizedKeys"});
-}
-
-std::vector<sdbus::Struct<std::string, std::string>> VmObject::AuthorizedKeys() {
-  std::vector<sdbus::Struct<std::string, std::string>> out;
-  for (const auto& key : authorized_keys_) out.emplace_back(key.fingerprint, key.comment);
-  return out;
+  VmShown next = shown_;
+  next.keys = std::move(keys);
+  change(std::move(next));
 }
 
 void VmObject::update_stats(const stats::VmStats& stats) {
-  auto changed = stats::stats_changes(stats_, stats);
-  stats_ = stats;
   stats_at_ = std::chrono::steady_clock::now();
-  if (!changed.empty()) getObject().emitPropertiesChangedSignal(bus::vm_interface, changed);
+  if (stats::stats_changes(shown_.stats, stats).empty()) {
+    // Uptime alone is not worth a signal (stats_changes); a Get still reads it.
+    shown_.stats = stats;
+    return;
+  }
+  VmShown next = shown_;
+  next.stats = stats;
+  change(std::move(next));
 }
 
 stats::VmStats VmObject::current_stats() const {
   // The poller signals Uptime only with other changes; between those it still counts.
-  stats::VmStats now = stats_;
+  stats::VmStats now = shown_.stats;
   if (now.uptime_s > 0)
     now.uptime_s += static_cast<uint64_t>(
         std::chrono::duration_cast<std::chrono::seconds>(std::chrono::steady_clock::now() - stats_at_).count());
@@ -72,49 +80,25 @@ stats::VmStats VmObject::current_stats() const {
 }
 
 void VmObject::update_ports(std::vector<GuestPort> ports) {
-  if (ports == ports_) return;
-  ports_ = std::move(ports);
-  getObject().emitPropertiesChangedSignal(bus::vm_interface, std::vector<std::string>{"Ports"});
+  VmShown next = shown_;
+  next.ports = std::move(ports);
+  change(std::move(next));
 }
 
 void VmObject::update_forwards(std::vector<PortForward> forwards) {
-  if (forwards == forwards_) return;
-  forwards_ = std::move(forwards);
-  getObject().emitPropertiesChangedSignal(bus::vm_interface, std::vector<std::string>{"Forwards"});
-}
-
-void VmObject::update(const VmRecord& vm, std::string_view reason, VmNetworkProperties network) {
-  std::vector<std::string> changed = network_changes(network);
-  network_ = std::move(network);
-  if (vm.name != vm_.name) changed.emplace_back("Name");
-  if (vm.state != vm_.state) changed.emplace_back("State");
-  if (vm.vcpus != vm_.vcpus) changed.emplace_back("VCPUs");
-  if (vm.memory_mib != vm_.memory_mib) changed.emplace_back("MemoryMiB");
-  if (vm.image != vm_.image) changed.emplace_back("Image");
-  if (vm.disk_mib != vm_.disk_mib) changed.emplace_back("DiskMiB");
-  if (vm.root_disk_strategy != vm_.root_disk_strategy) changed.emplace_back("RootDiskStrategy");
-  if (vm.work_disk_mib != vm_.work_disk_mib) changed.emplace_back("WorkDiskMiB");
-  if (vm.keep_work_disk != vm_.keep_work_disk) changed.emplace_back("KeepWorkDisk");
-  if (vm.forward_ports != vm_.forward_ports) changed.emplace_back("ForwardPorts");
-  if (vm.autostart != vm_.autostart) changed.emplace_back("Autostart");
-  if (vm.last_error != vm_.last_error) changed.emplace_back("LastError");
-  if (vm.updated_at_us != vm_.updated_at_us) changed.emplace_back("UpdatedAt");
-  VmState old_state = vm_.state;
-  vm_ = vm;
-  if (changed.empty()) return;
-  getObject().emitPropertiesChangedSignal(bus::vm_interface, changed);
-  if (old_state != vm_.state)
-    emitStateChanged(std::string(to_string(old_state)), std::string(to_string(vm_.state)), std::string(reason));
+  VmShown next = shown_;
+  next.forwards = std::move(forwards);
+  change(std::move(next));
 }
 
 Caller VmObject::current_caller() const { return caller_of(*getObject().getCurrentlyProcessedMessage()); }
 
 const char* VmObject::action_for(const Caller& caller) const {
-  return caller.uid == vm_.owner_uid ? bus::action::manage_own_vms : bus::action::manage_vms;
+  return caller.uid == shown_.vm.owner_uid ? bus::action::manage_own_vms : bus::action::manage_vms;
 }
 
 std::map<std::string, std::string> VmObject::details(const char* verb) const {
-  return {{"vm", vm_.name}, {"vm_id", vm_.id}, {"verb", verb}};
+  return {{"vm", shown_.vm.name}, {"vm_id", shown_.vm.id}, {"verb", verb}};
 }
 
 void VmObject::act(sdbus::Result<>&& result, const Caller& caller, const char* verb,
@@ -128,15 +112,15 @@ void VmObject::act(sdbus::Result<>&& result, const Caller& caller, const char* v
 }
 
 void VmObject::start(sdbus::Result<>&& result, const Caller& caller) {
-  act(std::move(result), caller, "start", [id = vm_.id](VmManager& m) { m.start(id); });
+  act(std::move(result), caller, "start", [id = shown_.vm.id](VmManager& m) { m.start(id); });
 }
 
 void VmObject::stop(sdbus::Result<>&& result, const Caller& caller, bool force) {
-  act(std::move(result), caller, "stop", [id = vm_.id, force](VmManager& m) { m.stop(id, force); });
+  act(std::move(result), caller, "stop", [id = shown_.vm.id, force](VmManager& m) { m.stop(id, force); });
 }
 
 void VmObject::remove(sdbus::Result<>&& result, const Caller& caller) {
-  act(std::move(result), caller, "delete", [id = vm_.id](VmManager& m) { m.remove(id); });
+  act(std::move(result), caller, "delete", [id = shown_.vm.id](VmManager& m) { m.remove(id); });
 }
 
 void VmObject::Start(sdbus::Result<>&& result) { start(std::move(result), current_caller()); }
@@ -144,11 +128,11 @@ void VmObject::Start(sdbus::Result<>&& result) { start(std::move(result), curren
 void VmObject::Stop(sdbus::Result<>&& result, bool force) { stop(std::move(result), current_caller(), force); }
 
 void VmObject::Restart(sdbus::Result<>&& result) {
-  act(std::move(result), current_caller(), "restart", [id = vm_.id](VmManager& m) { m.restart(id); });
+  act(std::move(result), current_caller(), "restart", [id = shown_.vm.id](VmManager& m) { m.restart(id); });
 }
 
 void VmObject::Kill(sdbus::Result<>&& result) {
-  act(std::move(result), current_caller(), "kill", [id = vm_.id](VmManager& m) { m.kill(id); });
+  act(std::move(result), current_caller(), "kill", [id = shown_.vm.id](VmManager& m) { m.kill(id); });
 }
 
 void VmObject::Delete(sdbus::Result<>&& result) { remove(std::move(result), current_caller()); }
@@ -156,14 +140,14 @@ void VmObject::Delete(sdbus::Result<>&& result) { remove(std::move(result), curr
 void VmObject::Set(sdbus::Result<>&& result, std::map<std::string, sdbus::Variant> changes) {
   VmChanges parsed;
   if (!validated(result, [&] { parsed = parse_changes(to_option_map(changes), ctx_.limits); })) return;
-  act(std::move(result), current_caller(), "set", [id = vm_.id, parsed](VmManager& m) { m.set(id, parsed); });
+  act(std::move(result), current_caller(), "set", [id = shown_.vm.id, parsed](VmManager& m) { m.set(id, parsed); });
 }
 
 void VmObject::Clone(sdbus::Result<sdbus::ObjectPath, sdbus::ObjectPath>&& result, std::string new_name) {
   const auto caller = current_caller();
   if (!validated(result, [&] { validate_vm_name(new_name); })) return;
   using Reply = sdbus::Result<sdbus::ObjectPath, sdbus::ObjectPath>;
-  auto create = [&ctx = ctx_, caller, source = vm_.id, new_name,
+  auto create = [&ctx = ctx_, caller, source = shown_.vm.id, new_name,
                  self = alive_or_gone(*this, ErrorKind::no_such_vm)](Reply&& reply) {
     auto id = std::make_shared<std::string>();
     authorize_and_start_operation(
@@ -177,7 +161,7 @@ void VmObject::Clone(sdbus::Result<sdbus::ObjectPath, sdbus::ObjectPath>&& resul
   };
   // The copy joins the source's network: a network other than "default" needs
   // use-network for the copy, as CreateVM asks it (issue 17, extra B).
-  auto network_then_create = [&ctx = ctx_, caller, network = vm_.network, new_name, create](Reply&& reply) {
+  auto network_then_create = [&ctx = ctx_, caller, network = shown_.vm.network, new_name, create](Reply&& reply) {
     if (network.empty() || network == default_network_name) {
       create(std::move(reply));
       return;
@@ -203,7 +187,7 @@ void VmObject::Clone(sdbus::Result<sdbus::ObjectPath, sdbus::ObjectPath>&& resul
 }
 
 void VmObject::Touch(sdbus::Result<>&& result) {
-  act(std::move(result), current_caller(), "touch", [id = vm_.id](VmManager& m) { m.touch(id); });
+  act(std::move(result), current_caller(), "touch", [id = shown_.vm.id](VmManager& m) { m.touch(id); });
 }
 
 void VmObject::ReadConsole(sdbus::Result<std::vector<uint8_t>, uint64_t>&& result, uint64_t offset,
@@ -212,7 +196,7 @@ void VmObject::ReadConsole(sdbus::Result<std::vector<uint8_t>, uint64_t>&& resul
   const Caller caller = current_caller();
   // No VM lock: the log is only read, and a log that vanishes meanwhile reads empty.
   authorize_and_run(ctx_, std::move(result), caller, action_for(caller), details("readconsole"),
-                    [&consoles = ctx_.consoles, id = vm_.id, offset, max_bytes] {
+                    [&consoles = ctx_.consoles, id = shown_.vm.id, offset, max_bytes] {
                       auto chunk = consoles.read(id, offset, max_bytes);
                       return std::tuple(std::vector<uint8_t>(chunk.data.begin(), chunk.data.end()),
                                         chunk.next_offset);
@@ -222,45 +206,45 @@ void VmObject::ReadConsole(sdbus::Result<std::vector<uint8_t>, uint64_t>&& resul
 
 void VmObject::OpenConsole(sdbus::Result<sdbus::UnixFd>&& result) {
   const Caller caller = current_caller();
-  open_console(ctx_, std::move(result), caller, action_for(caller), details("openconsole"), vm_.id,
+  open_console(ctx_, std::move(result), caller, action_for(caller), details("openconsole"), shown_.vm.id,
                alive_or_gone(*this, ErrorKind::no_such_vm));
 }
 
 void VmObject::PushWorkspace(sdbus::Result<sdbus::ObjectPath>&& result, sdbus::UnixFd archive,
                              std::map<std::string, sdbus::Variant> options) {
   const Caller caller = current_caller();
-  push_workspace(ctx_, std::move(result), caller, action_for(caller), details("pushworkspace"), vm_.id,
+  push_workspace(ctx_, std::move(result), caller, action_for(caller), details("pushworkspace"), shown_.vm.id,
                  std::move(archive), options);
 }
 
 void VmObject::PullWorkspace(sdbus::Result<sdbus::ObjectPath>&& result, sdbus::UnixFd archive,
                              std::map<std::string, sdbus::Variant> options) {
   const Caller caller = current_caller();
-  pull_workspace(ctx_, std::move(result), caller, action_for(caller), details("pullworkspace"), vm_.id,
+  pull_workspace(ctx_, std::move(result), caller, action_for(caller), details("pullworkspace"), shown_.vm.id,
                  std::move(archive), options);
 }
 
 void VmObject::AddAuthorizedKeys(sdbus::Result<>&& result, std::vector<std::string> keys) {
   const Caller caller = current_caller();
-  add_authorized_keys(ctx_, std::move(result), caller, action_for(caller), details("addauthorizedkeys"), vm_.id, keys,
+  add_authorized_keys(ctx_, std::move(result), caller, action_for(caller), details("addauthorizedkeys"), shown_.vm.id, keys,
                       alive_or_gone(*this, ErrorKind::no_such_vm));
 }
 
 void VmObject::RemoveAuthorizedKeys(sdbus::Result<>&& result, std::vector<std::string> fingerprints) {
   const Caller caller = current_caller();
-  remove_authorized_keys(ctx_, std::move(result), caller, action_for(caller), details("removeauthorizedkeys"), vm_.id,
+  remove_authorized_keys(ctx_, std::move(result), caller, action_for(caller), details("removeauthorizedkeys"), shown_.vm.id,
                          fingerprints, alive_or_gone(*this, ErrorKind::no_such_vm));
 }
 
 void VmObject::ForwardPort(sdbus::Result<>&& result, std::string protocol, uint16_t host_port, uint16_t guest_port) {
   const Caller caller = current_caller();
-  forward_port(ctx_, std::move(result), caller, action_for(caller), details("forwardport"), vm_.id, protocol,
+  forward_port(ctx_, std::move(result), caller, action_for(caller), details("forwardport"), shown_.vm.id, protocol,
                host_port, guest_port, alive_or_gone(*this, ErrorKind::no_such_vm));
 }
 
 void VmObject::RemoveForward(sdbus::Result<>&& result, std::string protocol, uint16_t host_port) {
   const Caller caller = current_caller();
-  remove_forward(ctx_, std::move(result), caller, action_for(caller), details("removeforward"), vm_.id, protocol,
+  remove_forward(ctx_, std::move(result), caller, action_for(caller), details("removeforward"), shown_.vm.id, protocol,
                  host_port, alive_or_gone(*this, ErrorKind::no_such_vm));
 }
 

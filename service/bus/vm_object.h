@@ -8,32 +8,49 @@
 
 #include "bus/bus_context.h"
 #include "bus/caller.h"
-#include "bus/vm_forward_methods.h"
 #include "bus/vm_network_properties.h"
 #include "core/authorized_key_events.h"
-#include "bus/vm_ports_properties.h"
 #include "core/guest_ports.h"
 #include "core/vm.h"
-#include "dev.banger.banger1.VM_adaptor.h"
+#include "bus/vm_properties.h"
+#include "dev.banger.banger1.VM_table_adaptor.h"
 #include "stats/vm_stats.h"
 
 namespace banger {
 
 class VmManager;
 
+// What a VM object holds; its properties read it through properties::VM::table.
+struct VmShown {
+  VmRecord vm;
+  VmNetworkProperties network;
+  std::vector<AuthorizedKeyInfo> keys;
+  stats::VmStats stats;
+  std::vector<GuestPort> ports;  // from the port poller; empty while not running
+  std::vector<PortForward> forwards;
+};
+
 // One exported VM. Properties answer from the cached record (never fail, never
 // touch the store); the record is refreshed from domain events on the bus thread.
-class VmObject final : public sdbus::AdaptorInterfaces<dev::banger::banger1::VM_adaptor, sdbus::Properties_adaptor>,
-                       public std::enable_shared_from_this<VmObject> {
+class VmObject final
+    : public sdbus::AdaptorInterfaces<properties::VMTableAdaptor<VmObject>, sdbus::Properties_adaptor>,
+      public std::enable_shared_from_this<VmObject> {
  public:
   // Exports the object and announces it (InterfacesAdded) only once complete.
   VmObject(BusContext& ctx, VmRecord vm, VmNetworkProperties network);
   // Unexports (announcing nothing: see announce_removal).
   ~VmObject();
 
-  const VmRecord& record() const { return vm_; }
-  const VmNetworkProperties& network() const { return network_; }
-  const std::vector<AuthorizedKeyInfo>& authorized_keys() const { return authorized_keys_; }
+  const VmRecord& record() const { return shown_.vm; }
+  const VmNetworkProperties& network() const { return shown_.network; }
+  const std::vector<AuthorizedKeyInfo>& authorized_keys() const { return shown_.keys; }
+  // What the properties show now (Uptime counted on since the poller's last figures).
+  VmView view() const { return view_of(shown_, current_stats()); }
+  // A property's value, as a Get answers it (properties::VMTableAdaptor).
+  template <typename Tag>
+  typename Tag::type property() const {
+    return properties::VM::table.get<Tag>(view());
+  }
   const std::string& path() const { return getObject().getObjectPath(); }
   void update(const VmRecord& vm, std::string_view reason, VmNetworkProperties network);
   void update_network(VmNetworkProperties network);
@@ -42,10 +59,10 @@ class VmObject final : public sdbus::AdaptorInterfaces<dev::banger::banger1::VM_
   void update_stats(const stats::VmStats& stats);
   // The stats as the properties answer them now (Uptime counted on since the last update).
   stats::VmStats current_stats() const;
-  const std::vector<GuestPort>& ports() const { return ports_; }
+  const std::vector<GuestPort>& ports() const { return shown_.ports; }
   // PropertiesChanged(Ports) when `ports` differs from the last list.
   void update_ports(std::vector<GuestPort> ports);
-  const std::vector<PortForward>& forwards() const { return forwards_; }
+  const std::vector<PortForward>& forwards() const { return shown_.forwards; }
   void update_forwards(std::vector<PortForward> forwards);
   // InterfacesRemoved when the VM is deleted; the object itself may live on
   // until replies to calls it received are sent (see authorize_and_run).
@@ -77,40 +94,11 @@ class VmObject final : public sdbus::AdaptorInterfaces<dev::banger::banger1::VM_
   void ForwardPort(sdbus::Result<>&& result, std::string protocol, uint16_t host_port, uint16_t guest_port) override;
   void RemoveForward(sdbus::Result<>&& result, std::string protocol, uint16_t host_port) override;
 
-  std::string Id() override { return vm_.id; }
-  std::string Name() override { return vm_.name; }
-  uint32_t OwnerUID() override { return vm_.owner_uid; }
-  std::string State() override { return std::string(to_string(vm_.state)); }
-  uint32_t VCPUs() override { return vm_.vcpus; }
-  uint32_t MemoryMiB() override { return vm_.memory_mib; }
-  std::string Image() override { return vm_.image; }
-  std::string Backend() override { return vm_.backend; }
-  std::string LastError() override { return vm_.last_error; }
-  uint64_t CreatedAt() override { return vm_.created_at_us; }
-  uint64_t UpdatedAt() override { return vm_.updated_at_us; }
-  std::string Network() override { return network_.network; }
-  std::string IPv4Address() override { return network_.ipv4_address; }
-  std::string MACAddress() override { return network_.mac_address; }
-  std::string TapDevice() override { return network_.tap_device; }
-  std::string DNSName() override { return network_.dns_name; }
-  uint64_t DiskMiB() override { return vm_.disk_mib; }
-  std::string RootDiskStrategy() override { return vm_.root_disk_strategy; }
-  uint64_t WorkDiskMiB() override { return vm_.work_disk_mib; }
-  bool KeepWorkDisk() override { return vm_.keep_work_disk; }
-  std::vector<sdbus::Struct<std::string, std::string>> AuthorizedKeys() override;
-  double CPUPercent() override { return stats_.cpu_percent; }
-  uint64_t MemoryRSSBytes() override { return stats_.memory_rss_bytes; }
-  uint64_t BlockReadBytes() override { return stats_.block_read_bytes; }
-  uint64_t BlockWriteBytes() override { return stats_.block_write_bytes; }
-  uint64_t NetRxBytes() override { return stats_.net_rx_bytes; }
-  uint64_t NetTxBytes() override { return stats_.net_tx_bytes; }
-  uint64_t Uptime() override { return current_stats().uptime_s; }
-  BusGuestPorts Ports() override { return to_bus_ports(ports_); }
-  BusForwards Forwards() override { return to_bus_forwards(forwards_); }
-  bool ForwardPorts() override { return vm_.forward_ports; }
-  bool Autostart() override { return vm_.autostart; }
-  // The names of the network properties that differ from `network`.
-  std::vector<std::string> network_changes(const VmNetworkProperties& network) const;
+  // Moves to `next`, signalling the properties (by the table) and the state that changed.
+  void change(VmShown next, std::string_view reason = {});
+  VmView view_of(const VmShown& shown, const stats::VmStats& stats) const {
+    return {shown.vm, shown.network, shown.keys, stats, shown.ports, shown.forwards};
+  }
 
   Caller current_caller() const;
   // Owners act under manage-own-vms; anyone else needs manage-vms.
@@ -119,13 +107,8 @@ class VmObject final : public sdbus::AdaptorInterfaces<dev::banger::banger1::VM_
   void act(sdbus::Result<>&& result, const Caller& caller, const char* verb, std::function<void(VmManager&)> work);
 
   BusContext& ctx_;
-  VmRecord vm_;
-  VmNetworkProperties network_;
-  std::vector<AuthorizedKeyInfo> authorized_keys_;
-  stats::VmStats stats_;
-  std::chrono::steady_clock::time_point stats_at_;  // when stats_ arrived: Uptime counts on from there
-  std::vector<GuestPort> ports_;  // from the port poller; empty while not running
-  std::vector<PortForward> forwards_;
+  VmShown shown_;
+  std::chrono::steady_clock::time_point stats_at_;  // when shown_.stats arrived: Uptime counts on from there
 };
 
 }  // namespace banger

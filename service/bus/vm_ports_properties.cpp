@@ -6,13 +6,6 @@
 
 namespace banger {
 
-BusGuestPorts to_bus_ports(const std::vector<GuestPort>& ports) {
-  BusGuestPorts out;
-  out.reserve(ports.size());
-  for (const auto& p : ports) out.emplace_back(p.protocol, p.port, p.process);
-  return out;
-}
-
 void BusGuestPortsObserver::guest_ports_changed(const std::string& vm_id, const std::vector<GuestPort>& ports) {
   loop_.post([&registry = registry_, vm_id, ports] {
     // A VM deleted meanwhile (or a daemon shutting down) has no object to tell.

@@ -3,18 +3,12 @@
 #include <string>
 #include <vector>
 
-#include <sdbus-c++/sdbus-c++.h>
-
 #include "core/guest_ports.h"
 
 namespace banger {
 
 class EventLoop;
 class ObjectRegistry;
-
-// VM.Ports, a(sqs): (protocol, port, process).
-using BusGuestPorts = std::vector<sdbus::Struct<std::string, std::uint16_t, std::string>>;
-BusGuestPorts to_bus_ports(const std::vector<GuestPort>& ports);
 
 // Carries the port poller's news over to the bus thread, where the VM object
 // sets its Ports property (PropertiesChanged only when it differs).
