@@ -3,11 +3,13 @@
 #include <chrono>
 #include <map>
 #include <memory>
+#include <span>
 #include <string>
-#include <utility>
+#include <string_view>
 #include <vector>
 
 #include "bus/bus_context.h"
+#include "bus/object_set.h"
 #include "bus/vm_network_properties.h"
 #include "core/authorized_key_events.h"
 #include "core/capability.h"
@@ -26,14 +28,41 @@ class NetworkObject;
 class OperationObject;
 class VmObject;
 
+// The kinds of exported object (see ObjectSet). record() and path() are
+// defined in object_registry.cpp, where the objects are complete.
+struct NetworkKind : ExportedKind<NetworkRecord, NetworkObject> {
+  static const std::string& key(const NetworkRecord& network) { return network.name; }
+  static const NetworkRecord& record(const NetworkObject& network);
+  static const std::string& path(const NetworkObject& network);
+  // By exact name: Error(no_such_network | invalid_args).
+  static const NetworkRecord& pick(std::span<const NetworkRecord> networks, std::string_view name);
+};
+
+struct ImageKind : ExportedKind<ImageRecord, ImageObject> {
+  static const std::string& key(const ImageRecord& image) { return image.id; }
+  static const ImageRecord& record(const ImageObject& image);
+  static const std::string& path(const ImageObject& image);
+  // Error(no_such_image | ambiguous)
+  static const ImageRecord& pick(std::span<const ImageRecord> images, std::string_view ref);
+};
+
+struct VmKind : ExportedKind<VmRecord, VmObject> {
+  static const std::string& key(const VmRecord& vm) { return vm.id; }
+  static const VmRecord& record(const VmObject& vm);
+  static const std::string& path(const VmObject& vm);
+  // Error(no_such_vm | ambiguous)
+  static const VmRecord& pick(std::span<const VmRecord> vms, std::string_view ref);
+  // A VM's properties show its address on its network.
+  std::unique_ptr<VmObject> make(BusContext& ctx, const VmRecord& vm) const;
+  void update(VmObject& object, const VmRecord& vm, const std::string& reason) const;
+  VmNetworkProperties network_properties(const VmRecord& vm) const;
+
+  explicit VmKind(const ObjectSet<NetworkKind>& networks) : networks(networks) {}
+  const ObjectSet<NetworkKind>& networks;
+};
+
 // The exported VM, Image, Network and Operation objects. Domain events arrive on worker threads
 // and are carried over to the bus thread; every other member runs there.
-const VmRecord& object_record(const VmObject& object);
-const ImageRecord& image_record_of(const ImageObject& object);
-const std::string& image_path_of(const ImageObject& object);
-const NetworkRecord& network_record_of(const NetworkObject& object);
-const std::string& network_path_of(const NetworkObject& object);
-
 class ObjectRegistry final : public VmEvents, public ImageEvents, public NetworkEvents, public ForwardEvents {
  public:
   ObjectRegistry(EventLoop& loop, std::chrono::seconds operation_linger);
@@ -47,30 +76,34 @@ class ObjectRegistry final : public VmEvents, public ImageEvents, public Network
   // At shutdown: unexport without InterfacesRemoved (the VMs live on).
   void unload();
 
-  VmObject& resolve(const std::string& ref);  // Error(no_such_vm | ambiguous)
-  VmObject* find_vm(const std::string& id);   // by exact id; nullptr when there is none
-  ImageObject& resolve_image(const std::string& ref);  // Error(no_such_image | ambiguous)
+  VmObject& resolve(const std::string& ref) { return vms_.resolve(ref); }  // Error(no_such_vm | ambiguous)
+  // By exact id; nullptr when there is none.
+  VmObject* find_vm(const std::string& id) { return exports_.live ? vms_.find(id) : nullptr; }
+  // Error(no_such_image | ambiguous)
+  ImageObject& resolve_image(const std::string& ref) { return images_.resolve(ref); }
   // f(object path, record) for every image.
   template <typename F>
   void for_each_image(F f) const {
-    for (const auto& [id, object] : images_) f(image_path_of(*object), image_record_of(*object));
+    images_.for_each([&](const ImageObject& image) { f(ImageKind::path(image), ImageKind::record(image)); });
   }
-  NetworkObject& resolve_network(const std::string& name);  // Error(no_such_network | invalid_args)
+  // Error(no_such_network | invalid_args)
+  NetworkObject& resolve_network(const std::string& name) { return networks_.resolve(name); }
   // f(object path, record) for every network, by name.
   template <typename F>
   void for_each_network(F f) const {
-    for (const auto& [name, object] : networks_) f(network_path_of(*object), network_record_of(*object));
+    networks_.for_each(
+        [&](const NetworkObject& network) { f(NetworkKind::path(network), NetworkKind::record(network)); });
   }
-  std::vector<VmRecord> records() const;
+  std::vector<VmRecord> records() const { return vms_.records(); }
   template <typename F>
   void for_each_vm(F f) const {
-    for (const auto& [id, object] : vms_) f(object_record(*object));
+    vms_.for_each([&](const VmObject& vm) { f(VmKind::record(vm)); });
   }
   // f(object) for every VM: GetManagedObjects reads each VM's properties off its
   // object in one pass, not its stats and forwards by a second and third search by id.
   template <typename F>
   void for_each_vm_object(F f) const {
-    for (const auto& [id, object] : vms_) f(std::as_const(*object));
+    vms_.for_each(f);
   }
   template <typename F>
   void for_each_operation(F f) const {
@@ -83,6 +116,7 @@ class ObjectRegistry final : public VmEvents, public ImageEvents, public Network
   void finish_operation(std::uint64_t number, bool success, const std::string& error);
   void progress_operation(std::uint64_t number, const std::string& stage, double fraction);
 
+  // The domain's events, from worker threads (see ObjectSet).
   void vm_added(const VmRecord& vm) override;
   void vm_changed(const VmRecord& before, const VmRecord& after, std::string_view reason) override;
   void vm_removed(const VmRecord& vm) override;
@@ -98,24 +132,14 @@ class ObjectRegistry final : public VmEvents, public ImageEvents, public Network
   void forwards_changed(const std::string& vm_id, const std::vector<PortForward>& forwards) override;
 
  private:
-  EventLoop& loop_;
-  BusContext* ctx_ = nullptr;
-  std::chrono::seconds linger_;
-  bool live_ = false;
-  std::shared_ptr<VmObject> make_vm_object(const VmRecord& vm);
-  VmNetworkProperties network_properties(const VmRecord& vm) const;
-  std::shared_ptr<ImageObject> make_image_object(const ImageRecord& image);
-  std::shared_ptr<NetworkObject> make_network_object(const NetworkRecord& network);
-  // Hands an object whose last owner may be on a worker back to the bus thread to die.
-  template <typename T>
-  std::shared_ptr<T> owned_by_bus_thread(T* object);
+  void drop_leases(const std::string& vm_id);
+  void refresh_vm_networks(const std::string& network);
 
-  // By id. In-flight calls share ownership (see authorize_and_run); the last
-  // owner, on whatever thread, hands the object back to the bus thread to die.
-  std::map<std::string, std::shared_ptr<VmObject>> vms_;
-  std::map<std::string, std::shared_ptr<ImageObject>> images_;
-  std::map<std::string, std::shared_ptr<NetworkObject>> networks_;  // by name
-  std::shared_ptr<std::atomic<bool>> stopping_ = std::make_shared<std::atomic<bool>>(false);
+  ExportState exports_;
+  std::chrono::seconds linger_;
+  ObjectSet<NetworkKind> networks_{exports_};  // before the VMs: their properties read the networks
+  ObjectSet<VmKind> vms_{exports_, VmKind(networks_)};
+  ObjectSet<ImageKind> images_{exports_};
   std::map<std::uint64_t, std::unique_ptr<OperationObject>> operations_;
   std::atomic<std::uint64_t> next_operation_{1};
 };
