@@ -112,24 +112,27 @@ TEST(PropertyTables, ConstPropertiesAreNeverNamedAsChanged) {
 struct SampleRecord {
   std::string name;
   std::uint64_t size_bytes = 0;
+  std::map<std::string, std::string> labels;
 };
 
 namespace sample {
 using namespace properties::Sample;
 inline constexpr auto table = property_table<SampleRecord>(
     line<Name>([](const SampleRecord& r) -> auto& { return r.name; }),
-    line<SizeBytes>([](const SampleRecord& r) { return r.size_bytes; }));
+    line<SizeBytes>([](const SampleRecord& r) { return r.size_bytes; }),
+    line<Labels>([](const SampleRecord& r) -> auto& { return r.labels; }));
 static_assert(covers_exactly<decltype(table), All>);
 }  // namespace sample
 
 TEST(PropertyTables, ASampleInterfaceIsItsXmlARecordAndATable) {
   const fs::path dir = fs::path(BANGER_SOURCE_ROOT) / "tests" / "unit" / "sample";
   EXPECT_EQ(from_table(sample::table), from_xml("dev.banger.test.Sample", dir));
-  SampleRecord before{"a", 1};
-  SampleRecord after{"b", 2};
+  SampleRecord before{"a", 1, {}};
+  SampleRecord after{"b", 2, {{"team", "infra"}}};
   EXPECT_EQ(sample::table.get<properties::Sample::SizeBytes>(after), 2u);
+  EXPECT_EQ(sample::table.get<properties::Sample::Labels>(after), (std::map<std::string, std::string>{{"team", "infra"}}));
   // Name is const in the XML: never named as changed.
-  EXPECT_EQ(sample::table.changed(before, after), std::vector<std::string>{"SizeBytes"});
+  EXPECT_EQ(sample::table.changed(before, after), (std::vector<std::string>{"SizeBytes", "Labels"}));
 }
 
 }  // namespace
