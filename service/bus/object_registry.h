@@ -18,7 +18,7 @@
 #include "core/network_events.h"
 #include "core/port_forward.h"
 #include "core/vm_events.h"
-#include "stats/vm_stats.h"
+#include "core/vm_stats.h"
 
 namespace banger {
 

@@ -1,6 +1,6 @@
 #include "bus/vm_network_properties.h"
 
-#include "net/taps.h"
+#include "core/tap_names.h"
 
 namespace banger {
 

@@ -14,7 +14,7 @@
 #include "core/vm.h"
 #include "bus/vm_properties.h"
 #include "dev.banger.banger1.VM_table_adaptor.h"
-#include "stats/vm_stats.h"
+#include "core/vm_stats.h"
 
 namespace banger {
 

@@ -13,7 +13,7 @@
 #include "core/port_forward.h"
 #include "core/vm.h"
 #include "dev.banger.banger1.VM_properties.h"
-#include "stats/vm_stats.h"
+#include "core/vm_stats.h"
 
 namespace banger {
 

@@ -1,7 +1,7 @@
 #pragma once
 #include <string>
 
-#include "stats/stats_poller.h"
+#include "core/vm_stats.h"
 
 namespace banger {
 

@@ -7,7 +7,7 @@
 #include <cctype>
 
 #include "core/errors.h"
-#include "net/mac_address.h"
+#include "core/mac_address.h"
 #include "net/netlink.h"
 
 namespace banger::net {

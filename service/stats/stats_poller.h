@@ -12,16 +12,9 @@
 
 #include "core/vmm_handles.h"
 #include "core/vm_events.h"
-#include "stats/vm_stats.h"
+#include "core/vm_stats.h"
 
 namespace banger::stats {
-
-// Told when a VM's stats change (see stats_changes), with all zeros when it stops running.
-class VmStatsObserver {
- public:
-  virtual ~VmStatsObserver() = default;
-  virtual void vm_stats_changed(const std::string& vm_id, const VmStats& stats) = 0;
-};
 
 // Where the counters are read; tests point these at fixture trees.
 struct StatsSources {

@@ -6,7 +6,7 @@
 #include "core/errors.h"
 #include "core/ids.h"
 #include "net/links.h"
-#include "net/mac_address.h"
+#include "core/mac_address.h"
 #include "net/taps.h"
 
 namespace banger::net {

@@ -21,6 +21,10 @@ ALLOWED = {
     "bus": {"domain", "store", "host", "bus"},
     "daemon": {"domain", "store", "host", "bus", "daemon"},
 }
+# The D-Bus edge (service/bus/) is thinner than its layer: it talks to the domain
+# only (core's services and records), never to the host's code. The rest of the
+# bus layer, the *_bus clients of systemd's services, may use the host's.
+EDGE_ALLOWED = {"domain", "bus"}
 HOST_DIRS = ("vmm", "net", "disks", "console", "stats", "ports", "workspace", "doctor", "capabilities", "host")
 
 # System headers a layer may not include: what it must not link.
@@ -78,7 +82,9 @@ def violations(service_dir):
                     if os.path.exists(os.path.join(root, included)) and root != service_dir:
                         continue  # beside the file itself, in its own directory
                 target = layer_of(included)  # else named from service/'s root
-                if target not in ALLOWED[layer]:
+                if relative.startswith("bus/") and target not in EDGE_ALLOWED:
+                    found.append(f"{relative}: the bus edge may not include \"{included}\" ({target})")
+                elif target not in ALLOWED[layer]:
                     found.append(f"{relative}: {layer} may not include \"{included}\" ({target})")
             for included in ANGLED.findall(text):
                 for pattern in FORBIDDEN_SYSTEM[layer]:
@@ -97,11 +103,13 @@ def self_test():
         "net/uses_sdbus.cpp": "#include <sdbus-c++/sdbus-c++.h>\n",
         "capabilities/uses_daemon.cpp": '#include "daemon.h"\n',
         "capabilities/uses_adaptor.cpp": '#include "banger/vm_adaptor.h"\n',
+        "bus/uses_host.cpp": '#include "capabilities/ssh_login.h"\n',
     }
     allowed = {
         "core/fine.cpp": '#include "core/vm.h"\n#include <fmt/format.h>\n#include "banger_build_config.h"\n',
         "net/fine_bus.cpp": "#include <sdbus-c++/sdbus-c++.h>\n",
-        "bus/fine.cpp": '#include "capabilities/ssh_login.h"\n#include <sdbus-c++/sdbus-c++.h>\n',
+        "bus/fine.cpp": '#include "core/vm_manager.h"\n#include <sdbus-c++/sdbus-c++.h>\n',
+        "host/fine_bus.cpp": '#include "stats/cgroup_counters.h"\n#include <sdbus-c++/sdbus-c++.h>\n',
         "daemon.cpp": '#include "bus/vm_object.h"\n#include <CLI/CLI.hpp>\n',
         "console/relay_main.cpp": '#include <CLI/CLI.hpp>\n#include "daemon.h"\n',
         "capabilities/beside.cpp": '#include "beside.h"\n',

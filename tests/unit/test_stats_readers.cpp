@@ -4,7 +4,7 @@
 #include "stats/counter_files.h"
 #include "stats/process_counters.h"
 #include "stats/tap_counters.h"
-#include "stats/vm_stats.h"
+#include "core/vm_stats.h"
 #include "stats_fixtures.h"
 
 namespace banger::stats {

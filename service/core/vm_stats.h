@@ -30,4 +30,11 @@ std::vector<std::string> stats_changes(const VmStats& before, const VmStats& aft
 // empty interval or a counter that went backwards (a different process).
 double cpu_percent(std::chrono::nanoseconds cpu_spent, std::chrono::nanoseconds wall_elapsed);
 
+// Told when a VM's stats change (see stats_changes), with all zeros when it stops running.
+class VmStatsObserver {
+ public:
+  virtual ~VmStatsObserver() = default;
+  virtual void vm_stats_changed(const std::string& vm_id, const VmStats& stats) = 0;
+};
+
 }  // namespace banger::stats

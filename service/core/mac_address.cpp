@@ -1,4 +1,4 @@
-#include "net/mac_address.h"
+#include "core/mac_address.h"
 
 #include <cstdint>
 #include <cstdio>

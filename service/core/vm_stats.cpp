@@ -1,4 +1,4 @@
-#include "stats/vm_stats.h"
+#include "core/vm_stats.h"
 
 #include <cmath>
 
