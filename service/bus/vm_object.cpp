@@ -39,6 +39,13 @@ void VmObject::change(VmShown next, std::string_view reason) {
     emitStateChanged(std::string(to_string(old_state)), std::string(to_string(shown_.vm.state)), std::string(reason));
 }
 
+template <typename Part>
+void VmObject::change_part(Part VmShown::*part, Part value) {
+  VmShown next = shown_;
+  next.*part = std::move(value);
+  change(std::move(next));
+}
+
 void VmObject::update(const VmRecord& vm, std::string_view reason, VmNetworkProperties network) {
   VmShown next = shown_;
   next.vm = vm;
@@ -46,17 +53,9 @@ void VmObject::update(const VmRecord& vm, std::string_view reason, VmNetworkProp
   change(std::move(next), reason);
 }
 
-void VmObject::update_network(VmNetworkProperties network) {
-  VmShown next = shown_;
-  next.network = std::move(network);
-  change(std::move(next));
-}
+void VmObject::update_network(VmNetworkProperties network) { change_part(&VmShown::network, std::move(network)); }
 
-void VmObject::update_authorized_keys(std::vector<AuthorizedKeyInfo> keys) {
-  VmShown next = shown_;
-  next.keys = std::move(keys);
-  change(std::move(next));
-}
+void VmObject::update_authorized_keys(std::vector<AuthorizedKeyInfo> keys) { change_part(&VmShown::keys, std::move(keys)); }
 
 void VmObject::update_stats(const stats::VmStats& stats) {
   stats_at_ = std::chrono::steady_clock::now();
@@ -65,9 +64,7 @@ void VmObject::update_stats(const stats::VmStats& stats) {
     shown_.stats = stats;
     return;
   }
-  VmShown next = shown_;
-  next.stats = stats;
-  change(std::move(next));
+  change_part(&VmShown::stats, stats);
 }
 
 stats::VmStats VmObject::current_stats() const {
@@ -79,17 +76,9 @@ stats::VmStats VmObject::current_stats() const {
   return now;
 }
 
-void VmObject::update_ports(std::vector<GuestPort> ports) {
-  VmShown next = shown_;
-  next.ports = std::move(ports);
-  change(std::move(next));
-}
+void VmObject::update_ports(std::vector<GuestPort> ports) { change_part(&VmShown::ports, std::move(ports)); }
 
-void VmObject::update_forwards(std::vector<PortForward> forwards) {
-  VmShown next = shown_;
-  next.forwards = std::move(forwards);
-  change(std::move(next));
-}
+void VmObject::update_forwards(std::vector<PortForward> forwards) { change_part(&VmShown::forwards, std::move(forwards)); }
 
 Caller VmObject::current_caller() const { return caller_of(*getObject().getCurrentlyProcessedMessage()); }
 

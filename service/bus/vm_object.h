@@ -96,6 +96,9 @@ class VmObject final
 
   // Moves to `next`, signalling the properties (by the table) and the state that changed.
   void change(VmShown next, std::string_view reason = {});
+  // change() with one part of what the object shows replaced.
+  template <typename Part>
+  void change_part(Part VmShown::*part, Part value);
   VmView view_of(const VmShown& shown, const stats::VmStats& stats) const {
     return {shown.vm, shown.network, shown.keys, stats, shown.ports, shown.forwards};
   }
