@@ -87,6 +87,8 @@ TEST_F(QemuBus, PausedGuestStaysPausedOverABangerdRestart) {
   const auto runtime = runtime_of(vm);
   client_->vm_call(vm, "Start");
   ASSERT_TRUE(client_->wait_state(*recorder_, vm, "running"));
+  // Booted, so that its init hears the power button at the end (a booting guest does not yet).
+  ASSERT_TRUE(client_->console_says(vm, "banger: guest ready", 90s)) << env().logs();
   client_->vm_call(vm, "Pause");
   EXPECT_EQ(client_->vm_string(vm, "State"), "paused");
   env().kill_daemon();
