@@ -122,6 +122,10 @@ UPDATE sqlite_schema
    SET sql = replace(sql, '''stopping'', ''stopped'', ''failed'')', '''stopping'', ''stopped'', ''failed'', ''paused'')')
  WHERE type = 'table' AND name = 'vms';
 PRAGMA writable_schema = RESET;
+-- Any DDL bumps the schema cookie, so that every other open connection reads the
+-- new text too (the edit alone does not; found by the migration's test).
+CREATE TABLE schema_cookie_bump (unused INTEGER);
+DROP TABLE schema_cookie_bump;
 )sql"},
 };
 
