@@ -30,7 +30,7 @@ inline constexpr const char* ref_help = "VM id, name, or unique prefix of either
 
 // A VM in one of these states has a VMM process.
 inline bool is_active(const std::string& state) {
-  return state == "running" || state == "starting" || state == "stopping";
+  return state == "running" || state == "paused" || state == "starting" || state == "stopping";
 }
 
 // What each add_*_command gets to register its verbs with.
@@ -59,7 +59,7 @@ void add_create_command(Context& ctx);
 void add_complete_command(Context& ctx);  // __complete: the shell completion's back end
 void add_clone_command(Context& ctx);
 void add_query_commands(Context& ctx);      // list, show
-void add_lifecycle_commands(Context& ctx);  // start, stop, restart, kill, delete
+void add_lifecycle_commands(Context& ctx);  // start, stop, restart, kill, pause, resume, delete
 void add_set_command(Context& ctx);
 void add_wait_command(Context& ctx);
 void add_logs_command(Context& ctx);

@@ -1,4 +1,4 @@
-// bangerctl start|stop|restart|kill|delete REF
+// bangerctl start|stop|restart|kill|pause|resume|delete REF
 #include "app.h"
 
 #include <chrono>
@@ -44,6 +44,16 @@ void add_lifecycle_commands(Context& ctx) {
     auto ref = std::make_shared<std::string>();
     auto* sub = add_ref_verb(ctx, "kill", "End a VM's VMM at once (SIGKILL)", ref);
     select_with(ctx, sub, ref.get(), [ref, &g] { connect(g).kill(*ref); });
+  }
+  {
+    auto ref = std::make_shared<std::string>();
+    auto* sub = add_ref_verb(ctx, "pause", "Stop a running VM's vCPUs; it keeps its memory, processes and address", ref);
+    select_with(ctx, sub, ref.get(), [ref, &g] { connect(g).pause(*ref); });
+  }
+  {
+    auto ref = std::make_shared<std::string>();
+    auto* sub = add_ref_verb(ctx, "resume", "Let a paused VM run on where it stopped", ref);
+    select_with(ctx, sub, ref.get(), [ref, &g] { connect(g).resume(*ref); });
   }
   {
     auto ref = std::make_shared<std::string>();

@@ -104,6 +104,14 @@ void Client::restart(const std::string& ref) {
   impl_->on_vm(ref, [](VmProxy& vm) { vm.Restart(); });
 }
 
+void Client::pause(const std::string& ref) {
+  impl_->on_vm(ref, [](VmProxy& vm) { vm.Pause(); });
+}
+
+void Client::resume(const std::string& ref) {
+  impl_->on_vm(ref, [](VmProxy& vm) { vm.Resume(); });
+}
+
 void Client::kill(const std::string& ref) {
   impl_->on_vm(ref, [](VmProxy& vm) { vm.Kill(); });
 }

@@ -124,6 +124,14 @@ void VmObject::Kill(sdbus::Result<>&& result) {
   act(std::move(result), current_caller(), "kill", [id = shown_.vm.id](VmManager& m) { m.kill(id); });
 }
 
+void VmObject::Pause(sdbus::Result<>&& result) {
+  act(std::move(result), current_caller(), "pause", [id = shown_.vm.id](VmManager& m) { m.pause(id); });
+}
+
+void VmObject::Resume(sdbus::Result<>&& result) {
+  act(std::move(result), current_caller(), "resume", [id = shown_.vm.id](VmManager& m) { m.resume(id); });
+}
+
 void VmObject::Delete(sdbus::Result<>&& result) { remove(std::move(result), current_caller()); }
 
 void VmObject::Set(sdbus::Result<>&& result, std::map<std::string, sdbus::Variant> changes) {

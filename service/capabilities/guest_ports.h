@@ -9,7 +9,7 @@ namespace banger {
 
 // Polling a VM's listening ports while it runs: from the end of its start
 // (after the SSH wait, so the guest answers) until it stops, fails or is
-// deleted. VMs without a network address are never polled.
+// deleted, except while it is paused. VMs without a network address are never polled.
 class GuestPorts final : public Capability {
  public:
   GuestPorts(VmAttachments& attachments, GuestPortPoller& poller) : attachments_(attachments), poller_(poller) {}
@@ -17,6 +17,8 @@ class GuestPorts final : public Capability {
   std::string_view name() const override { return "guest-ports"; }
   void post_start(const VmRecord& vm) override;
   void cleanup(const VmRecord& vm, CleanupReason reason) noexcept override;
+  void before_pause(const VmRecord& vm) noexcept override;
+  void after_resume(const VmRecord& vm) noexcept override;
   // At daemon start-up: polls the running VMs that were adopted.
   void watch_running(const std::vector<VmRecord>& vms);
 

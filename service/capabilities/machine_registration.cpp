@@ -66,7 +66,7 @@ void MachineRegistration::apply_config_change(const VmRecord& before, const VmRe
 
 void MachineRegistration::register_running(const std::vector<VmRecord>& vms) {
   for (const auto& vm : vms)
-    if (vm.state == VmState::running) register_vm(vm);
+    if (holds_vmm_resources(vm.state)) register_vm(vm);
 }
 
 std::map<std::string, std::string> MachineRegistration::registered() const {

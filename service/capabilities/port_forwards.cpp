@@ -59,7 +59,7 @@ std::vector<PortForward> PortForwards::list(const std::string& vm_id) { return d
 void PortForwards::restore(const std::vector<VmRecord>& vms) {
   std::lock_guard lock(mutex_);
   for (const auto& vm : vms) {
-    if (vm.state != VmState::running) {
+    if (!holds_vmm_resources(vm.state)) {
       drop_automatic(vm.id);
       continue;
     }

@@ -23,6 +23,13 @@ constexpr const char* no_keys = "this bangerd keeps no authorized keys";
 constexpr const char* no_forwards = "this bangerd has no port forwarding";
 constexpr const char* no_relay = "this bangerd has no console relay ([console] relay)";
 
+// A paused guest cannot take the change, and storing it alone would leave the
+// guest's authorized_keys behind the list until the next start.
+void refuse_if_paused(const VmRecord& vm) {
+  if (vm.state == VmState::paused)
+    throw Error(ErrorKind::invalid_state, fmt::format("VM '{}' is paused: resume it to change its keys", vm.name));
+}
+
 }  // namespace
 
 void VmGuestKeys::check_keys(const std::vector<std::string>& keys) const { parse_ssh_public_keys(keys); }
@@ -34,12 +41,18 @@ void VmGuestKeys::check_fingerprints(const std::vector<std::string>& fingerprint
 void VmGuestKeys::add(const std::string& vm_id, const std::vector<std::string>& keys, std::uint32_t added_by_uid) {
   auto& to = supported(keys_, no_keys);
   const auto parsed = parse_ssh_public_keys(keys);
-  vms_.inspect(vm_id, [&](const VmRecord& vm) { to.add(vm, parsed, added_by_uid); });
+  vms_.inspect(vm_id, [&](const VmRecord& vm) {
+    refuse_if_paused(vm);
+    to.add(vm, parsed, added_by_uid);
+  });
 }
 
 void VmGuestKeys::remove(const std::string& vm_id, const std::vector<std::string>& fingerprints) {
   auto& from = supported(keys_, no_keys);
-  vms_.inspect(vm_id, [&](const VmRecord& vm) { from.remove(vm, fingerprints); });
+  vms_.inspect(vm_id, [&](const VmRecord& vm) {
+    refuse_if_paused(vm);
+    from.remove(vm, fingerprints);
+  });
 }
 
 void VmForwards::add(const std::string& vm_id, const std::string& protocol, std::uint16_t host_port,

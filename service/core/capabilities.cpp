@@ -73,6 +73,14 @@ void Capabilities::post_start(const VmRecord& vm) {
   for (auto& c : capabilities_) c->post_start(vm);
 }
 
+void Capabilities::before_pause(const VmRecord& vm) noexcept {
+  for (auto& c : capabilities_) c->before_pause(vm);
+}
+
+void Capabilities::after_resume(const VmRecord& vm) noexcept {
+  for (auto& c : capabilities_) c->after_resume(vm);
+}
+
 void Capabilities::cleanup(const VmRecord& vm, CleanupReason reason) noexcept {
   if (!capabilities_.empty()) cleanup_from(capabilities_.size() - 1, vm, reason);
 }

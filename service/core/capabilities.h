@@ -22,6 +22,8 @@ class Capabilities {
   void contribute(const VmRecord& vm, GuestConfig& guest, MachineConfig& machine);
   void post_start(const VmRecord& vm);
   void cleanup(const VmRecord& vm, CleanupReason reason) noexcept;
+  void before_pause(const VmRecord& vm) noexcept;
+  void after_resume(const VmRecord& vm) noexcept;
   void apply_config_change(const VmRecord& before, const VmRecord& after);
   std::vector<DoctorCheck> doctor_checks();
 

@@ -57,6 +57,12 @@ class Capability {
   // start, after the VMM runs the guest.
   virtual void post_start(const VmRecord& vm) {}
   virtual void cleanup(const VmRecord& vm, CleanupReason reason) noexcept {}
+  // VM.Pause, before the VMM stops the vCPUs: let go of anything that talks to
+  // the guest (a paused guest answers nothing, so such work would only hang).
+  // VM.Resume (or a stop that resumes first), after the vCPUs run again: take it up again.
+  // Per-run host resources (tap, NAT, DNS, forwards) stay through both.
+  virtual void before_pause(const VmRecord& vm) noexcept {}
+  virtual void after_resume(const VmRecord& vm) noexcept {}
   // Set: settings changed on a stopped VM (or its name, any time).
   virtual void apply_config_change(const VmRecord& before, const VmRecord& after) {}
   virtual void add_doctor_checks(std::vector<DoctorCheck>& checks) {}

@@ -14,7 +14,7 @@ namespace {
 
 // The states in which a VM has a VMM process: what keeps the host from sleeping unprepared.
 bool vmm_runs(VmState state) {
-  return state == VmState::starting || state == VmState::running || state == VmState::stopping;
+  return state == VmState::starting || holds_vmm_resources(state) || state == VmState::stopping;
 }
 
 // logind's own default for InhibitDelayMaxUSec.
@@ -86,6 +86,7 @@ void HostPower::before_sleep() {
   asleep_ = true;
   paused_.clear();
   for (const auto& vm : deps_.vms.running()) {
+    if (vm.state == VmState::paused) continue;  // paused by its user: it stays so after the host wakes
     try {
       deps_.vms.pause(vm);
       paused_.push_back(vm);

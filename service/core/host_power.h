@@ -17,6 +17,7 @@ namespace banger {
 class PowerControlledVms {
  public:
   virtual ~PowerControlledVms() = default;
+  // Running and paused VMs (a paused one is stopped at shutdown, left alone over sleep).
   virtual std::vector<VmRecord> running() = 0;
   // Each throws Error saying why; pause gives up on a VM another operation holds.
   virtual void pause(const VmRecord& vm) = 0;

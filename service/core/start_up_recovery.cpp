@@ -6,7 +6,7 @@
 namespace banger {
 
 bool vmm_may_run(VmState state) {
-  return state == VmState::running || state == VmState::starting || state == VmState::stopping;
+  return holds_vmm_resources(state) || state == VmState::starting || state == VmState::stopping;
 }
 
 StartUpRecovered recover_at_start_up(VmManager& vms, ImageManager& images,

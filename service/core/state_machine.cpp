@@ -18,6 +18,8 @@ std::string_view to_string(Verb verb) {
     case Verb::rename: return "rename";
     case Verb::touch: return "touch";
     case Verb::clone: return "clone";
+    case Verb::pause: return "pause";
+    case Verb::resume: return "resume";
   }
   return "?";
 }
@@ -31,10 +33,13 @@ bool is_down(VmState s) {
 bool allowed(Verb verb, VmState s) {
   switch (verb) {
     case Verb::start: return is_down(s);
-    case Verb::stop: return s == VmState::running;
+    // A paused VM stops too: a graceful stop resumes it first, so the guest sees its power button.
+    case Verb::stop: return holds_vmm_resources(s);
     case Verb::force_stop:
-    case Verb::kill: return s == VmState::running || s == VmState::starting || s == VmState::stopping;
-    case Verb::restart: return s == VmState::running;
+    case Verb::kill: return holds_vmm_resources(s) || s == VmState::starting || s == VmState::stopping;
+    case Verb::restart: return holds_vmm_resources(s);
+    case Verb::pause: return s == VmState::running;
+    case Verb::resume: return s == VmState::paused;
     case Verb::remove:
     case Verb::set_hardware: return is_down(s);
     case Verb::rename:
@@ -52,7 +57,7 @@ void require_allowed(Verb verb, VmState state, std::string_view vm_name) {
     throw Error(ErrorKind::busy, fmt::format("VM '{}' is still being created", vm_name));
   if (allowed(verb, state)) return;
   std::string hint;
-  if (verb == Verb::remove && state == VmState::running) hint = "; stop it first";
+  if (verb == Verb::remove && holds_vmm_resources(state)) hint = "; stop it first";
   if ((verb == Verb::stop || verb == Verb::restart) && state == VmState::starting) hint = "; use force to stop it";
   throw Error(ErrorKind::invalid_state,
               fmt::format("cannot {} VM '{}': it is {}{}", to_string(verb), vm_name, to_string(state), hint));
@@ -66,7 +71,9 @@ bool is_valid_transition(VmState from, VmState to) {
     case S::stopped:
     case S::failed: return to == S::starting;
     case S::starting: return to == S::running || to == S::failed || to == S::stopped;
-    case S::running: return to == S::stopping || to == S::stopped || to == S::failed;
+    case S::running: return to == S::stopping || to == S::stopped || to == S::failed || to == S::paused;
+    // stopped or failed: its VMM ended on its own (vmm_exited) or was gone after a restart (recover).
+    case S::paused: return to == S::running || to == S::stopping || to == S::stopped || to == S::failed;
     case S::stopping: return to == S::stopped || to == S::failed;
   }
   return false;

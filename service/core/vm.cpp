@@ -6,7 +6,7 @@
 namespace banger {
 
 namespace {
-constexpr std::array<std::pair<VmState, std::string_view>, 7> state_names{{
+constexpr std::array<std::pair<VmState, std::string_view>, 8> state_names{{
     {VmState::creating, "creating"},
     {VmState::created, "created"},
     {VmState::starting, "starting"},
@@ -14,8 +14,11 @@ constexpr std::array<std::pair<VmState, std::string_view>, 7> state_names{{
     {VmState::stopping, "stopping"},
     {VmState::stopped, "stopped"},
     {VmState::failed, "failed"},
+    {VmState::paused, "paused"},
 }};
 }  // namespace
+
+bool holds_vmm_resources(VmState state) { return state == VmState::running || state == VmState::paused; }
 
 std::string_view to_string(VmState state) {
   for (const auto& [s, name] : state_names)

@@ -6,7 +6,13 @@
 
 namespace banger {
 
-enum class VmState { creating, created, starting, running, stopping, stopped, failed };
+// paused: the VMM runs but its vCPUs are stopped (VM.Pause); the VM keeps
+// everything a running one has (tap, lease, DNS name, forwards).
+enum class VmState { creating, created, starting, running, stopping, stopped, failed, paused };
+
+// running or paused: a VMM that banger started holds the VM and its per-run
+// host resources (tap, NAT, forwards, machined entry) stay in place.
+bool holds_vmm_resources(VmState state);
 
 std::string_view to_string(VmState state);
 std::optional<VmState> parse_vm_state(std::string_view text);

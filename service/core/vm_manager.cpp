@@ -189,11 +189,14 @@ VmRecord VmManager::kill(const std::string& id) {
 
 VmRecord VmManager::stop_locked(VmRecord vm, bool force, std::string_view reason,
                                 std::optional<std::chrono::milliseconds> timeout) {
-  if (vm.state == VmState::running) commit_state(vm, VmState::stopping, force ? "kill requested" : "stop requested");
+  const bool was_paused = vm.state == VmState::paused;
+  if (holds_vmm_resources(vm.state)) commit_state(vm, VmState::stopping, force ? "kill requested" : "stop requested");
   BANGER_FAULT_POINT("stop.state-stopping");
   std::string failure;
   if (auto handles = handles_.get(vm.id); !handles.empty()) {
     try {
+      // A paused guest cannot see the power button: it runs again for its shutdown.
+      if (was_paused && !force) resume_vmm_locked(vm, handles);
       if (force)
         backend_of(vm).kill(handles);
       else

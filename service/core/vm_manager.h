@@ -72,6 +72,10 @@ class VmManager {
   VmRecord stop(const std::string& id, bool force);
   VmRecord restart(const std::string& id);
   VmRecord kill(const std::string& id);
+  // VM.Pause / VM.Resume (vm_manager_pause.cpp): running -> paused -> running;
+  // the VMM keeps running with its vCPUs stopped, the VM keeps its host resources.
+  VmRecord pause(const std::string& id);
+  VmRecord resume(const std::string& id);
   void remove(const std::string& id);
   VmRecord set(const std::string& id, const VmChanges& changes);
   VmRecord touch(const std::string& id);
@@ -113,6 +117,7 @@ class VmManager {
 
  private:
   void finish_deletes();  // recover(): deletes a killed bangerd left halfway
+  void settle_adopted_pause(VmRecord& vm, const std::string& handles);  // recover(): a paused VM's VMM
   struct Locked {
     LockTable::Guard guard;
     VmRecord vm;
@@ -121,6 +126,8 @@ class VmManager {
               bool wait_while_creating = false);
   void commit_state(VmRecord& vm, VmState to, std::string_view reason, std::string last_error = {});
   VmRecord start_locked(VmRecord vm);
+  // Lets a paused VMM's vCPUs run again (the state is the caller's to commit).
+  void resume_vmm_locked(const VmRecord& vm, const std::string& handles);
   VmRecord stop_locked(VmRecord vm, bool force, std::string_view reason,
                        std::optional<std::chrono::milliseconds> timeout = std::nullopt);
   MachineConfig machine_for(const VmRecord& vm) const;

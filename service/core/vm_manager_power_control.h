@@ -15,7 +15,7 @@ class VmManagerPowerControl final : public PowerControlledVms {
   std::vector<VmRecord> running() override {
     std::vector<VmRecord> out;
     for (auto& vm : vms_.list())
-      if (vm.state == VmState::running) out.push_back(std::move(vm));
+      if (holds_vmm_resources(vm.state)) out.push_back(std::move(vm));  // paused ones too: shutdown stops them
     return out;
   }
   void pause(const VmRecord& vm) override { vms_.pause_vmm(vm.id, pause_wait_); }

@@ -57,10 +57,12 @@ void VmManager::recover() {
         deps_.capabilities.cleanup(vm, CleanupReason::create_failed);
         deps_.store.delete_vm(vm.id);
         break;
-      case VmState::running: {
+      case VmState::running:
+      case VmState::paused: {
         if (alive()) {
           watch(vm.id, handles);
-          log::info("adopted running VM '{}'", vm.name);
+          if (vm.state == VmState::paused) settle_adopted_pause(vm, handles);
+          log::info("adopted {} VM '{}'", to_string(vm.state), vm.name);
           break;
         }
         std::string why = handles.empty() ? "the VMM's handles file is gone (was the host restarted?)"
@@ -94,6 +96,16 @@ void VmManager::recover() {
         break;
       default: handles_.erase(vm.id); break;
     }
+  }
+}
+
+// A paused VM's VMM may run after all: bangerd stopped between a resume and its
+// commit. Its VMM says which (QMP query-status, Firecracker's GET /); the record follows.
+void VmManager::settle_adopted_pause(VmRecord& vm, const std::string& handles) {
+  try {
+    if (backend_of(vm).status(handles) == VmmStatus::running) commit_state(vm, VmState::running, "resumed");
+  } catch (const std::exception& e) {
+    log::warn("VM '{}': cannot ask its VMM whether it is paused; it stays paused: {}", vm.name, e.what());
   }
 }
 
@@ -159,7 +171,7 @@ void VmManager::vmm_exited(const std::string& id, const VmmProcess& process, con
     // Only the VMM this running VM still has: a stop, kill or failed start of
     // banger's own has already settled the VM (and dropped the handles).
     const std::string handles = handles_.get(id);
-    if (vm.state != VmState::running || handles_.process_in(handles) != process) return;
+    if (!holds_vmm_resources(vm.state) || handles_.process_in(handles) != process) return;
     VmmExit known = exit;
     if (known.how == VmmExit::How::unknown) {
       try {

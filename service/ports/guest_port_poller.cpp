@@ -71,7 +71,7 @@ void GuestPortPoller::poll(Watch& w) {
   w.finished = true;
 }
 
-void GuestPortPoller::unwatch(const std::string& vm_id) {
+void GuestPortPoller::unwatch(const std::string& vm_id, bool keep_ports) {
   std::shared_ptr<Watch> watch;
   {
     std::lock_guard lock(mutex_);
@@ -83,7 +83,7 @@ void GuestPortPoller::unwatch(const std::string& vm_id) {
   {
     std::lock_guard lock(watch->mutex);
     watch->stopping = true;
-    if (!watch->ports.empty()) {
+    if (!keep_ports && !watch->ports.empty()) {
       watch->ports.clear();
       notify(vm_id, watch->ports);
     }

@@ -46,8 +46,9 @@ class GuestPortPoller {
 
   // Starts polling the VM (no-op when it is polled already).
   void watch(const std::string& vm_id, const std::string& address);
-  // Stops polling the VM without waiting for a poll in flight.
-  void unwatch(const std::string& vm_id);
+  // Stops polling the VM without waiting for a poll in flight. `keep_ports`
+  // (a paused VM, whose guest still listens): its list is not emptied.
+  void unwatch(const std::string& vm_id, bool keep_ports = false);
   // The VM's last list; empty when not watched.
   std::vector<GuestPort> ports(const std::string& vm_id) const;
   // At shutdown: ends every watch and waits for the threads, telling observers

@@ -76,6 +76,8 @@ const std::vector<Row> kMatrix = {
   {"VM", "Stop", "manage-own-vms, manage-vms", Who::vm_owner, On::vm, {"b", "true"}},
   {"VM", "Restart", "manage-own-vms, manage-vms", Who::vm_owner, On::vm, {}},
   {"VM", "Kill", "manage-own-vms, manage-vms", Who::vm_owner, On::vm, {}},
+  {"VM", "Pause", "manage-own-vms, manage-vms", Who::vm_owner, On::vm, {}},
+  {"VM", "Resume", "manage-own-vms, manage-vms", Who::vm_owner, On::vm, {}},
   {"VM", "Delete", "manage-own-vms, manage-vms", Who::vm_owner, On::vm, {}},
   // Clone is the VM's action first (then use-network, for a VM on a network other than
   // "default", as here none is; then create-vm, which all four hold).
@@ -186,7 +188,7 @@ class AuthzMatrix : public ClientTest {
       error_of([&] { state = client_->vm_string(vm, "State"); });
       if (state == "created" || state == "stopped" || state == "failed")
         error_of([&] { client_->vm_call(vm, "Delete"); });
-      else if (state == "running" || state == "starting")
+      else if (state == "running" || state == "paused" || state == "starting")
         error_of([&] { client_->vm_call(vm, "Kill"); });
       std::this_thread::sleep_for(std::chrono::milliseconds(100));
     }

@@ -94,6 +94,28 @@ TEST_F(Bangerctl, Lifecycle) {
   EXPECT_EQ(e->getName(), banger::bus::error::no_such_vm);
 }
 
+// Issue 19: bangerctl pause / resume; `wait` knows the state paused; delete --force ends a paused VM.
+TEST_F(Bangerctl, PauseAndResume) {
+  auto created = ctl({"create", "ctl-pause", "--memory", "256", "--backend", "test", "--start"});
+  ASSERT_TRUE(created.ok()) << created.describe();
+  const std::string path = client_->get_vm("ctl-pause");
+  ASSERT_TRUE(client_->wait_state(*recorder_, path, "running")) << client_->vm_string(path, "State");
+  auto paused = ctl({"pause", "ctl-pause"});
+  ASSERT_TRUE(paused.ok()) << paused.describe();
+  EXPECT_EQ(client_->vm_string(path, "State"), "paused");
+  auto waited = ctl({"wait", "ctl-pause", "paused", "--timeout", "5"});
+  EXPECT_TRUE(waited.ok()) << waited.describe();
+  auto again = ctl({"pause", "ctl-pause"});
+  EXPECT_FALSE(again.ok()) << "a paused VM is not paused again";
+  auto resumed = ctl({"resume", "ctl-pause"});
+  ASSERT_TRUE(resumed.ok()) << resumed.describe();
+  EXPECT_EQ(client_->vm_string(path, "State"), "running");
+  ASSERT_TRUE(ctl({"pause", "ctl-pause"}).ok());
+  auto removed = ctl({"delete", "--force", "ctl-pause"});
+  EXPECT_TRUE(removed.ok()) << removed.describe();
+  EXPECT_TRUE(error_of([&] { client_->get_vm("ctl-pause"); }).has_value()) << "deleted";
+}
+
 TEST_F(Bangerctl, CreateWithStart) {
   auto created = ctl({"create", "ctl-started", "--start", "--json"});
   ASSERT_TRUE(created.ok()) << created.describe();

@@ -17,6 +17,8 @@ class MockCapability : public Capability {
   MOCK_METHOD(void, contribute_machine, (const VmRecord&, MachineConfig&), (override));
   MOCK_METHOD(void, post_start, (const VmRecord&), (override));
   MOCK_METHOD(void, cleanup, (const VmRecord&, CleanupReason), (noexcept, override));
+  MOCK_METHOD(void, before_pause, (const VmRecord&), (noexcept, override));
+  MOCK_METHOD(void, after_resume, (const VmRecord&), (noexcept, override));
   MOCK_METHOD(void, apply_config_change, (const VmRecord&, const VmRecord&), (override));
   MOCK_METHOD(void, add_doctor_checks, (std::vector<DoctorCheck>&), (override));
 };

@@ -80,8 +80,22 @@ void TestBackend::pause(const std::string& handles) { ::kill(parse(handles).pid,
 
 void TestBackend::resume(const std::string& handles) { ::kill(parse(handles).pid, SIGCONT); }
 
+namespace {
+
+// Whether /proc says the process is stopped (state T): what SIGSTOP, the stand-in's pause, leaves.
+bool is_stopped(pid_t pid) {
+  std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
+  std::string stat((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  const auto paren = stat.rfind(')');
+  return paren != std::string::npos && stat.compare(paren + 1, 3, " T ") == 0;
+}
+
+}  // namespace
+
 VmmStatus TestBackend::status(const std::string& handles) {
-  return is_running(parse(handles)) ? VmmStatus::running : VmmStatus::exited;
+  const auto process = parse(handles);
+  if (!is_running(process)) return VmmStatus::exited;
+  return is_stopped(process.pid) ? VmmStatus::paused : VmmStatus::running;
 }
 
 bool TestBackend::adopt(const std::string& handles) {

@@ -119,6 +119,60 @@ TEST_F(FirecrackerBus, VmmKilledBehindBangersBackIsNoticed) {
   client_->vm_call(vm, "Delete");
 }
 
+// VM.Pause / VM.Resume (issue 19): PATCH /vm with exactly the spec's bodies (the fake
+// checks each against firecracker-api.yaml and answers a fault otherwise), and a
+// graceful stop of a paused VM resumes it before SendCtrlAltDel.
+TEST_F(FirecrackerBus, PauseAndResumePatchTheVmAsTheSpecSays) {
+  const std::string vm = client_->create_ready(*recorder_, "fc-pause");
+  client_->vm_call(vm, "Start");
+  ASSERT_TRUE(client_->wait_state(*recorder_, vm, "running")) << client_->vm_string(vm, "LastError");
+  const auto booted = requests(vm).size();
+  client_->vm_call(vm, "Pause");
+  EXPECT_EQ(client_->vm_string(vm, "State"), "paused");
+  client_->vm_call(vm, "Resume");
+  EXPECT_EQ(client_->vm_string(vm, "State"), "running");
+  client_->vm_call(vm, "Pause");
+  auto sent = requests(vm);
+  ASSERT_EQ(sent.size(), booted + 3) << nlohmann::json(sent).dump(1);
+  const std::vector<std::string> states{"Paused", "Resumed", "Paused"};
+  for (size_t i = 0; i < states.size(); ++i) {
+    const auto& r = sent[booted + i];
+    EXPECT_EQ(r["method"], "PATCH") << r.dump();
+    EXPECT_EQ(r["path"], "/vm") << r.dump();
+    EXPECT_EQ(r["body"], nlohmann::json({{"state", states[i]}})) << r.dump();
+  }
+  // Read before the stop removes the runtime dir: the stop's own requests are checked
+  // by the order of the state changes, the resume by the State the fake reports.
+  client_->stop(vm);
+  EXPECT_EQ(client_->vm_string(vm, "State"), "stopped");
+  EXPECT_EQ(client_->vm_string(vm, "LastError"), "");
+  client_->vm_call(vm, "Delete");
+}
+
+// bangerd killed while a Firecracker VM is paused: the new one adopts the VMM, asks it
+// (GET /, InstanceInfo state "Paused") and keeps the VM paused; Resume then works.
+TEST_F(FirecrackerBus, APausedVmIsAdoptedPausedAfterBangerdIsKilled) {
+  const std::string vm = client_->create_ready(*recorder_, "fc-adopt-paused");
+  client_->vm_call(vm, "Start");
+  ASSERT_TRUE(client_->wait_state(*recorder_, vm, "running"));
+  client_->vm_call(vm, "Pause");
+  const auto before = requests(vm).size();
+  env().kill_daemon();
+  env().start_daemon();
+  auto again = std::make_unique<BusClient>(env().address());
+  EXPECT_EQ(again->vm_string(vm, "State"), "paused") << again->vm_string(vm, "LastError");
+  auto sent = requests(vm);
+  ASSERT_GT(sent.size(), before);
+  EXPECT_EQ(sent[before]["method"], "GET");
+  EXPECT_EQ(sent[before]["path"], "/");
+  again->vm_call(vm, "Resume");
+  EXPECT_EQ(again->vm_string(vm, "State"), "running");
+  sent = requests(vm);
+  EXPECT_EQ(sent.back()["body"], nlohmann::json({{"state", "Resumed"}})) << sent.back().dump();
+  again->vm_call(vm, "Kill");
+  again->vm_call(vm, "Delete");
+}
+
 TEST_F(FirecrackerBus, RunningVmIsAdoptedAfterBangerdIsKilled) {
   const std::string vm = client_->create_ready(*recorder_, "fc-adopt");
   client_->vm_call(vm, "Start");

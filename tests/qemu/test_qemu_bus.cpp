@@ -79,6 +79,32 @@ TEST_F(QemuBus, RunningGuestSurvivesABangerdRestart) {
   again->vm_call(vm, "Delete");
 }
 
+// Issue 19: a paused QEMU (QMP stop) outlives a killed bangerd; the new one adopts it,
+// asks it (query-status "paused") and keeps the VM paused; Resume (QMP cont) and a
+// graceful Stop of a paused VM (resumed first, for the power button) then work.
+TEST_F(QemuBus, PausedGuestStaysPausedOverABangerdRestart) {
+  const std::string vm = client_->create_ready(*recorder_, "qemu-paused", {{"memory", sdbus::Variant(256u)}});
+  const auto runtime = runtime_of(vm);
+  client_->vm_call(vm, "Start");
+  ASSERT_TRUE(client_->wait_state(*recorder_, vm, "running"));
+  // Booted, so that its init hears the power button at the end (a booting guest does not yet).
+  ASSERT_TRUE(client_->console_says(vm, "banger: guest ready", 90s)) << env().logs();
+  client_->vm_call(vm, "Pause");
+  EXPECT_EQ(client_->vm_string(vm, "State"), "paused");
+  env().kill_daemon();
+  env().start_daemon();
+  auto again = std::make_unique<BusClient>(env().address());
+  EXPECT_EQ(again->vm_string(vm, "State"), "paused") << again->vm_string(vm, "LastError");
+  EXPECT_TRUE(qemu_runs_for(runtime));
+  again->vm_call(vm, "Resume");
+  EXPECT_EQ(again->vm_string(vm, "State"), "running");
+  again->vm_call(vm, "Pause");
+  again->stop(vm);
+  EXPECT_EQ(again->vm_string(vm, "State"), "stopped");
+  EXPECT_FALSE(qemu_runs_for(runtime));
+  again->vm_call(vm, "Delete");
+}
+
 TEST_F(QemuBus, RestartBootsAgainAndAKilledQemuFailsTheVm) {
   const std::string vm = client_->create_ready(*recorder_, "qemu-again", {{"memory", sdbus::Variant(256u)}});
   const auto runtime = runtime_of(vm);

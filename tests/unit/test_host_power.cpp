@@ -184,6 +184,21 @@ TEST_F(HostPowerTest, WakingResumesThePausedVmsRetakesTheLockAndSetsTheirClocks)
   EXPECT_EQ(power.lock_reason(), "2 VMs running");
 }
 
+// Issue 19: a VM its user paused is neither paused again before sleep nor resumed after it.
+TEST_F(HostPowerTest, SleepLeavesAVmItsUserPausedAsItIs) {
+  start("a");
+  start("b");
+  EXPECT_CALL(vms, running())
+      .WillOnce(Return(std::vector<VmRecord>{vm_in("a", VmState::running), vm_in("b", VmState::paused)}));
+  std::vector<std::string> paused, resumed;
+  EXPECT_CALL(vms, pause(_)).WillOnce(Invoke([&](const VmRecord& vm) { paused.push_back(vm.id); }));
+  power.before_sleep();
+  EXPECT_CALL(vms, resume(_)).WillOnce(Invoke([&](const VmRecord& vm) { resumed.push_back(vm.id); }));
+  power.after_sleep();
+  EXPECT_EQ(paused, std::vector<std::string>{"a"});
+  EXPECT_EQ(resumed, std::vector<std::string>{"a"});
+}
+
 TEST_F(HostPowerTest, ShutdownStopsEveryVmWithinLogindsDelayThenLetsGo) {
   start("a");
   start("b");

@@ -67,11 +67,39 @@ TEST(StateMachine, Transitions) {
   EXPECT_FALSE(is_valid_transition(VmState::running, VmState::creating));
 }
 
+// What each verb does on a paused VM (VM.xml, Pause): the table in one place.
+TEST(StateMachine, PausedVmsTakeStopKillRestartRenameTouchAndResumeOnly) {
+  for (auto verb : {Verb::stop, Verb::force_stop, Verb::kill, Verb::restart, Verb::rename, Verb::touch, Verb::resume})
+    EXPECT_FALSE(refusal(verb, VmState::paused)) << to_string(verb);
+  for (auto verb : {Verb::start, Verb::pause, Verb::remove, Verb::set_hardware, Verb::clone})
+    EXPECT_EQ(refusal(verb, VmState::paused), ErrorKind::invalid_state) << to_string(verb);
+}
+
+TEST(StateMachine, PauseOnlyFromRunningResumeOnlyFromPaused) {
+  for (auto s : {VmState::created, VmState::starting, VmState::stopping, VmState::stopped, VmState::failed}) {
+    EXPECT_EQ(refusal(Verb::pause, s), ErrorKind::invalid_state) << to_string(s);
+    EXPECT_EQ(refusal(Verb::resume, s), ErrorKind::invalid_state) << to_string(s);
+  }
+  EXPECT_FALSE(refusal(Verb::pause, VmState::running));
+  EXPECT_EQ(refusal(Verb::resume, VmState::running), ErrorKind::invalid_state);
+  EXPECT_EQ(refusal(Verb::pause, VmState::creating), ErrorKind::busy);
+}
+
+TEST(StateMachine, PausedTransitions) {
+  EXPECT_TRUE(is_valid_transition(VmState::running, VmState::paused));
+  EXPECT_TRUE(is_valid_transition(VmState::paused, VmState::running));
+  EXPECT_TRUE(is_valid_transition(VmState::paused, VmState::stopping));
+  EXPECT_TRUE(is_valid_transition(VmState::paused, VmState::failed));
+  EXPECT_FALSE(is_valid_transition(VmState::paused, VmState::starting));
+  EXPECT_FALSE(is_valid_transition(VmState::stopped, VmState::paused));
+  EXPECT_FALSE(is_valid_transition(VmState::starting, VmState::paused));
+}
+
 TEST(StateMachine, StateNamesRoundTrip) {
   for (auto s : {VmState::creating, VmState::created, VmState::starting, VmState::running, VmState::stopping,
-                 VmState::stopped, VmState::failed})
+                 VmState::stopped, VmState::failed, VmState::paused})
     EXPECT_EQ(parse_vm_state(to_string(s)), s);
-  EXPECT_FALSE(parse_vm_state("paused"));
+  EXPECT_FALSE(parse_vm_state("suspended"));  // issue 19's next state, not one yet
 }
 
 }  // namespace

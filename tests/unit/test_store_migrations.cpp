@@ -87,6 +87,31 @@ TEST(SqliteStore, ConstraintsRejectBadRows) {
   EXPECT_TRUE(store.list_vms().empty());
 }
 
+// Migration 9 (issue 19): a database of the step before takes the state 'paused'
+// afterwards, still refuses a state that is none, and keeps every VM's rows in
+// other tables (a rebuild of vms would have cascaded their deletes).
+TEST(SqliteStore, MigrationNineLetsAVmBePausedAndKeepsItsRows) {
+  TempDir dir;
+  const auto file = dir.file("banger.db");
+  const std::vector<Migration> before_pause(builtin_migrations().begin(), builtin_migrations().begin() + 8);
+  ASSERT_EQ(before_pause.back().version, 8);
+  {
+    SqliteStore old(file, before_pause);
+    old.insert_vm(make_vm("id1", "web"));
+  }
+  RawDb raw(file);
+  ASSERT_EQ(raw.exec("INSERT INTO authorized_keys VALUES ('id1', 'line', 'blob', 1, 0)"), SQLITE_OK);
+  SqliteStore store(file);
+  EXPECT_EQ(store.schema_version(), latest);
+  auto vm = store.find_vm("id1").value();
+  vm.state = VmState::paused;
+  store.update_vm(vm);
+  EXPECT_EQ(store.find_vm("id1")->state, VmState::paused);
+  EXPECT_EQ(raw.scalar("SELECT COUNT(*) FROM authorized_keys"), "1");
+  EXPECT_EQ(raw.exec("UPDATE vms SET state = 'exploded' WHERE id = 'id1'"), SQLITE_CONSTRAINT_CHECK);
+  EXPECT_EQ(raw.scalar("PRAGMA integrity_check"), "ok");
+}
+
 TEST(SqliteStore, IntegrityCheckDetectsCorruption) {
   TempDir dir;
   const auto file = dir.file("banger.db");

@@ -21,7 +21,7 @@ var ROOT_PATH = '/dev/banger/banger1';
 var VM_INTERFACE = 'dev.banger.banger1.VM';
 
 // In the order the menu's summary names them (the contract's VM.State values).
-var STATES = ['running', 'starting', 'stopping', 'creating', 'created', 'stopped', 'failed'];
+var STATES = ['running', 'paused', 'starting', 'stopping', 'creating', 'created', 'stopped', 'failed'];
 
 // Start returns only once the guest's SSH server answers, which takes a while
 // for a real guest under TCG.
@@ -135,6 +135,15 @@ var BangerModel = class BangerModel {
     // VM.Stop(force): graceful unless force.
     stop(path, force = false) {
         return this._callVm(path, 'Stop', new GLib.Variant('(b)', [force]));
+    }
+
+    // VM.Pause / VM.Resume; reject like start().
+    pause(path) {
+        return this._callVm(path, 'Pause', null);
+    }
+
+    resume(path) {
+        return this._callVm(path, 'Resume', null);
     }
 
     // VM.Set {autostart: enabled}: whether bangerd starts the VM after each

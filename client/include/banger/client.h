@@ -269,6 +269,9 @@ class BANGER_CLIENT_API Client {
   void stop(const std::string& ref, bool force = false);
   void restart(const std::string& ref);
   void kill(const std::string& ref);
+  // VM.Pause / VM.Resume: stop a running guest's vCPUs where they are, and let them go on.
+  void pause(const std::string& ref);
+  void resume(const std::string& ref);
   void remove(const std::string& ref);
   void set(const std::string& ref, const VmChanges& changes);
   void touch(const std::string& ref);
