@@ -81,8 +81,8 @@ class BangerIndicator extends PanelMenu.Button {
         }
         if (['created', 'stopped', 'failed'].includes(vm.state))
             item.menu.addAction('Start', () => this._run(vm, 'start', this._model.start(vm.path)));
-        // No Pause here yet: a running VM's menu stays as gnome-shell's test holds it
-        // (bangerctl pause); a paused VM offers the way back.
+        if (vm.state === 'running')
+            item.menu.addAction('Pause', () => this._run(vm, 'pause', this._model.pause(vm.path)));
         if (vm.state === 'paused')
             item.menu.addAction('Resume', () => this._run(vm, 'resume', this._model.resume(vm.path)));
         if (['running', 'paused'].includes(vm.state))
