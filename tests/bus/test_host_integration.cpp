@@ -64,13 +64,6 @@ class HostIntegration : public ClientTest {
   }
 
   FakeHostServices& fakes() { return *fakes_; }
-  pid_t vmm_pid(const std::string& vm) {
-    std::ifstream in(env().dir() / "run" / "vms" / client_->vm_string(vm, "Id") / "handles.json");
-    if (!in) return 0;
-    auto j = nlohmann::json::parse(in, nullptr, false);
-    if (!j.is_object() || !j.contains("handles")) return 0;
-    return j["handles"].value("pid", 0);
-  }
   std::size_t calls_of(const std::string& method, const std::string& name) {
     std::size_t n = 0;
     for (const auto& c : fakes().machine_calls()) n += c.method == method && c.name == name;
@@ -122,7 +115,9 @@ TEST_F(HostIntegration, AKilledOrCrashedVmIsUnregistered) {
   ASSERT_TRUE(eventually([&] { return fakes().machines().size() == 2; }));
   client_->vm_call(killed, "Kill");
   EXPECT_TRUE(eventually([&] { return calls_of("UnregisterMachine", "hi-killed") == 1; }));
-  ::kill(vmm_pid(crashed), SIGKILL);
+  const pid_t crashed_vmm = vmm_pid(crashed);
+  ASSERT_GT(crashed_vmm, 0);
+  ::kill(crashed_vmm, SIGKILL);
   EXPECT_TRUE(client_->wait_state(*recorder_, crashed, "failed"));
   EXPECT_TRUE(eventually([&] { return calls_of("UnregisterMachine", "hi-crashed") == 1; }));
   EXPECT_TRUE(fakes().machines().empty());
@@ -143,6 +138,7 @@ TEST_F(HostIntegration, MachinedsPoweroffSignalIsAGracefulStop) {
   const auto vm = running_vm("hi-poweroff");
   ASSERT_TRUE(eventually([&] { return fakes().machines().size() == 1; }));
   const pid_t vmm = vmm_pid(vm);
+  ASSERT_GT(vmm, 0);
   ASSERT_EQ(::kill(vmm, SIGRTMIN + 4), 0);
   EXPECT_TRUE(client_->wait_state(*recorder_, vm, "stopped", 10s)) << client_->vm_string(vm, "State");
   EXPECT_EQ(client_->vm_string(vm, "LastError"), "") << "a stop, not a crash";

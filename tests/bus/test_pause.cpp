@@ -20,14 +20,6 @@ constexpr const char* kInvalidState = "dev.banger.banger1.Error.InvalidState";
 
 class Pause : public ClientTest {
  protected:
-  // The VMM's pid as its runtime handles file records it; 0 when there is none.
-  pid_t vmm_pid(const std::string& vm) {
-    std::ifstream in(env().dir() / "run" / "vms" / client_->vm_string(vm, "Id") / "handles.json");
-    if (!in) return 0;
-    auto j = nlohmann::json::parse(in, nullptr, false);
-    if (!j.is_object() || !j.contains("handles")) return 0;
-    return j["handles"].value("pid", 0);
-  }
   // The process state letter of /proc/<pid>/stat ('T' stopped, 'S' sleeping …), '?' when it is gone.
   char process_state(pid_t pid) {
     std::ifstream in("/proc/" + std::to_string(pid) + "/stat");

@@ -1,6 +1,9 @@
 #pragma once
 // Small helpers shared by the bus test files: names of the contract, busctl
 // and bus-probe output parsing, and fixtures with a client and a recorder.
+#include <sys/types.h>
+
+#include <fstream>
 #include <iostream>
 #include <memory>
 #include <string>
@@ -105,6 +108,16 @@ class ClientTest : public BusTest {
     client_->vm_call(vm, "Start");
     EXPECT_TRUE(client_->wait_state(*recorder_, vm, "running")) << client_->vm_string(vm, "State");
     return vm;
+  }
+
+  // The VMM's pid as the VM's runtime handles file records it; 0 when there is none.
+  // Never hand that 0 to kill(): it would signal the whole process group, the test runner too.
+  pid_t vmm_pid(const std::string& vm) {
+    std::ifstream in(env().dir() / "run" / "vms" / client_->vm_string(vm, "Id") / "handles.json");
+    if (!in) return 0;
+    auto j = nlohmann::json::parse(in, nullptr, false);
+    if (!j.is_object() || !j.contains("handles")) return 0;
+    return j["handles"].value("pid", 0);
   }
 
   std::unique_ptr<SignalRecorder> recorder_;
