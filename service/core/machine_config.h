@@ -35,6 +35,13 @@ struct MachineConfig {
   // The guest's serial console: a pty slave the console relay serves, made the
   // VMM's stdin/stdout. Empty: the VMM writes the console to console.log itself.
   std::filesystem::path serial_tty;
+  // Start of a suspended VM (issue 19): the directory VmmBackend::save_state
+  // filled; the VMM loads that state instead of booting. launch() starts the
+  // VMM ready to load it, configure() loads it (a failure there means the state
+  // cannot be loaded, and the caller drops it), start() lets the vCPUs run.
+  // The rest of the config is the one the state was saved with (same drives,
+  // taps and MACs). Empty: a cold boot.
+  std::filesystem::path restore_from;
 };
 
 // What the guest learns about itself (hostname, address, keys …), delivered by

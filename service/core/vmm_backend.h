@@ -1,6 +1,9 @@
 #pragma once
 #include <chrono>
+#include <cstdint>
+#include <filesystem>
 #include <optional>
+#include <stdexcept>
 #include <string>
 #include <string_view>
 
@@ -49,6 +52,19 @@ class VmmBackend {
   // (QEMU's automatic accelerator: a VMM that dies under KVM, as on hosts with
   // broken nested virtualization, makes the next launch use TCG).
   virtual bool fall_back_after_failed_start(const std::string& handles) { return false; }
+
+  // Suspend to disk (VM.Suspend, issue 19). What a state this backend saves for
+  // `machine` needs in order to load again (the VMM's version, its accelerator…),
+  // as one line; a state saved under another answer is not loaded but dropped.
+  // Empty: this backend cannot save state (Suspend answers NotSupported).
+  virtual std::string saved_state_format(const MachineConfig& machine) const { return {}; }
+  // Writes the memory and device state of the paused VMM of `handles` into
+  // `dir` (exists, empty, root's, 0700; the backend may hand it to its VMM's
+  // uid). Zero pages are not stored. The VMM stays, paused; the caller ends it.
+  // Returns the bytes written. The files are the VMM's own: bangerd never parses them.
+  virtual std::uint64_t save_state(const std::string& handles, const std::filesystem::path& dir) {
+    throw std::logic_error("save_state on a backend without saved_state_format");
+  }
 };
 
 }  // namespace banger

@@ -20,6 +20,8 @@ class MockVmmBackend : public VmmBackend {
   MOCK_METHOD(bool, adopt, (const std::string&), (override));
   MOCK_METHOD(std::optional<int>, exit_code, (const std::string&), (override));
   MOCK_METHOD(bool, fall_back_after_failed_start, (const std::string&), (override));
+  MOCK_METHOD(std::string, saved_state_format, (const MachineConfig&), (const, override));
+  MOCK_METHOD(std::uint64_t, save_state, (const std::string&, const std::filesystem::path&), (override));
 };
 
 }  // namespace banger::testing
