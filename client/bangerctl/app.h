@@ -59,7 +59,7 @@ void add_create_command(Context& ctx);
 void add_complete_command(Context& ctx);  // __complete: the shell completion's back end
 void add_clone_command(Context& ctx);
 void add_query_commands(Context& ctx);      // list, show
-void add_lifecycle_commands(Context& ctx);  // start, stop, restart, kill, pause, resume, delete
+void add_lifecycle_commands(Context& ctx);  // start, stop, restart, kill, pause, resume, suspend, delete
 void add_set_command(Context& ctx);
 void add_wait_command(Context& ctx);
 void add_logs_command(Context& ctx);

@@ -1,4 +1,4 @@
-// bangerctl start|stop|restart|kill|pause|resume|delete REF
+// bangerctl start|stop|restart|kill|pause|resume|suspend|delete REF
 #include "app.h"
 
 #include <chrono>
@@ -25,8 +25,10 @@ void add_lifecycle_commands(Context& ctx) {
   const auto& g = ctx.globals;
   {
     auto ref = std::make_shared<std::string>();
-    auto* sub = add_ref_verb(ctx, "start", "Boot a VM", ref);
-    select_with(ctx, sub, ref.get(), [ref, &g] { connect(g).start(*ref); });
+    auto fresh = std::make_shared<bool>(false);
+    auto* sub = add_ref_verb(ctx, "start", "Boot a VM, or restore a suspended one", ref);
+    sub->add_flag("--fresh", *fresh, "Boot a suspended VM afresh, dropping its saved state");
+    select_with(ctx, sub, ref.get(), [ref, fresh, &g] { connect(g).start(*ref, *fresh); });
   }
   {
     auto ref = std::make_shared<std::string>();
@@ -54,6 +56,12 @@ void add_lifecycle_commands(Context& ctx) {
     auto ref = std::make_shared<std::string>();
     auto* sub = add_ref_verb(ctx, "resume", "Let a paused VM run on where it stopped", ref);
     select_with(ctx, sub, ref.get(), [ref, &g] { connect(g).resume(*ref); });
+  }
+  {
+    auto ref = std::make_shared<std::string>();
+    auto* sub = add_ref_verb(ctx, "suspend",
+                             "Save a running VM to disk and end its VMM; start brings it back where it was", ref);
+    select_with(ctx, sub, ref.get(), [ref, &g] { connect(g).suspend(*ref); });
   }
   {
     auto ref = std::make_shared<std::string>();

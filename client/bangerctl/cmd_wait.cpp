@@ -22,7 +22,7 @@ void add_wait_command(Context& ctx) {
   sub->add_option("REF", args->ref, ref_help)->required();
   sub->add_option("STATE", args->state, "State to wait for")
       ->required()
-      ->check(CLI::IsMember({"creating", "created", "starting", "running", "paused", "stopping", "stopped", "failed"}));
+      ->check(CLI::IsMember({"creating", "created", "starting", "running", "paused", "suspended", "stopping", "stopped", "failed"}));
   sub->add_option("--timeout", args->timeout_s, "Give up after this many seconds (exit status 1)")
       ->check(CLI::Range(0.0, 1.0e8))
       ->capture_default_str();

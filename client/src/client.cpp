@@ -92,8 +92,13 @@ void Client::Impl::on_vm(const std::string& ref, const std::function<void(VmProx
   });
 }
 
-void Client::start(const std::string& ref) {
-  impl_->on_vm(ref, [](VmProxy& vm) { vm.Start(); });
+void Client::start(const std::string& ref, bool fresh) {
+  impl_->on_vm(ref, [fresh](VmProxy& vm) {
+    if (fresh)
+      vm.StartWith({{"fresh", sdbus::Variant(true)}});
+    else
+      vm.Start();
+  });
 }
 
 void Client::stop(const std::string& ref, bool force) {
@@ -110,6 +115,10 @@ void Client::pause(const std::string& ref) {
 
 void Client::resume(const std::string& ref) {
   impl_->on_vm(ref, [](VmProxy& vm) { vm.Resume(); });
+}
+
+void Client::suspend(const std::string& ref) {
+  impl_->on_vm(ref, [](VmProxy& vm) { vm.Suspend(); });
 }
 
 void Client::kill(const std::string& ref) {

@@ -12,8 +12,8 @@ namespace banger::client {
 namespace {
 
 // Refusing unknown states up front beats waiting out the timeout on a typo.
-constexpr std::array<std::string_view, 8> known_states{
-    "creating", "created", "starting", "running", "paused", "stopping", "stopped", "failed"};
+constexpr std::array<std::string_view, 9> known_states{
+    "creating", "created", "starting", "running", "paused", "suspended", "stopping", "stopped", "failed"};
 
 // Records State changes of one VM, and whether its object was removed.
 class VmWatch final : public sdbus::ProxyInterfaces<sdbus::Properties_proxy> {

@@ -114,6 +114,12 @@ void VmObject::remove(sdbus::Result<>&& result, const Caller& caller) {
 
 void VmObject::Start(sdbus::Result<>&& result) { start(std::move(result), current_caller()); }
 
+void VmObject::StartWith(sdbus::Result<>&& result, std::map<std::string, sdbus::Variant> options) {
+  StartOptions parsed;
+  if (!validated(result, [&] { parsed = parse_start_options(to_option_map(options)); })) return;
+  act(std::move(result), current_caller(), "start", [id = shown_.vm.id, parsed](VmManager& m) { m.start(id, parsed); });
+}
+
 void VmObject::Stop(sdbus::Result<>&& result, bool force) { stop(std::move(result), current_caller(), force); }
 
 void VmObject::Restart(sdbus::Result<>&& result) {
@@ -130,6 +136,10 @@ void VmObject::Pause(sdbus::Result<>&& result) {
 
 void VmObject::Resume(sdbus::Result<>&& result) {
   act(std::move(result), current_caller(), "resume", [id = shown_.vm.id](VmManager& m) { m.resume(id); });
+}
+
+void VmObject::Suspend(sdbus::Result<>&& result) {
+  act(std::move(result), current_caller(), "suspend", [id = shown_.vm.id](VmManager& m) { m.suspend(id); });
 }
 
 void VmObject::Delete(sdbus::Result<>&& result) { remove(std::move(result), current_caller()); }

@@ -75,11 +75,13 @@ class VmObject final
 
  private:
   void Start(sdbus::Result<>&& result) override;
+  void StartWith(sdbus::Result<>&& result, std::map<std::string, sdbus::Variant> options) override;
   void Stop(sdbus::Result<>&& result, bool force) override;
   void Restart(sdbus::Result<>&& result) override;
   void Kill(sdbus::Result<>&& result) override;
   void Pause(sdbus::Result<>&& result) override;
   void Resume(sdbus::Result<>&& result) override;
+  void Suspend(sdbus::Result<>&& result) override;
   void Delete(sdbus::Result<>&& result) override;
   void Clone(sdbus::Result<sdbus::ObjectPath, sdbus::ObjectPath>&& result, std::string new_name) override;
   void Set(sdbus::Result<>&& result, std::map<std::string, sdbus::Variant> changes) override;

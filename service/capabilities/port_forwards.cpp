@@ -94,7 +94,9 @@ void PortForwards::cleanup(const VmRecord& vm, CleanupReason reason) noexcept {
   try {
     std::lock_guard lock(mutex_);
     const bool was_running = running_.erase(vm.id) > 0;
-    const bool dropped = reason != CleanupReason::deleted && drop_automatic(vm.id);
+    // A suspended guest comes back listening where it did: its automatic forwards stay
+    // (their rows keep the host ports its own among banger's VMs).
+    const bool dropped = reason != CleanupReason::deleted && reason != CleanupReason::suspended && drop_automatic(vm.id);
     bool released = false;
     for (const auto& forward : deps_.store.list_forwards(vm.id))
       released = held_.erase({forward.protocol, forward.host_port}) > 0 || released;

@@ -11,6 +11,7 @@ std::string_view to_string(CleanupReason reason) {
     case CleanupReason::start_failed: return "start-failed";
     case CleanupReason::stopped: return "stopped";
     case CleanupReason::deleted: return "deleted";
+    case CleanupReason::suspended: return "suspended";
   }
   return "?";
 }

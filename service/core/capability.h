@@ -9,7 +9,10 @@
 
 namespace banger {
 
-enum class CleanupReason { create_failed, start_failed, stopped, deleted };
+// suspended: the VMM ended after saving the guest's state (VM.Suspend). Per-run
+// host resources go as on a stop; what the guest still believes in (the
+// forwards of the ports it listens on) stays, since the same guest comes back.
+enum class CleanupReason { create_failed, start_failed, stopped, deleted, suspended };
 
 std::string_view to_string(CleanupReason reason);
 

@@ -46,6 +46,12 @@ inline constexpr std::string_view points[] = {
     "stop.vmm-forgotten",
     "cleanup.capability-done",  // after each capability's cleanup (stop, delete, failures): @N
     "stop.before-state-commit",
+    // Suspend (VM.Suspend) and the restore of a suspended VM (its Start)
+    "suspend.before-save",
+    "suspend.before-manifest",
+    "suspend.state-saved",
+    "suspend.vmm-ended",
+    "restore.state-loaded",
     // DeleteVM
     "delete.vmm-killed",
     "delete.before-cleanup",

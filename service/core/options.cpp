@@ -28,6 +28,17 @@ void wrong_option_type(const std::string& key, const std::string& expected, cons
               fmt::format("option '{}' must be of type '{}', got '{}'", key, expected, signature_of(value)));
 }
 
+StartOptions parse_start_options(const OptionMap& options) {
+  StartOptions parsed;
+  for (const auto& [key, value] : options) {
+    if (key == "fresh")
+      parsed.fresh = option_as<bool>(key, value);
+    else
+      throw Error(ErrorKind::invalid_args, fmt::format("unknown option '{}' (known: fresh)", key));
+  }
+  return parsed;
+}
+
 HostLimits probe_host_limits() {
   HostLimits limits;
   long cores = sysconf(_SC_NPROCESSORS_ONLN);

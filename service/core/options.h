@@ -31,6 +31,14 @@ const T& option_as(const std::string& key, const OptionValue& value) {
   wrong_option_type(key, signature_of(OptionValue{T{}}), value);
 }
 
+// VM.StartWith's options.
+struct StartOptions {
+  // A suspended VM boots afresh and its saved state is dropped.
+  bool fresh = false;
+};
+// Throws Error(invalid_args) for an unknown key or a wrong type.
+StartOptions parse_start_options(const OptionMap& options);
+
 struct HostLimits {
   std::uint32_t cpu_cores = 1;
   std::uint64_t memory_mib = 128;

@@ -20,6 +20,7 @@ std::string_view to_string(Verb verb) {
     case Verb::clone: return "clone";
     case Verb::pause: return "pause";
     case Verb::resume: return "resume";
+    case Verb::suspend: return "suspend";
   }
   return "?";
 }
@@ -32,15 +33,21 @@ bool is_down(VmState s) {
 
 bool allowed(Verb verb, VmState s) {
   switch (verb) {
-    case Verb::start: return is_down(s);
+    // A suspended VM starts from its saved state.
+    case Verb::start: return is_down(s) || s == VmState::suspended;
     // A paused VM stops too: a graceful stop resumes it first, so the guest sees its power button.
-    case Verb::stop: return holds_vmm_resources(s);
+    // A suspended one has no VMM: stopping it discards its saved state, as a power cut would.
+    case Verb::stop: return holds_vmm_resources(s) || s == VmState::suspended;
     case Verb::force_stop:
-    case Verb::kill: return holds_vmm_resources(s) || s == VmState::starting || s == VmState::stopping;
+    case Verb::kill:
+      return holds_vmm_resources(s) || s == VmState::starting || s == VmState::stopping || s == VmState::suspended;
     case Verb::restart: return holds_vmm_resources(s);
     case Verb::pause: return s == VmState::running;
     case Verb::resume: return s == VmState::paused;
-    case Verb::remove:
+    case Verb::suspend: return holds_vmm_resources(s);
+    // Its saved state goes with it.
+    case Verb::remove: return is_down(s) || s == VmState::suspended;
+    // A saved state loads only into the machine it was saved from.
     case Verb::set_hardware: return is_down(s);
     case Verb::rename:
     case Verb::touch: return true;
@@ -58,6 +65,7 @@ void require_allowed(Verb verb, VmState state, std::string_view vm_name) {
   if (allowed(verb, state)) return;
   std::string hint;
   if (verb == Verb::remove && holds_vmm_resources(state)) hint = "; stop it first";
+  if (verb == Verb::set_hardware && state == VmState::suspended) hint = "; its saved state needs the same machine: stop it first";
   if ((verb == Verb::stop || verb == Verb::restart) && state == VmState::starting) hint = "; use force to stop it";
   throw Error(ErrorKind::invalid_state,
               fmt::format("cannot {} VM '{}': it is {}{}", to_string(verb), vm_name, to_string(state), hint));
@@ -70,10 +78,15 @@ bool is_valid_transition(VmState from, VmState to) {
     case S::created:
     case S::stopped:
     case S::failed: return to == S::starting;
-    case S::starting: return to == S::running || to == S::failed || to == S::stopped;
-    case S::running: return to == S::stopping || to == S::stopped || to == S::failed || to == S::paused;
+    // suspended: a restore cut off by a bangerd restart goes back to its saved state (recover).
+    case S::starting: return to == S::running || to == S::failed || to == S::stopped || to == S::suspended;
+    case S::running:
+      return to == S::stopping || to == S::stopped || to == S::failed || to == S::paused || to == S::suspended;
     // stopped or failed: its VMM ended on its own (vmm_exited) or was gone after a restart (recover).
-    case S::paused: return to == S::running || to == S::stopping || to == S::stopped || to == S::failed;
+    case S::paused:
+      return to == S::running || to == S::stopping || to == S::stopped || to == S::failed || to == S::suspended;
+    // starting: the restore; stopped: a Stop, Kill or a lost saved state discards it.
+    case S::suspended: return to == S::starting || to == S::stopped;
     case S::stopping: return to == S::stopped || to == S::failed;
   }
   return false;

@@ -6,7 +6,7 @@
 namespace banger {
 
 namespace {
-constexpr std::array<std::pair<VmState, std::string_view>, 8> state_names{{
+constexpr std::array<std::pair<VmState, std::string_view>, 9> state_names{{
     {VmState::creating, "creating"},
     {VmState::created, "created"},
     {VmState::starting, "starting"},
@@ -15,6 +15,7 @@ constexpr std::array<std::pair<VmState, std::string_view>, 8> state_names{{
     {VmState::stopped, "stopped"},
     {VmState::failed, "failed"},
     {VmState::paused, "paused"},
+    {VmState::suspended, "suspended"},
 }};
 }  // namespace
 

@@ -8,7 +8,11 @@ namespace banger {
 
 // paused: the VMM runs but its vCPUs are stopped (VM.Pause); the VM keeps
 // everything a running one has (tap, lease, DNS name, forwards).
-enum class VmState { creating, created, starting, running, stopping, stopped, failed, paused };
+// suspended: no VMM; the guest's memory and device state are saved on disk
+// (VM.Suspend, core/saved_states.h) and Start loads them. Its address, DNS
+// name and forwards stay its own; its disks belong to that saved state, so
+// nothing but a restore or a discarding Stop touches them.
+enum class VmState { creating, created, starting, running, stopping, stopped, failed, paused, suspended };
 
 // running or paused: a VMM that banger started holds the VM and its per-run
 // host resources (tap, NAT, forwards, machined entry) stay in place.

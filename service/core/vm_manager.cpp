@@ -17,7 +17,8 @@ VmManager::VmManager(Deps deps, VmManagerSettings settings)
     : deps_(deps),
       settings_(std::move(settings)),
       handles_(deps_.handles),
-      delete_intents_(settings_.intents_dir.empty() ? settings_.runtime_dir / "deleting" : settings_.intents_dir) {}
+      delete_intents_(settings_.intents_dir.empty() ? settings_.runtime_dir / "deleting" : settings_.intents_dir),
+      saved_(settings_.saved_states_dir.empty() ? settings_.runtime_dir / "saved-states" : settings_.saved_states_dir) {}
 
 VmmBackend& VmManager::backend_of(const VmRecord& vm) const {
   try {
@@ -190,6 +191,8 @@ VmRecord VmManager::kill(const std::string& id) {
 VmRecord VmManager::stop_locked(VmRecord vm, bool force, std::string_view reason,
                                 std::optional<std::chrono::milliseconds> timeout) {
   const bool was_paused = vm.state == VmState::paused;
+  // No VMM: the saved state is discarded, as a power cut would lose the guest's memory.
+  const bool was_suspended = vm.state == VmState::suspended;
   if (holds_vmm_resources(vm.state)) commit_state(vm, VmState::stopping, force ? "kill requested" : "stop requested");
   BANGER_FAULT_POINT("stop.state-stopping");
   std::string failure;
@@ -197,7 +200,8 @@ VmRecord VmManager::stop_locked(VmRecord vm, bool force, std::string_view reason
     try {
       // A paused guest cannot see the power button: it runs again for its shutdown.
       if (was_paused && !force) resume_vmm_locked(vm, handles);
-      if (force)
+      // A suspended VM's VMM (one its suspend could not end) holds nothing worth a shutdown.
+      if (force || was_suspended)
         backend_of(vm).kill(handles);
       else
         backend_of(vm).stop(handles, timeout.value_or(settings_.stop_timeout));
@@ -215,7 +219,8 @@ VmRecord VmManager::stop_locked(VmRecord vm, bool force, std::string_view reason
   BANGER_FAULT_POINT("stop.vmm-forgotten");
   deps_.capabilities.cleanup(vm, CleanupReason::stopped);
   BANGER_FAULT_POINT("stop.before-state-commit");
-  commit_state(vm, VmState::stopped, reason);
+  commit_state(vm, VmState::stopped, was_suspended ? fmt::format("{}; its saved state was discarded", reason) : reason);
+  if (was_suspended) saved_.drop(vm.id);  // after the commit: a crash between leaves a stray state recover() drops
   return vm;
 }
 
@@ -242,6 +247,7 @@ void VmManager::remove(const std::string& id) {
   forget_vmm(vm.id);
   BANGER_FAULT_POINT("delete.before-cleanup");
   deps_.capabilities.cleanup(vm, CleanupReason::deleted);
+  saved_.drop(vm.id);
   BANGER_FAULT_POINT("delete.cleaned");
   deps_.store.delete_vm(vm.id);
   BANGER_FAULT_POINT("delete.row-deleted");

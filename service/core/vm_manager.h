@@ -12,6 +12,8 @@
 
 #include "core/capabilities.h"
 #include "core/delete_intents.h"
+#include "core/guest_clock.h"
+#include "core/saved_states.h"
 #include "core/vmm_handles.h"
 #include "core/lock_table.h"
 #include "core/options.h"
@@ -33,7 +35,11 @@ struct VmManagerSettings {
   // they survive a host crash too. Empty: <runtime_dir>/deleting.
   std::filesystem::path intents_dir{};
   UserQuota quota{0, 0, 0, 0};  // per owner; the daemon passes [quotas], here no limit
+  // Where suspended VMs' saved states are (SavedStates): the state dir, so that they
+  // survive a host reboot. Empty: <runtime_dir>/saved-states.
+  std::filesystem::path saved_states_dir{};
 };
+
 
 // The VM lifecycle. Every operation on an existing VM takes that VM's lock for
 // its whole length and re-reads the record under it, so it acts on committed
@@ -52,6 +58,7 @@ class VmManager {
     VmmWatch* watch = nullptr;  // none: nothing notices a VMM's own exit
     WorkspaceLocks* workspaces = nullptr;  // VMs a workspace transfer holds answer Busy
     DiskLedger* disks = nullptr;  // none: [quotas] max_disk_mib is not checked
+    GuestClock* clock = nullptr;  // none: a guest's clock is not set after a resume or restore
   };
   VmManager(Deps deps, VmManagerSettings settings);
 
@@ -68,7 +75,11 @@ class VmManager {
   VmRecord begin_clone(const std::string& source_id, const std::string& new_name, std::uint32_t owner_uid);
   VmRecord finish_clone(const std::string& id, const std::string& source_id, ProgressSink& progress);
 
-  VmRecord start(const std::string& id);
+  // A suspended VM starts from its saved state (vm_manager_suspend.cpp): running
+  // again where it was suspended. A state that can no longer load (another VMM
+  // version, machine or image: SavedStateManifest) is dropped and the VM boots
+  // afresh, LastError saying why; one whose load fails is dropped and the start fails.
+  VmRecord start(const std::string& id, StartOptions options = {});
   VmRecord stop(const std::string& id, bool force);
   VmRecord restart(const std::string& id);
   VmRecord kill(const std::string& id);
@@ -76,6 +87,12 @@ class VmManager {
   // the VMM keeps running with its vCPUs stopped, the VM keeps its host resources.
   VmRecord pause(const std::string& id);
   VmRecord resume(const std::string& id);
+  // VM.Suspend (vm_manager_suspend.cpp): running or paused -> suspended. The
+  // guest's memory and device state go to disk, the VMM ends, the per-run host
+  // resources go (CleanupReason::suspended); the address, DNS name and forwards
+  // stay the VM's. Error(not_supported) when its backend cannot save state;
+  // when the save fails, the VM is back as it was.
+  VmRecord suspend(const std::string& id);
   void remove(const std::string& id);
   VmRecord set(const std::string& id, const VmChanges& changes);
   VmRecord touch(const std::string& id);
@@ -118,6 +135,16 @@ class VmManager {
  private:
   void finish_deletes();  // recover(): deletes a killed bangerd left halfway
   void settle_adopted_pause(VmRecord& vm, const std::string& handles);  // recover(): a paused VM's VMM
+  // recover(): a VM with a committed saved state that is not (yet) suspended:
+  // bangerd ended between saving it and noting so, or during its restore.
+  void settle_saved_state(VmRecord& vm, const std::string& handles, bool vmm_alive);
+  void drop_stray_saved_states();  // recover(): states of VMs that are not suspended, or gone
+  // What a restore of `vm` would run as now, to compare with its saved manifest.
+  SavedStateManifest manifest_for(const VmRecord& vm, const MachineConfig& machine) const;
+  // Start of a suspended VM: its loadable saved state, or nullopt after
+  // dropping one that cannot load (`notice` says why, for LastError).
+  std::optional<SavedStateManifest> loadable_saved_state(const VmRecord& vm, bool fresh, std::string& notice);
+  void set_guest_clock(const VmRecord& vm) noexcept;
   struct Locked {
     LockTable::Guard guard;
     VmRecord vm;
@@ -125,7 +152,7 @@ class VmManager {
   Locked lock(const std::string& id, std::optional<std::chrono::milliseconds> timeout = std::nullopt,
               bool wait_while_creating = false);
   void commit_state(VmRecord& vm, VmState to, std::string_view reason, std::string last_error = {});
-  VmRecord start_locked(VmRecord vm);
+  VmRecord start_locked(VmRecord vm, StartOptions options = {});
   // Lets a paused VMM's vCPUs run again (the state is the caller's to commit).
   void resume_vmm_locked(const VmRecord& vm, const std::string& handles);
   VmRecord stop_locked(VmRecord vm, bool force, std::string_view reason,
@@ -144,6 +171,7 @@ class VmManager {
   VmManagerSettings settings_;
   VmmHandles& handles_;
   DeleteIntents delete_intents_;
+  SavedStates saved_;
   LockTable locks_;
   // Serialises record creation and every quota check with the write it guards,
   // so two calls of one owner cannot both take the last of a quota.

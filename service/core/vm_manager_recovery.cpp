@@ -59,9 +59,13 @@ void VmManager::recover() {
         break;
       case VmState::running:
       case VmState::paused: {
+        if (saved_.find(vm.id)) {
+          settle_saved_state(vm, handles, alive());
+          break;
+        }
         if (alive()) {
           watch(vm.id, handles);
-          if (vm.state == VmState::paused) settle_adopted_pause(vm, handles);
+          settle_adopted_pause(vm, handles);
           log::info("adopted {} VM '{}'", to_string(vm.state), vm.name);
           break;
         }
@@ -73,6 +77,12 @@ void VmManager::recover() {
         break;
       }
       case VmState::starting:
+        // A restore cut off before its guest ran: the saved state is still good.
+        if (saved_.find(vm.id)) {
+          settle_saved_state(vm, handles, alive());
+          break;
+        }
+        [[fallthrough]];
       case VmState::stopping: {
         // The operation was cut off halfway; end the VMM rather than guess how far it got.
         bool was_starting = vm.state == VmState::starting;
@@ -94,18 +104,35 @@ void VmManager::recover() {
         // A VMM that would not stop is kept for Kill or Delete to end; a dead one needs nothing.
         if (!alive()) handles_.erase(vm.id);
         break;
+      case VmState::suspended:
+        // A VMM a suspend could not end is ended by the next Start; nothing else runs.
+        if (!alive()) handles_.erase(vm.id);
+        if (!saved_.find(vm.id)) {
+          const std::string why = "its saved state is gone; it boots afresh at the next Start";
+          deps_.capabilities.cleanup(vm, CleanupReason::stopped);
+          commit_state(vm, VmState::stopped, why, why);
+        }
+        break;
       default: handles_.erase(vm.id); break;
     }
   }
+  drop_stray_saved_states();
 }
 
 // A paused VM's VMM may run after all: bangerd stopped between a resume and its
 // commit. Its VMM says which (QMP query-status, Firecracker's GET /); the record follows.
+// A running VM's VMM may be paused: bangerd stopped during a suspend, before the
+// state was saved; the guest runs on.
 void VmManager::settle_adopted_pause(VmRecord& vm, const std::string& handles) {
   try {
-    if (backend_of(vm).status(handles) == VmmStatus::running) commit_state(vm, VmState::running, "resumed");
+    const auto status = backend_of(vm).status(handles);
+    if (vm.state == VmState::paused && status == VmmStatus::running) commit_state(vm, VmState::running, "resumed");
+    if (vm.state == VmState::running && status == VmmStatus::paused) {
+      log::warn("VM '{}': its VMM was left paused (a suspend cut off); it runs on", vm.name);
+      resume_vmm_locked(vm, handles);
+    }
   } catch (const std::exception& e) {
-    log::warn("VM '{}': cannot ask its VMM whether it is paused; it stays paused: {}", vm.name, e.what());
+    log::warn("VM '{}': cannot ask its VMM whether it is paused; it stays as it is: {}", vm.name, e.what());
   }
 }
 

@@ -33,13 +33,13 @@ MachineConfig VmManager::machine_for(const VmRecord& vm) const {
   return machine;
 }
 
-VmRecord VmManager::start(const std::string& id) {
+VmRecord VmManager::start(const std::string& id, StartOptions options) {
   auto [guard, vm] = lock(id);
   require_allowed(Verb::start, vm.state, vm.name);
-  return start_locked(std::move(vm));
+  return start_locked(std::move(vm), options);
 }
 
-VmRecord VmManager::start_locked(VmRecord vm) {
+VmRecord VmManager::start_locked(VmRecord vm, StartOptions options) {
   deps_.capabilities.run_preflight(vm);  // refusing here changes nothing
   VmmBackend& backend = backend_of(vm);
   std::string handles = handles_.get(vm.id);
@@ -49,12 +49,20 @@ VmRecord VmManager::start_locked(VmRecord vm) {
     forget_vmm(vm.id);
     handles.clear();
   }
-  commit_state(vm, VmState::starting, "start requested");
+  // What LastError keeps through the start: why a saved state was not used.
+  std::string notice;
+  const bool was_suspended = vm.state == VmState::suspended;
+  std::optional<SavedStateManifest> restore;
+  if (was_suspended) restore = loadable_saved_state(vm, options.fresh, notice);
+  commit_state(vm, VmState::starting, restore ? "restore requested" : "start requested", notice);
   BANGER_FAULT_POINT("start.state-starting");
   // A second attempt only when the VMM died and its backend will launch the
   // next one differently (fall_back_after_failed_start).
   for (bool first_attempt = true;; first_attempt = false) {
     bool host_prepared = false;
+    // Until the VMM has loaded it, a restore that fails leaves the saved state as it was.
+    bool loading = false;
+    bool state_loaded = false;
     try {
       deps_.capabilities.prepare_host(vm);
       host_prepared = true;
@@ -62,19 +70,31 @@ VmRecord VmManager::start_locked(VmRecord vm) {
       MachineConfig machine = machine_for(vm);
       deps_.capabilities.contribute(vm, guest, machine);
       append_guest_args(guest, machine);
+      if (restore) machine.restore_from = saved_.files(vm.id);
       BANGER_FAULT_POINT("start.before-vmm-spawn");
       handles = backend.launch(machine);
       BANGER_FAULT_POINT("start.vmm-spawned");
       handles_.put(vm.id, vm.backend, handles);  // before anything else can fail: a crash now must still find the VMM
       BANGER_FAULT_POINT("start.handles-written");
       watch(vm.id, handles);
+      loading = restore.has_value();
       backend.configure(handles, machine);
+      loading = false;
+      if (restore) {
+        BANGER_FAULT_POINT("restore.state-loaded");
+        // From the first instruction the guest runs, its disks move on from the
+        // saved state, which could then never be loaded again: it goes now.
+        saved_.drop(vm.id);
+        state_loaded = true;
+      }
       BANGER_FAULT_POINT("start.vmm-configured");
       backend.start(handles);
       BANGER_FAULT_POINT("start.vmm-booted");
       deps_.capabilities.post_start(vm);
       BANGER_FAULT_POINT("start.before-state-commit");
-      commit_state(vm, VmState::running, "started");
+      commit_state(vm, VmState::running, restore ? "restored from its saved state" : "started", notice);
+      // The guest's clock stood still from the suspend until now.
+      if (restore) set_guest_clock(vm);
       return vm;
     } catch (...) {
       auto error = as_domain_error(std::current_exception());
@@ -84,7 +104,8 @@ VmRecord VmManager::start_locked(VmRecord vm) {
         // (the watcher notes it within milliseconds; a live VMM costs this wait).
         if (auto how = exit_noted(vm.id, handles, std::chrono::milliseconds(250))) {
           error = Error(error.kind(), fmt::format("{} while the VM was starting: {}", *how, error.what()));
-          retry = first_attempt && backend.fall_back_after_failed_start(handles);
+          // A restore loads only into the VMM it was saved from: no fallback.
+          retry = first_attempt && !restore && backend.fall_back_after_failed_start(handles);
         }
         try {
           backend.kill(handles);
@@ -94,11 +115,22 @@ VmRecord VmManager::start_locked(VmRecord vm) {
         forget_vmm(vm.id);
         handles.clear();
       }
+      if (restore && !state_loaded && !loading) {
+        // Nothing touched the saved state (a tap, the VMM's launch failed): still suspended, try again.
+        if (host_prepared) deps_.capabilities.cleanup(vm, CleanupReason::suspended);
+        commit_state(vm, VmState::suspended, error.what(), error.what());
+        throw error;
+      }
       if (host_prepared) deps_.capabilities.cleanup(vm, CleanupReason::start_failed);
       if (retry) {
         log::warn("VM '{}': {}; starting it once more on the {} backend's fallback", vm.name, error.what(),
                   backend.name());
         continue;
+      }
+      if (loading) {
+        saved_.drop(vm.id);
+        error = Error(error.kind(), fmt::format("{}; the saved state was dropped, and the next Start boots the VM afresh",
+                                                error.what()));
       }
       commit_state(vm, VmState::failed, error.what(), error.what());
       throw error;

@@ -12,7 +12,7 @@ stats::StatsPoller::TapName tap_of() {
 
 VmManagerSettings settings_of(const Config& config) {
   return {config.lock_timeout, std::chrono::duration_cast<std::chrono::milliseconds>(config.stop_timeout),
-          config.runtime_dir, config.state_dir / "deleting", config.quotas};
+          config.runtime_dir, config.state_dir / "deleting", config.quotas, config.state_dir / "saved-states"};
 }
 
 }  // namespace
@@ -25,10 +25,10 @@ Managers::Managers(const Config& config, VmmBackends& backends, Storage& storage
       autostart_marker(config.state_dir / "autostart"),
       disk_ledger(storage.store, config.state_dir),
       events_{&bus.registry, &stats_poller, &autostart_marker},
-      vms({storage.store, backends, capabilities.in_order, events_, storage.handles, &exits, &workspace_locks,
-           &disk_ledger},
-          settings_of(config)),
       guest_clock(host.guest_shell ? std::make_unique<SshGuestClock>(storage.attachments, *host.guest_shell) : nullptr),
+      vms({storage.store, backends, capabilities.in_order, events_, storage.handles, &exits, &workspace_locks,
+           &disk_ledger, guest_clock.get()},
+          settings_of(config)),
       power_control(vms),
       host_power({power_control, host.logind, guest_clock.get(), host.on_host_thread}),
       images({storage.store, bus.registry}, config.state_dir) {

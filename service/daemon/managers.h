@@ -53,9 +53,9 @@ class Managers {
   VmEventsFanout events_;
 
  public:
-  VmManager vms;
-  // Guests' clocks are set after the host sleeps, where bangerd can log in to them.
+  // Guests' clocks are set after the host sleeps and after a restore, where bangerd can log in to them.
   std::unique_ptr<SshGuestClock> guest_clock;
+  VmManager vms;
   VmManagerPowerControl power_control;
   HostPower host_power;
   ImageManager images;

@@ -127,6 +127,16 @@ PRAGMA writable_schema = RESET;
 CREATE TABLE schema_cookie_bump (unused INTEGER);
 DROP TABLE schema_cookie_bump;
 )sql"},
+    Migration{10, R"sql(
+-- Suspend to disk (issue 19): the state 'suspended', the way migration 9 added 'paused'.
+PRAGMA writable_schema = ON;
+UPDATE sqlite_schema
+   SET sql = replace(sql, '''failed'', ''paused'')', '''failed'', ''paused'', ''suspended'')')
+ WHERE type = 'table' AND name = 'vms';
+PRAGMA writable_schema = RESET;
+CREATE TABLE schema_cookie_bump (unused INTEGER);
+DROP TABLE schema_cookie_bump;
+)sql"},
 };
 
 }  // namespace

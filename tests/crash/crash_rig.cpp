@@ -107,6 +107,13 @@ void CrashRig::stop(const std::string& name) {
   });
 }
 
+void CrashRig::suspend(const std::string& name) {
+  swallowing_bus_errors([&] {
+    auto vm = sdbus::createProxy(*connection_, service, vm_path(name));
+    vm->callMethod("Suspend").onInterface(vm_interface).withTimeout(call_timeout);
+  });
+}
+
 void CrashRig::remove(const std::string& name) {
   swallowing_bus_errors([&] {
     auto vm = sdbus::createProxy(*connection_, service, vm_path(name));

@@ -31,6 +31,7 @@ class CrashRig {
   void create(const std::string& name);
   void start(const std::string& name);
   void stop(const std::string& name);
+  void suspend(const std::string& name);
   void remove(const std::string& name);
   void clone(const std::string& name, const std::string& copy);
   void push_workspace(const std::string& name);

@@ -110,8 +110,15 @@ class Checker {
     HandlesFiles handles(site_.runtime_dir);
     for (const auto& [id, vm] : report_.vms) {
       const auto who = fmt::format("VM '{}' ({})", vm.name, vm.state);
-      expect(vm.state == "created" || vm.state == "stopped" || vm.state == "running" || vm.state == "failed",
+      expect(vm.state == "created" || vm.state == "stopped" || vm.state == "running" || vm.state == "failed" ||
+                 vm.state == "suspended",
              who + ": an unsettled state after recovery");
+      // A saved state exists exactly while its VM is suspended (core/saved_states.h).
+      const auto saved = site_.state_dir / "saved-states" / id;
+      if (vm.state == "suspended")
+        expect(fs::exists(saved / "manifest"), who + ": its saved state is gone");
+      else
+        expect(!fs::exists(saved), who + ": a saved state is left behind");
       const auto dir = site_.state_dir / "vms" / id;
       expect(fs::exists(dir / "rootfs.ext4") || fs::exists(dir / "rootfs.cow"), who + ": its root disk is gone");
       const auto process = vmm_process_of(handles.get(id));

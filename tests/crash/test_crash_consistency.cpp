@@ -1,6 +1,7 @@
 // Crash consistency: the real bangerd is killed (SIGKILL) at every named fault
 // point (service/core/fault_points.h) and at random moments inside create,
-// start, stop, delete, clone, workspace push and network creation, started
+// start, stop, delete, clone, workspace push, network creation, suspend and
+// restore (Start of a suspended VM), started
 // again without faults, and the invariants of invariants.h are checked. A VM
 // that runs throughout ("bystander") must be adopted after every restart.
 #include <sys/wait.h>
@@ -40,6 +41,11 @@ Scenario scenario_for(std::string_view point) {
     rig.start("victim");
     if (!rig.wait_state("victim", "running")) throw std::runtime_error("setup: victim did not start");
   };
+  auto suspended = [running](CrashRig& rig) {
+    running(rig);
+    rig.suspend("victim");
+    if (!rig.wait_state("victim", "suspended")) throw std::runtime_error("setup: victim was not suspended");
+  };
   auto none = [](CrashRig&) {};
   auto op = [](std::string_view p) { return p.substr(0, p.find('.')); };
   if (op(point) == "create")
@@ -48,6 +54,11 @@ Scenario scenario_for(std::string_view point) {
     return {created, [](CrashRig& r) { r.start("victim"); }, [](CrashRig& r) { return r.state("victim") == "running"; }};
   if (op(point) == "stop" || op(point) == "cleanup")
     return {running, [](CrashRig& r) { r.stop("victim"); }, [](CrashRig& r) { return r.state("victim") == "stopped"; }};
+  if (op(point) == "suspend")
+    return {running, [](CrashRig& r) { r.suspend("victim"); },
+            [](CrashRig& r) { return r.state("victim") == "suspended"; }};
+  if (op(point) == "restore")
+    return {suspended, [](CrashRig& r) { r.start("victim"); }, [](CrashRig& r) { return r.state("victim") == "running"; }};
   if (op(point) == "delete")
     return {created, [](CrashRig& r) { r.remove("victim"); }, [](CrashRig& r) { return r.state("victim").empty(); }};
   if (op(point) == "clone")
@@ -180,7 +191,8 @@ TEST_F(CrashConsistency, RandomKillsLeaveAWholeDaemon) {
   const int runs = runs_text ? std::atoi(runs_text) : 20;
   std::cout << "random kills: seed " << seed << " (BANGER_CRASH_SEED), " << runs << " runs\n";
   std::mt19937_64 random(seed);
-  const std::vector<std::string> operations{"create", "start", "stop", "delete", "clone", "workspace", "network"};
+  const std::vector<std::string> operations{"create",    "start",   "stop",   "delete", "clone",
+                                            "workspace", "network", "suspend", "restore"};
   for (int i = 0; i < runs; ++i) {
     const auto& operation = operations[random() % operations.size()];
     const auto delay = std::chrono::milliseconds(random() % 301);

@@ -57,6 +57,14 @@ std::string TestBackend::launch(const MachineConfig& machine) {
 
 void TestBackend::configure(const std::string& handles, const MachineConfig& machine) {
   parse(handles);
+  if (!machine.restore_from.empty()) {
+    std::ifstream in(machine.restore_from / "state");
+    std::string line;
+    std::getline(in, line);
+    if (fault("load") || line.rfind("test-vmm-state ", 0) != 0)
+      throw Error(ErrorKind::backend_failed, "test backend: could not load the saved state: not a state it wrote");
+    std::ofstream(machine.runtime_dir / "restored-from") << line << "\n";
+  }
   nlohmann::json j{{"vm_id", machine.vm_id},     {"vm_name", machine.vm_name},
                    {"vcpus", machine.vcpus},     {"memory_mib", machine.memory_mib},
                    {"kernel_args", machine.kernel_args}};
@@ -96,6 +104,22 @@ VmmStatus TestBackend::status(const std::string& handles) {
   const auto process = parse(handles);
   if (!is_running(process)) return VmmStatus::exited;
   return is_stopped(process.pid) ? VmmStatus::paused : VmmStatus::running;
+}
+
+std::string TestBackend::saved_state_format(const MachineConfig&) const {
+  return fault("saved_state_format").value_or("test-vmm 1");
+}
+
+std::uint64_t TestBackend::save_state(const std::string& handles, const std::filesystem::path& dir) {
+  const auto process = parse(handles);
+  injected("save");
+  if (!is_running(process)) throw Error(ErrorKind::backend_failed, "test backend: the VMM exited during the save");
+  const auto runtime_dir = nlohmann::json::parse(handles, nullptr, false).value("runtime_dir", std::string());
+  {
+    std::ofstream out(dir / "state");
+    out << "test-vmm-state " << std::filesystem::path(runtime_dir).filename().string() << " pid " << process.pid << "\n";
+  }
+  return std::filesystem::file_size(dir / "state");
 }
 
 bool TestBackend::adopt(const std::string& handles) {

@@ -13,6 +13,10 @@ namespace banger::testing {
 // then "console line 1" … "console line N" for the fault "console_lines=N".
 // Faults: "launch", "start" fail those steps with BackendFailed;
 // "crash-after-launch" ends bangerd right after the VMM is spawned.
+// Saved state (VM.Suspend): save_state writes <dir>/state, a line naming the VM
+// and its VMM's pid; a restore's configure() checks that line and copies it to
+// <runtime dir>/restored-from. Faults: "save" fails save_state, "load" the
+// restore's configure; "saved_state_format=X" makes the format X (a VMM upgrade).
 class TestBackend final : public VmmBackend {
  public:
   std::string_view name() const override { return "test"; }
@@ -26,6 +30,8 @@ class TestBackend final : public VmmBackend {
   void resume(const std::string& handles) override;
   VmmStatus status(const std::string& handles) override;
   bool adopt(const std::string& handles) override;
+  std::string saved_state_format(const MachineConfig& machine) const override;
+  std::uint64_t save_state(const std::string& handles, const std::filesystem::path& dir) override;
 };
 
 }  // namespace banger::testing

@@ -97,9 +97,32 @@ TEST(StateMachine, PausedTransitions) {
 
 TEST(StateMachine, StateNamesRoundTrip) {
   for (auto s : {VmState::creating, VmState::created, VmState::starting, VmState::running, VmState::stopping,
-                 VmState::stopped, VmState::failed, VmState::paused})
+                 VmState::stopped, VmState::failed, VmState::paused, VmState::suspended})
     EXPECT_EQ(parse_vm_state(to_string(s)), s);
-  EXPECT_FALSE(parse_vm_state("suspended"));  // issue 19's next state, not one yet
+  EXPECT_FALSE(parse_vm_state("hibernating"));
+}
+
+// What each verb does on a suspended VM (VM.xml, Suspend): the table in one place.
+TEST(StateMachine, SuspendedVmsTakeStartStopKillDeleteRenameAndTouchOnly) {
+  for (auto verb : {Verb::start, Verb::stop, Verb::force_stop, Verb::kill, Verb::remove, Verb::rename, Verb::touch})
+    EXPECT_FALSE(refusal(verb, VmState::suspended)) << to_string(verb);
+  for (auto verb : {Verb::restart, Verb::pause, Verb::resume, Verb::suspend, Verb::set_hardware, Verb::clone})
+    EXPECT_EQ(refusal(verb, VmState::suspended), ErrorKind::invalid_state) << to_string(verb);
+  for (auto s : {VmState::created, VmState::starting, VmState::stopping, VmState::stopped, VmState::failed})
+    EXPECT_EQ(refusal(Verb::suspend, s), ErrorKind::invalid_state) << to_string(s);
+  EXPECT_FALSE(refusal(Verb::suspend, VmState::running));
+  EXPECT_FALSE(refusal(Verb::suspend, VmState::paused));
+}
+
+TEST(StateMachine, SuspendedTransitions) {
+  EXPECT_TRUE(is_valid_transition(VmState::running, VmState::suspended));
+  EXPECT_TRUE(is_valid_transition(VmState::paused, VmState::suspended));
+  EXPECT_TRUE(is_valid_transition(VmState::suspended, VmState::starting));
+  EXPECT_TRUE(is_valid_transition(VmState::suspended, VmState::stopped));
+  EXPECT_TRUE(is_valid_transition(VmState::starting, VmState::suspended));  // a restore that did not load
+  EXPECT_FALSE(is_valid_transition(VmState::suspended, VmState::running));  // only through a restore
+  EXPECT_FALSE(is_valid_transition(VmState::stopped, VmState::suspended));
+  EXPECT_FALSE(is_valid_transition(VmState::created, VmState::suspended));
 }
 
 }  // namespace

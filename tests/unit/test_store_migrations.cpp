@@ -112,6 +112,32 @@ TEST(SqliteStore, MigrationNineLetsAVmBePausedAndKeepsItsRows) {
   EXPECT_EQ(raw.scalar("PRAGMA integrity_check"), "ok");
 }
 
+// Migration 10 (issue 19): 'suspended' too, on a database of the step before, with the same care.
+TEST(SqliteStore, MigrationTenLetsAVmBeSuspendedAndKeepsItsRows) {
+  TempDir dir;
+  const auto file = dir.file("banger.db");
+  const std::vector<Migration> before_suspend(builtin_migrations().begin(), builtin_migrations().begin() + 9);
+  ASSERT_EQ(before_suspend.back().version, 9);
+  {
+    SqliteStore old(file, before_suspend);
+    old.insert_vm(make_vm("id1", "web"));
+  }
+  RawDb raw(file);
+  ASSERT_EQ(raw.exec("INSERT INTO authorized_keys VALUES ('id1', 'line', 'blob', 1, 0)"), SQLITE_OK);
+  ASSERT_EQ(raw.exec("UPDATE vms SET state = 'suspended' WHERE id = 'id1'"), SQLITE_CONSTRAINT_CHECK);
+  SqliteStore store(file);
+  EXPECT_EQ(store.schema_version(), latest);
+  auto vm = store.find_vm("id1").value();
+  for (auto state : {VmState::suspended, VmState::paused}) {
+    vm.state = state;
+    store.update_vm(vm);
+    EXPECT_EQ(store.find_vm("id1")->state, state);
+  }
+  EXPECT_EQ(raw.scalar("SELECT COUNT(*) FROM authorized_keys"), "1");
+  EXPECT_EQ(raw.exec("UPDATE vms SET state = 'exploded' WHERE id = 'id1'"), SQLITE_CONSTRAINT_CHECK);
+  EXPECT_EQ(raw.scalar("PRAGMA integrity_check"), "ok");
+}
+
 TEST(SqliteStore, IntegrityCheckDetectsCorruption) {
   TempDir dir;
   const auto file = dir.file("banger.db");

@@ -21,7 +21,7 @@ var ROOT_PATH = '/dev/banger/banger1';
 var VM_INTERFACE = 'dev.banger.banger1.VM';
 
 // In the order the menu's summary names them (the contract's VM.State values).
-var STATES = ['running', 'paused', 'starting', 'stopping', 'creating', 'created', 'stopped', 'failed'];
+var STATES = ['running', 'paused', 'suspended', 'starting', 'stopping', 'creating', 'created', 'stopped', 'failed'];
 
 // Start returns only once the guest's SSH server answers, which takes a while
 // for a real guest under TCG.
@@ -144,6 +144,11 @@ var BangerModel = class BangerModel {
 
     resume(path) {
         return this._callVm(path, 'Resume', null);
+    }
+
+    // VM.Suspend: the guest saved to disk, its VMM ended; start() restores it.
+    suspend(path) {
+        return this._callVm(path, 'Suspend', null);
     }
 
     // VM.Set {autostart: enabled}: whether bangerd starts the VM after each

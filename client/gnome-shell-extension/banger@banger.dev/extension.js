@@ -81,11 +81,16 @@ class BangerIndicator extends PanelMenu.Button {
         }
         if (['created', 'stopped', 'failed'].includes(vm.state))
             item.menu.addAction('Start', () => this._run(vm, 'start', this._model.start(vm.path)));
+        // A suspended VM's Start is its restore.
+        if (vm.state === 'suspended')
+            item.menu.addAction('Resume', () => this._run(vm, 'start', this._model.start(vm.path)));
         if (vm.state === 'running')
             item.menu.addAction('Pause', () => this._run(vm, 'pause', this._model.pause(vm.path)));
         if (vm.state === 'paused')
             item.menu.addAction('Resume', () => this._run(vm, 'resume', this._model.resume(vm.path)));
         if (['running', 'paused'].includes(vm.state))
+            item.menu.addAction('Suspend', () => this._run(vm, 'suspend', this._model.suspend(vm.path)));
+        if (['running', 'paused', 'suspended'].includes(vm.state))
             item.menu.addAction('Stop', () => this._run(vm, 'stop', this._model.stop(vm.path)));
         if (['starting', 'stopping'].includes(vm.state))
             item.menu.addAction('Force stop', () => this._run(vm, 'stop', this._model.stop(vm.path, true)));

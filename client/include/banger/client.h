@@ -265,13 +265,16 @@ class BANGER_CLIENT_API Client {
   VmInfo clone_vm(const std::string& ref, const std::string& new_name, const ProgressCallback& progress = {},
                   std::chrono::milliseconds timeout = std::chrono::minutes(10));
 
-  void start(const std::string& ref);
+  // A suspended VM is restored from its saved state; `fresh` boots it afresh instead (VM.StartWith).
+  void start(const std::string& ref, bool fresh = false);
   void stop(const std::string& ref, bool force = false);
   void restart(const std::string& ref);
   void kill(const std::string& ref);
   // VM.Pause / VM.Resume: stop a running guest's vCPUs where they are, and let them go on.
   void pause(const std::string& ref);
   void resume(const std::string& ref);
+  // VM.Suspend: save a running or paused guest to disk and end its VMM; start restores it.
+  void suspend(const std::string& ref);
   void remove(const std::string& ref);
   void set(const std::string& ref, const VmChanges& changes);
   void touch(const std::string& ref);
