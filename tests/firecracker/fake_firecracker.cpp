@@ -113,7 +113,7 @@ int main(int argc, char** argv) {
   std::string id = "anonymous-instance";
   // As the real one answers it (bangerctl doctor's firecracker-version line).
   if (argc == 2 && std::strcmp(argv[1], "--version") == 0) {
-    std::printf("Firecracker v1.7.0 (fake-firecracker)\n");
+    std::printf("Firecracker v1.17.0-fake\n");  // the version its API reports too
     return 0;
   }
   for (int i = 1; i + 1 < argc; ++i) {  // unknown flags are ignored
