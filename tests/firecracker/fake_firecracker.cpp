@@ -3,7 +3,10 @@
 // the API banger uses on that socket as firecracker-api.yaml specifies (204 on
 // success, 400 with {"fault_message"} on bad input, Firecracker's pre-boot and
 // ordering rules), records every request, and simulates a guest: Running after
-// InstanceStart, exits 0 shortly after SendCtrlAltDel (guest shut down).
+// InstanceStart, exits 0 shortly after SendCtrlAltDel (guest shut down). Its
+// guest writes memory pages at boot and on each resume, which PUT
+// /snapshot/create saves (a state file and a full-size memory file, Full or
+// Diff) and PUT /snapshot/load checks and restores (fake_firecracker_api.cpp).
 //   FAKE_FC_RECORD  file for the JSON-lines record (default <socket>.requests.jsonl)
 //   FAKE_FC_FAIL    "<METHOD> <path>": answer that request 400 with a fault_message
 //   FAKE_FC_HANG    "<path>": never answer requests to that path
