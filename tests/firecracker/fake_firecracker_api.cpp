@@ -155,6 +155,7 @@ std::string Vmm::missing_file(const std::string& what, const std::string& path) 
 }
 
 void Vmm::guest_writes(int count) {
+  if (!machine_config_body_.is_object()) return;  // no machine, no memory
   const std::uint64_t total = machine_config_body_.value("mem_size_mib", 0) * (1 << 20) / page_size;
   if (total == 0) return;
   for (int i = 0; i < count; ++i) {
