@@ -397,6 +397,12 @@ class FirecrackerSavedStateTest : public FirecrackerBackendTest {
     backend.start(handles);
   }
 
+  void run_a_guest_from(FirecrackerBackend& backend, const MachineConfig& restoring) {
+    handles = backend.launch(restoring);
+    backend.configure(handles, restoring);
+    backend.start(handles);
+  }
+
   std::string configure_error(FirecrackerBackend& backend, const MachineConfig& restoring) {
     handles = backend.launch(restoring);
     try {
@@ -499,6 +505,32 @@ TEST_F(FirecrackerSavedStateTest, SuspendAndRestoreSendTheSpecifiedRequests) {
                  req("GET", "/")})
     expected.push_back(r);
   expect_sequence(recorded(), expected);
+}
+
+// Suspended, started, suspended again: the second state is the restored
+// guest's, written while the VMM maps the first one's memory, and loads too.
+TEST_F(FirecrackerSavedStateTest, ARestoredVmSuspendsAgain) {
+  FirecrackerBackend backend(settings);
+  run_a_guest(backend);
+  backend.pause(handles);
+  backend.save_state(handles, saved);
+  backend.kill(handles);
+  MachineConfig restoring = machine;
+  restoring.restore_from = saved;
+  run_a_guest_from(backend, restoring);
+  backend.pause(handles);
+  const fs::path again = fresh_dir("again");
+  backend.save_state(handles, again);
+  backend.kill(handles);
+  EXPECT_GT(size_of(saved_state_file(again)), 0u);
+  restoring.restore_from = again;
+  run_a_guest_from(backend, restoring);
+  EXPECT_EQ(backend.status(handles), VmmStatus::running);
+  auto got = recorded();
+  ASSERT_GE(got.size(), 3u);
+  EXPECT_EQ(got[got.size() - 3],
+            req("PUT", "/snapshot/load",
+                load_body(saved_state_file(again).string(), saved_memory_file(again).string(), "tap-banger0")));
 }
 
 TEST_F(FirecrackerSavedStateTest, ARestoreNamesTheTapItIsGivenNow) {
