@@ -553,12 +553,12 @@ std::uint64_t FirecrackerBackend::save_state(const std::string& handles, const f
   Handles h = parse(handles);
   const bool full = type == SnapshotType::full;
   const Placement p = placement_of(h);
-  const JailOwner owner = vmm_owner(h);
   // As root, the VMM writes into `dir` itself (no copy of all of memory);
   // else into its own staging directory, which bangerd then empties into `dir`.
   const Staging staging = p == Placement::as_root ? Staging{dir, dir} : staging_of(h);
   std::error_code ignored;
   try {
+    const JailOwner owner = vmm_owner(h);
     if (p != Placement::as_root) make_staging(staging.host, owner);
     FirecrackerApiClient(h.api_socket, std::max(settings_.api_timeout, snapshot_timeout))
         .request("PUT", "/snapshot/create",
