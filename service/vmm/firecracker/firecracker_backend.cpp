@@ -310,7 +310,12 @@ namespace {
 // The VMM only reads them (it maps the memory privately), so the links share
 // the saved files, made readable by its group: root's 0700 directory keeps
 // them from anyone else, as the VMM's 0700 one does.
-Staging place_saved_state(const Handles& h, const MachineConfig& machine, Staging& memory) {
+// The saved files as the VMM names them.
+struct PlacedState {
+  fs::path state, memory;
+};
+
+PlacedState place_saved_state(const Handles& h, const MachineConfig& machine) {
   const fs::path state_file = saved_state_file(machine.restore_from), memory_file = saved_memory_file(machine.restore_from);
   for (const auto& file : {state_file, memory_file}) {
     struct stat st {};
@@ -318,23 +323,17 @@ Staging place_saved_state(const Handles& h, const MachineConfig& machine, Stagin
       throw Error(ErrorKind::backend_failed, fmt::format("{} is missing or not a file", file.string()));
   }
   const Placement p = placement_of(h);
-  if (p == Placement::as_root) {
-    memory = {memory_file, memory_file};
-    return {state_file, state_file};
-  }
+  if (p == Placement::as_root) return {state_file, memory_file};
   const JailOwner owner = vmm_owner(h);
   for (const auto& file : {state_file, memory_file})
     if (::lchown(file.c_str(), 0, owner.gid) != 0 || ::chmod(file.c_str(), 0640) != 0)
       fail_errno(fmt::format("cannot let gid {} read {}", owner.gid, file.string()));
   if (p == Placement::as_vm_uid) {
     const auto seen = unjailed_saved_state_view(machine);
-    memory = {memory_file, seen.memory};
-    return {state_file, seen.state};
+    return {seen.state, seen.memory};
   }
   const Staging staging = staging_of(h);
   make_staging(staging.host, owner);
-  Staging placed[2];
-  int i = 0;
   for (const auto& file : {state_file, memory_file}) {
     const fs::path target = staging.host / file.filename();
     std::error_code ec;
@@ -347,20 +346,17 @@ Staging place_saved_state(const Handles& h, const MachineConfig& machine, Stagin
       throw Error(ErrorKind::backend_failed,
                   fmt::format("cannot link {} into the jail: {}", file.string(), ec.message()));
     }
-    placed[i++] = {target, staging.seen / file.filename()};
   }
-  memory = placed[1];
-  return placed[0];
+  return {staging.seen / state_file.filename(), staging.seen / memory_file.filename()};
 }
 
 // PUT /snapshot/load on the fresh VMM of `h`, the files put in its reach first.
 void load_saved_state(const FirecrackerApiClient& api, const Handles& h, const MachineConfig& machine,
                       milliseconds timeout, DirtyPageTracking tracking) {
   try {
-    Staging memory;
-    const Staging state = place_saved_state(h, machine, memory);
-    json load{{"snapshot_path", state.seen.string()},
-              {"mem_backend", {{"backend_type", "File"}, {"backend_path", memory.seen.string()}}},
+    const PlacedState placed = place_saved_state(h, machine);
+    json load{{"snapshot_path", placed.state.string()},
+              {"mem_backend", {{"backend_type", "File"}, {"backend_path", placed.memory.string()}}},
               {"resume_vm", false}};  // start() resumes it, as it starts a cold one
     if (tracking == DirtyPageTracking::on) load["track_dirty_pages"] = true;
     // The state names the taps it was saved with; the VM keeps its tap while
