@@ -476,7 +476,7 @@ TEST_F(FirecrackerSavedStateTest, SuspendAndRestoreSendTheSpecifiedRequests) {
   const fs::path state = saved_state_file(saved), memory = saved_memory_file(saved);
   ASSERT_TRUE(fs::is_regular_file(state));
   ASSERT_TRUE(fs::is_regular_file(memory));
-  EXPECT_EQ(stat_of(memory).st_uid, 0u);
+  EXPECT_EQ(stat_of(memory).st_uid, geteuid());
   EXPECT_EQ(stat_of(memory).st_mode & 07777, 0600u);
   EXPECT_EQ(size_of(memory), 256u << 20);
   EXPECT_EQ(bytes, allocated_bytes(state) + allocated_bytes(memory));
