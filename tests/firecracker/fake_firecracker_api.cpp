@@ -271,8 +271,13 @@ std::string Vmm::load_snapshot(const json& body) {
   std::stringstream rest;
   rest << in.rdbuf();
   json state = json::parse(rest.str(), nullptr, false);
-  if (!state.is_object() || !state.contains("machine_config") || !state.contains("memory_digest"))
-    return "Cannot load the microVM state: " + state_path + ": corrupt";
+  auto member_is = [&](const char* key, bool (json::*is)() const noexcept) {
+    return state.is_object() && state.contains(key) && (state[key].*is)();
+  };
+  if (!member_is("machine_config", &json::is_object) || !member_is("drives", &json::is_object) ||
+      !member_is("network_interfaces", &json::is_object) || !member_is("memory_digest", &json::is_number_unsigned) ||
+      !member_is("vmm_version", &json::is_string) || !state["machine_config"].contains("mem_size_mib"))
+    return "Cannot load the microVM state: corrupt: " + state_path;
   if (state["vmm_version"] != version)
     return "Cannot load the microVM state: snapshot of Firecracker " + state.value("vmm_version", "?") +
            ", this is " + version;
@@ -418,7 +423,11 @@ Reply Vmm::handle(const std::string& method, const std::string& path, const std:
   } else if (method == "PUT" && path == "/snapshot/create") {
     error = create_snapshot(body);
   } else if (method == "PUT" && path == "/snapshot/load") {
-    error = load_snapshot(body);
+    try {
+      error = load_snapshot(body);
+    } catch (const json::exception& e) {  // a state file whose JSON is not the fake's: refused, never a crash
+      error = std::string("Cannot load the microVM state: corrupt: ") + e.what();
+    }
   } else {
     // Firecracker answers every path/method outside its API with 400.
     return fault("Invalid request method and/or path: " + method + " " + path + ".");

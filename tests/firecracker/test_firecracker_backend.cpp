@@ -695,6 +695,16 @@ TEST_F(FirecrackerSavedStateTest, AStateThatCannotBeLoadedFailsConfigureClearly)
             std::string::npos)
       << error;
 
+  // The right heading, the wrong body: still refused by the VMM, not a crash.
+  std::ofstream(saved_state_file(saved), std::ios::trunc)
+      << "FAKE-FIRECRACKER-STATE 1\n" << json{{"machine_config", json::object()}, {"memory_digest", 1},
+                                              {"vmm_version", "1.17.0-fake"}}.dump() << "\n";
+  error = configure_error(backend, restoring);
+  EXPECT_NE(error.find("firecracker could not load the saved state: PUT /snapshot/load: 400: Cannot load the "
+                       "microVM state: corrupt"),
+            std::string::npos)
+      << error;
+
   // Gone.
   fs::remove(saved_state_file(saved));
   error = configure_error(backend, restoring);
