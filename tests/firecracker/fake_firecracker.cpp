@@ -3,7 +3,10 @@
 // the API banger uses on that socket as firecracker-api.yaml specifies (204 on
 // success, 400 with {"fault_message"} on bad input, Firecracker's pre-boot and
 // ordering rules), records every request, and simulates a guest: Running after
-// InstanceStart, exits 0 shortly after SendCtrlAltDel (guest shut down).
+// InstanceStart, exits 0 shortly after SendCtrlAltDel (guest shut down). Its
+// guest writes memory pages at boot and on each resume, which PUT
+// /snapshot/create saves (a state file and a full-size memory file, Full or
+// Diff) and PUT /snapshot/load checks and restores (fake_firecracker_api.cpp).
 //   FAKE_FC_RECORD  file for the JSON-lines record (default <socket>.requests.jsonl)
 //   FAKE_FC_FAIL    "<METHOD> <path>": answer that request 400 with a fault_message
 //   FAKE_FC_HANG    "<path>": never answer requests to that path
@@ -113,7 +116,7 @@ int main(int argc, char** argv) {
   std::string id = "anonymous-instance";
   // As the real one answers it (bangerctl doctor's firecracker-version line).
   if (argc == 2 && std::strcmp(argv[1], "--version") == 0) {
-    std::printf("Firecracker v1.7.0 (fake-firecracker)\n");
+    std::printf("Firecracker v1.17.0-fake\n");  // the version its API reports too
     return 0;
   }
   for (int i = 1; i + 1 < argc; ++i) {  // unknown flags are ignored

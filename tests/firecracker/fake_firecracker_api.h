@@ -1,6 +1,10 @@
 #pragma once
+#include <cstdint>
+#include <map>
 #include <string>
 #include <utility>
+
+#include <nlohmann/json.hpp>
 
 // The fake Firecracker's API logic, apart from its HTTP plumbing: validates
 // each request against firecracker-api.yaml and keeps the microVM's state.
@@ -27,12 +31,25 @@ class Vmm {
  private:
   std::string action(const std::string& type);
   std::string missing_file(const std::string& what, const std::string& path) const;
+  std::string create_snapshot(const nlohmann::json& body);
+  std::string load_snapshot(const nlohmann::json& body);
+  // The simulated guest writes to its memory (InstanceStart, each resume).
+  void guest_writes(int pages);
 
   std::string id_;
   std::string chroot_;
   std::string log_path_;
   bool started_ = false, paused_ = false, shutdown_ = false;
   bool machine_config_ = false, boot_source_ = false, metrics_ = false;
+  bool loaded_ = false;  // PUT /snapshot/load succeeded: only once, on a fresh VMM
+  // What a snapshot records besides memory: the machine as configured.
+  nlohmann::json machine_config_body_, drives_ = nlohmann::json::object(), interfaces_ = nlohmann::json::object();
+  bool track_dirty_pages_ = false;
+  // Guest memory: the non-zero pages (index -> the value the page is filled
+  // with), and those written since the last snapshot (what a Diff holds).
+  std::map<std::uint64_t, std::uint64_t> pages_;
+  std::map<std::uint64_t, std::uint64_t> dirty_;
+  std::uint64_t writes_ = 0;
 };
 
 }  // namespace fakefc

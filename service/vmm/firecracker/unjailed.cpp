@@ -10,6 +10,7 @@
 #include <fmt/format.h>
 
 #include "core/errors.h"
+#include "vmm/firecracker/saved_state.h"
 #include "vmm/handed_file.h"
 
 namespace banger {
@@ -61,7 +62,15 @@ UniqueFd drive_for(const DriveConfig& drive, JailOwner owner) {
 
 fs::path unjailed_vmm_dir(const fs::path& runtime_dir) { return runtime_dir / "vmm"; }
 
-fs::path unjailed_api_socket_argument() { return fs::path(passed(vmm_dir_fd)) / "firecracker.sock"; }
+fs::path unjailed_api_socket_argument() { return unjailed_vmm_dir_argument() / "firecracker.sock"; }
+
+fs::path unjailed_vmm_dir_argument() { return passed(vmm_dir_fd); }
+
+UnjailedSavedState unjailed_saved_state_view(const MachineConfig& machine) {
+  // After the vmm directory, the kernel, the initrd and the drives.
+  int next = vmm_dir_fd + 2 + (machine.initrd.empty() ? 0 : 1) + static_cast<int>(machine.drives.size());
+  return {passed(next), passed(next + 1)};
+}
 
 MachineConfig unjailed_view(const MachineConfig& machine) {
   MachineConfig view = machine;
@@ -90,6 +99,15 @@ std::vector<UniqueFd> prepare_unjailed(const MachineConfig& machine, JailOwner o
     fds.push_back(readable_for(machine.kernel, owner.uid, "firecracker"));
     if (!machine.initrd.empty()) fds.push_back(readable_for(machine.initrd, owner.uid, "firecracker"));
     for (const auto& drive : machine.drives) fds.push_back(drive_for(drive, owner));
+    if (!machine.restore_from.empty()) {
+      // O_NOFOLLOW: the saved files are bangerd's own, never a link to elsewhere.
+      UniqueFd state(::open(saved_state_file(machine.restore_from).c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC));
+      UniqueFd memory(::open(saved_memory_file(machine.restore_from).c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC));
+      if (state.valid() && memory.valid()) {
+        fds.push_back(std::move(state));
+        fds.push_back(std::move(memory));
+      }
+    }
     return fds;
   } catch (...) {
     fs::remove_all(dir, ec);
