@@ -3,6 +3,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <string>
@@ -147,6 +148,47 @@ TEST_F(FirecrackerBus, PauseAndResumePatchTheVmAsTheSpecSays) {
   EXPECT_EQ(client_->vm_string(vm, "State"), "stopped");
   EXPECT_EQ(client_->vm_string(vm, "LastError"), "");
   client_->vm_call(vm, "Delete");
+}
+
+// Suspend and restore through the whole service (issue 19): a full snapshot into
+// the state dir, the VMM gone, bangerd killed meanwhile, and Start loading the
+// snapshot into a new VMM (PUT /snapshot/load, then PATCH /vm Resumed; no boot).
+TEST_F(FirecrackerBus, ASuspendedVmSurvivesABangerdKillAndStartLoadsItsSnapshot) {
+  const std::string vm = client_->create_ready(*recorder_, "fc-suspend");
+  client_->vm_call(vm, "Start");
+  ASSERT_TRUE(client_->wait_state(*recorder_, vm, "running")) << client_->vm_string(vm, "LastError");
+  const pid_t first = recorded_vmm_pid(runtime_dir(vm));
+  client_->vm_call(vm, "Suspend");
+  EXPECT_EQ(client_->vm_string(vm, "State"), "suspended") << client_->vm_string(vm, "LastError");
+  const auto saved = env().dir() / "state" / "saved-states" / id_of(vm);
+  EXPECT_TRUE(fs::exists(saved / "manifest"));
+  EXPECT_TRUE(fs::is_regular_file(saved / "vmm" / "firecracker.vmstate"));
+  EXPECT_TRUE(fs::is_regular_file(saved / "vmm" / "firecracker.mem"));
+  EXPECT_NE(::kill(first, 0), 0) << "the VMM ended";
+
+  env().kill_daemon();
+  env().start_daemon();
+  auto again = std::make_unique<BusClient>(env().address());
+  EXPECT_EQ(again->vm_string(vm, "State"), "suspended") << again->vm_string(vm, "LastError");
+  again->vm_call(vm, "Start");
+  EXPECT_EQ(again->vm_string(vm, "State"), "running") << again->vm_string(vm, "LastError");
+  EXPECT_FALSE(fs::exists(saved)) << "the state goes once the guest runs on";
+  std::vector<std::string> calls;
+  nlohmann::json load;
+  for (const auto& r : requests(vm)) {
+    calls.push_back(r["method"].get<std::string>() + " " + r["path"].get<std::string>());
+    if (r["path"] == "/snapshot/load") load = r["body"];
+  }
+  const auto at = [&](const std::string& call) { return std::find(calls.begin(), calls.end(), call) - calls.begin(); };
+  ASSERT_LT(at("PUT /snapshot/load"), static_cast<long>(calls.size())) << nlohmann::json(calls).dump();
+  EXPECT_LT(at("PUT /snapshot/load"), at("PATCH /vm")) << nlohmann::json(calls).dump();
+  EXPECT_EQ(at("PUT /actions"), static_cast<long>(calls.size())) << "restored, not booted: " << nlohmann::json(calls).dump();
+  EXPECT_EQ(at("PUT /boot-source"), static_cast<long>(calls.size())) << nlohmann::json(calls).dump();
+  EXPECT_EQ(load["mem_backend"]["backend_type"], "File") << load.dump();
+  EXPECT_EQ(load["resume_vm"], false) << load.dump();
+  EXPECT_FALSE(load.contains("mem_file_path")) << "deprecated, and forbidden beside mem_backend: " << load.dump();
+  again->vm_call(vm, "Kill");
+  again->vm_call(vm, "Delete");
 }
 
 // bangerd killed while a Firecracker VM is paused: the new one adopts the VMM, asks it
