@@ -1,14 +1,17 @@
-// Pause / Resume of a real guest (issue 19): the real bangerd (QEMU backend, the
-// default image) in a network namespace of this suite's own. In the guest, a
-// process (busybox nc) listens with its pid in a tmpfs; the host opens a TCP
-// connection to it and sends a line. While the VM is paused the guest answers
-// nothing (a new connection to its SSH port gets no SYN-ACK); after Resume the
-// same process, the tmpfs file and the same connection are all still there.
+// Pause / Resume and Suspend / Start of a real guest (issue 19): the real bangerd
+// (QEMU backend, the default image) in a network namespace of this suite's own.
+// In the guest, a process (busybox nc) listens with its pid in a tmpfs; the host
+// opens a TCP connection to it and sends a line. While the VM is paused or
+// suspended the guest answers nothing (a new connection to its SSH port gets no
+// SYN-ACK); after Resume, or after Start restored the saved state (also when
+// bangerd was SIGKILLed while the VM was suspended), the same process, the tmpfs
+// file, the same boot and the same connection are all still there.
 #include <unistd.h>
 
 #include <chrono>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <string>
 
 #include "bangerd_netns.h"
@@ -30,6 +33,11 @@ class GuestPause : public RealGuestTest {
     ClientTest::SetUpTestSuite();
   }
 
+  // Between the first and the second line over the host's connection: `interrupt` (the
+  // guest must not answer while it lasts) and `revive` (the guest must run on after it).
+  void expect_the_guest_outlasts(const std::string& name, const std::function<void(const std::string&)>& interrupt,
+                                 const std::function<void(const std::string&)>& revive);
+
   // A TCP connect to the guest's SSH port within one second: what a paused guest cannot answer.
   bool guest_answers(const std::string& address) {
     return netns_->exec("python3 -c 'import socket; socket.create_connection((\"" + address +
@@ -38,16 +46,18 @@ class GuestPause : public RealGuestTest {
   }
 };
 
-TEST_F(GuestPause, AProcessItsTmpfsFileAndAnOpenConnectionOutlastAPause) {
+void GuestPause::expect_the_guest_outlasts(const std::string& name,
+                                           const std::function<void(const std::string&)>& interrupt,
+                                           const std::function<void(const std::string&)>& revive) {
   if (auto why = ssh_unavailable(daemon_ssh_key(env()))) GTEST_SKIP() << *why;
   auto image = build_and_import_default_image(env());
   ASSERT_TRUE(image.ok()) << "the default image could not be built or imported:\n" << image.describe();
-  const auto vm = client_->create_ready(*recorder_, "pause-guest", {{"memory", sdbus::Variant(256u)}});
+  const auto vm = client_->create_ready(*recorder_, name, {{"memory", sdbus::Variant(256u)}});
   call(vm, "Start");
   ASSERT_TRUE(client_->wait_state(*recorder_, vm, "running", 60s)) << client_->vm_string(vm, "LastError");
   const auto address = client_->vm_string(vm, "IPv4Address");
   auto in_guest = ssh_ready(ssh_into(*netns_, daemon_ssh_key(env()), address),
-                            [&] { return console_of(*client_, vm, "pause-guest"); });
+                            [&] { return console_of(*client_, vm, name); });
 
   // The guest's process: nc listening, what it receives and its pid in a tmpfs of its own.
   const auto listening = in_guest(
@@ -55,10 +65,11 @@ TEST_F(GuestPause, AProcessItsTmpfsFileAndAnOpenConnectionOutlastAPause) {
       "(nc -l -p " + std::to_string(kGuestPort) + " > /mnt/pause/received 2>&1 & echo $! > /mnt/pause/pid)");
   ASSERT_EQ(listening.status, 0) << listening.out;
   const auto pid_before = in_guest("cat /mnt/pause/pid").out;
+  const auto boot_before = in_guest("cat /proc/sys/kernel/random/boot_id").out;
 
   // The host's end: connects, sends "before", then "after" once the file `go` appears.
-  const fs::path go = env().dir() / "pause-go";
-  const fs::path done = env().dir() / "pause-done";
+  const fs::path go = env().dir() / (name + "-go");
+  const fs::path done = env().dir() / (name + "-done");
   const auto client = netns_->exec(
       "python3 -c 'import socket, os, time\n"
       "s = socket.create_connection((\"" + address + "\", " + std::to_string(kGuestPort) + "), timeout=10)\n"
@@ -71,25 +82,60 @@ TEST_F(GuestPause, AProcessItsTmpfsFileAndAnOpenConnectionOutlastAPause) {
   ASSERT_TRUE(poll_until([&] { return in_guest("cat /mnt/pause/received").out == "before\n"; }, 20s))
       << in_guest("cat /mnt/pause/received").out;
 
-  call(vm, "Pause");
-  EXPECT_EQ(client_->vm_string(vm, "State"), "paused");
-  EXPECT_FALSE(guest_answers(address)) << "a paused guest answers no new connection";
-  EXPECT_EQ(client_->vm_string(vm, "IPv4Address"), address) << "a paused VM keeps its address";
+  interrupt(vm);
+  EXPECT_FALSE(guest_answers(address)) << "the guest answers no new connection meanwhile";
+  EXPECT_EQ(client_->vm_string(vm, "IPv4Address"), address) << "the VM keeps its address";
 
-  call(vm, "Resume");
-  EXPECT_EQ(client_->vm_string(vm, "State"), "running");
-  EXPECT_TRUE(poll_until([&] { return guest_answers(address); }, 20s)) << "the resumed guest answers again";
+  revive(vm);
+  EXPECT_EQ(client_->vm_string(vm, "State"), "running") << client_->vm_string(vm, "LastError");
+  EXPECT_TRUE(poll_until([&] { return guest_answers(address); }, 20s)) << "the guest answers again";
+  EXPECT_EQ(in_guest("cat /proc/sys/kernel/random/boot_id").out, boot_before) << "the same boot, not a new one";
   EXPECT_EQ(in_guest("cat /mnt/pause/file").out, "kept\n") << "the tmpfs file";
   EXPECT_EQ(in_guest("cat /mnt/pause/pid").out, pid_before);
   EXPECT_EQ(in_guest("kill -0 $(cat /mnt/pause/pid) && echo alive").out, "alive\n") << "the same process";
 
-  // The connection opened before the pause carries the next line to the same process.
+  // The connection opened before carries the next line to the same process.
   std::ofstream(go).put('\n');
-  EXPECT_TRUE(poll_until([&] { return fs::exists(done); }, 20s)) << "the host's end could not send after the resume";
+  EXPECT_TRUE(poll_until([&] { return fs::exists(done); }, 20s)) << "the host's end could not send afterwards";
   EXPECT_TRUE(poll_until([&] { return in_guest("cat /mnt/pause/received").out == "before\nafter\n"; }, 20s))
       << in_guest("cat /mnt/pause/received").out;
   netns_->exec("kill " + client.out + " 2>/dev/null");
   client_->vm_call(vm, "Kill");
+  client_->vm_call(vm, "Delete");
+}
+
+TEST_F(GuestPause, AProcessItsTmpfsFileAndAnOpenConnectionOutlastAPause) {
+  expect_the_guest_outlasts(
+      "pause-guest",
+      [&](const std::string& vm) {
+        call(vm, "Pause");
+        EXPECT_EQ(client_->vm_string(vm, "State"), "paused");
+      },
+      [&](const std::string& vm) { call(vm, "Resume"); });
+}
+
+TEST_F(GuestPause, TheyOutlastASuspendAndTheStartThatRestoresIt) {
+  expect_the_guest_outlasts(
+      "suspend-guest",
+      [&](const std::string& vm) {
+        call(vm, "Suspend");
+        EXPECT_EQ(client_->vm_string(vm, "State"), "suspended") << client_->vm_string(vm, "LastError");
+        EXPECT_EQ(vmm_pid(vm), 0) << "no VMM while suspended";
+      },
+      [&](const std::string& vm) { call(vm, "Start"); });
+}
+
+TEST_F(GuestPause, TheyOutlastASuspendDuringWhichBangerdIsKilled) {
+  expect_the_guest_outlasts(
+      "suspend-kill-guest",
+      [&](const std::string& vm) {
+        call(vm, "Suspend");
+        EXPECT_EQ(client_->vm_string(vm, "State"), "suspended") << client_->vm_string(vm, "LastError");
+        env().kill_daemon();
+        env().start_daemon();
+        EXPECT_EQ(client_->vm_string(vm, "State"), "suspended") << client_->vm_string(vm, "LastError");
+      },
+      [&](const std::string& vm) { call(vm, "Start"); });
 }
 
 }  // namespace
