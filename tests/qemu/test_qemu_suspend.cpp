@@ -9,11 +9,13 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <stdlib.h>
+#include <sys/mount.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <chrono>
 #include <cstdlib>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <regex>
@@ -91,6 +93,7 @@ class QemuSuspendTest : public ::testing::Test {
 
   void TearDown() override {
     if (!handles_.empty()) banger::terminate(process(), 0ms);
+    if (small_disk_) umount2(state_dir_.c_str(), MNT_DETACH);
     if (master_ >= 0) close(master_);
     std::error_code ignored;
     if (!scratch_.empty()) fs::remove_all(scratch_, ignored);
@@ -174,6 +177,7 @@ class QemuSuspendTest : public ::testing::Test {
   fs::path scratch_, state_dir_;
   int master_ = -1;
   int commands_ = 0;
+  bool small_disk_ = false;  // a tmpfs too small for the state is mounted on state_dir_
   std::string console_;
   banger::MachineConfig machine_;
   banger::QemuBackend backend_{settings(), nullptr, banger::JailOwner{nobody, nobody}};
@@ -294,6 +298,31 @@ TEST_F(QemuSuspendTest, AStateThatDoesNotLoadFailsConfigure) {
   expect_load_failure("garbage", "Not a migration stream");
   fs::remove(file);
   expect_load_failure("missing", file.string());
+}
+
+// A save that fails half way (here: the disk fills up) names QEMU's reason,
+// leaves no partial state that could be taken for a whole one, and the VMM
+// paused as it was: a second save, with room, succeeds.
+TEST_F(QemuSuspendTest, AFailedSaveLeavesNothingBehind) {
+  if (mount("tmpfs", state_dir_.c_str(), "tmpfs", 0, "size=8m,mode=0700") != 0)
+    GTEST_SKIP() << "cannot mount a small tmpfs to fill up: " << std::strerror(errno);
+  small_disk_ = true;
+  ASSERT_NO_FATAL_FAILURE(boot_and_log_in());
+  backend_.pause(handles_);
+  try {
+    backend_.save_state(handles_, state_dir_);
+    ADD_FAILURE() << "a 90 MiB state was saved into 8 MiB";
+  } catch (const banger::Error& e) {
+    EXPECT_EQ(e.kind(), banger::ErrorKind::backend_failed);
+    const std::string message = e.what();
+    std::cout << "disk full: " << message << "\n";
+    EXPECT_EQ(message.rfind("qemu: could not save the state: ", 0), 0u) << message;
+  }
+  EXPECT_TRUE(fs::is_empty(state_dir_)) << "the partial state is removed";
+  EXPECT_EQ(backend_.status(handles_), banger::VmmStatus::paused);
+  ASSERT_EQ(umount2(state_dir_.c_str(), 0), 0) << std::strerror(errno);
+  small_disk_ = false;
+  EXPECT_GT(backend_.save_state(handles_, state_dir_), 8u << 20);
 }
 
 TEST_F(QemuSuspendTest, TheSavedStateFormatNamesQemuAndTheMachine) {
