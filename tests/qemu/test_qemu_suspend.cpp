@@ -58,7 +58,8 @@ class QemuSuspendTest : public ::testing::Test {
   static void SetUpTestSuite() {
     image_ = env("BANGER_IMAGE_DIR");
     std::string log = image_.string() + ".log";
-    std::string command = std::string("'") + env("BANGER_IMAGE_SCRIPT") + "' '" + image_.string() + "' >'" + log + "' 2>&1";
+    std::string command =
+        std::string("'") + env("BANGER_IMAGE_SCRIPT") + "' '" + image_.string() + "' >'" + log + "' 2>&1";
     if (std::system(command.c_str()) != 0) image_error_ = "building the default image failed:\n" + read_file(log);
   }
 
@@ -71,7 +72,8 @@ class QemuSuspendTest : public ::testing::Test {
     state_dir_ = scratch_ / "state";
     fs::create_directory(state_dir_);
     fs::permissions(state_dir_, fs::perms::owner_all);  // as the domain makes it: root's, 0700
-    std::string copy = "cp --sparse=always '" + (image_ / "rootfs.ext4").string() + "' '" + scratch_.string() + "/rootfs.ext4'";
+    std::string copy =
+        "cp --sparse=always '" + (image_ / "rootfs.ext4").string() + "' '" + scratch_.string() + "/rootfs.ext4'";
     ASSERT_EQ(std::system(copy.c_str()), 0);
     // The guest's serial console: a pty whose master stays with the test across
     // both QEMUs, as the console relay's does across a suspend.

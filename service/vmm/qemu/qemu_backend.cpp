@@ -268,7 +268,10 @@ void QemuBackend::configure(const std::string& handles, const MachineConfig& mac
   // or, for a restore, hand it the state to load.
   Handles h = parse(handles);
   auto qmp = connect(h, settings_.qmp_timeout);
-  if (!machine.restore_from.empty()) return load_qemu_state(qmp, machine.restore_from, h.process, h.runtime_dir / "vmm.log");
+  if (!machine.restore_from.empty()) {
+    load_qemu_state(qmp, machine.restore_from, h.process, h.runtime_dir / "vmm.log");
+    return;
+  }
   auto state = qmp.status();
   if (state != "prelaunch" && state != "paused") fail("unexpected VMM state after launch: " + state);
 }

@@ -109,7 +109,8 @@ std::string log_since(const fs::path& log, std::uintmax_t from) {
 
 std::string qemu_version(const fs::path& binary) {
   struct stat st {};
-  if (stat(binary.c_str(), &st) != 0) fail(fmt::format("no qemu binary at {}: {}", binary.string(), std::strerror(errno)));
+  if (stat(binary.c_str(), &st) != 0)
+    fail(fmt::format("no qemu binary at {}: {}", binary.string(), std::strerror(errno)));
   const auto key = fmt::format("{} {} {} {} {}", binary.string(), st.st_dev, st.st_ino, st.st_size,
                                st.st_mtim.tv_sec * 1'000'000'000LL + st.st_mtim.tv_nsec);
   {
@@ -145,7 +146,8 @@ std::uint64_t save_qemu_state(QmpClient& qmp, const fs::path& dir, const Process
   // Opened by bangerd (root), in a directory QEMU's uid cannot reach; QEMU gets
   // this descriptor only, write-only.
   UniqueFd fd(::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600));
-  if (!fd.valid()) fail(fmt::format("could not save the state: cannot create {}: {}", path.string(), std::strerror(errno)));
+  if (!fd.valid())
+    fail(fmt::format("could not save the state: cannot create {}: {}", path.string(), std::strerror(errno)));
   bool migrating = false;
   try {
     // A running guest would go on changing its memory and disks while it is
@@ -199,7 +201,8 @@ void load_qemu_state(QmpClient& qmp, const fs::path& dir, const ProcessId& vmm, 
     struct stat st {};
     if (fstat(fd.get(), &st) != 0 || !S_ISREG(st.st_mode)) fail(path.string() + " is not a regular file");
     const auto status = qmp.status();
-    if (status != "inmigrate") fail(fmt::format("the VMM is {}, not waiting for a state (launched without -incoming)", status));
+    if (status != "inmigrate")
+      fail(fmt::format("the VMM is {}, not waiting for a state (launched without -incoming)", status));
     qmp.execute_passing_fd("getfd", {{"fdname", fd_name}}, fd.get());
     qmp.execute("migrate-incoming", {{"uri", fmt::format("fd:{}", fd_name)}});
     // Loaded once QEMU leaves "inmigrate": with -S it waits "paused" for start()'s "cont".
