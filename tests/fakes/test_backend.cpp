@@ -63,7 +63,7 @@ void TestBackend::configure(const std::string& handles, const MachineConfig& mac
     std::string line;
     std::getline(in, line);
     if (fault("load") || line.rfind("test-vmm-state ", 0) != 0)
-      throw Error(ErrorKind::backend_failed, "test backend: could not load the saved state: not a state it wrote");
+      throw SavedStateRefused("test backend: could not load the saved state: not a state it wrote");
     std::ofstream(machine.runtime_dir / "restored-from") << line << "\n";
   }
   nlohmann::json j{{"vm_id", machine.vm_id},     {"vm_name", machine.vm_name},

@@ -14,6 +14,7 @@
 #include <fmt/format.h>
 
 #include "core/errors.h"
+#include "core/vmm_backend.h"
 #include "core/unique_fd.h"
 #include "core/utf8.h"
 #include "doctor/command_output.h"
@@ -195,15 +196,20 @@ void load_qemu_state(QmpClient& qmp, const fs::path& dir, const ProcessId& vmm, 
   const fs::path path = dir / qemu_state_file;
   std::error_code ec;
   const auto log_start = fs::file_size(vmm_log, ec);
+  // Whether a failure is the state's (SavedStateRefused: the domain drops it) or
+  // the VMM's (the state stays for another Start): its file, and QEMU's reading of it.
+  bool state_at_fault = true;
   try {
     UniqueFd fd(::open(path.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC));
     if (!fd.valid()) fail(fmt::format("cannot open {}: {}", path.string(), std::strerror(errno)));
     struct stat st {};
     if (fstat(fd.get(), &st) != 0 || !S_ISREG(st.st_mode)) fail(path.string() + " is not a regular file");
+    state_at_fault = false;
     const auto status = qmp.status();
     if (status != "inmigrate")
       fail(fmt::format("the VMM is {}, not waiting for a state (launched without -incoming)", status));
     qmp.execute_passing_fd("getfd", {{"fdname", fd_name}}, fd.get());
+    state_at_fault = true;
     qmp.execute("migrate-incoming", {{"uri", fmt::format("fd:{}", fd_name)}});
     // Loaded once QEMU leaves "inmigrate": with -S it waits "paused" for start()'s "cont".
     watch(fd.get(), vmm, stall_timeout, [&] {
@@ -226,7 +232,8 @@ void load_qemu_state(QmpClient& qmp, const fs::path& dir, const ProcessId& vmm, 
       why = e.what();
       if (why.rfind("qemu: ", 0) == 0) why.erase(0, 6);
     }
-    throw Error(ErrorKind::backend_failed, "qemu: could not load the saved state: " + why);
+    if (state_at_fault) throw SavedStateRefused("qemu: could not load the saved state: " + why);
+    throw Error(ErrorKind::backend_failed, "qemu: could not hand the saved state to the VMM: " + why);
   }
 }
 
