@@ -7,7 +7,11 @@
 namespace banger {
 namespace {
 
-std::uint64_t disks_of(const VmRecord& vm, DiskLedger& disks) { return disks.root_disk_mib(vm) + vm.work_disk_mib; }
+// A suspended VM's saved state counts at its bound, the guest's memory: zero
+// pages are not stored, so it is often less, but never more (issue 19).
+std::uint64_t disks_of(const VmRecord& vm, DiskLedger& disks) {
+  return disks.root_disk_mib(vm) + vm.work_disk_mib + (vm.state == VmState::suspended ? vm.memory_mib : 0);
+}
 
 }  // namespace
 

@@ -19,6 +19,7 @@ struct UserQuota {
   // grow to, plus the work disks kept after a delete. Sparse disks take little
   // until the guest writes, which is exactly what this bounds. 512 GiB holds
   // max_vms VMs with the default 8 GiB work disk and their root disks.
+  // A suspended VM's saved state counts as much as its memory.
   std::uint64_t max_disk_mib = 524288;
 };
 

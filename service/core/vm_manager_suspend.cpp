@@ -44,6 +44,13 @@ VmRecord VmManager::suspend(const std::string& id) {
                 fmt::format("VM '{}' runs on the {} backend, which cannot save a VM's state", vm.name, vm.backend));
   const auto handles = handles_.get(vm.id);
   if (handles.empty()) throw Error(ErrorKind::backend_failed, fmt::format("VM '{}' has no VMM handles", vm.name));
+  {
+    // The saved state takes disk (up to the guest's memory): [quotas] max_disk_mib counts it.
+    VmRecord as_suspended = vm;
+    as_suspended.state = VmState::suspended;
+    std::lock_guard serialise(create_mutex_);
+    enforce_quota(settings_.quota, deps_.store.list_vms(), &vm, as_suspended, deps_.disks);
+  }
 
   const bool was_running = vm.state == VmState::running;
   if (was_running) {

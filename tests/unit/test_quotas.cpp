@@ -138,6 +138,17 @@ TEST(Quotas, GrowingADiskIsCheckedAndItsOldSizeDoesNotCountTwice) {
   EXPECT_NO_THROW(enforce_quota(disk_quota(10), vms, &before, renamed, &ledger));
 }
 
+TEST(Quotas, ASuspendedVmsSavedStateCountsAsItsMemory) {
+  FixedDiskLedger ledger;
+  auto running = with_disks(vm_of("a", 1000, 1, 256), 400);
+  auto suspended = running;
+  suspended.state = VmState::suspended;
+  EXPECT_EQ(quota_use({suspended}, 1000, "", &ledger).disk_mib, 400u + 256u);
+  EXPECT_NO_THROW(enforce_quota(disk_quota(656), {running}, &running, suspended, &ledger));
+  const auto m = message_of([&] { enforce_quota(disk_quota(655), {running}, &running, suspended, &ledger); });
+  EXPECT_NE(m.find("asks for 656 more"), std::string::npos) << m;
+}
+
 struct QuotaManagerTest : VmManagerTest {
   VmManager limited{{store, backends, caps, events, handles_files, &watch}, {200ms, 1500ms, runtime, {}, UserQuota{2, 6, 1024}}};
 
