@@ -8,9 +8,10 @@
 
 namespace banger {
 
+// A suspended VM comes back from its saved state, as Start restores it (issue 19).
 bool wants_autostart(const VmRecord& vm) {
-  return vm.autostart &&
-         (vm.state == VmState::created || vm.state == VmState::stopped || vm.state == VmState::failed);
+  return vm.autostart && (vm.state == VmState::created || vm.state == VmState::stopped ||
+                          vm.state == VmState::failed || vm.state == VmState::suspended);
 }
 
 namespace {

@@ -628,6 +628,39 @@ check_reboot_autostart() {
   fi
 }
 
+# Suspend to disk under the installed unit (issue 19): the member suspends the VM (the
+# saved state in /var/lib/banger/saved-states, the VMM gone) and starts it again; the
+# guest is the same boot (boot_id) and answers SSH.
+check_suspend() {
+  local out boot_before boot_after id t0 t1 t2
+  boot_before=$(as "$member" "bangerctl ssh $vm -- cat /proc/sys/kernel/random/boot_id" 2>/dev/null | tail -1)
+  id=$(inside bangerctl show "$vm" --json 2>/dev/null | grep -o '"id": *"[^"]*"' | head -1 | cut -d'"' -f4)
+  t0=$(now_ms)
+  out=$(as "$member" "bangerctl suspend $vm" 2>&1) || {
+    check_fail "bangerctl suspend $vm under the unit" "$(tail -3 <<<"$out" | tr '
+' ' ')"
+    return 1
+  }
+  t1=$(now_ms)
+  if [[ $(vm_state) == suspended ]] && inside test -f "/var/lib/banger/saved-states/$id/manifest" && [[ -z $(vmm_pid) ]]; then
+    check_ok "bangerctl suspend $vm: state suspended, saved under /var/lib/banger/saved-states, no VMM ($((t1 - t0)) ms)"
+    figure "bangerctl suspend (save + VMM gone)" "$((t1 - t0)) ms"
+  else
+    check_fail "bangerctl suspend $vm" "state $(vm_state), manifest $(inside ls "/var/lib/banger/saved-states/$id" 2>&1 | tr '\n' ' ')"
+    return 1
+  fi
+  out=$(STEP_TIMEOUT=400 as "$member" "bangerctl --no-progress start $vm" 2>&1)
+  local rc=$?
+  t2=$(now_ms)
+  boot_after=$(as "$member" "bangerctl ssh $vm -- cat /proc/sys/kernel/random/boot_id" 2>/dev/null | tail -1)
+  if ((rc == 0)) && [[ -n $boot_before && $boot_after == "$boot_before" ]] && ! inside test -e "/var/lib/banger/saved-states/$id"; then
+    check_ok "bangerctl start restores $vm: the same boot ($boot_after), the saved state gone ($((t2 - t1)) ms)"
+    figure "bangerctl start of a suspended VM (restore, returns once SSH accepts bangerd's key)" "$((t2 - t1)) ms"
+  else
+    check_fail "bangerctl start restores $vm" "rc $rc, boot_id before '$boot_before' after '$boot_after': $(tail -3 <<<"$out" | tr '\n' ' ')"
+  fi
+}
+
 check_purge() {
   local out bad=
   out=$(inside apt-get purge -y banger 2>&1) || { check_fail "apt-get purge banger" "$(tail -5 <<<"$out" | tr '\n' ' ')"; return 1; }
@@ -679,13 +712,14 @@ main() {
     check_survives "systemctl restart bangerd" inside systemctl restart bangerd
     check_survives "apt-get install --reinstall" inside apt-get install -y --reinstall "$deb"
     check_journal
+    check_suspend
     check_reboot_autostart
   else
     # Named, so that a run without a guest shows what it could not check.
     local name
     for name in "doctor's kvm line after the first start" "QEMU runs unprivileged with its seccomp sandbox" "machinectl list shows $vm" "systemd-inhibit --list shows banger's lock" \
         "systemctl restart bangerd keeps $vm" "apt-get install --reinstall keeps $vm" \
-        "journalctl BANGER_VM=$vm" "reboot brings back $vm (autostart)" "cold bangerctl start $vm"; do
+        "journalctl BANGER_VM=$vm" "bangerctl suspend $vm" "bangerctl start restores $vm" "reboot brings back $vm (autostart)" "cold bangerctl start $vm"; do
       check_skip "$name" "no running guest"
     done
   fi

@@ -116,6 +116,7 @@ TEST(AutostartPass, StartsTheDownVmsWithAutostartAndGoesOnAfterAFailure) {
       vm_in("created", VmState::created, true),   vm_in("stopped", VmState::stopped, true),
       vm_in("failed", VmState::failed, true),     vm_in("running", VmState::running, true),
       vm_in("starting", VmState::starting, true), vm_in("off", VmState::stopped, false),
+      vm_in("suspended", VmState::suspended, true), vm_in("paused", VmState::paused, true),
   };
   std::vector<std::string> asked;
   std::stop_source never;
@@ -126,8 +127,9 @@ TEST(AutostartPass, StartsTheDownVmsWithAutostartAndGoesOnAfterAFailure) {
         if (id == "id-stopped") throw Error(ErrorKind::backend_failed, "no VMM");
       },
       never.get_token());
-  EXPECT_EQ(asked, (std::vector<std::string>{"id-created", "id-stopped", "id-failed"}));
-  EXPECT_EQ(started, 2) << "the failed start is logged and the pass goes on";
+  EXPECT_EQ(asked, (std::vector<std::string>{"id-created", "id-stopped", "id-failed", "id-suspended"}))
+      << "a suspended VM is restored (issue 19)";
+  EXPECT_EQ(started, 3) << "the failed start is logged and the pass goes on";
 }
 
 TEST(AutostartPass, StopsBeforeTheNextVmWhenBangerdStops) {
