@@ -24,10 +24,13 @@ constexpr const char* no_forwards = "this bangerd has no port forwarding";
 constexpr const char* no_relay = "this bangerd has no console relay ([console] relay)";
 
 // A paused guest cannot take the change, and storing it alone would leave the
-// guest's authorized_keys behind the list until the next start.
+// guest's authorized_keys behind the list until the next start; a suspended
+// guest comes back from its saved state, never reading the list at a boot.
 void refuse_if_paused(const VmRecord& vm) {
   if (vm.state == VmState::paused)
     throw Error(ErrorKind::invalid_state, fmt::format("VM '{}' is paused: resume it to change its keys", vm.name));
+  if (vm.state == VmState::suspended)
+    throw Error(ErrorKind::invalid_state, fmt::format("VM '{}' is suspended: start it to change its keys", vm.name));
 }
 
 }  // namespace

@@ -37,8 +37,8 @@ struct MachineConfig {
   std::filesystem::path serial_tty;
   // Start of a suspended VM (issue 19): the directory VmmBackend::save_state
   // filled; the VMM loads that state instead of booting. launch() starts the
-  // VMM ready to load it, configure() loads it (a failure there means the state
-  // cannot be loaded, and the caller drops it), start() lets the vCPUs run.
+  // VMM ready to load it, configure() loads it (SavedStateRefused when the VMM
+  // refuses that state: the caller drops it), start() lets the vCPUs run.
   // The rest of the config is the one the state was saved with (same drives,
   // taps and MACs). Empty: a cold boot.
   std::filesystem::path restore_from;

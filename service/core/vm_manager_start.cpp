@@ -60,8 +60,8 @@ VmRecord VmManager::start_locked(VmRecord vm, StartOptions options) {
   // next one differently (fall_back_after_failed_start).
   for (bool first_attempt = true;; first_attempt = false) {
     bool host_prepared = false;
-    // Until the VMM has loaded it, a restore that fails leaves the saved state as it was.
-    bool loading = false;
+    // A restore that fails before the VMM loaded the state leaves it as it was,
+    // unless the VMM refused it (SavedStateRefused).
     bool state_loaded = false;
     try {
       deps_.capabilities.prepare_host(vm);
@@ -77,9 +77,7 @@ VmRecord VmManager::start_locked(VmRecord vm, StartOptions options) {
       handles_.put(vm.id, vm.backend, handles);  // before anything else can fail: a crash now must still find the VMM
       BANGER_FAULT_POINT("start.handles-written");
       watch(vm.id, handles);
-      loading = restore.has_value();
       backend.configure(handles, machine);
-      loading = false;
       if (restore) {
         BANGER_FAULT_POINT("restore.state-loaded");
         // From the first instruction the guest runs, its disks move on from the
@@ -98,6 +96,13 @@ VmRecord VmManager::start_locked(VmRecord vm, StartOptions options) {
       return vm;
     } catch (...) {
       auto error = as_domain_error(std::current_exception());
+      bool refused = false;
+      try {
+        throw;
+      } catch (const SavedStateRefused&) {
+        refused = true;
+      } catch (...) {
+      }
       bool retry = false;
       if (!handles.empty()) {
         // A VMM that died under the start is the cause, whatever step noticed it
@@ -115,7 +120,7 @@ VmRecord VmManager::start_locked(VmRecord vm, StartOptions options) {
         forget_vmm(vm.id);
         handles.clear();
       }
-      if (restore && !state_loaded && !loading) {
+      if (restore && !state_loaded && !refused) {
         // Nothing touched the saved state (a tap, the VMM's launch failed): still suspended, try again.
         if (host_prepared) deps_.capabilities.cleanup(vm, CleanupReason::suspended);
         commit_state(vm, VmState::suspended, error.what(), error.what());
@@ -127,7 +132,7 @@ VmRecord VmManager::start_locked(VmRecord vm, StartOptions options) {
                   backend.name());
         continue;
       }
-      if (loading) {
+      if (restore && refused) {
         saved_.drop(vm.id);
         error = Error(error.kind(), fmt::format("{}; the saved state was dropped, and the next Start boots the VM afresh",
                                                 error.what()));

@@ -7,11 +7,21 @@
 #include <string>
 #include <string_view>
 
+#include "core/errors.h"
 #include "core/machine_config.h"
 
 namespace banger {
 
 enum class VmmStatus { running, paused, exited };
+
+// What configure() throws when it handed the VMM a saved state (MachineConfig::
+// restore_from) and the VMM refused it: a corrupt file, a state it cannot read.
+// The caller drops that state. Any other failure of a restore (a VMM that would
+// not launch, a missing drive) leaves the state as it was, to be tried again.
+class SavedStateRefused : public Error {
+ public:
+  explicit SavedStateRefused(const std::string& message) : Error(ErrorKind::backend_failed, message) {}
+};
 
 // A VMM implementation (Firecracker, QEMU, the tests' stand-in). `handles` is
 // the backend's own JSON object naming what it launched (sockets, binaries…),

@@ -32,7 +32,10 @@ struct Child {
 #define BANGER_NO_SANITIZE __attribute__((no_sanitize("address", "thread", "undefined")))
 
 BANGER_NO_SANITIZE long sys(long number, long a = 0, long b = 0, long c = 0, long d = 0) {
-  return syscall(number, a, b, c, d);
+  // The fifth and sixth arguments too: syscall() passes six whatever it is
+  // given, and prctl(PR_SET_NO_NEW_PRIVS) fails with EINVAL unless its fifth is
+  // 0 (it was whatever the caller left in a register: a VMM on a console tty failed to start).
+  return syscall(number, a, b, c, d, 0L, 0L);
 }
 
 // Opens `path` at descriptor `target`.

@@ -78,6 +78,8 @@ const std::vector<Row> kMatrix = {
   {"VM", "Kill", "manage-own-vms, manage-vms", Who::vm_owner, On::vm, {}},
   {"VM", "Pause", "manage-own-vms, manage-vms", Who::vm_owner, On::vm, {}},
   {"VM", "Resume", "manage-own-vms, manage-vms", Who::vm_owner, On::vm, {}},
+  {"VM", "Suspend", "manage-own-vms, manage-vms", Who::vm_owner, On::vm, {}},
+  {"VM", "StartWith", "manage-own-vms, manage-vms", Who::vm_owner, On::vm, {"a{sv}", "1", "fresh", "b", "true"}},
   {"VM", "Delete", "manage-own-vms, manage-vms", Who::vm_owner, On::vm, {}},
   // Clone is the VM's action first (then use-network, for a VM on a network other than
   // "default", as here none is; then create-vm, which all four hold).

@@ -1,6 +1,7 @@
 #include "test_backend.h"
 
 #include <signal.h>
+#include <unistd.h>
 
 #include <cstdlib>
 #include <fstream>
@@ -62,7 +63,7 @@ void TestBackend::configure(const std::string& handles, const MachineConfig& mac
     std::string line;
     std::getline(in, line);
     if (fault("load") || line.rfind("test-vmm-state ", 0) != 0)
-      throw Error(ErrorKind::backend_failed, "test backend: could not load the saved state: not a state it wrote");
+      throw SavedStateRefused("test backend: could not load the saved state: not a state it wrote");
     std::ofstream(machine.runtime_dir / "restored-from") << line << "\n";
   }
   nlohmann::json j{{"vm_id", machine.vm_id},     {"vm_name", machine.vm_name},
@@ -84,7 +85,6 @@ void TestBackend::stop(const std::string& handles, std::chrono::milliseconds tim
 
 void TestBackend::kill(const std::string& handles) { terminate(parse(handles), std::chrono::milliseconds(0)); }
 
-void TestBackend::pause(const std::string& handles) { ::kill(parse(handles).pid, SIGSTOP); }
 
 void TestBackend::resume(const std::string& handles) { ::kill(parse(handles).pid, SIGCONT); }
 
@@ -99,6 +99,15 @@ bool is_stopped(pid_t pid) {
 }
 
 }  // namespace
+
+// Returns once the stand-in is stopped, as QMP's stop and Firecracker's PATCH /vm return
+// once the vCPUs are: SIGSTOP only takes effect when the signal is delivered (found by
+// bus-pause, which saw the process still 'R' right after Pause answered).
+void TestBackend::pause(const std::string& handles) {
+  const auto process = parse(handles);
+  ::kill(process.pid, SIGSTOP);
+  for (int i = 0; i < 200 && !is_stopped(process.pid) && is_running(process); ++i) ::usleep(5000);
+}
 
 VmmStatus TestBackend::status(const std::string& handles) {
   const auto process = parse(handles);

@@ -23,6 +23,13 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     fuzz::expect_result_or_dbus_safe_error([&] {
       if (auto answer = qmp_return_of(*message, "query-status")) qmp_status_of(*answer);
     });
+    // query-migrate's answer (issue 19): its status and error reach LastError on a failed save or load.
+    fuzz::expect_result_or_dbus_safe_error([&] {
+      if (auto answer = qmp_return_of(*message, "query-migrate")) {
+        const auto migration = qmp_migration_of(*answer);
+        if (!fuzz::is_utf8(migration.error) || !fuzz::is_utf8(migration.status)) __builtin_trap();
+      }
+    });
   }
   return 0;
 }

@@ -132,8 +132,8 @@ check "the menu's items: the summary, then each VM with its state" \
   test "$labels" = '"2 VMs: 1 running, 1 created | shell-one: running | shell-two: created"'
 actions=$(shell_eval "$menu._getMenuItems().filter(i => i.menu)[0].menu._getMenuItems().map(i => i.label.text).join(' | ')")
 echo "shell-one's actions: $actions"
-check "shell-one offers its address to copy, Stop, a terminal and its autostart switch" \
-  grep -qE '^"Copy address [0-9.]+ \| Pause \| Stop \| Open terminal \| Start at boot"$' <<<"$actions"
+check "shell-one offers its address to copy, Pause, Suspend, Stop, a terminal and its autostart switch" \
+  grep -qE '^"Copy address [0-9.]+ \| Pause \| Suspend \| Stop \| Open terminal \| Start at boot"$' <<<"$actions"
 # Let the menu's open animation settle before the capture.
 sleep 0.5
 # "x y w h" of the open menu, on screen.

@@ -141,7 +141,7 @@ TEST_F(SuspendTest, AStateOfAnotherVmmIsDroppedAndTheVmBootsAfreshSayingWhy) {
 
 TEST_F(SuspendTest, AStateThatFailsToLoadIsDroppedAndTheStartFails) {
   auto vm = suspended();
-  EXPECT_CALL(backend, configure(_, _)).WillOnce(Throw(Error(ErrorKind::backend_failed, "could not load the saved state: bad")));
+  EXPECT_CALL(backend, configure(_, _)).WillOnce(Throw(SavedStateRefused("could not load the saved state: bad")));
   EXPECT_CALL(backend, start(_)).Times(0);
   EXPECT_CALL(*cap, cleanup(_, CleanupReason::start_failed));
   EXPECT_EQ(kind_of([&] { manager.start(vm.id); }), ErrorKind::backend_failed);
@@ -161,6 +161,17 @@ TEST_F(SuspendTest, AFailureBeforeTheLoadLeavesTheVmSuspendedWithItsState) {
   EXPECT_EQ(state_of(vm.id), VmState::suspended);
   EXPECT_TRUE(has_saved_state(vm.id));
   EXPECT_EQ(manager.start(vm.id).state, VmState::running) << "and a later Start restores it";
+}
+
+TEST_F(SuspendTest, AVmmThatFailsBeforeItIsGivenTheStateLeavesItSaved) {
+  auto vm = suspended();
+  EXPECT_CALL(backend, configure(_, _))
+      .WillOnce(Throw(Error(ErrorKind::backend_failed, "the VMM exited: a drive is missing")))
+      .WillRepeatedly(Return());
+  EXPECT_CALL(backend, kill(handles_42));
+  EXPECT_EQ(kind_of([&] { manager.start(vm.id); }), ErrorKind::backend_failed);
+  EXPECT_EQ(state_of(vm.id), VmState::suspended);
+  EXPECT_TRUE(has_saved_state(vm.id)) << "not the state's fault: kept for the next Start";
 }
 
 TEST_F(SuspendTest, StopKillAndDeleteOfASuspendedVmDiscardItsState) {

@@ -353,6 +353,7 @@ PlacedState place_saved_state(const Handles& h, const MachineConfig& machine) {
 // PUT /snapshot/load on the fresh VMM of `h`, the files put in its reach first.
 void load_saved_state(const FirecrackerApiClient& api, const Handles& h, const MachineConfig& machine,
                       milliseconds timeout, DirtyPageTracking tracking) {
+  // A state whose files are gone or that the VMM refuses is the state's fault (SavedStateRefused).
   try {
     const PlacedState placed = place_saved_state(h, machine);
     json load{{"snapshot_path", placed.state.string()},
@@ -369,7 +370,7 @@ void load_saved_state(const FirecrackerApiClient& api, const Handles& h, const M
     }
     FirecrackerApiClient(api.socket(), std::max(timeout, snapshot_timeout)).request("PUT", "/snapshot/load", load);
   } catch (const Error& e) {
-    throw Error(ErrorKind::backend_failed, fmt::format("firecracker could not load the saved state: {}", e.what()));
+    throw SavedStateRefused(fmt::format("firecracker could not load the saved state: {}", e.what()));
   }
 }
 

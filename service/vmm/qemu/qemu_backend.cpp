@@ -20,6 +20,7 @@
 #include "vmm/qemu/host_tsc.h"
 #include "vmm/qemu/kvm_probe.h"
 #include "vmm/qemu/kvm_verdict.h"
+#include "vmm/qemu/qemu_migration.h"
 #include "vmm/qemu/qemu_sandbox.h"
 #include "vmm/qemu/qmp_client.h"
 
@@ -37,6 +38,7 @@ struct Handles {
   fs::path runtime_dir;
   fs::path binary;
   std::string accel;  // "kvm" or "tcg"; empty in handles written before it was recorded
+  bool restoring = false;  // launched to load a saved state (MachineConfig::restore_from)
 };
 
 [[noreturn]] void fail(const std::string& message) { throw Error(ErrorKind::backend_failed, "qemu: " + message); }
@@ -49,7 +51,8 @@ Handles parse(const std::string& text) {
             j.at("qmp_socket").get<std::string>(),
             j.at("runtime_dir").get<std::string>(),
             j.at("binary").get<std::string>(),
-            j.value("accel", std::string())};
+            j.value("accel", std::string()),
+            j.value("restoring", false)};
   } catch (const std::exception& e) {
     fail(fmt::format("unreadable handles: {}", e.what()));
   }
@@ -135,7 +138,10 @@ KvmVerdict QemuBackend::kvm_verdict(const fs::path& kernel) const {
 }
 
 bool QemuBackend::fall_back_after_failed_start(const std::string& handles) {
-  if (settings_.accel != "auto" || parse(handles).accel != "kvm") return false;
+  const Handles h = parse(handles);
+  // A VMM that died loading a saved state died of the state (QEMU exits when
+  // one does not load), not of KVM: the state was saved under KVM, which ran it.
+  if (settings_.accel != "auto" || h.accel != "kvm" || h.restoring) return false;
   std::lock_guard lock(verdict_mutex_);
   // The boot probe passed, yet a real guest's QEMU died: KVM cannot be trusted on this host.
   verdict_ = KvmVerdict{false, "a VM's QEMU died under KVM before its guest ran (the boot probe had passed)"};
@@ -215,6 +221,9 @@ std::vector<std::string> QemuBackend::command_line(const MachineConfig& machine,
                              "-device", fmt::format("virtio-net-device,netdev={}{}", iface.id,
                                                     iface.mac.empty() ? "" : ",mac=" + iface.mac)});
   }
+  // Waits for the state configure() hands it (load_qemu_state) instead of booting;
+  // everything else as at the cold boot the state comes from, so that it fits.
+  if (!machine.restore_from.empty()) argv.insert(argv.end(), {"-incoming", "defer"});
   const auto& add_fds = files.add_fd_arguments();
   argv.insert(argv.end(), add_fds.begin(), add_fds.end());
   return argv;
@@ -245,6 +254,7 @@ std::string QemuBackend::launch(const MachineConfig& machine) {
                {"runtime_dir", machine.runtime_dir.string()},
                {"binary", settings_.binary.string()},
                {"accel", accel}};
+  if (!machine.restore_from.empty()) handles["restoring"] = true;
   // Whom it runs as, for whoever reads the handles (the uid stays the VM's until its delete).
   if (user) {
     handles["uid"] = user->uid;
@@ -253,10 +263,16 @@ std::string QemuBackend::launch(const MachineConfig& machine) {
   return handles.dump();
 }
 
-void QemuBackend::configure(const std::string& handles, const MachineConfig&) {
-  // Everything is on QEMU's command line; here only check that it came up.
+void QemuBackend::configure(const std::string& handles, const MachineConfig& machine) {
+  // Everything is on QEMU's command line; here only check that it came up,
+  // or, for a restore, hand it the state to load.
   Handles h = parse(handles);
-  auto state = connect(h, settings_.qmp_timeout).status();
+  auto qmp = connect(h, settings_.qmp_timeout);
+  if (!machine.restore_from.empty()) {
+    load_qemu_state(qmp, machine.restore_from, h.process, h.runtime_dir / "vmm.log");
+    return;
+  }
+  auto state = qmp.status();
   if (state != "prelaunch" && state != "paused") fail("unexpected VMM state after launch: " + state);
 }
 
@@ -344,6 +360,16 @@ VmmStatus QemuBackend::status(const std::string& handles) {
     return VmmStatus::exited;
   }
   return VmmStatus::paused;  // paused, prelaunch, debug, …: alive but not running
+}
+
+std::string QemuBackend::saved_state_format(const MachineConfig& machine) const {
+  return qemu_saved_state_format(settings_.binary, command_line(machine), accelerator(machine.kernel));
+}
+
+std::uint64_t QemuBackend::save_state(const std::string& handles, const fs::path& dir) {
+  Handles h = parse(handles);
+  auto qmp = connect(h, settings_.qmp_timeout);
+  return save_qemu_state(qmp, dir, h.process);
 }
 
 bool QemuBackend::adopt(const std::string& handles) {

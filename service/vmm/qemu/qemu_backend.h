@@ -49,6 +49,11 @@ class QemuBackend final : public VmmBackend {
   bool adopt(const std::string& handles) override;
   // accel = "auto" and the VMM ran under KVM: the verdict turns against KVM.
   bool fall_back_after_failed_start(const std::string& handles) override;
+  // Suspend to disk (qemu_migration.h): QEMU's version, the device model and
+  // the accelerator; the state is QEMU's migration stream in one file. A
+  // machine with restore_from is launched with -incoming defer and loaded by configure().
+  std::string saved_state_format(const MachineConfig& machine) const override;
+  std::uint64_t save_state(const std::string& handles, const std::filesystem::path& dir) override;
 
   // "kvm" or "tcg": settings.accel, or for "auto" the KVM verdict, found with
   // `kernel` on first use (kvm_verdict.h) and kept for this host boot.

@@ -2,6 +2,7 @@
 
 #include <poll.h>
 #include <sys/socket.h>
+#include <sys/uio.h>
 #include <sys/un.h>
 #include <unistd.h>
 
@@ -76,11 +77,41 @@ nlohmann::json QmpClient::read_message() {
 }
 
 nlohmann::json QmpClient::execute(const std::string& command, const nlohmann::json& arguments) {
+  return send_and_wait(command, arguments, -1);
+}
+
+nlohmann::json QmpClient::execute_passing_fd(const std::string& command, const nlohmann::json& arguments, int fd) {
+  if (fd < 0) fail(fmt::format("{}: no descriptor to pass", command));
+  return send_and_wait(command, arguments, fd);
+}
+
+nlohmann::json QmpClient::send_and_wait(const std::string& command, const nlohmann::json& arguments, int fd) {
   nlohmann::json request{{"execute", command}};
   if (!arguments.is_null()) request["arguments"] = arguments;
   std::string text = request.dump() + "\n";
-  if (send(fd_, text.data(), text.size(), MSG_NOSIGNAL) != static_cast<ssize_t>(text.size()))
-    fail(fmt::format("{}: send failed: {}", command, std::strerror(errno)));
+  iovec data{text.data(), text.size()};
+  msghdr message{};
+  message.msg_iov = &data;
+  message.msg_iovlen = 1;
+  // QEMU keeps the descriptors that arrive with a command's bytes for that
+  // command: the whole line goes in one sendmsg (a Unix stream socket sends it
+  // whole or fails; the line is far below the socket buffer).
+  alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int))]{};
+  if (fd >= 0) {
+    message.msg_control = control;
+    message.msg_controllen = sizeof control;
+    cmsghdr* header = CMSG_FIRSTHDR(&message);
+    header->cmsg_level = SOL_SOCKET;
+    header->cmsg_type = SCM_RIGHTS;
+    header->cmsg_len = CMSG_LEN(sizeof(int));
+    std::memcpy(CMSG_DATA(header), &fd, sizeof(int));
+  }
+  ssize_t sent;
+  do {
+    sent = sendmsg(fd_, &message, MSG_NOSIGNAL);
+  } while (sent < 0 && errno == EINTR);
+  if (sent != static_cast<ssize_t>(text.size()))
+    fail(fmt::format("{}: send failed: {}", command, sent < 0 ? std::strerror(errno) : "short write"));
   for (;;) {
     // Anything but an answer is an asynchronous event (SHUTDOWN, STOP …): skipped.
     if (auto answer = qmp_return_of(read_message(), command)) return *answer;

@@ -23,11 +23,16 @@ class QmpClient {
 
   // Runs `command` and returns its "return" value; an "error" answer throws.
   nlohmann::json execute(const std::string& command, const nlohmann::json& arguments = nullptr);
+  // The same, with `fd` attached to the command (SCM_RIGHTS): for "getfd",
+  // which names a descriptor bangerd opened, so that QEMU, which may run as a
+  // uid that could not open the file, is handed that file and nothing else.
+  nlohmann::json execute_passing_fd(const std::string& command, const nlohmann::json& arguments, int fd);
   // query-status' "status": "running", "paused", "prelaunch", "internal-error" …
   std::string status();
 
  private:
   nlohmann::json read_message();
+  nlohmann::json send_and_wait(const std::string& command, const nlohmann::json& arguments, int fd);
 
   int fd_ = -1;
   std::string buffer_;

@@ -41,4 +41,16 @@ std::string qmp_status_of(const nlohmann::json& answer) {
   return status->get<std::string>();
 }
 
+QmpMigration qmp_migration_of(const nlohmann::json& answer) {
+  if (!answer.is_object()) fail("query-migrate: not an object");
+  QmpMigration migration;
+  if (auto status = answer.find("status"); status != answer.end()) {
+    if (!status->is_string()) fail("query-migrate: status is not a string");
+    migration.status = status->get<std::string>();
+  }
+  if (auto error = answer.find("error-desc"); error != answer.end() && error->is_string())
+    migration.error = valid_utf8(error->get<std::string>());
+  return migration;
+}
+
 }  // namespace banger

@@ -23,4 +23,13 @@ std::optional<nlohmann::json> qmp_return_of(const nlohmann::json& message, const
 // query-status' "status": "running", "paused", "prelaunch", "internal-error" …
 std::string qmp_status_of(const nlohmann::json& answer);
 
+// query-migrate's answer: "status" ("none", "setup", "active", "completed",
+// "failed", "cancelled" …; "" before any migration, when QEMU answers {}) and,
+// for "failed", QEMU's reason ("error-desc", "" when it gives none).
+struct QmpMigration {
+  std::string status;
+  std::string error;
+};
+QmpMigration qmp_migration_of(const nlohmann::json& answer);
+
 }  // namespace banger

@@ -86,7 +86,9 @@ class BusFuzz : public ClientTest {
         if (keep.count(path)) continue;
         left = true;
         const std::string& state = std::get<2>(vm);
-        error_of([&] { client_->vm_call(path, state == "running" || state == "starting" ? "Kill" : "Delete"); });
+        // A VMM first (Kill; paused ones too, which the fuzzer's Pause leaves: found by CI), then Delete.
+        const bool has_vmm = state == "running" || state == "starting" || state == "paused" || state == "stopping";
+        error_of([&] { client_->vm_call(path, has_vmm ? "Kill" : "Delete"); });
       }
       if (!left) break;
       std::this_thread::sleep_for(200ms);
