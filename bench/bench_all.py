@@ -32,6 +32,7 @@ BENCHES = [
     ("bench-forward", []),
     ("bench-disks", []),
     ("bench-workspace", []),
+    ("bench-suspend", []),
 ]
 SKIPPED = 77
 
