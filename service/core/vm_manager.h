@@ -3,6 +3,7 @@
 #include <condition_variable>
 #include <functional>
 #include <filesystem>
+#include <future>
 #include <functional>
 #include <map>
 #include <mutex>
@@ -144,6 +145,8 @@ class VmManager {
   // Start of a suspended VM: its loadable saved state, or nullopt after
   // dropping one that cannot load (`notice` says why, for LastError).
   std::optional<SavedStateManifest> loadable_saved_state(const VmRecord& vm, bool fresh, std::string& notice);
+  // Sets a restored guest's clock in the background: an SSH session to a TCG guest
+  // costs about a third of a second, which Start need not wait for (bench-suspend).
   void set_guest_clock(const VmRecord& vm) noexcept;
   struct Locked {
     LockTable::Guard guard;
@@ -179,6 +182,10 @@ class VmManager {
   std::mutex exits_mutex_;
   std::condition_variable exit_noted_;
   std::map<std::string, std::pair<VmmProcess, VmmExit>> noted_exits_;
+  // The background clock settings (set_guest_clock); destroyed first, so waited for
+  // while every dependency is still there.
+  std::mutex clock_sets_mutex_;
+  std::vector<std::future<void>> clock_sets_;
   // Error(exists) when the name is taken, Error(resource_exhausted) over the owner's quota.
   void insert_new(const VmRecord& vm);
   // Runs `provision` on a record in state creating, then commits it as created;

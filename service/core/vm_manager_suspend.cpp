@@ -127,9 +127,19 @@ std::optional<SavedStateManifest> VmManager::loadable_saved_state(const VmRecord
 void VmManager::set_guest_clock(const VmRecord& vm) noexcept {
   if (deps_.clock == nullptr) return;
   try {
-    deps_.clock->set(vm, std::chrono::system_clock::now());
+    std::lock_guard hold(clock_sets_mutex_);
+    std::erase_if(clock_sets_, [](const std::future<void>& f) {
+      return f.wait_for(std::chrono::seconds(0)) == std::future_status::ready;
+    });
+    clock_sets_.push_back(std::async(std::launch::async, [clock = deps_.clock, vm] {
+      try {
+        clock->set(vm, std::chrono::system_clock::now());
+      } catch (const std::exception& e) {
+        log::warn("VM '{}': guest clock not set after the restore: {}", vm.name, e.what());
+      }
+    }));
   } catch (const std::exception& e) {
-    log::warn("VM '{}': guest clock not set: {}", vm.name, e.what());
+    log::warn("VM '{}': guest clock not set after the restore: {}", vm.name, e.what());
   }
 }
 
