@@ -8,7 +8,11 @@ void GuestPorts::post_start(const VmRecord& vm) {
   if (auto attachment = attachments_.attachment_of(vm)) poller_.watch(vm.id, attachment->address);
 }
 
-void GuestPorts::cleanup(const VmRecord& vm, CleanupReason) noexcept { poller_.unwatch(vm.id); }
+// A suspended guest comes back listening where it did: its list stays, and with it
+// the automatic forwards that follow it (PortForwards keeps them for the same reason).
+void GuestPorts::cleanup(const VmRecord& vm, CleanupReason reason) noexcept {
+  poller_.unwatch(vm.id, reason == CleanupReason::suspended);
+}
 
 // A paused guest answers no SSH: the poller would only wait out its timeouts.
 // The ports it listed stay (and the automatic forwards that follow them): the guest still listens.

@@ -74,6 +74,48 @@ TEST(GuestPortsCapability, PollsAStartedVmOnItsAddressUntilCleanup) {
   EXPECT_EQ(polled.made(3), (std::multiset<std::string>{"a@10.219.0.7", "a@10.219.0.7", "b@10.219.0.7"}));
 }
 
+// A guest listening on one port, and what the poller told its observers.
+struct ListeningGuest final : GuestPortProbe {
+  std::vector<GuestPort> list_ports() override { return {{"tcp", 8080, "web"}}; }
+};
+struct SeenLists final : GuestPortsObserver {
+  std::mutex mutex;
+  std::vector<std::size_t> sizes;
+  void guest_ports_changed(const std::string&, const std::vector<GuestPort>& ports) override {
+    std::lock_guard lock(mutex);
+    sizes.push_back(ports.size());
+  }
+  std::vector<std::size_t> seen() {
+    std::lock_guard lock(mutex);
+    return sizes;
+  }
+};
+
+TEST(GuestPortsCapability, ASuspendKeepsTheGuestsListAStopEmptiesIt) {
+  testing::FixedAttachments attachments;
+  attachments.attachment = testing::attached_at("10.219.0.7");
+  GuestPortPoller poller(1h, [](const std::string&, const std::string&) -> std::unique_ptr<GuestPortProbe> {
+    return std::make_unique<ListeningGuest>();
+  });
+  SeenLists seen;
+  poller.add_observer(seen);
+  GuestPorts capability(attachments, poller);
+  auto listed = [&](std::size_t times) {
+    for (auto deadline = std::chrono::steady_clock::now() + 1s; std::chrono::steady_clock::now() < deadline;
+         std::this_thread::sleep_for(5ms))
+      if (seen.seen().size() >= times) return true;
+    return false;
+  };
+  capability.post_start(vm("a", VmState::starting));
+  ASSERT_TRUE(listed(1));
+  capability.cleanup(vm("a", VmState::running), CleanupReason::suspended);
+  EXPECT_EQ(seen.seen(), (std::vector<std::size_t>{1})) << "suspended: the list (and its forwards) stays";
+  capability.post_start(vm("a", VmState::starting));  // the restore polls it again
+  ASSERT_TRUE(listed(2));
+  capability.cleanup(vm("a", VmState::stopping), CleanupReason::stopped);
+  EXPECT_EQ(seen.seen(), (std::vector<std::size_t>{1, 1, 0})) << "stopped: emptied";
+}
+
 TEST(GuestPortsCapability, AVmWithoutAddressIsNeverPolled) {
   testing::FixedAttachments attachments;  // no network: the test daemon's and the benchmark's fake VMs
   PolledVms polled;
