@@ -143,6 +143,8 @@ constexpr std::array vm_keys{
     Key{"default_image", [](Config& c, const Field& f) { c.default_image = f.string(); }},
     Key{"stop_timeout_s",
         [](Config& c, const Field& f) { c.stop_timeout = std::chrono::seconds(f.integer(0, 3600)); }},
+    Key{"at_host_shutdown",
+        [](Config& c, const Field& f) { c.suspend_at_host_shutdown = f.one_of({"stop", "suspend"}) == "suspend"; }},
 };
 
 constexpr std::array network_keys{

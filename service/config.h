@@ -60,6 +60,10 @@ struct Config {
   std::uint32_t default_memory_mib = 512;
   std::string default_image;  // empty: the image marked default in the store
   std::chrono::seconds stop_timeout{30};  // graceful stop waits this long, then kills
+  // at_host_shutdown = "suspend" (issue 19): running VMs are suspended to disk
+  // when the host shuts down (stopped when that fails); autostart VMs come back
+  // where they were. "stop" (the default): a graceful stop.
+  bool suspend_at_host_shutdown = false;
 
   // [network]
   std::string default_subnet = "10.219.0.0/24";  // the default network's first candidate subnet

@@ -135,13 +135,28 @@ void HostPower::before_shutdown() {
   }
   const auto budget = stop_budget(delay_max);
   const auto vms = deps_.vms.running();
-  log::info("host shutting down: stopping {} VM(s) within {} ms", vms.size(), budget.count());
+  log::info("host shutting down: {} {} VM(s) within {} ms", deps_.suspend_at_shutdown ? "suspending" : "stopping",
+            vms.size(), budget.count());
+  const auto deadline = std::chrono::steady_clock::now() + budget;
   // All at once: one slow guest must not eat the others' time.
   std::vector<std::thread> stops;
   for (const auto& vm : vms)
-    stops.emplace_back([this, vm, budget] {
+    stops.emplace_back([this, vm, budget, deadline] {
+      auto within = budget;
+      if (deps_.suspend_at_shutdown) {
+        try {
+          deps_.vms.suspend(vm, budget);
+          return;
+        } catch (const std::exception& e) {
+          // Not supported, refused or failed: the VM is as it was, and is stopped instead,
+          // in what is left of the time (a second at least: the guest gets its power button).
+          log::warn("VM '{}' not suspended before the host shuts down ({}); stopping it", vm.name, e.what());
+          within = std::max(std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now()),
+                            std::chrono::milliseconds(1000));
+        }
+      }
       try {
-        deps_.vms.stop(vm, budget);
+        deps_.vms.stop(vm, within);
       } catch (const std::exception& e) {
         log::warn("VM '{}' not stopped before the host shuts down: {}", vm.name, e.what());
       }

@@ -24,6 +24,8 @@ class PowerControlledVms {
   virtual void resume(const VmRecord& vm) = 0;
   // A graceful stop that ends the VMM forcibly once `within` has passed.
   virtual void stop(const VmRecord& vm, std::chrono::milliseconds within) = 0;
+  // VM.Suspend, waiting at most `wait` for the VM's lock.
+  virtual void suspend(const VmRecord& vm, std::chrono::milliseconds wait) = 0;
 };
 
 // Host sleep and shutdown (issue 16). While at least one VM's VMM runs, holds
@@ -31,7 +33,8 @@ class PowerControlledVms {
 //   before sleep    pause every running VM, then let go of the lock;
 //   after sleep     resume them, take the lock again, set each guest's clock;
 //   before shutdown stop every running VM gracefully within logind's delay
-//                   (InhibitDelayMaxUSec), then let go of the lock.
+//                   (InhibitDelayMaxUSec), or with suspend_at_shutdown suspend
+//                   it (stopping it when that fails), then let go of the lock.
 // Everything talking to logind runs through `post` (one thread, in order):
 // VmEvents arrive on workers holding a VM's lock and must not wait for D-Bus.
 // The before/after methods are called through `post` too (host/logind_bus.h).
@@ -44,6 +47,7 @@ class HostPower final : public VmEvents {
     LoginManager& logind;
     GuestClock* clock;  // none: guests' clocks are left alone (no SSH into guests)
     Post post;
+    bool suspend_at_shutdown = false;  // [vm] at_host_shutdown = "suspend"
   };
   explicit HostPower(Deps deps) : deps_(std::move(deps)) {}
 

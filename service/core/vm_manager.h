@@ -93,7 +93,8 @@ class VmManager {
   // resources go (CleanupReason::suspended); the address, DNS name and forwards
   // stay the VM's. Error(not_supported) when its backend cannot save state;
   // when the save fails, the VM is back as it was.
-  VmRecord suspend(const std::string& id);
+  // `lock_wait`: at most this long for the VM's lock (host shutdown); default lock_timeout.
+  VmRecord suspend(const std::string& id, std::optional<std::chrono::milliseconds> lock_wait = std::nullopt);
   void remove(const std::string& id);
   VmRecord set(const std::string& id, const VmChanges& changes);
   VmRecord touch(const std::string& id);

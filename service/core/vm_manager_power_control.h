@@ -21,6 +21,7 @@ class VmManagerPowerControl final : public PowerControlledVms {
   void pause(const VmRecord& vm) override { vms_.pause_vmm(vm.id, pause_wait_); }
   void resume(const VmRecord& vm) override { vms_.resume_vmm(vm.id); }
   void stop(const VmRecord& vm, std::chrono::milliseconds within) override { vms_.stop_within(vm.id, within); }
+  void suspend(const VmRecord& vm, std::chrono::milliseconds wait) override { vms_.suspend(vm.id, wait); }
 
  private:
   VmManager& vms_;

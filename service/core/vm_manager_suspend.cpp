@@ -30,8 +30,8 @@ SavedStateManifest VmManager::manifest_for(const VmRecord& vm, const MachineConf
   return m;
 }
 
-VmRecord VmManager::suspend(const std::string& id) {
-  auto [guard, vm] = lock(id);
+VmRecord VmManager::suspend(const std::string& id, std::optional<std::chrono::milliseconds> lock_wait) {
+  auto [guard, vm] = lock(id, lock_wait);
   require_allowed(Verb::suspend, vm.state, vm.name);
   VmmBackend& backend = backend_of(vm);
   // The machine the VM runs as (as its start made it), for what its state needs to load again.

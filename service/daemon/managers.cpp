@@ -30,7 +30,7 @@ Managers::Managers(const Config& config, VmmBackends& backends, Storage& storage
            &disk_ledger, guest_clock.get()},
           settings_of(config)),
       power_control(vms),
-      host_power({power_control, host.logind, guest_clock.get(), host.on_host_thread}),
+      host_power({power_control, host.logind, guest_clock.get(), host.on_host_thread, config.suspend_at_host_shutdown}),
       images({storage.store, bus.registry}, config.state_dir) {
   // Host sleep and shutdown: follows the VMs from here on, before any can change.
   events_.add(host_power);

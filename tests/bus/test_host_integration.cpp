@@ -215,6 +215,30 @@ TEST_F(HostIntegration, ShutdownStopsTheVmsWithinLogindsDelay) {
   fakes().set_inhibit_delay_max(5s);
 }
 
+// [vm] at_host_shutdown = "suspend" (issue 19): the VMs are suspended to disk instead.
+TEST_F(HostIntegration, ShutdownSuspendsTheVmsWhenConfigured) {
+  const auto config = env().dir() / "bangerd.toml";
+  std::string original;
+  {
+    std::ifstream in(config);
+    original.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+  }
+  ASSERT_EQ(original.find("[vm]"), std::string::npos) << "the suite's config has no [vm] table to add to";
+  std::ofstream(config, std::ios::app) << "\n[vm]\nat_host_shutdown = \"suspend\"\n";
+  env().restart_daemon();
+  fakes().set_inhibit_delay_max(3s);
+  const auto vm = running_vm("hi-down-suspend");
+  ASSERT_TRUE(eventually([&] { return held_reasons().size() == 1; }));
+  fakes().emit_prepare_for_shutdown(true);
+  EXPECT_TRUE(client_->wait_state(*recorder_, vm, "suspended", 5s)) << client_->vm_string(vm, "State");
+  EXPECT_TRUE(fs::exists(env().dir() / "state" / "saved-states" / client_->vm_string(vm, "Id") / "manifest"));
+  EXPECT_TRUE(eventually([&] { return fakes().held_locks().empty(); })) << "no VMM runs: nothing to hold";
+  fakes().emit_prepare_for_shutdown(false);
+  std::ofstream(config, std::ios::trunc) << original;
+  env().restart_daemon();
+  fakes().set_inhibit_delay_max(5s);
+}
+
 // Where neither service runs (the stand-ins gone from the bus), VMs start and
 // stop as ever and the doctor says what is missing.
 TEST_F(HostIntegration, WithoutMachinedAndLogindNothingFails) {

@@ -30,6 +30,7 @@ class MockPowerControlledVms : public PowerControlledVms {
   MOCK_METHOD(void, pause, (const VmRecord&), (override));
   MOCK_METHOD(void, resume, (const VmRecord&), (override));
   MOCK_METHOD(void, stop, (const VmRecord&, std::chrono::milliseconds), (override));
+  MOCK_METHOD(void, suspend, (const VmRecord&, std::chrono::milliseconds), (override));
 };
 
 class MockGuestClock : public GuestClock {

@@ -39,6 +39,7 @@ void expect_same_settings(const Config& a, const Config& b) {
   EXPECT_EQ(a.default_memory_mib, b.default_memory_mib);
   EXPECT_EQ(a.default_image, b.default_image);
   EXPECT_EQ(a.stop_timeout, b.stop_timeout);
+  EXPECT_EQ(a.suspend_at_host_shutdown, b.suspend_at_host_shutdown);
   EXPECT_EQ(a.default_subnet, b.default_subnet);
   EXPECT_EQ(a.dnsmasq, b.dnsmasq);
   EXPECT_EQ(a.ssh_timeout, b.ssh_timeout);
@@ -296,7 +297,7 @@ TEST(Config, ShippedFileDocumentsEveryKeyWithItsDefault) {
                                          // [vmm]
                                          "backend", "firecracker", "jailer", "qemu",
                                          "default_vcpus", "default_memory_mib", "default_image",
-                                         "stop_timeout_s",
+                                         "stop_timeout_s", "at_host_shutdown",
                                          // [network]
                                          "default_subnet", "dnsmasq", "ssh_timeout_s",
                                          // [ports]

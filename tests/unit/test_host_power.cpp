@@ -23,6 +23,8 @@ using ::testing::Invoke;
 using ::testing::NiceMock;
 using ::testing::Return;
 using ::testing::StrictMock;
+using ::testing::SaveArg;
+using ::testing::Throw;
 using testing::MockGuestClock;
 using testing::MockLoginManager;
 using testing::MockPowerControlledVms;
@@ -234,6 +236,24 @@ TEST_F(HostPowerTest, ShutdownStopsInParallel) {
   const auto began = std::chrono::steady_clock::now();
   power.before_shutdown();
   EXPECT_LT(std::chrono::steady_clock::now() - began, 550ms);
+}
+
+// [vm] at_host_shutdown = "suspend" (issue 19): each VM is suspended; one that
+// cannot be (a backend without saved state, a failed save) is stopped instead.
+TEST_F(HostPowerTest, ShutdownSuspendsWhenConfiguredAndStopsWhatCannotBeSuspended) {
+  HostPower suspending{{vms, logind, &clock, [](std::function<void()> job) { job(); }, true}};
+  EXPECT_CALL(logind, inhibit_delay_max()).WillOnce(Return(10s));
+  EXPECT_CALL(vms, running())
+      .WillOnce(Return(std::vector<VmRecord>{vm_in("a", VmState::running), vm_in("b", VmState::paused)}));
+  EXPECT_CALL(vms, suspend(::testing::Field(&VmRecord::id, "a"), std::chrono::milliseconds(8000)));
+  EXPECT_CALL(vms, suspend(::testing::Field(&VmRecord::id, "b"), _))
+      .WillOnce(Throw(Error(ErrorKind::not_supported, "the test backend cannot save state")));
+  EXPECT_CALL(vms, stop(::testing::Field(&VmRecord::id, "a"), _)).Times(0);
+  std::chrono::milliseconds left{0};
+  EXPECT_CALL(vms, stop(::testing::Field(&VmRecord::id, "b"), _)).WillOnce(SaveArg<1>(&left));
+  suspending.before_shutdown();
+  EXPECT_GT(left, 7000ms) << "what is left of logind's delay";
+  EXPECT_LE(left, 8000ms);
 }
 
 TEST_F(HostPowerTest, ShutdownWithoutDelayMaxTakesLogindsDefault) {
