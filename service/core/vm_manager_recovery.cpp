@@ -104,15 +104,28 @@ void VmManager::recover() {
         // A VMM that would not stop is kept for Kill or Delete to end; a dead one needs nothing.
         if (!alive()) handles_.erase(vm.id);
         break;
-      case VmState::suspended:
-        // A VMM a suspend could not end is ended by the next Start; nothing else runs.
-        if (!alive()) handles_.erase(vm.id);
-        if (!saved_.find(vm.id)) {
-          const std::string why = "its saved state is gone; it boots afresh at the next Start";
-          deps_.capabilities.cleanup(vm, CleanupReason::stopped);
-          commit_state(vm, VmState::stopped, why, why);
+      case VmState::suspended: {
+        // A VMM a suspend could not end (paused, never to run on) is ended by the next Start.
+        const bool vmm_left = alive();
+        if (saved_.find(vm.id)) {
+          if (!vmm_left) handles_.erase(vm.id);
+          break;
         }
+        // The state is gone: a stopped VM, with no VMM left either.
+        if (vmm_left) {
+          try {
+            backend_of(vm).kill(handles);
+          } catch (const std::exception& e) {
+            log::error("VM '{}': cannot end the VMM its suspend left: {}", vm.name, e.what());
+            break;
+          }
+        }
+        handles_.erase(vm.id);
+        const std::string why = "its saved state is gone; it boots afresh at the next Start";
+        deps_.capabilities.cleanup(vm, CleanupReason::stopped);
+        commit_state(vm, VmState::stopped, why, why);
         break;
+      }
       default: handles_.erase(vm.id); break;
     }
   }

@@ -233,6 +233,28 @@ TEST_F(SuspendRecoverTest, ASuspendedVmWhoseStateIsGoneIsStoppedSayingSo) {
   EXPECT_NE(stored.last_error.find("saved state is gone"), std::string::npos) << stored.last_error;
 }
 
+// A suspend whose VMM would not end keeps its handles (Start ends it first); if the
+// state is gone by the next start of bangerd, that VMM goes too and the VM is stopped.
+TEST_F(SuspendRecoverTest, AVmmASuspendCouldNotEndIsKeptWithItsStateAndEndedWithout) {
+  auto kept = running("kept");
+  auto lost = running("lost");
+  EXPECT_CALL(backend, kill(handles_42))
+      .WillOnce(Throw(Error(ErrorKind::backend_failed, "no answer")))
+      .WillOnce(Throw(Error(ErrorKind::backend_failed, "no answer")))
+      .WillRepeatedly(Return());
+  manager.suspend(kept.id);
+  manager.suspend(lost.id);
+  EXPECT_EQ(state_of(kept.id), VmState::suspended);
+  EXPECT_EQ(handles_on_disk(kept.id), handles_42) << "the VMM is not forgotten";
+  fs::remove_all(saved_dir(lost.id));
+  ON_CALL(backend, adopt(handles_42)).WillByDefault(Return(true));
+  restarted.recover();
+  EXPECT_EQ(state_of(kept.id), VmState::suspended);
+  EXPECT_EQ(handles_on_disk(kept.id), handles_42);
+  EXPECT_EQ(state_of(lost.id), VmState::stopped);
+  EXPECT_EQ(handles_on_disk(lost.id), "") << "ended with its state gone";
+}
+
 TEST_F(SuspendRecoverTest, ARunningVmWithACommittedStateIsSuspendedAndItsVmmEnded) {
   auto vm = running();
   commit_state_of(vm);  // bangerd died after the manifest, before it noted the suspend
