@@ -140,6 +140,9 @@ class VmManager {
   // recover(): a VM with a committed saved state that is not (yet) suspended:
   // bangerd ended between saving it and noting so, or during its restore.
   void settle_saved_state(VmRecord& vm, const std::string& handles, bool vmm_alive);
+  // recover(): ends a VMM it must not leave running; false (logged, saying `whose`) when it
+  // would not end, and the VM is then left as it is for a later Kill or Delete.
+  bool end_vmm_or_log(const VmRecord& vm, const std::string& handles, std::string_view whose) noexcept;
   void drop_stray_saved_states();  // recover(): states of VMs that are not suspended, or gone
   // What a restore of `vm` would run as now, to compare with its saved manifest.
   SavedStateManifest manifest_for(const VmRecord& vm, const MachineConfig& machine) const;

@@ -86,14 +86,7 @@ void VmManager::recover() {
       case VmState::stopping: {
         // The operation was cut off halfway; end the VMM rather than guess how far it got.
         bool was_starting = vm.state == VmState::starting;
-        if (alive()) {
-          try {
-            backend_of(vm).kill(handles);
-          } catch (const std::exception& e) {
-            log::error("VM '{}': cannot end its VMM: {}", vm.name, e.what());
-            continue;
-          }
-        }
+        if (alive() && !end_vmm_or_log(vm, handles, "its VMM")) continue;
         handles_.erase(vm.id);
         deps_.capabilities.cleanup(vm, was_starting ? CleanupReason::start_failed : CleanupReason::stopped);
         std::string why = fmt::format("bangerd restarted while the VM was {}", to_string(vm.state));
@@ -112,14 +105,7 @@ void VmManager::recover() {
           break;
         }
         // The state is gone: a stopped VM, with no VMM left either.
-        if (vmm_left) {
-          try {
-            backend_of(vm).kill(handles);
-          } catch (const std::exception& e) {
-            log::error("VM '{}': cannot end the VMM its suspend left: {}", vm.name, e.what());
-            break;
-          }
-        }
+        if (vmm_left && !end_vmm_or_log(vm, handles, "the VMM its suspend left")) break;
         handles_.erase(vm.id);
         const std::string why = "its saved state is gone; it boots afresh at the next Start";
         deps_.capabilities.cleanup(vm, CleanupReason::stopped);
@@ -130,6 +116,16 @@ void VmManager::recover() {
     }
   }
   drop_stray_saved_states();
+}
+
+bool VmManager::end_vmm_or_log(const VmRecord& vm, const std::string& handles, std::string_view whose) noexcept {
+  try {
+    backend_of(vm).kill(handles);
+    return true;
+  } catch (const std::exception& e) {
+    log::error("VM '{}': cannot end {}: {}", vm.name, whose, e.what());
+    return false;
+  }
 }
 
 // A paused VM's VMM may run after all: bangerd stopped between a resume and its

@@ -145,14 +145,7 @@ void VmManager::set_guest_clock(const VmRecord& vm) noexcept {
 
 void VmManager::settle_saved_state(VmRecord& vm, const std::string& handles, bool vmm_alive) {
   // The saved state counts: the VMM (paused since the save, or loading it) must never run on.
-  if (vmm_alive) {
-    try {
-      backend_of(vm).kill(handles);
-    } catch (const std::exception& e) {
-      log::error("VM '{}': cannot end the VMM of its saved state: {}", vm.name, e.what());
-      return;
-    }
-  }
+  if (vmm_alive && !end_vmm_or_log(vm, handles, "the VMM of its saved state")) return;
   forget_vmm(vm.id);
   deps_.capabilities.cleanup(vm, CleanupReason::suspended);
   log::warn("VM '{}' was {} with its state saved when bangerd stopped; it is suspended", vm.name, to_string(vm.state));
