@@ -35,12 +35,10 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
-#include "bangerd_netns.h"
 #include "bench_support.h"
-#include "bus_environment.h"
-#include "../tests/qemu/default_image.h"
+#include "guest_bench.h"
 
-using namespace banger::test;
+using namespace banger::bench;
 namespace fs = std::filesystem;
 
 namespace {
@@ -48,27 +46,12 @@ namespace {
 constexpr unsigned kMemoryMiB = 256;
 const int kRounds = banger::bench::count(5, 1);
 
-void must(const RunResult& r, const std::string& what) {
-  if (!r.ok()) throw std::runtime_error(what + " failed:\n" + r.describe());
-}
-
-double seconds_of(const std::function<void()>& f) {
-  const auto t0 = std::chrono::steady_clock::now();
-  f();
-  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-}
-
 double best(const std::vector<double>& v) { return *std::min_element(v.begin(), v.end()); }
 
 double median(std::vector<double> v) {
   std::sort(v.begin(), v.end());
   const auto n = v.size();
   return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
-}
-
-std::string trimmed(std::string s) {
-  while (!s.empty() && (s.back() == '\n' || s.back() == ' ')) s.pop_back();
-  return s;
 }
 
 struct DiskUse {
@@ -130,50 +113,20 @@ DaemonAccount daemon_account(const fs::path& log) {
 }  // namespace
 
 int main() {
-  ::setenv("BANGER_BANGERD", BANGERD_PATH, 1);
-  ::setenv("BANGER_BANGERCTL", BANGERCTL_PATH, 1);
-  ::setenv("BANGER_BUS_PROBE", BUS_PROBE_PATH, 1);
-  ::setenv("BANGER_SOURCE_ROOT", BANGER_SOURCE_ROOT, 1);
-  ::setenv("BANGER_BUS_DAEMON_CONFIG", BANGER_SOURCE_ROOT "/tests/qemu/bangerd-qemu.toml", 1);
-  ::setenv("BANGER_IMAGE_SCRIPT", BANGER_SOURCE_ROOT "/scripts/build-default-image.sh", 1);
-  ::setenv("BANGER_IMAGE_DIR", BANGER_IMAGE_DIR, 1);
-  if (auto why = BusEnvironment::skip_reason(); !why.empty()) {
-    std::cout << "bench-suspend: skipped: " << why << "\n";
-    return 77;  // skipped, as the tests do (bench-all reports it)
-  }
-  std::string why;
-  auto netns = bangerd_netns({.programs = {"nft", "ssh"}, .devices = {"/dev/net/tun"}}, why);
-  if (!netns) {
-    std::cout << "bench-suspend: skipped: " << why << "\n";
-    return 77;
-  }
-  netns->ip("link set lo up");
-  try {
-    BusEnvironment env;
-    env.start();
-    auto ctl = [&env](std::vector<std::string> args) {
-      args.insert(args.begin(), {env.bangerctl(), "--no-progress"});
-      return env.run_as("", args, 600s);
-    };
+  return banger::bench::run_guest_bench("bench-suspend", {"nft", "ssh"}, [](GuestBench& bench) {
+    auto ctl = [&bench](std::vector<std::string> args) { return bench.ctl(std::move(args)); };
+    auto& env = bench.env();
     auto show = [&] {
       auto shown = ctl({"show", "bench-suspend", "--json"});
       must(shown, "show");
       return nlohmann::json::parse(shown.out);
     };
-    must(build_and_import_default_image(env), "the default image");
     must(ctl({"create", "bench-suspend", "--memory", std::to_string(kMemoryMiB)}), "create");
     const auto vm = show();
     const auto id = vm.at("id").get<std::string>();
     const auto address = vm.at("ipv4_address").get<std::string>();
     const fs::path saved_dir = env.dir() / "state" / "saved-states" / id;
-    const std::string ssh = "ssh -i " + (env.dir() / "state" / "ssh" / "id_ed25519").string() +
-                            " -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -o BatchMode=yes"
-                            " -o ConnectTimeout=10 -o LogLevel=ERROR root@" + address;
-    auto in_guest = [&](const std::string& command) {
-      auto r = netns->exec(ssh + " '" + command + "' 2>&1");
-      if (r.status != 0) throw std::runtime_error("in the guest: " + command + ":\n" + r.out);
-      return trimmed(r.out);
-    };
+    auto in_guest = [&](const std::string& command) { return bench.in_guest(address, command); };
     auto expect_state = [&](const std::string& state, const std::string& after) {
       const auto now = show();
       if (now.at("state") != state)
@@ -300,9 +253,5 @@ int main() {
     banger::bench::figure("suspend.saved_vs_memory", saved_vs_memory, "x", "<=", 0.5,
                           fmt::format("saved state on disk / guest memory, {} MiB guest (median)", kMemoryMiB));
     ctl({"delete", "bench-suspend"});  // stopped by the last round
-  } catch (const std::exception& e) {
-    std::cerr << "bench-suspend: " << e.what() << "\n";
-    return 1;
-  }
-  return 0;
+  });
 }

@@ -21,12 +21,10 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
-#include "bangerd_netns.h"
 #include "bench_support.h"
-#include "bus_environment.h"
-#include "../tests/qemu/default_image.h"
+#include "guest_bench.h"
 
-using namespace banger::test;
+using namespace banger::bench;
 namespace fs = std::filesystem;
 
 namespace {
@@ -34,10 +32,6 @@ namespace {
 const int kFiles = banger::bench::count(100, 10);
 constexpr std::size_t kFileBytes = 1 << 20;
 const double kTotalMiB = kFiles * kFileBytes / double(1 << 20);
-
-void must(const RunResult& r, const std::string& what) {
-  if (!r.ok()) throw std::runtime_error(what + " failed:\n" + r.describe());
-}
 
 // 100 files of 1 MiB of random bytes in a few directories.
 void make_tree(const fs::path& root) {
@@ -52,54 +46,19 @@ void make_tree(const fs::path& root) {
   }
 }
 
-double seconds_of(const std::function<void()>& f) {
-  const auto t0 = std::chrono::steady_clock::now();
-  f();
-  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-}
-
 }  // namespace
 
 int main() {
-  ::setenv("BANGER_BANGERD", BANGERD_PATH, 1);
-  ::setenv("BANGER_BANGERCTL", BANGERCTL_PATH, 1);
-  ::setenv("BANGER_BUS_PROBE", BUS_PROBE_PATH, 1);
-  ::setenv("BANGER_SOURCE_ROOT", BANGER_SOURCE_ROOT, 1);
-  ::setenv("BANGER_BUS_DAEMON_CONFIG", BANGER_SOURCE_ROOT "/tests/qemu/bangerd-qemu.toml", 1);
-  ::setenv("BANGER_IMAGE_SCRIPT", BANGER_SOURCE_ROOT "/scripts/build-default-image.sh", 1);
-  ::setenv("BANGER_IMAGE_DIR", BANGER_IMAGE_DIR, 1);
-  if (auto why = BusEnvironment::skip_reason(); !why.empty()) {
-    std::cout << "bench-workspace: skipped: " << why << "\n";
-    return 77;  // skipped, as the tests do (bench-all reports it)
-  }
-  std::string why;
-  auto netns = bangerd_netns({.programs = {"nft", "ssh", "tar"}, .devices = {"/dev/net/tun"}}, why);
-  if (!netns) {
-    std::cout << "bench-workspace: skipped: " << why << "\n";
-    return 77;
-  }
-  netns->ip("link set lo up");
-  try {
-    BusEnvironment env;
-    env.start();
-    auto ctl = [&env](std::vector<std::string> args) {
-      args.insert(args.begin(), {env.bangerctl(), "--no-progress"});
-      return env.run_as("", args, 600s);
-    };
-    must(build_and_import_default_image(env), "the default image");
+  return banger::bench::run_guest_bench("bench-workspace", {"nft", "ssh", "tar"}, [](GuestBench& bench) {
+    auto ctl = [&bench](std::vector<std::string> args) { return bench.ctl(std::move(args)); };
+    auto& env = bench.env();
     must(ctl({"create", "bench-ws", "--memory", "1024"}), "create");
     must(ctl({"start", "bench-ws"}), "start");
     auto shown = ctl({"show", "bench-ws", "--json"});
     must(shown, "show");
     const auto address = nlohmann::json::parse(shown.out).at("ipv4_address").get<std::string>();
-    const std::string ssh = "ssh -i " + (env.dir() / "state" / "ssh" / "id_ed25519").string() +
-                            " -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -o BatchMode=yes"
-                            " -o LogLevel=ERROR root@" + address;
-    auto in_guest = [&](const std::string& command) {
-      auto r = netns->exec(ssh + " '" + command + "' 2>&1");
-      if (r.status != 0) throw std::runtime_error("in the guest: " + command + ":\n" + r.out);
-      return r.out;
-    };
+    const std::string ssh = bench.ssh_to(address);
+    auto in_guest = [&](const std::string& command) { return bench.in_guest(address, command); };
     std::cerr << "bench-workspace: guest " << address << " up; making the tree\n";
     in_guest("mkdir -p /work && mount -t tmpfs -o size=600m tmpfs /work");
     const auto tree = env.dir() / "tree";
@@ -118,7 +77,7 @@ int main() {
       in_guest("rm -rf /work/pushed");
       plain_s.push_back(seconds_of([&] {
         // The whole pipeline in bangerd's namespace, where the guest's network is.
-        auto r = netns->exec("sh " + plain_script.string());
+        auto r = bench.netns().exec("sh " + plain_script.string());
         if (r.status != 0) throw std::runtime_error("tar | ssh tar failed:\n" + r.out);
       }));
       in_guest("rm -rf /work/plain");
@@ -139,9 +98,5 @@ int main() {
       std::cout << "  bangerd: " << logs.substr(at, logs.find('\n', at) - at) << "\n";
     ctl({"kill", "bench-ws"});
     ctl({"delete", "bench-ws"});
-  } catch (const std::exception& e) {
-    std::cerr << "bench-workspace: " << e.what() << "\n";
-    return 1;
-  }
-  return 0;
+  });
 }
