@@ -86,11 +86,47 @@ class FirecrackerBackendTest : public ::testing::Test {
     return json{{"method", method}, {"path", path}, {"body", std::move(body)}};
   }
 
+  static void expect_sequence(const std::vector<json>& got, const std::vector<json>& expected) {
+    ASSERT_EQ(got.size(), expected.size()) << json(got).dump(1);
+    for (size_t i = 0; i < expected.size(); ++i) EXPECT_EQ(got[i], expected[i]) << "request " << i;
+  }
+
+  static void append(std::vector<json>& to, std::vector<json> more) {
+    for (auto& r : more) to.push_back(std::move(r));
+  }
+
+  // What every VMM asks first (Logger, then Metrics), booted or loading a saved state.
+  std::vector<json> logger_and_metrics() const {
+    const std::string run = machine.runtime_dir.string();
+    return {req("PUT", "/logger", {{"log_path", run + "/firecracker.log"}, {"level", "Info"}}),
+            req("PUT", "/metrics", {{"metrics_path", run + "/metrics.json"}})};
+  }
+
+  // The boot requests of the SetUp machine, unjailed as root.
+  std::vector<json> boot_requests(json machine_config = {{"vcpu_count", 2}, {"mem_size_mib", 256}, {"smt", false}}) const {
+    auto requests = logger_and_metrics();
+    for (json r : {req("PUT", "/machine-config", std::move(machine_config)),
+                   req("PUT", "/boot-source",
+                       {{"kernel_image_path", root.string() + "/vmlinux"},
+                        {"boot_args", "console=ttyS0 reboot=k"},
+                        {"initrd_path", root.string() + "/initrd.img"}}),
+                   req("PUT", "/drives/rootfs",
+                       {{"drive_id", "rootfs"}, {"path_on_host", root.string() + "/rootfs.ext4"},
+                        {"is_root_device", true}, {"is_read_only", false}}),
+                   req("PUT", "/drives/work",
+                       {{"drive_id", "work"}, {"path_on_host", root.string() + "/work.ext4"},
+                        {"is_root_device", false}, {"is_read_only", true}}),
+                   req("PUT", "/network-interfaces/eth0",
+                       {{"iface_id", "eth0"}, {"host_dev_name", "tap-banger0"}, {"guest_mac", "06:00:AC:10:00:02"}}),
+                   req("PUT", "/actions", {{"action_type", "InstanceStart"}})})
+      requests.push_back(std::move(r));
+    return requests;
+  }
+
   FirecrackerSettings settings;
   MachineConfig machine;
   fs::path root;
   std::string handles;
 };
-
 
 }  // namespace banger::fc_test

@@ -59,29 +59,6 @@ class FirecrackerSavedStateTest : public FirecrackerBackendTest {
     return st;
   }
 
-  // The boot requests of the SetUp machine, unjailed as root.
-  std::vector<json> boot_requests(json machine_config) const {
-    const std::string run = machine.runtime_dir.string();
-    return {
-        req("PUT", "/logger", {{"log_path", run + "/firecracker.log"}, {"level", "Info"}}),
-        req("PUT", "/metrics", {{"metrics_path", run + "/metrics.json"}}),
-        req("PUT", "/machine-config", std::move(machine_config)),
-        req("PUT", "/boot-source",
-            {{"kernel_image_path", root.string() + "/vmlinux"},
-             {"boot_args", "console=ttyS0 reboot=k"},
-             {"initrd_path", root.string() + "/initrd.img"}}),
-        req("PUT", "/drives/rootfs",
-            {{"drive_id", "rootfs"}, {"path_on_host", root.string() + "/rootfs.ext4"},
-             {"is_root_device", true}, {"is_read_only", false}}),
-        req("PUT", "/drives/work",
-            {{"drive_id", "work"}, {"path_on_host", root.string() + "/work.ext4"},
-             {"is_root_device", false}, {"is_read_only", true}}),
-        req("PUT", "/network-interfaces/eth0",
-            {{"iface_id", "eth0"}, {"host_dev_name", "tap-banger0"}, {"guest_mac", "06:00:AC:10:00:02"}}),
-        req("PUT", "/actions", {{"action_type", "InstanceStart"}}),
-    };
-  }
-
   static json create_body(const char* type, const std::string& state, const std::string& memory) {
     return {{"snapshot_type", type}, {"snapshot_path", state}, {"mem_file_path", memory}};
   }
@@ -90,11 +67,6 @@ class FirecrackerSavedStateTest : public FirecrackerBackendTest {
             {"mem_backend", {{"backend_type", "File"}, {"backend_path", memory}}},
             {"resume_vm", false},
             {"network_overrides", json::array({{{"iface_id", "eth0"}, {"host_dev_name", tap}}})}};
-  }
-
-  static void expect_sequence(const std::vector<json>& got, const std::vector<json>& expected) {
-    ASSERT_EQ(got.size(), expected.size()) << json(got).dump(1);
-    for (size_t i = 0; i < expected.size(); ++i) EXPECT_EQ(got[i], expected[i]) << "request " << i;
   }
 
   fs::path saved;
@@ -127,19 +99,15 @@ TEST_F(FirecrackerSavedStateTest, SuspendAndRestoreSendTheSpecifiedRequests) {
   backend.start(handles);
   EXPECT_EQ(backend.status(handles), VmmStatus::running);
 
-  auto expected = boot_requests({{"vcpu_count", 2}, {"mem_size_mib", 256}, {"smt", false}});
-  const std::string run = machine.runtime_dir.string();
-  for (json r : {req("PATCH", "/vm", {{"state", "Paused"}}),
-                 req("PUT", "/snapshot/create", create_body("Full", state.string(), memory.string())),
-                 req("GET", "/"),
-                 // The second VMM: Logger and Metrics, then the load on it fresh.
-                 req("PUT", "/logger", {{"log_path", run + "/firecracker.log"}, {"level", "Info"}}),
-                 req("PUT", "/metrics", {{"metrics_path", run + "/metrics.json"}}),
-                 req("PUT", "/snapshot/load", load_body(state.string(), memory.string(), "tap-banger0")),
-                 req("GET", "/"),
-                 req("PATCH", "/vm", {{"state", "Resumed"}}),
-                 req("GET", "/")})
-    expected.push_back(r);
+  auto expected = boot_requests();
+  append(expected, {req("PATCH", "/vm", {{"state", "Paused"}}),
+                    req("PUT", "/snapshot/create", create_body("Full", state.string(), memory.string())),
+                    req("GET", "/")});
+  append(expected, logger_and_metrics());  // the second VMM, then the load on it fresh
+  append(expected, {req("PUT", "/snapshot/load", load_body(state.string(), memory.string(), "tap-banger0")),
+                    req("GET", "/"),
+                    req("PATCH", "/vm", {{"state", "Resumed"}}),
+                    req("GET", "/")});
   expect_sequence(recorded(), expected);
 }
 
@@ -219,28 +187,23 @@ TEST_F(FirecrackerSavedStateTest, FullAndDiffSnapshotsLaidOverEachOtherLoad) {
   backend.start(handles);
   EXPECT_EQ(backend.status(handles), VmmStatus::running);
 
-  const std::string run = machine.runtime_dir.string();
   auto expected =
       boot_requests({{"vcpu_count", 2}, {"mem_size_mib", 256}, {"smt", false}, {"track_dirty_pages", true}});
   json load_diff = load_body(saved_state_file(diff).string(), saved_memory_file(diff).string(), "tap-banger0");
   json load_full = load_body(saved_state_file(full).string(), saved_memory_file(full).string(), "tap-banger0");
   load_diff["track_dirty_pages"] = load_full["track_dirty_pages"] = true;  // so that it can take Diffs again
-  for (json r : {req("PATCH", "/vm", {{"state", "Paused"}}),
-                 req("PUT", "/snapshot/create",
-                     create_body("Full", saved_state_file(full).string(), saved_memory_file(full).string())),
-                 req("PATCH", "/vm", {{"state", "Resumed"}}),
-                 req("PATCH", "/vm", {{"state", "Paused"}}),
-                 req("PUT", "/snapshot/create",
-                     create_body("Diff", saved_state_file(diff).string(), saved_memory_file(diff).string())),
-                 req("PUT", "/logger", {{"log_path", run + "/firecracker.log"}, {"level", "Info"}}),
-                 req("PUT", "/metrics", {{"metrics_path", run + "/metrics.json"}}),
-                 req("PUT", "/snapshot/load", load_diff),
-                 req("PUT", "/logger", {{"log_path", run + "/firecracker.log"}, {"level", "Info"}}),
-                 req("PUT", "/metrics", {{"metrics_path", run + "/metrics.json"}}),
-                 req("PUT", "/snapshot/load", load_full),
-                 req("PATCH", "/vm", {{"state", "Resumed"}}),
-                 req("GET", "/")})
-    expected.push_back(r);
+  append(expected, {req("PATCH", "/vm", {{"state", "Paused"}}),
+                    req("PUT", "/snapshot/create",
+                        create_body("Full", saved_state_file(full).string(), saved_memory_file(full).string())),
+                    req("PATCH", "/vm", {{"state", "Resumed"}}),
+                    req("PATCH", "/vm", {{"state", "Paused"}}),
+                    req("PUT", "/snapshot/create",
+                        create_body("Diff", saved_state_file(diff).string(), saved_memory_file(diff).string()))});
+  append(expected, logger_and_metrics());
+  expected.push_back(req("PUT", "/snapshot/load", load_diff));
+  append(expected, logger_and_metrics());
+  append(expected, {req("PUT", "/snapshot/load", load_full), req("PATCH", "/vm", {{"state", "Resumed"}}),
+                    req("GET", "/")});
   expect_sequence(recorded(), expected);
 }
 
