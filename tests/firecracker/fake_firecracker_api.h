@@ -15,6 +15,10 @@ struct Reply {
   std::string body;  // JSON, empty for 204
 };
 
+// The one version this fake is, wherever it is asked (GET /, GET /version,
+// --version, and in the snapshots it writes).
+constexpr const char* version = "1.17.0-fake";
+
 // 400 with {"fault_message": message}, as every Firecracker error.
 Reply fault(const std::string& message);
 
