@@ -28,7 +28,7 @@ Managers::Managers(const Config& config, VmmBackends& backends, Storage& storage
       events_{&bus.registry, &stats_poller, &autostart_marker},
       guest_clock(host.guest_shell ? std::make_unique<SshGuestClock>(storage.attachments, *host.guest_shell) : nullptr),
       vms({storage.store, backends, capabilities.in_order, events_, storage.handles, &exits, &workspace_locks,
-           &disk_ledger, guest_clock.get(), &storage.store, nullptr},
+           &disk_ledger, guest_clock.get(), &storage.store, &bus.registry},
           settings_of(config)),
       power_control(vms),
       host_power({power_control, host.logind, guest_clock.get(), host.on_host_thread, config.suspend_at_host_shutdown}),
