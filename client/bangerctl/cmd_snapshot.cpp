@@ -37,7 +37,7 @@ void print_snapshots(const Globals& g, banger::client::Client& client,
                      const std::vector<banger::client::SnapshotInfo>& snapshots) {
   std::map<std::string, std::string> vm_names, names;
   for (const auto& vm : client.list_vms()) vm_names[vm.path] = vm.name;
-  for (const auto& s : snapshots) names[s.path] = s.name;
+  for (const auto& s : client.list_snapshots()) names[s.path] = s.name;  // parents may be outside `snapshots`
   const auto name_of = [](const std::map<std::string, std::string>& by_path, const std::string& path) {
     auto it = by_path.find(path);
     return it == by_path.end() ? std::string() : it->second;
