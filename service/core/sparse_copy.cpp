@@ -80,21 +80,24 @@ void copy_sparse(int in, int out, const std::string& what, const CopyProgress& p
   if (progress) progress(static_cast<std::uint64_t>(st.st_size));
 }
 
-void copy_sparse(const std::filesystem::path& from, const std::filesystem::path& to) {
+namespace {
+
+// copy_sparse between two paths; the copy's descriptor, still open.
+UniqueFd copied(const std::filesystem::path& from, const std::filesystem::path& to) {
   UniqueFd in(open(from.c_str(), O_RDONLY | O_CLOEXEC));
   if (!in.valid()) fail("open " + from.string());
   UniqueFd out(open(to.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600));
   if (!out.valid()) fail("create " + to.string());
   copy_sparse(in.get(), out.get(), from.string());
+  return out;
 }
 
+}  // namespace
+
+void copy_sparse(const std::filesystem::path& from, const std::filesystem::path& to) { copied(from, to); }
+
 void copy_sparse_durably(const std::filesystem::path& from, const std::filesystem::path& to) {
-  UniqueFd in(open(from.c_str(), O_RDONLY | O_CLOEXEC));
-  if (!in.valid()) fail("open " + from.string());
-  UniqueFd out(open(to.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600));
-  if (!out.valid()) fail("create " + to.string());
-  copy_sparse(in.get(), out.get(), from.string());
-  if (::fsync(out.get()) != 0) fail("sync " + to.string());
+  if (::fsync(copied(from, to).get()) != 0) fail("sync " + to.string());
 }
 
 void replace_with_copy(const std::filesystem::path& from, const std::filesystem::path& to) {
