@@ -170,6 +170,9 @@ class VmManager {
   SavedStates snapshot_files(const std::string& vm_id) const;  // <snapshots dir>/<vm id>/<snapshot id>/
   SnapshotRecord snapshot_of(const VmRecord& vm, const std::string& snapshot_id) const;
   void require_snapshot_room(const VmRecord& vm, bool with_memory, const std::string& name);
+  // take_snapshot of a running or paused VM: its memory, then its disks while still paused.
+  // Returns why its VMM would not run on afterwards ("" when it did).
+  std::string save_running_snapshot(const VmRecord& vm, SnapshotRecord& s, SavedStates& files, ProgressSink& progress);
   VmRecord restore_snapshot_locked(VmRecord vm, const SnapshotRecord& snapshot, ProgressSink& progress);
   // The checkpoint's disks (and saved state) become the VM's, which is stopped or created.
   void install_snapshot(VmRecord& vm, const SnapshotRecord& snapshot, const SavedStateManifest* memory);

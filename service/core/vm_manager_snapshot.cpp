@@ -111,6 +111,48 @@ SnapshotRecord VmManager::plan_snapshot(const std::string& vm_id, const std::str
   return planned;
 }
 
+// The memory part first, then the disks while the VM is still paused: one instant.
+// Returns why the VMM would not run on afterwards ("" when it did, or was paused).
+std::string VmManager::save_running_snapshot(const VmRecord& vm, SnapshotRecord& s, SavedStates& files,
+                                             ProgressSink& progress) {
+  const fs::path vmm_dir = files.files(s.id);
+  const fs::path dir = vmm_dir.parent_path();
+  std::string resume_failure;
+  const auto handles = handles_.get(vm.id);
+  if (handles.empty()) throw Error(ErrorKind::backend_failed, fmt::format("VM '{}' has no VMM handles", vm.name));
+  SavedStateManifest manifest = running_manifest(vm);
+  const bool was_running = vm.state == VmState::running;
+  progress.report("pausing the VM", 0.1);
+  if (was_running) pause_vmm_locked(vm, handles);
+  std::exception_ptr failure;
+  try {
+    BANGER_FAULT_POINT("snapshot.before-save");
+    progress.report("saving the VM's memory", 0.2);
+    manifest.bytes = backend_of(vm).save_state(handles, vmm_dir);
+    manifest.saved_at_us = s.created_at_us = now_us();
+    files.commit(s.id, manifest);
+    BANGER_FAULT_POINT("snapshot.memory-saved");
+    // Still paused, so the disks are those of the instant the memory was saved.
+    progress.report("copying the disks", 0.6);
+    deps_.capabilities.save_disks(vm, dir / disks_name);
+    BANGER_FAULT_POINT("snapshot.disks-copied");
+  } catch (...) {
+    failure = std::current_exception();
+  }
+  // The VMM goes on where it was: a state save leaves it paused and able to run on
+  // (QEMU: "postmigrate", whose "cont" reactivates its drives; Firecracker: PATCH /vm).
+  if (was_running) {
+    try {
+      resume_vmm_locked(vm, handles);
+    } catch (const std::exception& e) {
+      resume_failure = e.what();
+      log::error("VM '{}': its VMM would not run on after the checkpoint: {}", vm.name, e.what());
+    }
+  }
+  if (failure) std::rethrow_exception(failure);
+  return resume_failure;
+}
+
 SnapshotRecord VmManager::take_snapshot(const SnapshotRecord& planned, ProgressSink& progress) {
   validate_snapshot_name(planned.name);
   SnapshotStore& store = snapshot_store();
@@ -130,38 +172,7 @@ SnapshotRecord VmManager::take_snapshot(const SnapshotRecord& planned, ProgressS
   try {
     make_private_dir(dir / disks_name);
     if (s.has_memory) {
-      const auto handles = handles_.get(vm.id);
-      if (handles.empty()) throw Error(ErrorKind::backend_failed, fmt::format("VM '{}' has no VMM handles", vm.name));
-      SavedStateManifest manifest = running_manifest(vm);
-      const bool was_running = vm.state == VmState::running;
-      progress.report("pausing the VM", 0.1);
-      if (was_running) pause_vmm_locked(vm, handles);
-      std::exception_ptr failure;
-      try {
-        BANGER_FAULT_POINT("snapshot.before-save");
-        progress.report("saving the VM's memory", 0.2);
-        manifest.bytes = backend_of(vm).save_state(handles, vmm_dir);
-        manifest.saved_at_us = s.created_at_us = now_us();
-        files.commit(s.id, manifest);
-        BANGER_FAULT_POINT("snapshot.memory-saved");
-        // Still paused, so the disks are those of the instant the memory was saved.
-        progress.report("copying the disks", 0.6);
-        deps_.capabilities.save_disks(vm, dir / disks_name);
-        BANGER_FAULT_POINT("snapshot.disks-copied");
-      } catch (...) {
-        failure = std::current_exception();
-      }
-      // The VMM goes on where it was: a state save leaves it paused and able to run on
-      // (QEMU: "postmigrate", whose "cont" reactivates its drives; Firecracker: PATCH /vm).
-      if (was_running) {
-        try {
-          resume_vmm_locked(vm, handles);
-        } catch (const std::exception& e) {
-          resume_failure = e.what();
-          log::error("VM '{}': its VMM would not run on after the checkpoint: {}", vm.name, e.what());
-        }
-      }
-      if (failure) std::rethrow_exception(failure);
+      resume_failure = save_running_snapshot(vm, s, files, progress);
     } else {
       s.created_at_us = now_us();
       progress.report("copying the disks", 0.3);
