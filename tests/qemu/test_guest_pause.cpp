@@ -138,5 +138,32 @@ TEST_F(GuestPause, TheyOutlastASuspendDuringWhichBangerdIsKilled) {
       [&](const std::string& vm) { call(vm, "Start"); });
 }
 
+// Issue 19, named checkpoints: a checkpoint of the running guest (the same QEMU runs on
+// after its migration to a file: "cont" from "postmigrate"), the VM killed, then Restore:
+// the guest runs on from the checkpoint with its process, tmpfs and connection.
+TEST_F(GuestPause, TheyOutlastAKillUndoneByRestoringAMemoryCheckpoint) {
+  std::string checkpoint;
+  expect_the_guest_outlasts(
+      "checkpoint-guest",
+      [&](const std::string& vm) {
+        const pid_t vmm = vmm_pid(vm);
+        auto taken = parse_probe(env().probe_as("", {vm, kVm, "Snapshot", "sa{sv}", "warm", "0"}));
+        ASSERT_EQ(taken.error_name, "") << taken.error_message;
+        checkpoint = taken.values.at(0);
+        ASSERT_TRUE(recorder_->wait_for(
+            [&](const Signal& s) { return s.member == "InterfacesAdded" && s.object == checkpoint; }, 60s));
+        EXPECT_EQ(client_->vm_string(vm, "State"), "running");
+        EXPECT_EQ(vmm_pid(vm), vmm) << "the same VMM runs on after the save";
+        EXPECT_TRUE(poll_until([&] { return guest_answers(client_->vm_string(vm, "IPv4Address")); }, 10s))
+            << "and its guest answers";
+        client_->vm_call(vm, "Kill");
+        EXPECT_EQ(client_->vm_string(vm, "State"), "stopped");
+      },
+      [&](const std::string& vm) {
+        auto restored = parse_probe(env().probe_as("", {checkpoint, "dev.banger.banger1.Snapshot", "Restore"}));
+        EXPECT_EQ(restored.error_name, "") << restored.error_message;
+      });
+}
+
 }  // namespace
 }  // namespace banger::test
