@@ -6,8 +6,10 @@
 // Its row (SnapshotStore) is the commit point, written once every file is on
 // disk: recovery removes directories without a row and rows without their files.
 // A restore cut off halfway is rolled forward: <vm id>/restoring names it.
+#include <chrono>
 #include <fstream>
 #include <sstream>
+#include <thread>
 
 #include <fmt/format.h>
 
@@ -30,6 +32,8 @@ namespace {
 constexpr const char* disks_name = "disks";
 constexpr const char* restoring_name = "restoring";
 constexpr std::uint64_t mib_bytes = 1 << 20;
+constexpr int resume_attempts = 3;
+constexpr auto resume_retry_pause = std::chrono::milliseconds(200);
 
 // What the checkpoint's files add up to, holes included: what [quotas] counts.
 std::uint64_t apparent_bytes(const fs::path& dir) {
@@ -141,12 +145,19 @@ std::string VmManager::save_running_snapshot(const VmRecord& vm, SnapshotRecord&
   }
   // The VMM goes on where it was: a state save leaves it paused and able to run on
   // (QEMU: "postmigrate", whose "cont" reactivates its drives; Firecracker: PATCH /vm).
-  if (was_running) {
+  // QEMU 7.2's "cont" there now and then fails to take its drives' locks back ("Failed
+  // to get "write" lock", seen in bus-guest-pause): tried again, then the caller restores.
+  for (int attempt = 1; was_running; ++attempt) {
     try {
       resume_vmm_locked(vm, handles);
+      break;
     } catch (const std::exception& e) {
-      resume_failure = e.what();
-      log::error("VM '{}': its VMM would not run on after the checkpoint: {}", vm.name, e.what());
+      log::warn("VM '{}': its VMM would not run on after the checkpoint (attempt {}): {}", vm.name, attempt, e.what());
+      if (attempt == resume_attempts) {
+        resume_failure = e.what();
+        break;
+      }
+      std::this_thread::sleep_for(resume_retry_pause);
     }
   }
   if (failure) std::rethrow_exception(failure);

@@ -131,9 +131,20 @@ TEST_F(SnapshotTest, AFailedDiskCopyLeavesNothingAndTheVmRunsOn) {
   EXPECT_TRUE(fs::is_empty(runtime / "snapshots" / vm.id));
 }
 
+TEST_F(SnapshotTest, AVmmThatRunsOnAtTheSecondTryIsKept) {
+  auto vm = running();
+  EXPECT_CALL(backend, resume(handles_42))
+      .WillOnce(Throw(Error(ErrorKind::backend_failed, "Failed to get \"write\" lock")))
+      .WillOnce(Return());
+  EXPECT_CALL(backend, kill(_)).Times(0);
+  take(vm, "second-try");
+  EXPECT_EQ(state_of(vm.id), VmState::running);
+  EXPECT_EQ(handles_on_disk(vm.id), handles_42);
+}
+
 TEST_F(SnapshotTest, AVmmThatWillNotRunOnIsRestoredFromTheCheckpointJustTaken) {
   auto vm = running();
-  EXPECT_CALL(backend, resume(handles_42)).WillOnce(Throw(Error(ErrorKind::backend_failed, "cont refused")));
+  EXPECT_CALL(backend, resume(handles_42)).Times(3).WillRepeatedly(Throw(Error(ErrorKind::backend_failed, "cont refused")));
   EXPECT_CALL(backend, kill(handles_42));
   auto s = take(vm, "rescue");
   EXPECT_EQ(state_of(vm.id), VmState::running);
