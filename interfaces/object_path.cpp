@@ -47,6 +47,10 @@ std::optional<std::string> network_name_from_path(const std::string& path) {
   return decode(network_path_prefix, path);
 }
 
+std::string snapshot_path(const std::string& vm_id, const std::string& snapshot_id) {
+  return encode((vm_path(vm_id) + "/snapshot").c_str(), snapshot_id);
+}
+
 std::string operation_path(std::uint64_t number) {
   return std::string(operation_path_prefix) + "/" + std::to_string(number);
 }

@@ -90,6 +90,7 @@ void setup(CLI::App& app, Globals& globals, Invocation& invocation) {
   add_ports_command(ctx);
   add_forward_commands(ctx);
   add_console_command(ctx);
+  add_snapshot_commands(ctx);
 }
 
 int run(const Invocation& invocation) {

@@ -75,5 +75,6 @@ void add_top_command(Context& ctx);
 void add_ports_command(Context& ctx);
 void add_forward_commands(Context& ctx);    // forward [--remove], forwards
 void add_console_command(Context& ctx);
+void add_snapshot_commands(Context& ctx);  // snapshot create, list, restore, rm
 
 }  // namespace bangerctl

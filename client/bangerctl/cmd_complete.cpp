@@ -21,7 +21,8 @@ CLI::App* subcommand_named(CLI::App* app, const std::string& word) {
   return nullptr;
 }
 
-// What kind of name the positional at `index` of `app` takes: "vm", "image", "network" or "".
+// What kind of name the positional at `index` of `app` takes: "vm", "image", "network",
+// "snapshot" (a checkpoint of the VM named before it) or "".
 std::string positional_kind(const CLI::App* app, std::size_t index) {
   std::vector<const CLI::Option*> positionals;
   for (const auto* option : app->get_options())
@@ -32,10 +33,12 @@ std::string positional_kind(const CLI::App* app, std::size_t index) {
   const std::string family = parent != nullptr && parent->get_parent() != nullptr ? parent->get_name() : "";
   if (family == "image") return name == "REF" ? "image" : "";
   if (family == "network") return name == "NAME" && app->get_name() != "create" ? "network" : "";
+  if (family == "snapshot" && name == "NAME") return app->get_name() != "create" ? "snapshot" : "";
   return name == "REF" || name == "VM" ? "vm" : "";
 }
 
-void print_names(const Globals& globals, const std::string& kind, const std::string& prefix) {
+void print_names(const Globals& globals, const std::string& kind, const std::string& prefix,
+                 const std::string& vm = {}) {
   try {
     auto client = connect(globals);
     std::vector<std::string> names;
@@ -45,6 +48,8 @@ void print_names(const Globals& globals, const std::string& kind, const std::str
       for (const auto& image : client.list_images()) names.push_back(image.name);
     if (kind == "network")
       for (const auto& network : client.list_networks()) names.push_back(network.name);
+    if (kind == "snapshot" && !vm.empty())
+      for (const auto& snapshot : client.list_snapshots(vm)) names.push_back(snapshot.name);
     for (const auto& name : names)
       if (starts_with(name, prefix)) std::cout << name << '\n';
   } catch (const std::exception&) {
@@ -56,6 +61,7 @@ void complete(CLI::App& root, const Globals& globals, const std::vector<std::str
   const std::string current = words.empty() ? "" : words.back();
   CLI::App* app = &root;
   std::size_t positional = 0;
+  std::string first_positional;  // the VM whose checkpoint names complete the NAME after it
   for (std::size_t i = 0; i + 1 < words.size(); ++i) {
     const std::string& word = words[i];
     if (starts_with(word, "-")) {
@@ -69,7 +75,7 @@ void complete(CLI::App& root, const Globals& globals, const std::vector<std::str
       app = sub;
       continue;
     }
-    ++positional;
+    if (positional++ == 0) first_positional = word;
   }
   if (starts_with(current, "-")) {
     auto print_options = [&current](const CLI::App* a) {
@@ -84,7 +90,7 @@ void complete(CLI::App& root, const Globals& globals, const std::vector<std::str
   if (positional == 0)
     for (const auto* sub : app->get_subcommands([](CLI::App*) { return true; }))
       if (!sub->get_group().empty() && starts_with(sub->get_name(), current)) std::cout << sub->get_name() << '\n';
-  if (auto kind = positional_kind(app, positional); !kind.empty()) print_names(globals, kind, current);
+  if (auto kind = positional_kind(app, positional); !kind.empty()) print_names(globals, kind, current, first_positional);
 }
 
 }  // namespace

@@ -13,6 +13,7 @@
 #include "banger/bus_errors.h"
 #include "banger/bus_names.h"
 #include "bus/image_properties.h"
+#include "bus/snapshot_properties.h"
 #include "bus/network_properties.h"
 #include "bus/object_registry.h"
 #include "bus/operation_object.h"
@@ -179,6 +180,9 @@ int answer(sd_bus_message* call, void* userdata, sd_bus_error* error) {
     });
     registry.for_each_image([&](const std::string& path, const ImageRecord& image) {
       append_object(w, path, bus::image_interface, properties::Image::table, image);
+    });
+    registry.for_each_snapshot([&](const std::string& path, const SnapshotRecord& snapshot) {
+      append_object(w, path, bus::snapshot_interface, properties::Snapshot::table, snapshot);
     });
     registry.for_each_network([&](const std::string& path, const NetworkRecord& network) {
       append_object(w, path, bus::network_interface, properties::Network::table, network);

@@ -5,6 +5,7 @@
 #include "bus/image_object.h"
 #include "bus/network_object.h"
 #include "bus/operation_object.h"
+#include "bus/snapshot_object.h"
 #include "bus/vm_object.h"
 #include "core/errors.h"
 #include "core/ref_lookup.h"
@@ -26,6 +27,9 @@ const std::string& ImageKind::path(const ImageObject& image) { return image.path
 const ImageRecord& ImageKind::pick(std::span<const ImageRecord> images, std::string_view ref) {
   return resolve_record_ref(images, ref, "image", ErrorKind::no_such_image);
 }
+
+const SnapshotRecord& SnapshotKind::record(const SnapshotObject& snapshot) { return snapshot.record(); }
+const std::string& SnapshotKind::path(const SnapshotObject& snapshot) { return snapshot.path(); }
 
 const VmRecord& VmKind::record(const VmObject& vm) { return vm.record(); }
 const std::string& VmKind::path(const VmObject& vm) { return vm.path(); }
@@ -55,18 +59,20 @@ ObjectRegistry::ObjectRegistry(EventLoop& loop, std::chrono::seconds operation_l
 ObjectRegistry::~ObjectRegistry() { unload(); }
 
 void ObjectRegistry::load(BusContext& ctx, const std::vector<VmRecord>& vms, const std::vector<ImageRecord>& images,
-                          const std::vector<NetworkRecord>& networks) {
+                          const std::vector<NetworkRecord>& networks, const std::vector<SnapshotRecord>& snapshots) {
   exports_.ctx = &ctx;
   // Networks first: a VM's properties show its address on its network.
   networks_.load(networks);
   vms_.load(vms);
   images_.load(images);
+  snapshots_.load(snapshots);
   exports_.live = true;
 }
 
 void ObjectRegistry::unload() {
   exports_.live = false;
   *exports_.stopping = true;
+  snapshots_.clear();
   vms_.clear();
   images_.clear();
   networks_.clear();
@@ -125,6 +131,10 @@ void ObjectRegistry::forwards_changed(const std::string& vm_id, const std::vecto
     if (auto* vm = find_vm(vm_id)) vm->update_forwards(forwards);
   });
 }
+
+void ObjectRegistry::snapshot_added(const SnapshotRecord& snapshot) { snapshots_.added(snapshot); }
+void ObjectRegistry::snapshot_changed(const SnapshotRecord& snapshot) { snapshots_.changed(snapshot); }
+void ObjectRegistry::snapshot_removed(const SnapshotRecord& snapshot) { snapshots_.removed(snapshot); }
 
 void OperationProgress::report(std::string_view stage, double fraction) {
   ctx_.loop.post([&registry = ctx_.registry, number = number_, stage = std::string(stage), fraction] {

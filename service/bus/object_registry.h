@@ -17,6 +17,7 @@
 #include "core/image_events.h"
 #include "core/network_events.h"
 #include "core/port_forward.h"
+#include "core/snapshot.h"
 #include "core/vm_events.h"
 #include "core/vm_stats.h"
 
@@ -26,6 +27,7 @@ class EventLoop;
 class ImageObject;
 class NetworkObject;
 class OperationObject;
+class SnapshotObject;
 class VmObject;
 
 // The kinds of exported object (see ObjectSet). record() and path() are
@@ -61,9 +63,17 @@ struct VmKind : ExportedKind<VmRecord, VmObject> {
   const ObjectSet<NetworkKind>& networks;
 };
 
+// A VM's checkpoints (VM.Snapshot), by id.
+struct SnapshotKind : ExportedKind<SnapshotRecord, SnapshotObject> {
+  static const std::string& key(const SnapshotRecord& snapshot) { return snapshot.id; }
+  static const SnapshotRecord& record(const SnapshotObject& snapshot);
+  static const std::string& path(const SnapshotObject& snapshot);
+};
+
 // The exported VM, Image, Network and Operation objects. Domain events arrive on worker threads
 // and are carried over to the bus thread; every other member runs there.
-class ObjectRegistry final : public VmEvents, public ImageEvents, public NetworkEvents, public ForwardEvents {
+class ObjectRegistry final : public VmEvents, public ImageEvents, public NetworkEvents, public ForwardEvents,
+                             public SnapshotEvents {
  public:
   ObjectRegistry(EventLoop& loop, std::chrono::seconds operation_linger);
   ~ObjectRegistry() override;
@@ -72,7 +82,7 @@ class ObjectRegistry final : public VmEvents, public ImageEvents, public Network
   // (The context is given here, not at construction, because the VmManager in
   // it reports its events to this registry.)
   void load(BusContext& ctx, const std::vector<VmRecord>& vms, const std::vector<ImageRecord>& images = {},
-            const std::vector<NetworkRecord>& networks = {});
+            const std::vector<NetworkRecord>& networks = {}, const std::vector<SnapshotRecord>& snapshots = {});
   // At shutdown: unexport without InterfacesRemoved (the VMs live on).
   void unload();
 
@@ -93,6 +103,12 @@ class ObjectRegistry final : public VmEvents, public ImageEvents, public Network
   void for_each_network(F f) const {
     networks_.for_each(
         [&](const NetworkObject& network) { f(NetworkKind::path(network), NetworkKind::record(network)); });
+  }
+  // f(object path, record) for every checkpoint, by id.
+  template <typename F>
+  void for_each_snapshot(F f) const {
+    snapshots_.for_each(
+        [&](const SnapshotObject& snapshot) { f(SnapshotKind::path(snapshot), SnapshotKind::record(snapshot)); });
   }
   std::vector<VmRecord> records() const { return vms_.records(); }
   template <typename F>
@@ -131,6 +147,10 @@ class ObjectRegistry final : public VmEvents, public ImageEvents, public Network
 
   void forwards_changed(const std::string& vm_id, const std::vector<PortForward>& forwards) override;
 
+  void snapshot_added(const SnapshotRecord& snapshot) override;
+  void snapshot_changed(const SnapshotRecord& snapshot) override;
+  void snapshot_removed(const SnapshotRecord& snapshot) override;
+
  private:
   void drop_leases(const std::string& vm_id);
   void refresh_vm_networks(const std::string& network);
@@ -140,6 +160,7 @@ class ObjectRegistry final : public VmEvents, public ImageEvents, public Network
   ObjectSet<NetworkKind> networks_{exports_};  // before the VMs: their properties read the networks
   ObjectSet<VmKind> vms_{exports_, VmKind(networks_)};
   ObjectSet<ImageKind> images_{exports_};
+  ObjectSet<SnapshotKind> snapshots_{exports_};
   std::map<std::uint64_t, std::unique_ptr<OperationObject>> operations_;
   std::atomic<std::uint64_t> next_operation_{1};
 };

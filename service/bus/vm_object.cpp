@@ -1,5 +1,9 @@
 #include "bus/vm_object.h"
 
+#include <fmt/format.h>
+
+#include "core/errors.h"
+
 #include "banger/bus_names.h"
 #include "bus/live_object.h"
 #include "bus/removal_signal.h"
@@ -191,6 +195,28 @@ void VmObject::Clone(sdbus::Result<sdbus::ObjectPath, sdbus::ObjectPath>&& resul
                           else
                             network_then_create(std::move(*reply));
                         });
+}
+
+void VmObject::Snapshot(sdbus::Result<sdbus::ObjectPath, sdbus::ObjectPath>&& result, std::string name,
+                        std::map<std::string, sdbus::Variant> options) {
+  if (!validated(result, [&] {
+        validate_snapshot_name(name);
+        if (!options.empty())
+          throw Error(ErrorKind::invalid_args,
+                      fmt::format("unknown option '{}': VM.Snapshot takes none yet", options.begin()->first));
+      }))
+    return;
+  auto details = this->details("snapshot");
+  details["snapshot"] = name;
+  auto planned = std::make_shared<SnapshotRecord>();
+  authorize_and_start_operation(
+      ctx_, std::move(result), current_caller(), action_for(current_caller()), std::move(details), "snapshot-vm",
+      // `self`: the reply goes out on the bus thread after this job; the VM's object must still be there.
+      [&ctx = ctx_, id = shown_.vm.id, name, planned, self = alive_or_gone(*this, ErrorKind::no_such_vm)] {
+        *planned = ctx.vms.plan_snapshot(id, name);
+        return bus::snapshot_path(planned->vm_id, planned->id);
+      },
+      [&ctx = ctx_, planned](ProgressSink& progress) { ctx.vms.take_snapshot(*planned, progress); });
 }
 
 void VmObject::Touch(sdbus::Result<>&& result) {

@@ -84,6 +84,8 @@ class VmObject final
   void Suspend(sdbus::Result<>&& result) override;
   void Delete(sdbus::Result<>&& result) override;
   void Clone(sdbus::Result<sdbus::ObjectPath, sdbus::ObjectPath>&& result, std::string new_name) override;
+  void Snapshot(sdbus::Result<sdbus::ObjectPath, sdbus::ObjectPath>&& result, std::string name,
+                std::map<std::string, sdbus::Variant> options) override;
   void Set(sdbus::Result<>&& result, std::map<std::string, sdbus::Variant> changes) override;
   void Touch(sdbus::Result<>&& result) override;
   void ReadConsole(sdbus::Result<std::vector<uint8_t>, uint64_t>&& result, uint64_t offset,

@@ -19,8 +19,12 @@ std::uint64_t mib_of(std::uint64_t bytes) { return (bytes + mib_bytes - 1) / mib
 
 }  // namespace
 
-HostDiskLedger::HostDiskLedger(ImageStore& images, fs::path state_dir)
-    : images_(images), state_dir_(std::move(state_dir)) {}
+HostDiskLedger::HostDiskLedger(ImageStore& images, fs::path state_dir, SnapshotStore* snapshots)
+    : images_(images), state_dir_(std::move(state_dir)), snapshots_(snapshots) {}
+
+std::uint64_t HostDiskLedger::snapshots_mib(std::uint32_t owner_uid) {
+  return snapshots_ == nullptr ? 0 : mib_of(snapshots_->snapshot_bytes_of_owner(owner_uid));
+}
 
 std::uint64_t HostDiskLedger::root_disk_mib(const VmRecord& vm) {
   if (vm.disk_mib != 0 || vm.image.empty()) return vm.disk_mib;

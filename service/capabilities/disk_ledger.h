@@ -3,6 +3,7 @@
 
 #include "core/quotas.h"
 #include "core/image_store.h"
+#include "core/snapshot.h"
 
 namespace banger {
 
@@ -13,14 +14,17 @@ namespace banger {
 // nobody, root being unlimited.
 class HostDiskLedger : public DiskLedger {
  public:
-  HostDiskLedger(ImageStore& images, std::filesystem::path state_dir);
+  // `snapshots`: where checkpoints' sizes are kept; none: they count for nothing.
+  HostDiskLedger(ImageStore& images, std::filesystem::path state_dir, SnapshotStore* snapshots = nullptr);
 
   std::uint64_t root_disk_mib(const VmRecord& vm) override;
   std::uint64_t kept_disks_mib(std::uint32_t owner_uid) override;
+  std::uint64_t snapshots_mib(std::uint32_t owner_uid) override;
 
  private:
   ImageStore& images_;
   std::filesystem::path state_dir_;
+  SnapshotStore* snapshots_;
 };
 
 }  // namespace banger

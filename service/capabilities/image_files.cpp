@@ -157,6 +157,19 @@ void ImageFiles::provision_clone(const VmRecord& source, VmRecord& clone, Progre
   progress.report(fmt::format("root disk ready ({})", clone.root_disk_strategy), 0.8);
 }
 
+void ImageFiles::save_disks(const VmRecord& vm, const fs::path& dir) {
+  const auto from = root_disk(vm);
+  copy_sparse_durably(from, dir / from.filename());
+}
+
+void ImageFiles::restore_disks(const VmRecord& vm, const fs::path& dir) {
+  const auto to = root_disk(vm);
+  const auto from = dir / to.filename();
+  if (!fs::exists(from))
+    throw Error(ErrorKind::backend_failed, fmt::format("the checkpoint has no root disk at {}", from.string()));
+  replace_with_copy(from, to);
+}
+
 void ImageFiles::give_host_key(const VmRecord& vm, const ImageRecord& image, const fs::path& disk) {
   const auto key = make_guest_host_key();
   const GuestHostKeys pins(state_dir_);

@@ -37,6 +37,10 @@ class ImageFiles : public Capability {
   void contribute_machine(const VmRecord& vm, MachineConfig& machine) override;
   void cleanup(const VmRecord& vm, CleanupReason reason) noexcept override;
   void apply_config_change(const VmRecord& before, const VmRecord& after) override;
+  // Checkpoints: the root disk's file (rootfs.ext4, or a dm-snapshot's rootfs.cow,
+  // which over the same image is the same disk) copied as the file system best can.
+  void save_disks(const VmRecord& vm, const std::filesystem::path& dir) override;
+  void restore_disks(const VmRecord& vm, const std::filesystem::path& dir) override;
   void add_doctor_checks(std::vector<DoctorCheck>& checks) override;
 
   // The VM's disk file (rootfs.ext4, or rootfs.cow for a dm-snapshot disk).

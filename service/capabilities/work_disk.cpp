@@ -129,6 +129,18 @@ void WorkDisk::provision_clone(const VmRecord& source, VmRecord& clone, Progress
   progress.report("work disk ready", 0.9);
 }
 
+void WorkDisk::save_disks(const VmRecord& vm, const fs::path& dir) {
+  const auto from = disk_of(vm);
+  if (vm.work_disk_mib == 0 || !fs::exists(from)) return;
+  copy_sparse_durably(from, dir / from.filename());
+}
+
+void WorkDisk::restore_disks(const VmRecord& vm, const fs::path& dir) {
+  const auto to = disk_of(vm);
+  const auto from = dir / to.filename();
+  if (fs::exists(from)) replace_with_copy(from, to);
+}
+
 void WorkDisk::add_start_preflight(const VmRecord& vm, std::vector<PreflightCheck>& checks) {
   if (vm.work_disk_mib == 0) return;
   checks.push_back({"work disk", [file = disk_of(vm), name = vm.name] {

@@ -30,6 +30,11 @@ class WorkDisk : public Capability {
   // file system shares extents, else a sparse copy); a source without one: a new one.
   void provision_clone(const VmRecord& source, VmRecord& clone, ProgressSink& progress) override;
 
+  // Checkpoints: the work disk copied as the file system best can. A checkpoint
+  // taken without one leaves the VM's current work disk as it is on restore.
+  void save_disks(const VmRecord& vm, const std::filesystem::path& dir) override;
+  void restore_disks(const VmRecord& vm, const std::filesystem::path& dir) override;
+
   std::filesystem::path disk_of(const VmRecord& vm) const;
   // Where a delete with keep_work_disk leaves the disk: named after the VM
   // (its name for people, its id's start so two VMs of one name never clash).

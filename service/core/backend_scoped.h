@@ -44,6 +44,12 @@ class BackendScoped final : public Capability {
   void apply_config_change(const VmRecord& before, const VmRecord& after) override {
     if (mine(before)) inner_->apply_config_change(before, after);
   }
+  void save_disks(const VmRecord& vm, const std::filesystem::path& dir) override {
+    if (mine(vm)) inner_->save_disks(vm, dir);
+  }
+  void restore_disks(const VmRecord& vm, const std::filesystem::path& dir) override {
+    if (mine(vm)) inner_->restore_disks(vm, dir);
+  }
   void add_doctor_checks(std::vector<DoctorCheck>& checks) override { inner_->add_doctor_checks(checks); }
 
  private:

@@ -97,6 +97,15 @@ void Capabilities::apply_config_change(const VmRecord& before, const VmRecord& a
   for (auto& c : capabilities_) c->apply_config_change(before, after);
 }
 
+// A failure leaves the copies made so far: they are in the checkpoint's directory, which the caller removes.
+void Capabilities::save_disks(const VmRecord& vm, const std::filesystem::path& dir) {
+  for (auto& c : capabilities_) c->save_disks(vm, dir);
+}
+
+void Capabilities::restore_disks(const VmRecord& vm, const std::filesystem::path& dir) {
+  for (auto& c : capabilities_) c->restore_disks(vm, dir);
+}
+
 std::vector<DoctorCheck> Capabilities::doctor_checks() {
   std::vector<DoctorCheck> checks;
   for (auto& c : capabilities_) c->add_doctor_checks(checks);

@@ -25,6 +25,8 @@ class Capabilities {
   void before_pause(const VmRecord& vm) noexcept;
   void after_resume(const VmRecord& vm) noexcept;
   void apply_config_change(const VmRecord& before, const VmRecord& after);
+  void save_disks(const VmRecord& vm, const std::filesystem::path& dir);
+  void restore_disks(const VmRecord& vm, const std::filesystem::path& dir);
   std::vector<DoctorCheck> doctor_checks();
 
   std::size_t size() const { return capabilities_.size(); }

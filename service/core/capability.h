@@ -1,4 +1,5 @@
 #pragma once
+#include <filesystem>
 #include <functional>
 #include <string>
 #include <string_view>
@@ -66,6 +67,14 @@ class Capability {
   // Per-run host resources (tap, NAT, DNS, forwards) stay through both.
   virtual void before_pause(const VmRecord& vm) noexcept {}
   virtual void after_resume(const VmRecord& vm) noexcept {}
+  // VM.Snapshot (issue 19): copies the VM's lasting disks into `dir` (exists,
+  // root's, 0700), each under a file name of the capability's own, the best way
+  // the file system offers (a reflink, else a sparse copy). The VM is stopped,
+  // or its VMM paused after a state save, so the copies are of one instant.
+  virtual void save_disks(const VmRecord& vm, const std::filesystem::path& dir) {}
+  // A checkpoint's Restore: the disks save_disks put in `dir` become the VM's
+  // again, each file replaced whole (the VM stopped, its devices released).
+  virtual void restore_disks(const VmRecord& vm, const std::filesystem::path& dir) {}
   // Set: settings changed on a stopped VM (or its name, any time).
   virtual void apply_config_change(const VmRecord& before, const VmRecord& after) {}
   virtual void add_doctor_checks(std::vector<DoctorCheck>& checks) {}

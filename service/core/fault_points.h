@@ -52,6 +52,16 @@ inline constexpr std::string_view points[] = {
     "suspend.state-saved",
     "suspend.vmm-ended",
     "restore.state-loaded",
+    // Named checkpoints (VM.Snapshot, Snapshot.Restore, Snapshot.Delete)
+    "snapshot.before-save",
+    "snapshot.memory-saved",
+    "snapshot.disks-copied",
+    "snapshot.before-record",
+    "snapshot.recorded",
+    "snapshot.row-deleted",
+    "restore.vm-stopped",
+    "restore.disks-copied",
+    "restore.state-installed",
     // DeleteVM
     "delete.vmm-killed",
     "delete.before-cleanup",

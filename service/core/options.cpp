@@ -87,15 +87,24 @@ std::uint32_t checked_memory(const std::string& key, const OptionValue& value, c
 
 }  // namespace
 
-void validate_vm_name(std::string_view name) {
-  // A DNS label, because the name becomes <name>.<domain> on the host's resolver.
+namespace {
+
+void require_dns_label(std::string_view name, std::string_view what) {
   bool ok = !name.empty() && name.size() <= 63 && name.front() >= 'a' && name.front() <= 'z';
   for (char c : name) ok = ok && (is_lower_alnum(c) || c == '-');
   if (!ok)
     throw Error(ErrorKind::invalid_args,
-                fmt::format("invalid VM name '{}': use 1-63 characters a-z, 0-9 and '-', starting with a letter",
-                            name));
+                fmt::format("invalid {} name '{}': use 1-63 characters a-z, 0-9 and '-', starting with a letter",
+                            what, name));
 }
+
+}  // namespace
+
+// A DNS label, because the name becomes <name>.<domain> on the host's resolver.
+void validate_vm_name(std::string_view name) { require_dns_label(name, "VM"); }
+
+// The same rules as a VM's: a checkpoint's name goes where a VM's does (command lines, completion).
+void validate_snapshot_name(std::string_view name) { require_dns_label(name, "checkpoint"); }
 
 void validate_image_name(std::string_view image) {
   bool ok = !image.empty() && image.size() <= 64 && is_lower_alnum(image.front());

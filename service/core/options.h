@@ -87,6 +87,7 @@ inline constexpr std::uint32_t min_memory_mib = 128;
 
 // Each throws Error(invalid_args) with a message naming the offending key.
 void validate_vm_name(std::string_view name);
+void validate_snapshot_name(std::string_view name);  // VM.Snapshot: the rules of VM names
 void validate_image_name(std::string_view image);
 CreateSpec parse_create_request(std::string name, const OptionMap& options, const CreateDefaults& defaults,
                                 const HostLimits& limits);

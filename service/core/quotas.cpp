@@ -25,7 +25,7 @@ QuotaUse quota_use(const std::vector<VmRecord>& vms, std::uint32_t owner_uid, co
     use.memory_mib += vm.memory_mib;
     if (disks != nullptr) use.disk_mib += disks_of(vm, *disks);
   }
-  if (disks != nullptr) use.disk_mib += disks->kept_disks_mib(owner_uid);
+  if (disks != nullptr) use.disk_mib += disks->kept_disks_mib(owner_uid) + disks->snapshots_mib(owner_uid);
   return use;
 }
 
@@ -53,6 +53,17 @@ void enforce_quota(const UserQuota& quota, const std::vector<VmRecord>& vms, con
     if ((before == nullptr || wanted > disks_of(*before, *disks)) && use.disk_mib + wanted > quota.max_disk_mib)
       refuse("max_disk_mib", quota.max_disk_mib, "MiB of disks", use.disk_mib, wanted);
   }
+}
+
+void enforce_snapshot_quota(const UserQuota& quota, const std::vector<VmRecord>& vms, const VmRecord& vm,
+                            std::uint64_t adding_mib, DiskLedger* disks) {
+  if (vm.owner_uid == 0 || disks == nullptr || quota.max_disk_mib == 0) return;
+  const QuotaUse use = quota_use(vms, vm.owner_uid, {}, disks);
+  if (use.disk_mib + adding_mib > quota.max_disk_mib)
+    throw Error(ErrorKind::resource_exhausted,
+                fmt::format("quota max_disk_mib = {} reached: uid {} already uses {} MiB of disks, a checkpoint of VM "
+                            "'{}' asks for {} more",
+                            quota.max_disk_mib, vm.owner_uid, use.disk_mib, vm.name, adding_mib));
 }
 
 }  // namespace banger

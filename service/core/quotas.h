@@ -40,6 +40,8 @@ class DiskLedger {
   virtual std::uint64_t root_disk_mib(const VmRecord& vm) = 0;
   // The work disks `owner_uid` kept after deleting their VMs.
   virtual std::uint64_t kept_disks_mib(std::uint32_t owner_uid) = 0;
+  // The checkpoints of `owner_uid`'s VMs (VM.Snapshot), at their files' apparent size.
+  virtual std::uint64_t snapshots_mib(std::uint32_t owner_uid) { return 0; }
 };
 
 // The use of `owner_uid` over `vms`, leaving out the VM with id `except_id`;
@@ -55,5 +57,10 @@ QuotaUse quota_use(const std::vector<VmRecord>& vms, std::uint32_t owner_uid, co
 // current). Without `disks`, max_disk_mib is not checked.
 void enforce_quota(const UserQuota& quota, const std::vector<VmRecord>& vms, const VmRecord* before,
                    const VmRecord& after, DiskLedger* disks = nullptr);
+
+// Refuses a new checkpoint of `vm` of up to `adding_mib` with
+// Error(resource_exhausted) when it would take the VM's owner over max_disk_mib.
+void enforce_snapshot_quota(const UserQuota& quota, const std::vector<VmRecord>& vms, const VmRecord& vm,
+                            std::uint64_t adding_mib, DiskLedger* disks);
 
 }  // namespace banger

@@ -80,12 +80,45 @@ void copy_sparse(int in, int out, const std::string& what, const CopyProgress& p
   if (progress) progress(static_cast<std::uint64_t>(st.st_size));
 }
 
-void copy_sparse(const std::filesystem::path& from, const std::filesystem::path& to) {
+namespace {
+
+// copy_sparse between two paths; the copy's descriptor, still open.
+UniqueFd copied(const std::filesystem::path& from, const std::filesystem::path& to) {
   UniqueFd in(open(from.c_str(), O_RDONLY | O_CLOEXEC));
   if (!in.valid()) fail("open " + from.string());
   UniqueFd out(open(to.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600));
   if (!out.valid()) fail("create " + to.string());
   copy_sparse(in.get(), out.get(), from.string());
+  return out;
+}
+
+}  // namespace
+
+void copy_sparse(const std::filesystem::path& from, const std::filesystem::path& to) { copied(from, to); }
+
+void copy_sparse_durably(const std::filesystem::path& from, const std::filesystem::path& to) {
+  if (::fsync(copied(from, to).get()) != 0) fail("sync " + to.string());
+}
+
+void replace_with_copy(const std::filesystem::path& from, const std::filesystem::path& to) {
+  std::filesystem::path partial = to;
+  partial += ".partial";
+  std::error_code ec;
+  try {
+    copy_sparse_durably(from, partial);
+  } catch (...) {
+    std::filesystem::remove(partial, ec);
+    throw;
+  }
+  std::filesystem::rename(partial, to, ec);
+  if (ec) {
+    const int error = ec.value();
+    std::filesystem::remove(partial, ec);
+    errno = error;
+    fail("replace " + to.string());
+  }
+  UniqueFd dir(open(to.parent_path().c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  if (dir.valid()) ::fsync(dir.get());
 }
 
 }  // namespace banger

@@ -16,4 +16,11 @@ using CopyProgress = std::function<void(std::uint64_t done)>;
 void copy_sparse(int in, int out, const std::string& what, const CopyProgress& progress = {});
 void copy_sparse(const std::filesystem::path& from, const std::filesystem::path& to);
 
+// Checkpoints (VM.Snapshot): copy_sparse, then the copy synced to disk, so that
+// what is committed after it (a checkpoint's row) never names lost data.
+void copy_sparse_durably(const std::filesystem::path& from, const std::filesystem::path& to);
+// Replaces `to` whole with a durable copy of `from`, made beside it and renamed
+// over it: a crash leaves either file, never half of one.
+void replace_with_copy(const std::filesystem::path& from, const std::filesystem::path& to);
+
 }  // namespace banger

@@ -21,6 +21,8 @@ std::string_view to_string(Verb verb) {
     case Verb::pause: return "pause";
     case Verb::resume: return "resume";
     case Verb::suspend: return "suspend";
+    case Verb::snapshot: return "take a checkpoint of";
+    case Verb::restore_snapshot: return "restore a checkpoint of";
   }
   return "?";
 }
@@ -53,6 +55,13 @@ bool allowed(Verb verb, VmState s) {
     case Verb::touch: return true;
     // A failed VM's disks may be mid-change: only a VM that was shut down cleanly is copied.
     case Verb::clone: return s == VmState::created || s == VmState::stopped;
+    // Disks only of a VM shut down cleanly; memory too of one whose VMM runs. A
+    // suspended VM's disks belong to its saved state, a failed one's may be mid-change.
+    case Verb::snapshot: return s == VmState::created || s == VmState::stopped || holds_vmm_resources(s);
+    // A running or paused VM is killed first, a suspended one loses its saved state:
+    // the user asked to go back. A failed one may hold a VMM no kill ended.
+    case Verb::restore_snapshot:
+      return s == VmState::created || s == VmState::stopped || holds_vmm_resources(s) || s == VmState::suspended;
   }
   return false;
 }
@@ -66,6 +75,8 @@ void require_allowed(Verb verb, VmState state, std::string_view vm_name) {
   std::string hint;
   if (verb == Verb::remove && holds_vmm_resources(state)) hint = "; stop it first";
   if (verb == Verb::set_hardware && state == VmState::suspended) hint = "; its saved state needs the same machine: stop it first";
+  if (verb == Verb::snapshot && state == VmState::suspended) hint = "; start it first";
+  if (verb == Verb::snapshot && state == VmState::failed) hint = "; its disks may be mid-change: start it first";
   if ((verb == Verb::stop || verb == Verb::restart) && state == VmState::starting) hint = "; use force to stop it";
   throw Error(ErrorKind::invalid_state,
               fmt::format("cannot {} VM '{}': it is {}{}", to_string(verb), vm_name, to_string(state), hint));
@@ -75,8 +86,9 @@ bool is_valid_transition(VmState from, VmState to) {
   using S = VmState;
   switch (from) {
     case S::creating: return to == S::created;
+    // suspended: a memory checkpoint's Restore installs its state as the saved one.
     case S::created:
-    case S::stopped:
+    case S::stopped: return to == S::starting || to == S::suspended;
     case S::failed: return to == S::starting;
     // suspended: a restore cut off by a bangerd restart goes back to its saved state (recover).
     case S::starting: return to == S::running || to == S::failed || to == S::stopped || to == S::suspended;

@@ -6,7 +6,8 @@
 namespace banger {
 
 // The lifecycle verbs that depend on a VM's state.
-enum class Verb { start, stop, force_stop, restart, kill, remove, set_hardware, rename, touch, clone, pause, resume, suspend };
+enum class Verb { start, stop, force_stop, restart, kill, remove, set_hardware, rename, touch, clone, pause, resume, suspend,
+                  snapshot, restore_snapshot };
 
 std::string_view to_string(Verb verb);
 

@@ -234,6 +234,8 @@ VmRecord VmManager::restart(const std::string& id) {
 void VmManager::remove(const std::string& id) {
   auto [guard, vm] = lock(id);
   require_allowed(Verb::remove, vm.state, vm.name);
+  // Its checkpoints go with it: their rows with its row, their files before.
+  const auto snapshots = deps_.snapshots != nullptr ? deps_.snapshots->list_snapshots(vm.id) : std::vector<SnapshotRecord>{};
   if (auto handles = handles_.get(vm.id); !handles.empty()) {
     // A failed VM may still hold a VMM that would not stop; make sure it is gone.
     try {
@@ -248,10 +250,13 @@ void VmManager::remove(const std::string& id) {
   BANGER_FAULT_POINT("delete.before-cleanup");
   deps_.capabilities.cleanup(vm, CleanupReason::deleted);
   saved_.drop(vm.id);
+  remove_snapshots_of(vm);
   BANGER_FAULT_POINT("delete.cleaned");
   deps_.store.delete_vm(vm.id);
   BANGER_FAULT_POINT("delete.row-deleted");
   delete_intents_.clear(vm.id);
+  if (deps_.snapshot_events != nullptr)
+    for (const auto& s : snapshots) deps_.snapshot_events->snapshot_removed(s);
   deps_.events.vm_removed(vm);
 }
 

@@ -15,6 +15,7 @@
 #include "core/delete_intents.h"
 #include "core/guest_clock.h"
 #include "core/saved_states.h"
+#include "core/snapshot.h"
 #include "core/vmm_handles.h"
 #include "core/lock_table.h"
 #include "core/options.h"
@@ -39,6 +40,9 @@ struct VmManagerSettings {
   // Where suspended VMs' saved states are (SavedStates): the state dir, so that they
   // survive a host reboot. Empty: <runtime_dir>/saved-states.
   std::filesystem::path saved_states_dir{};
+  // Where named checkpoints' files are (<dir>/<vm id>/<snapshot id>/): the state
+  // dir. Empty: <runtime_dir>/snapshots.
+  std::filesystem::path snapshots_dir{};
 };
 
 
@@ -60,6 +64,8 @@ class VmManager {
     WorkspaceLocks* workspaces = nullptr;  // VMs a workspace transfer holds answer Busy
     DiskLedger* disks = nullptr;  // none: [quotas] max_disk_mib is not checked
     GuestClock* clock = nullptr;  // none: a guest's clock is not set after a resume or restore
+    SnapshotStore* snapshots = nullptr;  // none: VM.Snapshot answers NotSupported
+    SnapshotEvents* snapshot_events = nullptr;
   };
   VmManager(Deps deps, VmManagerSettings settings);
 
@@ -95,6 +101,23 @@ class VmManager {
   // when the save fails, the VM is back as it was.
   // `lock_wait`: at most this long for the VM's lock (host shutdown); default lock_timeout.
   VmRecord suspend(const std::string& id, std::optional<std::chrono::milliseconds> lock_wait = std::nullopt);
+  // Named checkpoints (vm_manager_snapshot.cpp, issue 19). Snapshot is two
+  // steps so the bus can answer at once: plan_snapshot checks the name, the
+  // VM's state and the owner's disk quota and picks the id, making nothing;
+  // take_snapshot checks again under the VM's lock and makes it. Of a running
+  // or paused VM: memory and device state (the VMM pauses for the save and goes
+  // on as it was) and disks; of a created or stopped one, disks only.
+  // Error(exists) for a name the VM has, Error(not_supported) without a
+  // SnapshotStore or, for a VM with a VMM, a backend that cannot save state.
+  SnapshotRecord plan_snapshot(const std::string& vm_id, const std::string& name);
+  SnapshotRecord take_snapshot(const SnapshotRecord& planned, ProgressSink& progress);
+  // Puts the VM back at the checkpoint's instant: a running or paused VM is
+  // killed, a suspended one loses its saved state; the checkpoint's disks
+  // replace the VM's; with memory, the VM is started from it (running again),
+  // else it is stopped. The checkpoint stays, and becomes the VM's latest.
+  VmRecord restore_snapshot(const std::string& snapshot_id, ProgressSink& progress);
+  void delete_snapshot(const std::string& snapshot_id);
+  std::vector<SnapshotRecord> snapshots();
   void remove(const std::string& id);
   VmRecord set(const std::string& id, const VmChanges& changes);
   VmRecord touch(const std::string& id);
@@ -144,6 +167,25 @@ class VmManager {
   // would not end, and the VM is then left as it is for a later Kill or Delete.
   bool end_vmm_or_log(const VmRecord& vm, const std::string& handles, std::string_view whose) noexcept;
   void drop_stray_saved_states();  // recover(): states of VMs that are not suspended, or gone
+  // Checkpoints (vm_manager_snapshot.cpp).
+  SnapshotStore& snapshot_store() const;  // Error(not_supported) without one
+  std::filesystem::path snapshots_root() const;
+  SavedStates snapshot_files(const std::string& vm_id) const;  // <snapshots dir>/<vm id>/<snapshot id>/
+  SnapshotRecord snapshot_of(const VmRecord& vm, const std::string& snapshot_id) const;
+  void require_snapshot_room(const VmRecord& vm, bool with_memory, const std::string& name);
+  // take_snapshot of a running or paused VM: its memory, then its disks while still paused.
+  // Returns why its VMM would not run on afterwards ("" when it did).
+  std::string save_running_snapshot(const VmRecord& vm, SnapshotRecord& s, SavedStates& files, ProgressSink& progress);
+  VmRecord restore_snapshot_locked(VmRecord vm, const SnapshotRecord& snapshot, ProgressSink& progress);
+  // The checkpoint's disks (and saved state) become the VM's, which is stopped or created.
+  void install_snapshot(VmRecord& vm, const SnapshotRecord& snapshot, const SavedStateManifest* memory);
+  void remove_snapshots_of(const VmRecord& vm) noexcept;  // remove(): its checkpoints' files
+  void finish_snapshot_restores();  // recover(): restores cut off halfway are rolled forward
+  void drop_stray_snapshots();  // recover(): files without a row, rows without files
+  // The machine the VM runs as (as its start made it), for what its saved state needs to load again.
+  SavedStateManifest running_manifest(const VmRecord& vm);
+  // Stops a running VM's vCPUs for a state save (a paused one's are): Capability::before_pause first.
+  void pause_vmm_locked(const VmRecord& vm, const std::string& handles);
   // What a restore of `vm` would run as now, to compare with its saved manifest.
   SavedStateManifest manifest_for(const VmRecord& vm, const MachineConfig& machine) const;
   // Start of a suspended VM: its loadable saved state, or nullopt after

@@ -22,7 +22,12 @@ std::string vmm_handles_or_throw(VmmHandles& handles, const VmRecord& vm) {
 VmRecord VmManager::pause(const std::string& id) {
   auto [guard, vm] = lock(id);
   require_allowed(Verb::pause, vm.state, vm.name);
-  const auto handles = vmm_handles_or_throw(handles_, vm);
+  pause_vmm_locked(vm, vmm_handles_or_throw(handles_, vm));
+  commit_state(vm, VmState::paused, "paused");
+  return vm;
+}
+
+void VmManager::pause_vmm_locked(const VmRecord& vm, const std::string& handles) {
   deps_.capabilities.before_pause(vm);
   try {
     backend_of(vm).pause(handles);
@@ -31,8 +36,6 @@ VmRecord VmManager::pause(const std::string& id) {
     deps_.capabilities.after_resume(vm);
     throw;
   }
-  commit_state(vm, VmState::paused, "paused");
-  return vm;
 }
 
 VmRecord VmManager::resume(const std::string& id) {

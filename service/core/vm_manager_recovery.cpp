@@ -28,6 +28,7 @@ std::string describe(const VmmExit& exit) {
 
 void VmManager::recover() {
   finish_deletes();
+  finish_snapshot_restores();  // before the VMs are settled: a finished one may be suspended
   for (auto vm : deps_.store.list_vms()) {
     auto guard = locks_.acquire(vm.id, settings_.lock_timeout, vm.id);  // recover() runs before any client
     std::string handles = handles_.get(vm.id);
@@ -116,6 +117,7 @@ void VmManager::recover() {
     }
   }
   drop_stray_saved_states();
+  drop_stray_snapshots();
 }
 
 bool VmManager::end_vmm_or_log(const VmRecord& vm, const std::string& handles, std::string_view whose) noexcept {

@@ -30,15 +30,18 @@ SavedStateManifest VmManager::manifest_for(const VmRecord& vm, const MachineConf
   return m;
 }
 
+SavedStateManifest VmManager::running_manifest(const VmRecord& vm) {
+  GuestConfig guest;
+  MachineConfig machine = machine_for(vm);
+  deps_.capabilities.contribute(vm, guest, machine);
+  return manifest_for(vm, machine);
+}
+
 VmRecord VmManager::suspend(const std::string& id, std::optional<std::chrono::milliseconds> lock_wait) {
   auto [guard, vm] = lock(id, lock_wait);
   require_allowed(Verb::suspend, vm.state, vm.name);
   VmmBackend& backend = backend_of(vm);
-  // The machine the VM runs as (as its start made it), for what its state needs to load again.
-  GuestConfig guest;
-  MachineConfig machine = machine_for(vm);
-  deps_.capabilities.contribute(vm, guest, machine);
-  SavedStateManifest manifest = manifest_for(vm, machine);
+  SavedStateManifest manifest = running_manifest(vm);
   if (manifest.format.empty())
     throw Error(ErrorKind::not_supported,
                 fmt::format("VM '{}' runs on the {} backend, which cannot save a VM's state", vm.name, vm.backend));
@@ -53,15 +56,7 @@ VmRecord VmManager::suspend(const std::string& id, std::optional<std::chrono::mi
   }
 
   const bool was_running = vm.state == VmState::running;
-  if (was_running) {
-    deps_.capabilities.before_pause(vm);
-    try {
-      backend.pause(handles);
-    } catch (...) {
-      deps_.capabilities.after_resume(vm);
-      throw;
-    }
-  }
+  if (was_running) pause_vmm_locked(vm, handles);
   try {
     const auto dir = saved_.begin(vm.id);
     BANGER_FAULT_POINT("suspend.before-save");

@@ -50,7 +50,7 @@ ExportedObjects::ExportedObjects(const DaemonLayers& l, const StartUpRecovered&)
       managed_objects(*l.bus.connection, l.bus.registry),
       logind_signals(*l.bus.connection, l.managers.host_power, l.host.on_host_thread) {
   auto& vms = l.managers.vms;
-  l.bus.registry.load(context, vms.list(), l.managers.images.list(), l.networks.manager.list());
+  l.bus.registry.load(context, vms.list(), l.managers.images.list(), l.networks.manager.list(), vms.snapshots());
   for (auto& [vm_id, keys] : l.capabilities.authorized_keys->all()) l.bus.key_properties.show(vm_id, std::move(keys));
   if (l.capabilities.forwards) l.capabilities.forwards->publish_all(vms.list());
   l.managers.autostart_marker.load(vms.list());

@@ -12,7 +12,8 @@ stats::StatsPoller::TapName tap_of() {
 
 VmManagerSettings settings_of(const Config& config) {
   return {config.lock_timeout, std::chrono::duration_cast<std::chrono::milliseconds>(config.stop_timeout),
-          config.runtime_dir, config.state_dir / "deleting", config.quotas, config.state_dir / "saved-states"};
+          config.runtime_dir, config.state_dir / "deleting", config.quotas, config.state_dir / "saved-states",
+          config.state_dir / "snapshots"};
 }
 
 }  // namespace
@@ -23,11 +24,11 @@ Managers::Managers(const Config& config, VmmBackends& backends, Storage& storage
     : stats_poller(bus.stats_properties, [&storage](const std::string& id) { return storage.vmm_process(id); },
                    tap_of()),
       autostart_marker(config.state_dir / "autostart"),
-      disk_ledger(storage.store, config.state_dir),
+      disk_ledger(storage.store, config.state_dir, &storage.store),
       events_{&bus.registry, &stats_poller, &autostart_marker},
       guest_clock(host.guest_shell ? std::make_unique<SshGuestClock>(storage.attachments, *host.guest_shell) : nullptr),
       vms({storage.store, backends, capabilities.in_order, events_, storage.handles, &exits, &workspace_locks,
-           &disk_ledger, guest_clock.get()},
+           &disk_ledger, guest_clock.get(), &storage.store, &bus.registry},
           settings_of(config)),
       power_control(vms),
       host_power({power_control, host.logind, guest_clock.get(), host.on_host_thread, config.suspend_at_host_shutdown}),

@@ -137,6 +137,25 @@ PRAGMA writable_schema = RESET;
 CREATE TABLE schema_cookie_bump (unused INTEGER);
 DROP TABLE schema_cookie_bump;
 )sql"},
+    Migration{11, R"sql(
+-- Named checkpoints (issue 19): a VM's go with its row. parent: the checkpoint
+-- the VM was last restored from or taken after when this one was taken ('' for
+-- none); snapshot_latest keeps that per VM, for the next checkpoint's parent.
+CREATE TABLE snapshots (
+  id            TEXT    NOT NULL PRIMARY KEY,
+  vm_id         TEXT    NOT NULL REFERENCES vms (id) ON DELETE CASCADE,
+  name          TEXT    NOT NULL,
+  created_at_us INTEGER NOT NULL,
+  size_bytes    INTEGER NOT NULL,
+  has_memory    INTEGER NOT NULL CHECK (has_memory IN (0, 1)),
+  parent        TEXT    NOT NULL DEFAULT '',
+  UNIQUE (vm_id, name)
+);
+CREATE TABLE snapshot_latest (
+  vm_id       TEXT NOT NULL PRIMARY KEY REFERENCES vms (id) ON DELETE CASCADE,
+  snapshot_id TEXT NOT NULL
+);
+)sql"},
 };
 
 }  // namespace

@@ -10,6 +10,7 @@
 #include "core/forward_store.h"
 #include "core/image_store.h"
 #include "core/network_store.h"
+#include "core/snapshot.h"
 #include "store/migrations.h"
 #include "core/store.h"
 
@@ -19,7 +20,7 @@ namespace banger {
 // migrations the file has not seen yet and refuses files written by a newer
 // bangerd. ":memory:" gives a private in-memory database (for tests).
 class SqliteStore final : public Store, public ImageStore, public NetworkStore, public AuthorizedKeyStore,
-                          public ForwardStore {
+                          public ForwardStore, public SnapshotStore {
  public:
   explicit SqliteStore(const std::filesystem::path& db_file);
   // Exercises the migration machinery with a custom step list (tests only).
@@ -58,6 +59,15 @@ class SqliteStore final : public Store, public ImageStore, public NetworkStore, 
   std::vector<VmForward> list_all_forwards() override;
   void insert_forward(const std::string& vm_id, const PortForward& forward) override;
   bool delete_forward(const std::string& vm_id, const std::string& protocol, std::uint16_t host_port) override;
+
+  std::vector<SnapshotRecord> list_snapshots(const std::string& vm_id) override;
+  std::vector<SnapshotRecord> list_all_snapshots() override;
+  std::optional<SnapshotRecord> find_snapshot(const std::string& id) override;
+  void insert_snapshot(const SnapshotRecord& snapshot) override;
+  std::vector<SnapshotRecord> delete_snapshot(const std::string& id) override;
+  std::string latest_snapshot(const std::string& vm_id) override;
+  void set_latest_snapshot(const std::string& vm_id, const std::string& snapshot_id) override;
+  std::uint64_t snapshot_bytes_of_owner(std::uint32_t owner_uid) override;
 
   int schema_version();  // highest applied migration, 0 for none
   bool integrity_ok();   // PRAGMA integrity_check reports "ok"

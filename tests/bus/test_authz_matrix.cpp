@@ -33,13 +33,14 @@ namespace err = banger::bus::error;
 const std::string kPrefix = "dev.banger.banger1.";
 const std::string kImage = kPrefix + "Image";
 const std::string kNetwork = kPrefix + "Network";
+const std::string kSnapshot = kPrefix + "Snapshot";
 
 // Who may call: the policies the project's rules and the test rules
 // (tests/bus/data/49-banger-tests.rules: alice and bob may create-vm and
 // manage-own-vms) give the four principals.
 enum class Who { anyone, vm_owner, admins };
 // What the call runs on; each cell gets its own where that matters.
-enum class On { manager, vm, vm_by_name, image, image_by_name, network, network_by_name };
+enum class On { manager, vm, vm_by_name, image, image_by_name, network, network_by_name, snapshot };
 
 struct Row {
   std::string interface;  // short: Manager, VM, Image, Network
@@ -96,6 +97,10 @@ const std::vector<Row> kMatrix = {
   {"VM", "PullWorkspace", "manage-own-vms, manage-vms", Who::vm_owner, On::vm, {"ha{sv}", "/dev/null", "0"}},
   {"VM", "ForwardPort", "manage-own-vms, manage-vms", Who::vm_owner, On::vm, {"sqq", "tcp", "18080", "80"}},
   {"VM", "RemoveForward", "manage-own-vms, manage-vms", Who::vm_owner, On::vm, {"sq", "tcp", "18080"}},
+  {"VM", "Snapshot", "manage-own-vms, manage-vms", Who::vm_owner, On::vm, {"sa{sv}", "{fresh}", "0"}},
+  // A checkpoint of alice's VM (taken by root): authorized as the VM's verbs.
+  {"Snapshot", "Restore", "manage-own-vms, manage-vms", Who::vm_owner, On::snapshot, {}},
+  {"Snapshot", "Delete", "manage-own-vms, manage-vms", Who::vm_owner, On::snapshot, {}},
 };
 // clang-format on
 
@@ -181,6 +186,17 @@ class AuthzMatrix : public ClientTest {
     return vm;
   }
 
+  // A checkpoint of `vm`, taken by root; its path once exported.
+  std::string checkpoint_of(const std::string& vm) {
+    auto taken = call_as("root", vm, kVm, "Snapshot", {"sa{sv}", "matrix", "0"});
+    EXPECT_TRUE(taken.error_name.empty()) << taken.error_name << ": " << taken.error_message;
+    if (taken.values.size() != 2) return "";
+    const std::string path = taken.values[0];
+    EXPECT_TRUE(recorder_->wait_for(
+        [&](const Signal& s) { return s.member == "InterfacesAdded" && s.object == path; }, std::chrono::seconds(15)));
+    return path;
+  }
+
   // Gets rid of a VM whatever became of it: kill what runs, delete the rest.
   void dispose_vm(const std::string& name) {
     for (int attempt = 0; attempt < 100; ++attempt) {
@@ -238,6 +254,10 @@ class AuthzMatrix : public ClientTest {
         name = "matrix-image";
         if (row.on == On::image) path = image_path_;
         break;
+      case On::snapshot:
+        vm_name = name;
+        path = checkpoint_of(alices_vm(vm_name));
+        break;
       case On::network:
       case On::network_by_name:
         network_name = name;
@@ -250,6 +270,7 @@ class AuthzMatrix : public ClientTest {
     const auto interface = row.interface == "Manager" ? kManager
                            : row.interface == "VM"    ? kVm
                            : row.interface == "Image" ? kImage
+                           : row.interface == "Snapshot" ? kSnapshot
                                                       : kNetwork;
     const auto result = call_as(user, path, interface, row.method, args);
     const bool denied = result.error_name == err::access_denied ||

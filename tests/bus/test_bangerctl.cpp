@@ -116,6 +116,53 @@ TEST_F(Bangerctl, PauseAndResume) {
   EXPECT_TRUE(error_of([&] { client_->get_vm("ctl-pause"); }).has_value()) << "deleted";
 }
 
+// Issue 19: bangerctl snapshot create|list|restore|rm against the stand-in backend.
+TEST_F(Bangerctl, SnapshotVerbs) {
+  auto created = ctl({"create", "ctl-snap", "--memory", "256", "--backend", "test", "--start"});
+  ASSERT_TRUE(created.ok()) << created.describe();
+  const std::string path = client_->get_vm("ctl-snap");
+  auto warm = ctl({"snapshot", "create", "ctl-snap", "warm"});
+  ASSERT_TRUE(warm.ok()) << warm.describe();
+  EXPECT_EQ(warm.out.size(), 33u) << "its id and a newline: " << warm.out;
+  EXPECT_EQ(client_->vm_string(path, "State"), "running") << "the VM goes on";
+  ASSERT_TRUE(ctl({"kill", "ctl-snap"}).ok());
+  auto cold = ctl({"--json", "snapshot", "create", "ctl-snap", "cold"});
+  ASSERT_TRUE(cold.ok()) << cold.describe();
+  const auto cold_json = json_of(cold);
+  ASSERT_TRUE(cold_json.is_array() && cold_json.size() == 1) << cold.out;
+  EXPECT_EQ(at(cold_json[0], "has_memory"), false);
+  EXPECT_EQ(text_at(cold_json[0], "parent"), "warm");
+  EXPECT_EQ(text_at(cold_json[0], "vm"), "ctl-snap");
+
+  auto list = ctl({"--json", "snapshot", "list", "ctl-snap"});
+  ASSERT_TRUE(list.ok()) << list.describe();
+  const auto listed = json_of(list);
+  ASSERT_TRUE(find_by_name(listed, "warm")) << list.out;
+  EXPECT_EQ(at(*find_by_name(listed, "warm"), "has_memory"), true);
+  EXPECT_TRUE(find_by_name(listed, "cold")) << list.out;
+  auto table = ctl({"snapshot", "ls"});
+  EXPECT_NE(table.out.find("MEMORY"), std::string::npos) << table.describe();
+  EXPECT_NE(table.out.find("warm"), std::string::npos) << table.describe();
+
+  auto restored = ctl({"snapshot", "restore", "ctl-snap", "warm"});
+  ASSERT_TRUE(restored.ok()) << restored.describe();
+  EXPECT_EQ(client_->vm_string(path, "State"), "running") << "a memory checkpoint runs on";
+  auto dup = ctl({"snapshot", "create", "ctl-snap", "warm"});
+  EXPECT_EQ(dup.exit_code, 1) << dup.describe();
+  auto bad = ctl({"snapshot", "create", "ctl-snap", "Bad Name"});
+  EXPECT_EQ(bad.exit_code, 2) << bad.describe();
+  auto missing = ctl({"snapshot", "restore", "ctl-snap", "nope"});
+  EXPECT_EQ(missing.exit_code, 3) << missing.describe();
+  auto rm = ctl({"snapshot", "rm", "ctl-snap", "warm"});
+  ASSERT_TRUE(rm.ok()) << rm.describe();
+  auto after = json_of(ctl({"--json", "snapshot", "list", "ctl-snap"}));
+  EXPECT_FALSE(find_by_name(after, "warm"));
+  ASSERT_TRUE(find_by_name(after, "cold")) << after.dump();
+  EXPECT_EQ(text_at(*find_by_name(after, "cold"), "parent"), "") << "its parent is gone";
+  ASSERT_TRUE(ctl({"delete", "--force", "ctl-snap"}).ok());
+  EXPECT_TRUE(json_of(ctl({"--json", "snapshot", "list"})).empty()) << "the VM's delete took the rest";
+}
+
 TEST_F(Bangerctl, CreateWithStart) {
   auto created = ctl({"create", "ctl-started", "--start", "--json"});
   ASSERT_TRUE(created.ok()) << created.describe();

@@ -51,5 +51,21 @@ TEST_F(Completion, VerbsOptionsAndLiveNames) {
   EXPECT_TRUE(complete({ctl, "__comp"}).empty()) << "the back end itself stays hidden";
 }
 
+// Issue 19: snapshot's verbs, the VM, then that VM's checkpoint names (not for a name to be made).
+TEST_F(Completion, SnapshotVerbsVmsAndCheckpointNames) {
+  const std::string ctl = env().bangerctl();
+  const auto vm = client_->create_ready(*recorder_, "gamma");
+  client_->create_ready(*recorder_, "delta");
+  ASSERT_TRUE(env().run_as("", {ctl, "--no-progress", "snapshot", "create", "gamma", "before-upgrade"}).ok());
+  ASSERT_TRUE(env().run_as("", {ctl, "--no-progress", "snapshot", "create", "gamma", "baseline"}).ok());
+  EXPECT_EQ(complete({ctl, "snapshot", "r"}), (std::set<std::string>{"restore", "rm"}));
+  EXPECT_EQ(complete({ctl, "snapshot", "restore", "gam"}), (std::set<std::string>{"gamma"}));
+  EXPECT_EQ(complete({ctl, "snapshot", "restore", "gamma", "b"}),
+            (std::set<std::string>{"before-upgrade", "baseline"}));
+  EXPECT_EQ(complete({ctl, "snapshot", "rm", "gamma", "bef"}), (std::set<std::string>{"before-upgrade"}));
+  EXPECT_TRUE(complete({ctl, "snapshot", "rm", "delta", ""}).empty()) << "delta has none";
+  EXPECT_TRUE(complete({ctl, "snapshot", "create", "gamma", "b"}).empty());
+}
+
 }  // namespace
 }  // namespace banger::test

@@ -99,5 +99,31 @@ TEST_F(Quotas, BobIsHeldToHisDiskQuotaAndTheWorkDisksHeKeptCount) {
   EXPECT_EQ(roots.error_name, "") << "root is not limited: " << roots.error_message;
 }
 
+// Issue 19: checkpoints count in max_disk_mib at their files' apparent size, and a new
+// one is checked against what it may come to (the VM's disks; here its work disk).
+TEST_F(Quotas, CheckpointsCountInTheDiskQuota) {
+  // Start from none of alice's VMs (the first test leaves two; she kept no work disk, bob did).
+  for (const auto& vm : client_->list_vms())
+    if (client_->vm_number(vm.get<3>(), "OwnerUID") == BusEnvironment::uid_of("banger-alice"))
+      client_->vm_call(vm.get<3>(), "Delete");
+  auto made = as("banger-alice", kRoot, kManager, {"CreateVM", "sa{sv}", "s-one", "1", "work_disk", "u", "8192"});
+  ASSERT_EQ(made.error_name, "") << made.error_message;
+  const std::string vm = made.values[0];
+  ASSERT_TRUE(client_->wait_state(*recorder_, vm, "created"));
+  auto first = as("banger-alice", vm, kVm, {"Snapshot", "sa{sv}", "first", "0"});
+  ASSERT_EQ(first.error_name, "") << "8192 + 8192 fits in 20480: " << first.error_message;
+  ASSERT_TRUE(recorder_->wait_for(
+      [&](const Signal& s) { return s.member == "InterfacesAdded" && s.object == first.values[0]; }, 15s));
+  expect_exhausted(as("banger-alice", vm, kVm, {"Snapshot", "sa{sv}", "second", "0"}), "max_disk_mib = 20480",
+                   "already uses 16384 MiB of disks");
+  // 12289 MiB would fit but for the checkpoint's 8192.
+  expect_exhausted(as("banger-alice", vm, kVm, {"Set", "a{sv}", "1", "work_disk", "u", "12289"}),
+                   "max_disk_mib = 20480", "already uses 8192 MiB of disks");
+  auto gone = as("banger-alice", first.values[0], "dev.banger.banger1.Snapshot", {"Delete"});
+  ASSERT_EQ(gone.error_name, "") << gone.error_message;
+  auto again = as("banger-alice", vm, kVm, {"Snapshot", "sa{sv}", "second", "0"});
+  EXPECT_EQ(again.error_name, "") << "room again once it is deleted: " << again.error_message;
+}
+
 }  // namespace
 }  // namespace banger::test

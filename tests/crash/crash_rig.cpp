@@ -3,6 +3,7 @@
 #include <fcntl.h>
 
 #include <cstdlib>
+#include <map>
 #include <thread>
 
 #include "banger/bus_names.h"
@@ -183,6 +184,51 @@ bool CrashRig::wait_state(const std::string& name, const std::string& wanted, st
     std::this_thread::sleep_for(50ms);
   }
   return false;
+}
+
+void CrashRig::snapshot(const std::string& name, const std::string& checkpoint) {
+  swallowing_bus_errors([&] {
+    auto vm = sdbus::createProxy(*connection_, service, vm_path(name));
+    sdbus::ObjectPath path, operation;
+    vm->callMethod("Snapshot")
+        .onInterface(vm_interface)
+        .withArguments(checkpoint, std::map<std::string, sdbus::Variant>{})
+        .withTimeout(call_timeout)
+        .storeResultsTo(path, operation);
+  });
+}
+
+std::string CrashRig::snapshot_path(const std::string& name, const std::string& checkpoint) {
+  std::string found;
+  swallowing_bus_errors([&] {
+    const auto vm = vm_path(name);
+    std::map<sdbus::ObjectPath, std::map<std::string, std::map<std::string, sdbus::Variant>>> objects;
+    manager_->callMethod("GetManagedObjects")
+        .onInterface("org.freedesktop.DBus.ObjectManager")
+        .withTimeout(call_timeout)
+        .storeResultsTo(objects);
+    for (const auto& [path, interfaces] : objects) {
+      auto it = interfaces.find("dev.banger.banger1.Snapshot");
+      if (it != interfaces.end() && it->second.at("VM").get<sdbus::ObjectPath>() == vm &&
+          it->second.at("Name").get<std::string>() == checkpoint)
+        found = path;
+    }
+  });
+  return found;
+}
+
+void CrashRig::restore_snapshot(const std::string& name, const std::string& checkpoint) {
+  swallowing_bus_errors([&] {
+    auto snapshot = sdbus::createProxy(*connection_, service, snapshot_path(name, checkpoint));
+    snapshot->callMethod("Restore").onInterface("dev.banger.banger1.Snapshot").withTimeout(call_timeout);
+  });
+}
+
+void CrashRig::delete_snapshot(const std::string& name, const std::string& checkpoint) {
+  swallowing_bus_errors([&] {
+    auto snapshot = sdbus::createProxy(*connection_, service, snapshot_path(name, checkpoint));
+    snapshot->callMethod("Delete").onInterface("dev.banger.banger1.Snapshot").withTimeout(call_timeout);
+  });
 }
 
 bool CrashRig::network_exists(const std::string& name) {

@@ -36,6 +36,12 @@ class CrashRig {
   void clone(const std::string& name, const std::string& copy);
   void push_workspace(const std::string& name);
   void create_network(const std::string& name, const std::string& subnet);
+  // Named checkpoints (VM.Snapshot; Snapshot.Restore and Delete of the VM's checkpoint `checkpoint`).
+  void snapshot(const std::string& name, const std::string& checkpoint);
+  void restore_snapshot(const std::string& name, const std::string& checkpoint);
+  void delete_snapshot(const std::string& name, const std::string& checkpoint);
+  // The object path of the VM's checkpoint of that name; "" when there is none.
+  std::string snapshot_path(const std::string& name, const std::string& checkpoint);
   // Fire-and-forget: runs in a thread, for kills at a random moment.
   void in_background(std::function<void()> operation);
   void join_background();

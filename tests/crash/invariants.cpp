@@ -99,12 +99,33 @@ class Checker {
     for (const auto& row : query(site_, "SELECT name, bridge, subnet, nat FROM networks", report_))
       networks[row["name"]] = row;
     vms();
+    snapshots();
     vmm_processes();
     host_devices(networks);
     files();
   }
 
  private:
+  // A checkpoint's directory exists exactly while its row does, whole (core/snapshot.h),
+  // and no VM is left halfway through a restore.
+  void snapshots() {
+    std::set<std::string> rows;
+    for (const auto& row : query(site_, "SELECT id, vm_id, name, has_memory FROM snapshots", report_)) {
+      const std::string vm_id = row["vm_id"], id = row["id"];
+      rows.insert(vm_id + "/" + id);
+      const auto dir = site_.state_dir / "snapshots" / vm_id / id;
+      const auto who = fmt::format("checkpoint '{}' of VM {}", std::string(row["name"]), vm_id);
+      expect(fs::is_directory(dir / "disks"), who + ": its disks are gone");
+      if (row["has_memory"] == 1) expect(fs::exists(dir / "manifest"), who + ": its saved state is gone");
+    }
+    for (const auto& vm_id : entries_of(site_.state_dir / "snapshots")) {
+      expect(!fs::exists(site_.state_dir / "snapshots" / vm_id / "restoring"),
+             "VM " + vm_id + ": a restore was left unfinished");
+      for (const auto& id : entries_of(site_.state_dir / "snapshots" / vm_id))
+        if (id != "restoring") expect(rows.contains(vm_id + "/" + id), "a checkpoint without its row: " + vm_id + "/" + id);
+    }
+  }
+
   // Rows are settled (recovery ends every half-done operation) and match the host.
   void vms() {
     HandlesFiles handles(site_.runtime_dir);

@@ -8,6 +8,8 @@
 
 #include <cstdlib>
 #include <iostream>
+#include <atomic>
+#include <memory>
 #include <random>
 #include <thread>
 
@@ -46,8 +48,32 @@ Scenario scenario_for(std::string_view point) {
     rig.suspend("victim");
     if (!rig.wait_state("victim", "suspended")) throw std::runtime_error("setup: victim was not suspended");
   };
+  // A running VM with a memory checkpoint "cp", waited for.
+  auto checkpointed = [running](CrashRig& rig) {
+    running(rig);
+    rig.snapshot("victim", "cp");
+    for (int i = 0; i < 100 && rig.snapshot_path("victim", "cp").empty(); ++i)
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    if (rig.snapshot_path("victim", "cp").empty()) throw std::runtime_error("setup: no checkpoint of victim");
+  };
   auto none = [](CrashRig&) {};
   auto op = [](std::string_view p) { return p.substr(0, p.find('.')); };
+  // Named checkpoints: taking one, deleting one, restoring one (not a suspended VM's restore).
+  if (point == "snapshot.row-deleted")
+    return {checkpointed, [](CrashRig& r) { r.delete_snapshot("victim", "cp"); },
+            [](CrashRig& r) { return r.snapshot_path("victim", "cp").empty(); }};
+  if (op(point) == "snapshot")
+    return {running, [](CrashRig& r) { r.snapshot("victim", "cp"); },
+            [](CrashRig& r) { return !r.snapshot_path("victim", "cp").empty(); }};
+  if (point == "restore.vm-stopped" || point == "restore.disks-copied" || point == "restore.state-installed") {
+    auto answered = std::make_shared<std::atomic<bool>>(false);
+    return {checkpointed,
+            [answered](CrashRig& r) {
+              r.restore_snapshot("victim", "cp");
+              *answered = true;
+            },
+            [answered](CrashRig&) { return answered->load(); }};
+  }
   if (op(point) == "create")
     return {none, [](CrashRig& r) { r.create("victim"); }, [](CrashRig& r) { return r.state("victim") == "created"; }};
   if (op(point) == "start")
@@ -192,7 +218,7 @@ TEST_F(CrashConsistency, RandomKillsLeaveAWholeDaemon) {
   std::cout << "random kills: seed " << seed << " (BANGER_CRASH_SEED), " << runs << " runs\n";
   std::mt19937_64 random(seed);
   const std::vector<std::string> operations{"create",    "start",   "stop",   "delete", "clone",
-                                            "workspace", "network", "suspend", "restore"};
+                                            "workspace", "network", "suspend", "restore", "snapshot"};
   for (int i = 0; i < runs; ++i) {
     const auto& operation = operations[random() % operations.size()];
     const auto delay = std::chrono::milliseconds(random() % 301);

@@ -20,6 +20,8 @@ class MockCapability : public Capability {
   MOCK_METHOD(void, before_pause, (const VmRecord&), (noexcept, override));
   MOCK_METHOD(void, after_resume, (const VmRecord&), (noexcept, override));
   MOCK_METHOD(void, apply_config_change, (const VmRecord&, const VmRecord&), (override));
+  MOCK_METHOD(void, save_disks, (const VmRecord&, const std::filesystem::path&), (override));
+  MOCK_METHOD(void, restore_disks, (const VmRecord&, const std::filesystem::path&), (override));
   MOCK_METHOD(void, add_doctor_checks, (std::vector<DoctorCheck>&), (override));
 };
 

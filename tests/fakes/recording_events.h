@@ -4,6 +4,7 @@
 #include <vector>
 
 #include "core/capability.h"
+#include "core/snapshot.h"
 #include "core/vm_events.h"
 
 namespace banger::testing {
@@ -43,6 +44,26 @@ class RecordingEvents final : public VmEvents {
   }
   mutable std::mutex mutex_;
   std::vector<Event> events_;
+};
+
+// Records what the domain announced of checkpoints: "added <name>", "changed <name>", "removed <name>".
+class RecordingSnapshotEvents final : public SnapshotEvents {
+ public:
+  void snapshot_added(const SnapshotRecord& s) override { push("added " + s.name); }
+  void snapshot_changed(const SnapshotRecord& s) override { push("changed " + s.name); }
+  void snapshot_removed(const SnapshotRecord& s) override { push("removed " + s.name); }
+  std::vector<std::string> events() const {
+    std::lock_guard lock(mutex_);
+    return events_;
+  }
+
+ private:
+  void push(std::string e) {
+    std::lock_guard lock(mutex_);
+    events_.push_back(std::move(e));
+  }
+  mutable std::mutex mutex_;
+  std::vector<std::string> events_;
 };
 
 class NullProgress final : public ProgressSink {

@@ -121,8 +121,24 @@ TEST(StateMachine, SuspendedTransitions) {
   EXPECT_TRUE(is_valid_transition(VmState::suspended, VmState::stopped));
   EXPECT_TRUE(is_valid_transition(VmState::starting, VmState::suspended));  // a restore that did not load
   EXPECT_FALSE(is_valid_transition(VmState::suspended, VmState::running));  // only through a restore
-  EXPECT_FALSE(is_valid_transition(VmState::stopped, VmState::suspended));
-  EXPECT_FALSE(is_valid_transition(VmState::created, VmState::suspended));
+  // A memory checkpoint's Restore installs its state as the saved one, then starts the VM.
+  EXPECT_TRUE(is_valid_transition(VmState::stopped, VmState::suspended));
+  EXPECT_TRUE(is_valid_transition(VmState::created, VmState::suspended));
+  EXPECT_FALSE(is_valid_transition(VmState::failed, VmState::suspended));
+}
+
+TEST(StateMachine, CheckpointsAreTakenOfCleanOrRunningVmsAndRestoredOverAnyButFailedOnes) {
+  for (auto s : {VmState::created, VmState::stopped, VmState::running, VmState::paused}) {
+    EXPECT_FALSE(refusal(Verb::snapshot, s)) << to_string(s);
+    EXPECT_FALSE(refusal(Verb::restore_snapshot, s)) << to_string(s);
+  }
+  EXPECT_FALSE(refusal(Verb::restore_snapshot, VmState::suspended));
+  for (auto s : {VmState::starting, VmState::stopping, VmState::failed}) {
+    EXPECT_EQ(refusal(Verb::snapshot, s), ErrorKind::invalid_state) << to_string(s);
+    EXPECT_EQ(refusal(Verb::restore_snapshot, s), ErrorKind::invalid_state) << to_string(s);
+  }
+  EXPECT_EQ(refusal(Verb::snapshot, VmState::suspended), ErrorKind::invalid_state);
+  EXPECT_EQ(refusal(Verb::snapshot, VmState::creating), ErrorKind::busy);
 }
 
 }  // namespace

@@ -138,6 +138,35 @@ TEST(SqliteStore, MigrationTenLetsAVmBeSuspendedAndKeepsItsRows) {
   EXPECT_EQ(raw.scalar("PRAGMA integrity_check"), "ok");
 }
 
+// Migration 11 (issue 19): named checkpoints, on a database of the step before:
+// its VMs keep their rows, take checkpoints, and lose them with their row.
+TEST(SqliteStore, MigrationElevenKeepsCheckpointsThatGoWithTheirVm) {
+  TempDir dir;
+  const auto file = dir.file("banger.db");
+  const std::vector<Migration> before_snapshots(builtin_migrations().begin(), builtin_migrations().begin() + 10);
+  ASSERT_EQ(before_snapshots.back().version, 10);
+  {
+    SqliteStore old(file, before_snapshots);
+    old.insert_vm(make_vm("id1", "web"));
+  }
+  RawDb raw(file);
+  ASSERT_EQ(raw.exec("INSERT INTO authorized_keys VALUES ('id1', 'line', 'blob', 1, 0)"), SQLITE_OK);
+  ASSERT_NE(raw.exec("SELECT * FROM snapshots"), SQLITE_OK);
+  SqliteStore store(file);
+  EXPECT_GE(store.schema_version(), 11);
+  store.insert_snapshot({"s1", "before", "id1", 5, 4096, true, ""});
+  EXPECT_EQ(store.find_snapshot("s1")->name, "before");
+  EXPECT_EQ(store.latest_snapshot("id1"), "s1");
+  EXPECT_EQ(raw.exec("INSERT INTO snapshots VALUES ('s2', 'id1', 'before', 6, 0, 0, '')"), SQLITE_CONSTRAINT_UNIQUE)
+      << "names are unique per VM";
+  EXPECT_EQ(raw.exec("INSERT INTO snapshots VALUES ('s3', 'id1', 'x', 6, 0, 2, '')"), SQLITE_CONSTRAINT_CHECK);
+  EXPECT_EQ(raw.scalar("SELECT COUNT(*) FROM authorized_keys"), "1");
+  store.delete_vm("id1");
+  EXPECT_EQ(raw.scalar("SELECT COUNT(*) FROM snapshots"), "0");
+  EXPECT_EQ(raw.scalar("SELECT COUNT(*) FROM snapshot_latest"), "0");
+  EXPECT_EQ(raw.scalar("PRAGMA integrity_check"), "ok");
+}
+
 TEST(SqliteStore, IntegrityCheckDetectsCorruption) {
   TempDir dir;
   const auto file = dir.file("banger.db");

@@ -103,6 +103,35 @@ TEST_F(WorkDiskTest, ProvisionMakesASparseExt4OfTheSize) {
   EXPECT_EQ(filesystem_mib(file()), 8192u);
 }
 
+// Issue 19: a checkpoint holds the disk as it was, sparse; restore brings it back whole.
+TEST_F(WorkDiskTest, ACheckpointCopiesTheDiskAndRestoreReplacesIt) {
+  disk.provision(vm, progress);
+  put_file(file(), "note", "before");
+  const auto checkpoint = dir.file("checkpoint");
+  fs::create_directories(checkpoint);
+  disk.save_disks(vm, checkpoint);
+  ASSERT_TRUE(fs::exists(checkpoint / "work.ext4"));
+  EXPECT_EQ(fs::file_size(checkpoint / "work.ext4"), fs::file_size(file()));
+  EXPECT_LT(allocated_bytes(checkpoint / "work.ext4"), 16 * mib) << "holes stay holes";
+  put_file(file(), "note2", "after");
+  disk.restore_disks(vm, checkpoint);
+  EXPECT_EQ(read_file_in(file(), "note"), "before");
+  EXPECT_EQ(read_file_in(file(), "note2"), "") << "what came after the checkpoint is gone";
+  EXPECT_FALSE(fs::exists(file().string() + ".partial"));
+  EXPECT_EQ(read_file_in(checkpoint / "work.ext4", "note"), "before") << "the checkpoint stays";
+}
+
+TEST_F(WorkDiskTest, ACheckpointWithoutAWorkDiskLeavesTheVmsOnRestore) {
+  const auto checkpoint = dir.file("checkpoint");
+  fs::create_directories(checkpoint);
+  disk.save_disks(vm, checkpoint);  // no disk made yet
+  EXPECT_TRUE(fs::is_empty(checkpoint));
+  disk.provision(vm, progress);
+  put_file(file(), "note", "kept");
+  disk.restore_disks(vm, checkpoint);
+  EXPECT_EQ(read_file_in(file(), "note"), "kept");
+}
+
 TEST_F(WorkDiskTest, TheDiskIsTheSecondDriveAndTheGuestMountsIt) {
   disk.provision(vm, progress);
   MachineConfig machine;

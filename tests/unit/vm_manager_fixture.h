@@ -53,7 +53,9 @@ struct VmManagerTest : ::testing::Test {
   testing::NullProgress progress;
   std::filesystem::path runtime = temp_dir();
   HandlesFiles handles_files{runtime};
-  VmManager manager{{store, backends, caps, events, handles_files, &watch}, {200ms, 1500ms, runtime}};
+  testing::RecordingSnapshotEvents snapshot_events;
+  VmManager manager{{store, backends, caps, events, handles_files, &watch, nullptr, nullptr, nullptr, &store, &snapshot_events},
+                    {200ms, 1500ms, runtime}};
 
   VmManagerTest();
   ~VmManagerTest() override;

@@ -101,6 +101,18 @@ struct ImageInfo {
   std::string path;  // D-Bus object path
 };
 
+// A named checkpoint of a VM (dev.banger.banger1.Snapshot).
+struct SnapshotInfo {
+  std::string id;
+  std::string name;
+  std::string vm_path;  // the VM's object path
+  std::uint64_t created_at_us = 0;
+  std::uint64_t size_bytes = 0;
+  bool has_memory = false;
+  std::string parent_path;  // the parent checkpoint's object path, empty for none
+  std::string path;         // D-Bus object path
+};
+
 struct NetworkInfo {
   std::string name;
   std::string bridge;      // the host's bridge, "bg-<name>"
@@ -328,6 +340,16 @@ class BANGER_CLIENT_API Client {
                          std::chrono::milliseconds timeout = std::chrono::minutes(30));
   void set_default_image(const std::string& ref);
   void remove_image(const std::string& ref);
+
+  // Named checkpoints. `vm_ref` empty: every VM's. Sorted by name.
+  std::vector<SnapshotInfo> list_snapshots(const std::string& vm_ref = {});
+  // VM.Snapshot, following its Operation; returns the new checkpoint.
+  SnapshotInfo snapshot_vm(const std::string& vm_ref, const std::string& name, const ProgressCallback& progress = {},
+                           std::chrono::milliseconds timeout = std::chrono::minutes(30));
+  // Snapshot.Restore and Snapshot.Delete of the VM's checkpoint named `name`.
+  void restore_snapshot(const std::string& vm_ref, const std::string& name,
+                        std::chrono::milliseconds timeout = std::chrono::minutes(10));
+  void remove_snapshot(const std::string& vm_ref, const std::string& name);
 
   std::vector<NetworkInfo> list_networks();  // sorted by name
   NetworkInfo get_network(const std::string& name);

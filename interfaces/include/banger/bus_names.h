@@ -15,6 +15,7 @@ inline constexpr const char* vm_interface = "dev.banger.banger1.VM";
 inline constexpr const char* operation_interface = "dev.banger.banger1.Operation";
 inline constexpr const char* image_interface = "dev.banger.banger1.Image";
 inline constexpr const char* network_interface = "dev.banger.banger1.Network";
+inline constexpr const char* snapshot_interface = "dev.banger.banger1.Snapshot";
 
 namespace action {
 inline constexpr const char* create_vm = "dev.banger.banger1.create-vm";

@@ -72,7 +72,11 @@ std::string QemuFiles::drive_file(const fs::path& path, bool read_only) {
   std::vector<UniqueFd> fds;
   fds.push_back(open_file(path, O_RDONLY));
   if (!read_only) fds.push_back(open_file(path, O_RDWR));
-  return fmt::format("file.driver={},file.filename=/dev/fdset/{}", driver, add_fd_set(std::move(fds), path));
+  // file.locking=off: the two descriptions of one file would take their OFD lock bytes against each
+  // other when QEMU takes its drives back after a migration to a file ("cont" from postmigrate after
+  // a checkpoint: "Failed to get "write" lock"). bangerd never runs two VMMs on one VM's disks.
+  return fmt::format("file.driver={},file.filename=/dev/fdset/{},file.locking=off", driver,
+                     add_fd_set(std::move(fds), path));
 }
 
 std::string QemuFiles::console_log_chardev(const fs::path& log) {
