@@ -137,6 +137,13 @@ PRAGMA writable_schema = RESET;
 CREATE TABLE schema_cookie_bump (unused INTEGER);
 DROP TABLE schema_cookie_bump;
 )sql"},
+    // 11 is the named checkpoints' step (issue 19), made in parallel; the
+    // steps only need to ascend, and each is applied when it is not recorded.
+    Migration{12, R"sql(
+-- Idle sleep (issue 19): seconds without activity after which bangerd
+-- suspends a running VM; 0 (never) for every VM that existed before.
+ALTER TABLE vms ADD COLUMN idle_suspend_s INTEGER NOT NULL DEFAULT 0 CHECK (idle_suspend_s >= 0);
+)sql"},
 };
 
 }  // namespace

@@ -1,0 +1,145 @@
+// Wake-on-connect's rules and queue carrying real traffic (net/wake_table.h,
+// net/wake_queue.h): a "host" namespace (entered) with a bridge, a "vm"
+// namespace behind it running a TCP server, an "outside" one upstream. The
+// first SYN to the guest is held on the queue until released, then goes on
+// (no retransmit wait); with nobody on the queue it passes at once (bypass).
+#include <gtest/gtest.h>
+#include <signal.h>
+
+#include <chrono>
+#include <condition_variable>
+#include <mutex>
+#include <thread>
+
+#include "net/nat_forwarding.h"
+#include "net/nat_table.h"
+#include "net/port_forward_table.h"
+#include "net/wake_queue.h"
+#include "net/wake_table.h"
+#include "bridged_vm.h"
+#include "netns.h"
+
+namespace banger {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+constexpr std::uint16_t host_port = 18080;
+constexpr std::uint16_t queue_num = 2990;
+
+class WakeTrafficTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    if (const auto why = test::netns_unavailable({.programs = {"nft", "python3"}})) GTEST_SKIP() << *why;
+    vm_ = std::make_unique<test::ScopedNetns>(false);
+    outside_ = std::make_unique<test::ScopedNetns>(false);
+    host_ = std::make_unique<test::ScopedNetns>();
+    for (const auto& [ns, command] : test::bridged_vm_commands(*host_, *vm_, *outside_))
+      ASSERT_EQ(ns->exec(command + " 2>&1").status, 0) << command;
+    enable_ipv4_forwarding();
+    NatTable().apply({{"bgr0", "10.201.0.0/24", true}});
+    const std::string server =
+        "import socket\n"
+        "s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)\n"
+        "s.bind((\"0.0.0.0\", 80)); s.listen(16)\n"
+        "while True:\n"
+        "    c, a = s.accept(); c.sendall(a[0].encode()); c.close()\n";
+    const auto started = test::run_command("ip netns exec " + vm_->name() + " timeout 120 python3 -c '" + server +
+                                           "' >/dev/null 2>&1 & echo $!");
+    server_pid_ = std::stoi(started.out);
+    // Until the server listens: a direct connection answers.
+    for (int i = 0; i < 100 && fetch(nullptr, "10.201.0.2", 80).empty(); ++i)
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+
+  void TearDown() override {
+    queue_.reset();
+    if (server_pid_ > 0) kill(server_pid_, SIGTERM);
+  }
+
+  // One connection attempt from `ns` (nullptr: the host), 3 s at most: what the server said, or "".
+  std::string fetch(const test::ScopedNetns* ns, const std::string& address, std::uint16_t port) const {
+    const std::string client =
+        "import socket\n"
+        "try:\n"
+        "    s = socket.create_connection((\"" + address + "\", " + std::to_string(port) + "), timeout=3)\n"
+        "    print(s.recv(100).decode())\n"
+        "except Exception:\n"
+        "    pass\n";
+    const std::string command = "python3 -c '" + client + "' 2>/dev/null";
+    return (ns != nullptr ? ns->exec(command) : test::run_command(command)).out;
+  }
+
+  // Binds the queue; each SYN is noted and released after `hold` by a thread
+  // of its own, after `before_release` (the VM's start, in bangerd).
+  void hold_syns(std::chrono::milliseconds hold, std::function<void()> before_release = [] {}) {
+    queue_ = std::make_unique<WakeQueue>(queue_num, [this, hold, before_release](std::uint32_t id, WakeTarget t) {
+      {
+        std::lock_guard guard(mutex_);
+        seen_.push_back(t);
+      }
+      std::thread([this, id, hold, before_release] {
+        std::this_thread::sleep_for(hold);
+        before_release();
+        queue_->release(id);
+      }).detach();
+    });
+  }
+  std::vector<WakeTarget> seen() {
+    std::lock_guard guard(mutex_);
+    return seen_;
+  }
+
+  std::unique_ptr<test::ScopedNetns> vm_;
+  std::unique_ptr<test::ScopedNetns> outside_;
+  std::unique_ptr<test::ScopedNetns> host_;
+  int server_pid_ = -1;
+  WakeTable table_{queue_num};
+  std::unique_ptr<WakeQueue> queue_;
+  std::mutex mutex_;
+  std::vector<WakeTarget> seen_;
+};
+
+TEST_F(WakeTrafficTest, TheFirstSynToTheGuestIsHeldUntilReleasedThenConnectsWithoutARetransmit) {
+  hold_syns(std::chrono::milliseconds(300));
+  table_.set({{"10.201.0.2", {}}});
+  const auto begun = Clock::now();
+  EXPECT_EQ(fetch(nullptr, "10.201.0.2", 80), "10.201.0.1\n");
+  const auto took = Clock::now() - begun;
+  EXPECT_GE(took, std::chrono::milliseconds(300)) << "held";
+  EXPECT_LT(took, std::chrono::milliseconds(950)) << "released, not retransmitted after 1 s";
+  ASSERT_EQ(seen().size(), 1u) << "only the first segment";
+  EXPECT_EQ(seen()[0], (WakeTarget{0x0ac90002u, 80}));
+  std::this_thread::sleep_for(std::chrono::milliseconds(50));  // the detached releaser
+}
+
+// The forward's DNAT rule comes back with the VM, before the SYN is let go:
+// the SYN, held at raw priority, meets it at dstnat.
+TEST_F(WakeTrafficTest, ASynToAForwardedPortMeetsTheForwardAddedWhileItWasHeld) {
+  PortForwardTable forwards;
+  hold_syns(std::chrono::milliseconds(100), [&forwards] {
+    forwards.apply({{"tcp", host_port, "10.201.0.2", 80, "bgr0"}});
+  });
+  table_.set({{"10.201.0.2", {host_port}}});
+  EXPECT_EQ(fetch(outside_.get(), "192.0.2.1", host_port), "192.0.2.2\n");
+  ASSERT_EQ(seen().size(), 1u);
+  EXPECT_EQ(seen()[0].port, host_port);
+  std::this_thread::sleep_for(std::chrono::milliseconds(50));
+}
+
+TEST_F(WakeTrafficTest, WithNobodyOnTheQueueTheRulesLetEverythingPass) {
+  table_.set({{"10.201.0.2", {}}});
+  const auto begun = Clock::now();
+  EXPECT_EQ(fetch(nullptr, "10.201.0.2", 80), "10.201.0.1\n");
+  EXPECT_LT(Clock::now() - begun, std::chrono::milliseconds(500));
+}
+
+TEST_F(WakeTrafficTest, NoVmsLeaveNoTable) {
+  table_.set({{"10.201.0.2", {host_port}}});
+  ASSERT_EQ(host_->exec("nft list table ip banger_wake").status, 0);
+  table_.set({});
+  EXPECT_NE(host_->exec("nft list table ip banger_wake 2>/dev/null").status, 0);
+  table_.set({});  // and again: no error for a table that is not there
+}
+
+}  // namespace
+}  // namespace banger
