@@ -30,7 +30,7 @@ struct WakeEntry {
 class WakeRules {
  public:
   virtual ~WakeRules() = default;
-  // Replaces the rules; an empty list leaves none behind. Throws when the host refuses.
+  // Replaces the rules; an empty list leaves none. Throws when the host refuses.
   virtual void set(const std::vector<WakeEntry>& entries) = 0;
 };
 

@@ -34,7 +34,7 @@ void WakeHost::load(const std::vector<VmRecord>& vms) {
     logic_->load(vms);
   else if (host_networking_)
     try {
-      table_.set({});  // none left from a bangerd that had a queue
+      table_.remove();  // none left from a bangerd that had a queue
     } catch (const std::exception& e) {
       log::warn("cannot remove the wake table: {}", e.what());
     }

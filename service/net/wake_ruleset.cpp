@@ -38,13 +38,22 @@ std::string queue_rules(const std::vector<WakeRule>& rules, std::uint16_t queue_
 std::string wake_apply_script(const std::vector<WakeRule>& rules, std::uint16_t queue_num) {
   check(rules);
   const auto body = queue_rules(rules, queue_num);
-  return wake_remove_script() + "table " + table_ref() + " {\n" +
+  const std::string prerouting = "type filter hook prerouting priority raw; policy accept;";
+  const std::string output = "type filter hook output priority raw; policy accept;";
+  // The chains are added (a no-op when they are there) and flushed, never deleted: a base
+  // chain going away unregisters its hook, and the kernel then drops every packet held on
+  // any queue of the namespace, the SYN this table exists for among them.
+  return "add table " + table_ref() + "\n" +
+         "add chain " + table_ref() + " prerouting { " + prerouting + " }\n" +
+         "add chain " + table_ref() + " output { " + output + " }\n" +
+         "flush table " + table_ref() + "\n" +
+         "table " + table_ref() + " {\n"
          "\tchain prerouting {\n"
-         "\t\ttype filter hook prerouting priority raw; policy accept;\n" +
+         "\t\t" + prerouting + "\n" +
          body +
          "\t}\n"
          "\tchain output {\n"
-         "\t\ttype filter hook output priority raw; policy accept;\n" +
+         "\t\t" + output + "\n" +
          body + "\t}\n}\n";
 }
 

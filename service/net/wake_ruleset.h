@@ -17,8 +17,9 @@ struct WakeRule {
   std::vector<std::uint16_t> host_ports;  // TCP forwards; may be empty
 };
 
-// The nft script that replaces the wake table with one holding `rules`, as one
-// batch: the first segment of a connection (SYN without ACK) to a suspended VM
+// The nft script that makes the wake table hold exactly `rules`, as one batch,
+// its chains flushed and refilled but never deleted (see the .cpp: a deleted
+// base chain drops every held packet): the first segment of a connection (SYN without ACK) to a suspended VM
 // goes to netfilter queue `queue_num`, where bangerd holds it while the VM
 // starts (net/wake_queue.h). `bypass`: with nobody on the queue (bangerd not
 // running) the packet goes on as if the rule were not there. At raw priority,
@@ -27,7 +28,8 @@ struct WakeRule {
 // invalid_args), so no input adds nft syntax.
 std::string wake_apply_script(const std::vector<WakeRule>& rules, std::uint16_t queue_num);
 
-// Deletes the wake table whether it exists or not, in one batch.
+// Deletes the wake table whether it exists or not, in one batch (bangerd
+// without a queue, at start-up: never while a packet may be held).
 std::string wake_remove_script();
 
 }  // namespace banger

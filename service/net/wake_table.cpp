@@ -6,10 +6,11 @@
 namespace banger {
 
 void WakeTable::set(const std::vector<WakeEntry>& entries) {
-  if (entries.empty()) return run_nft_script(wake_remove_script(), "removing banger's wake table");
   std::vector<WakeRule> rules;
   for (const auto& e : entries) rules.push_back({e.address, e.host_ports});
   run_nft_script(wake_apply_script(rules, queue_num_), "applying banger's wake table");
 }
+
+void WakeTable::remove() { run_nft_script(wake_remove_script(), "removing banger's wake table"); }
 
 }  // namespace banger

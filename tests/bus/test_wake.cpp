@@ -28,6 +28,15 @@ class Wake : public ClientTest {
   static void SetUpTestSuite() {
     netns_ = bangerd_netns({.programs = {"nft", "python3"}}, netns_skip_);
     if (!netns_) return;
+    // bangerd's wake table needs nft's queue statement (CONFIG_NFT_QUEUE; the CI's VM kernel lacks it).
+    const auto probe = netns_->exec(
+        "nft -f - <<'EOF'\ntable ip wake_probe { chain c { type filter hook output priority raw; queue num 1 bypass; } }\nEOF");
+    netns_->exec("nft delete table ip wake_probe");
+    if (probe.status != 0) {
+      netns_skip_ = "the kernel has no nft queue statement (CONFIG_NFT_QUEUE)";
+      netns_.reset();
+      return;
+    }
     BusTest::SetUpTestSuite();
   }
   static void TearDownTestSuite() {
@@ -89,7 +98,7 @@ TEST_F(Wake, AConnectToASuspendedVmsAddressStartsItAndTheSynIsLetGo) {
   const auto after = queue();
   EXPECT_GE(after.queued, before.queued + 1);
   EXPECT_EQ(after.held, 0) << "released";
-  EXPECT_EQ(wake_table(), "") << "no VM to wake: no table";
+  EXPECT_EQ(wake_table().find("queue"), std::string::npos) << "no VM to wake: no rule";
   EXPECT_NE(env().logs().find("started by a TCP connection"), std::string::npos);
   client_->vm_call(vm, "Kill");
   client_->vm_call(vm, "Delete");
@@ -97,7 +106,7 @@ TEST_F(Wake, AConnectToASuspendedVmsAddressStartsItAndTheSynIsLetGo) {
 
 TEST_F(Wake, AVmSuspendedWithoutIdleSleepIsNotWokenByAConnect) {
   const std::string vm = sleeping_vm("wake-never", 0);
-  EXPECT_EQ(wake_table(), "");
+  EXPECT_EQ(wake_table().find("queue"), std::string::npos);
   connect_to(client_->vm_string(vm, "IPv4Address"), 22);
   std::this_thread::sleep_for(2s);
   EXPECT_EQ(client_->vm_string(vm, "State"), "suspended");
@@ -113,7 +122,7 @@ TEST_F(Wake, TheRulesAreMadeAgainAfterARestartAndGoWithTheVm) {
   EXPECT_EQ(client_->vm_string(vm, "State"), "suspended");
   EXPECT_NE(wake_table().find("ip daddr " + address), std::string::npos) << env().logs();
   client_->vm_call(vm, "Delete");
-  EXPECT_EQ(wake_table(), "") << "nothing left behind";
+  EXPECT_EQ(wake_table().find("queue"), std::string::npos) << "nothing left behind";
 }
 
 }  // namespace

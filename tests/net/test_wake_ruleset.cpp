@@ -8,10 +8,18 @@
 namespace banger {
 namespace {
 
-TEST(WakeRuleset, ReplacesItsOwnTableInOneBatch) {
+// Flushed and refilled, its chains never deleted: that would drop the SYNs held meanwhile.
+TEST(WakeRuleset, RefillsItsOwnTableInOneBatchWithoutDeletingAChain) {
   const auto script = wake_apply_script({{"10.201.0.2", {}}}, 2990);
-  EXPECT_EQ(script.rfind("add table ip banger_wake\ndelete table ip banger_wake\ntable ip banger_wake {\n", 0), 0u)
+  EXPECT_EQ(script.rfind("add table ip banger_wake\n"
+                         "add chain ip banger_wake prerouting { type filter hook prerouting priority raw; policy accept; }\n"
+                         "add chain ip banger_wake output { type filter hook output priority raw; policy accept; }\n"
+                         "flush table ip banger_wake\n"
+                         "table ip banger_wake {\n",
+                         0),
+            0u)
       << script;
+  EXPECT_EQ(script.find("delete"), std::string::npos) << script;
   EXPECT_EQ(wake_remove_script(), "add table ip banger_wake\ndelete table ip banger_wake\n");
 }
 
@@ -22,8 +30,8 @@ TEST(WakeRuleset, QueuesFirstSegmentsToTheAddressAndTheForwardedPortsInBothHooks
   const std::string ports =
       "fib daddr type local tcp dport { 8080, 9090 } tcp flags & (syn | ack) == syn queue num 2990 bypass\n";
   const std::string other = "ip daddr 10.201.0.3 tcp flags & (syn | ack) == syn queue num 2990 bypass\n";
-  const auto prerouting = script.find("type filter hook prerouting priority raw;");
-  const auto output = script.find("type filter hook output priority raw;");
+  const auto prerouting = script.find("\t\ttype filter hook prerouting priority raw;");  // in the table block
+  const auto output = script.find("\t\ttype filter hook output priority raw;");
   ASSERT_NE(prerouting, std::string::npos) << script;
   ASSERT_NE(output, std::string::npos) << script;
   for (const auto& rule : {address, ports, other}) {
