@@ -37,7 +37,8 @@ TEST_F(IdleSleep, BangerctlCreateSetShowAndTheRange) {
   const std::string vm = client_->get_vm("idle-ctl");
   ASSERT_TRUE(client_->wait_state(*recorder_, vm, "created"));
   EXPECT_EQ(idle_of(vm), 900u);
-  EXPECT_NE(ctl({"show", "idle-ctl"}).out.find("Idle sleep: after 900 s idle"), std::string::npos);
+  const auto shown = ctl({"show", "idle-ctl"});
+  EXPECT_NE(shown.out.find("Idle sleep: after 900 s idle"), std::string::npos) << shown.describe();
 
   for (const auto& [text, seconds] : std::vector<std::pair<std::string, std::uint64_t>>{
            {"2h", 7200}, {"90s", 90}, {"45", 45}, {"0", 0}}) {
