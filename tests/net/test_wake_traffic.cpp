@@ -22,7 +22,7 @@
 #include "net/port_forward_table.h"
 #include "net/wake_queue.h"
 #include "net/wake_table.h"
-#include "bridged_vm.h"
+#include "bridged_vm_test.h"
 #include "netns.h"
 
 namespace banger {
@@ -32,26 +32,11 @@ using Clock = std::chrono::steady_clock;
 constexpr std::uint16_t host_port = 18080;
 constexpr std::uint16_t queue_num = 2990;
 
-class WakeTrafficTest : public ::testing::Test {
+class WakeTrafficTest : public test::BridgedVmTest {
  protected:
   void SetUp() override {
-    if (const auto why = test::netns_unavailable({.programs = {"nft", "python3"}})) GTEST_SKIP() << *why;
-    vm_ = std::make_unique<test::ScopedNetns>(false);
-    outside_ = std::make_unique<test::ScopedNetns>(false);
-    host_ = std::make_unique<test::ScopedNetns>();
-    for (const auto& [ns, command] : test::bridged_vm_commands(*host_, *vm_, *outside_))
-      ASSERT_EQ(ns->exec(command + " 2>&1").status, 0) << command;
-    enable_ipv4_forwarding();
-    NatTable().apply({{"bgr0", "10.201.0.0/24", true}});
-    const std::string server =
-        "import socket\n"
-        "s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)\n"
-        "s.bind((\"0.0.0.0\", 80)); s.listen(16)\n"
-        "while True:\n"
-        "    c, a = s.accept(); c.sendall(a[0].encode()); c.close()\n";
-    const auto started = test::run_command("ip netns exec " + vm_->name() + " timeout 120 python3 -c '" + server +
-                                           "' >/dev/null 2>&1 & echo $!");
-    server_pid_ = std::stoi(started.out);
+    test::BridgedVmTest::SetUp();
+    if (IsSkipped() || HasFatalFailure()) return;
     // Until the server listens: a direct connection answers.
     for (int i = 0; i < 100 && fetch(nullptr, "10.201.0.2", 80).empty(); ++i)
       std::this_thread::sleep_for(std::chrono::milliseconds(50));
@@ -89,7 +74,7 @@ class WakeTrafficTest : public ::testing::Test {
 
   void TearDown() override {
     queue_.reset();
-    if (server_pid_ > 0) kill(server_pid_, SIGTERM);
+    test::BridgedVmTest::TearDown();
   }
 
   // One connection attempt from `ns` (nullptr: the host), 3 s at most: what the server said, or "".
@@ -125,10 +110,6 @@ class WakeTrafficTest : public ::testing::Test {
     return seen_;
   }
 
-  std::unique_ptr<test::ScopedNetns> vm_;
-  std::unique_ptr<test::ScopedNetns> outside_;
-  std::unique_ptr<test::ScopedNetns> host_;
-  int server_pid_ = -1;
   WakeTable table_{queue_num};
   std::unique_ptr<WakeQueue> queue_;
   std::mutex mutex_;
