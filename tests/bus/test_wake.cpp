@@ -30,7 +30,7 @@ class Wake : public ClientTest {
     if (!netns_) return;
     // bangerd's wake table needs nft's queue statement (CONFIG_NFT_QUEUE; the CI's VM kernel lacks it).
     const auto probe = netns_->exec(
-        "nft -f - <<'EOF'\ntable ip wake_probe { chain c { type filter hook output priority raw; queue num 1 bypass; } }\nEOF");
+        "nft -f - <<'EOF'\ntable ip wake_probe { chain c { type filter hook output priority raw; queue num 1 bypass; }; }\nEOF");
     netns_->exec("nft delete table ip wake_probe");
     if (probe.status != 0) {
       netns_skip_ = "the kernel has no nft queue statement (CONFIG_NFT_QUEUE)";

@@ -29,7 +29,7 @@ class GuestIdle : public RealGuestTest {
   }
   bool nft_queue() {
     const auto probe = netns_->exec(
-        "nft -f - <<'EOF'\ntable ip wake_probe { chain c { type filter hook output priority raw; queue num 1 bypass; } }\nEOF");
+        "nft -f - <<'EOF'\ntable ip wake_probe { chain c { type filter hook output priority raw; queue num 1 bypass; }; }\nEOF");
     netns_->exec("nft delete table ip wake_probe");
     return probe.status == 0;
   }
