@@ -1,9 +1,7 @@
 #include <cstdlib>
-#include <string>
 
 #include "daemon.h"
 #include "fault_capability.h"
-#include "host_extensions.h"
 #include "test_backend.h"
 #include "vmm/firecracker/firecracker_backend.h"
 #include "vmm/qemu/qemu_backend.h"
@@ -20,12 +18,5 @@ int main(int argc, char** argv) {
   // A reboot, simulated: the bus tests write a new "boot id" here before restarting the daemon.
   if (const char* boot_id = std::getenv("BANGER_TEST_BOOT_ID_FILE"); boot_id != nullptr && *boot_id != '\0')
     extensions.boot_id_file = boot_id;
-  // Host networking (netlink, nftables, taps) for the stand-in's VMs, as bangerd has it: only
-  // for suites that run bangerd in a network namespace of their own (bangerd_netns.h).
-  if (const char* host = std::getenv("BANGER_TEST_HOST_NETWORKING"); host != nullptr && std::string(host) == "1") {
-    auto real = banger::host_extensions();
-    extensions.host_networks = std::move(real.host_networks);
-    extensions.host_taps = std::move(real.host_taps);
-  }
   return banger::run_daemon(argc, argv, std::move(extensions));
 }
