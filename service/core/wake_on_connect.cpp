@@ -1,6 +1,7 @@
 #include "core/wake_on_connect.h"
 
 #include <algorithm>
+#include <chrono>
 #include <optional>
 
 #include "core/ipv4.h"
@@ -103,9 +104,11 @@ void WakeOnConnect::connection(std::uint32_t packet_id, std::uint32_t address, s
 }
 
 void WakeOnConnect::wake(const std::string& vm_id) {
+  const auto begun = std::chrono::steady_clock::now();
   try {
     deps_.start(vm_id);
-    log::info("VM {}: started by a TCP connection (wake-on-connect)", vm_id);
+    log::info("VM {}: started by a TCP connection (wake-on-connect) in {} ms", vm_id,
+              std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - begun).count());
   } catch (const std::exception& e) {
     // The client sees its connection refused or time out, as without the rule.
     log::warn("VM {}: a TCP connection could not wake it: {}", vm_id, e.what());
