@@ -1,5 +1,6 @@
 // bangerctl console REF [--linger S]: the VM's serial console, interactively.
 #include "app.h"
+#include "wake.h"
 
 #include <poll.h>
 #include <signal.h>
@@ -154,7 +155,7 @@ void add_console_command(Context& ctx) {
     // mask: a stop signal delivered to one of them would end us at once.
     StopSignals stop;
     auto client = connect(g);
-    Fd console(client.open_console(args->ref));
+    Fd console(client.open_console(awake(client, client.get_vm(args->ref)).id));
     // MSG_NOSIGNAL is not there for write(): a console closed under us must not kill us before the terminal is back.
     signal(SIGPIPE, SIG_IGN);
     const bool terminal = isatty(STDIN_FILENO) == 1;

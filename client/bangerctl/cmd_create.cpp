@@ -1,5 +1,6 @@
-// bangerctl create NAME [--vcpus N] [--memory MIB] [--image REF] [--backend NAME] [--network NAME] [--disk MIB] [--work-disk MIB] [--keep-work-disk] [--forward-ports] [--autostart] [--workspace DIR] [--start]
+// bangerctl create NAME [--vcpus N] [--memory MIB] [--image REF] [--backend NAME] [--network NAME] [--disk MIB] [--work-disk MIB] [--keep-work-disk] [--forward-ports] [--autostart] [--idle-suspend DURATION] [--workspace DIR] [--start]
 #include "app.h"
+#include "duration_option.h"
 #include "output.h"
 #include "progress.h"
 #include "workspace_push.h"
@@ -23,6 +24,7 @@ struct CreateArgs {
   bool keep_work_disk = false;
   bool forward_ports = false;
   bool autostart = false;
+  std::uint32_t idle_suspend_s = 0;
   bool start = false;
   std::string workspace;
   CLI::Option* vcpus_opt = nullptr;
@@ -32,6 +34,7 @@ struct CreateArgs {
   CLI::Option* network_opt = nullptr;
   CLI::Option* disk_opt = nullptr;
   CLI::Option* work_disk_opt = nullptr;
+  CLI::Option* idle_suspend_opt = nullptr;
 };
 
 // After create or clone: start the new VM if asked, then print it (its id, or JSON).
@@ -63,6 +66,7 @@ void add_create_command(Context& ctx) {
   sub->add_flag("--forward-ports", args->forward_ports,
                 "Forward every port the guest listens on (1024 and above) to the same host port");
   sub->add_flag("--autostart", args->autostart, "Start the VM after each host boot (bangerd starts at boot for it)");
+  args->idle_suspend_opt = add_idle_suspend_option(sub, args->idle_suspend_s);
   sub->add_option("--workspace", args->workspace,
                   "Push this folder to /work/<its name> before any start (a git checkout: tracked files and .git)");
   sub->add_flag("--start", args->start, "Start the VM once it is created");
@@ -80,6 +84,7 @@ void add_create_command(Context& ctx) {
     if (args->keep_work_disk) options.keep_work_disk = true;
     if (args->forward_ports) options.forward_ports = true;
     if (args->autostart) options.autostart = true;
+    if (args->idle_suspend_opt->count() > 0) options.idle_suspend_s = args->idle_suspend_s;
 
     auto client = connect(g);
     banger::client::VmInfo vm;

@@ -1,5 +1,6 @@
-// bangerctl set REF [--name N] [--vcpus N] [--memory MIB] [--disk MIB] [--work-disk MIB] [--keep-work-disk on|off] [--forward-ports on|off] [--autostart on|off]
+// bangerctl set REF [--name N] [--vcpus N] [--memory MIB] [--disk MIB] [--work-disk MIB] [--keep-work-disk on|off] [--forward-ports on|off] [--autostart on|off] [--idle-suspend DURATION]
 #include "app.h"
+#include "duration_option.h"
 #include "output.h"
 
 #include <memory>
@@ -18,6 +19,7 @@ struct SetArgs {
   bool keep_work_disk = false;
   bool forward_ports = false;
   bool autostart = false;
+  std::uint32_t idle_suspend_s = 0;
   CLI::Option* name_opt = nullptr;
   CLI::Option* vcpus_opt = nullptr;
   CLI::Option* memory_opt = nullptr;
@@ -26,6 +28,7 @@ struct SetArgs {
   CLI::Option* keep_opt = nullptr;
   CLI::Option* forward_ports_opt = nullptr;
   CLI::Option* autostart_opt = nullptr;
+  CLI::Option* idle_suspend_opt = nullptr;
 };
 
 }  // namespace
@@ -43,6 +46,7 @@ void add_set_command(Context& ctx) {
   args->forward_ports_opt = sub->add_option("--forward-ports", args->forward_ports,
                                             "Forward the guest's listening ports automatically (on|off)");
   args->autostart_opt = sub->add_option("--autostart", args->autostart, "Start the VM after each host boot (on|off)");
+  args->idle_suspend_opt = add_idle_suspend_option(sub, args->idle_suspend_s);
 
   select_with(ctx, sub, &args->ref, [args, &g = ctx.globals] {
     banger::client::VmChanges changes;
@@ -54,11 +58,13 @@ void add_set_command(Context& ctx) {
     if (args->keep_opt->count() > 0) changes.keep_work_disk = args->keep_work_disk;
     if (args->forward_ports_opt->count() > 0) changes.forward_ports = args->forward_ports;
     if (args->autostart_opt->count() > 0) changes.autostart = args->autostart;
+    if (args->idle_suspend_opt->count() > 0) changes.idle_suspend_s = args->idle_suspend_s;
     if (!changes.name && !changes.vcpus && !changes.memory_mib && !changes.disk_mib && !changes.work_disk_mib &&
-        !changes.keep_work_disk && !changes.forward_ports && !changes.autostart)
+        !changes.keep_work_disk && !changes.forward_ports && !changes.autostart &&
+        !changes.idle_suspend_s)
       throw banger::client::Error(banger::client::ErrorCode::usage, {},
                                   "nothing to change: give --name, --vcpus, --memory, --disk, --work-disk, "
-                                  "--keep-work-disk, --forward-ports or --autostart");
+                                  "--keep-work-disk, --forward-ports, --autostart or --idle-suspend");
 
     auto client = connect(g);
     // Pin the id first: after a rename the old ref may no longer resolve.

@@ -5,6 +5,7 @@
 // bangerd's key never leaves the daemon.
 #include "app.h"
 #include "user_ssh_keys.h"
+#include "wake.h"
 
 #include <unistd.h>
 
@@ -46,7 +47,7 @@ UserSshKey key_for(banger::client::Client& client, const banger::client::VmInfo&
 
 [[noreturn]] void run_ssh(const Globals& g, const SshArgs& args, bool batch) {
   auto client = connect(g);
-  const auto vm = client.get_vm(args.ref);
+  const auto vm = awake(client, client.get_vm(args.ref));
   if (vm.state != "running")
     throw Error(ErrorCode::invalid_state, "", "VM '" + vm.name + "' is " + vm.state + ", not running");
   if (vm.ipv4_address.empty())
@@ -64,6 +65,10 @@ UserSshKey key_for(banger::client::Client& client, const banger::client::VmInfo&
                                 "-o", "LogLevel=ERROR",
                                 "-l", "root"};
   if (batch) argv.insert(argv.end(), {"-T", "-o", "BatchMode=yes"});
+  // A session bangerd does not see: its keepalives are the tap traffic that keeps an
+  // idle-sleeping VM awake while it lasts (twice per idle period, at least every 30 s).
+  if (vm.idle_suspend_s > 0)
+    argv.insert(argv.end(), {"-o", "ServerAliveInterval=" + std::to_string(std::clamp(vm.idle_suspend_s / 2, 1u, 30u))});
   argv.push_back(vm.ipv4_address);
   if (!args.command.empty()) argv.push_back(remote_command(args.command));
 

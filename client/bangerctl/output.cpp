@@ -53,6 +53,7 @@ nlohmann::ordered_json to_json(const VmInfo& vm) {
       {"forwards", forwards_json(vm.forwards)},
       {"forward_ports", vm.forward_ports},
       {"autostart", vm.autostart},
+      {"idle_suspend_s", vm.idle_suspend_s},
   };
 }
 
@@ -114,6 +115,8 @@ void print_vm_details(std::ostream& out, const VmInfo& vm, const std::string& im
                                                 (vm.keep_work_disk ? " (kept on delete)" : "")},
       {"Forwards", format_forwards(vm.forwards) + (vm.forward_ports ? " (guest ports forwarded automatically)" : "")},
       {"Autostart", vm.autostart ? "on (started after each host boot)" : "off"},
+      {"Idle sleep",
+       vm.idle_suspend_s == 0 ? "off" : fmt::format("after {} s idle (a TCP connect wakes it)", vm.idle_suspend_s)},
       {"Last error", or_dash(vm.last_error)},
       {"Created", format_local_time(vm.created_at_us)},
       {"Updated", format_local_time(vm.updated_at_us)},

@@ -144,6 +144,7 @@ void Client::set(const std::string& ref, const VmChanges& changes) {
   if (changes.keep_work_disk) args.emplace("keep_work_disk", sdbus::Variant(*changes.keep_work_disk));
   if (changes.forward_ports) args.emplace("forward_ports", sdbus::Variant(*changes.forward_ports));
   if (changes.autostart) args.emplace("autostart", sdbus::Variant(*changes.autostart));
+  if (changes.idle_suspend_s) args.emplace("idle_suspend", sdbus::Variant(*changes.idle_suspend_s));
   if (args.empty()) throw Error(ErrorCode::usage, {}, "nothing to change");
   impl_->on_vm(ref, [&args](VmProxy& vm) { vm.VM_proxy::Set(args); });
 }

@@ -18,6 +18,7 @@ VmInfo Client::Impl::create_vm(const std::string& name, const CreateOptions& opt
   if (options.keep_work_disk) args.emplace("keep_work_disk", sdbus::Variant(*options.keep_work_disk));
   if (options.forward_ports) args.emplace("forward_ports", sdbus::Variant(*options.forward_ports));
   if (options.autostart) args.emplace("autostart", sdbus::Variant(*options.autostart));
+  if (options.idle_suspend_s) args.emplace("idle_suspend", sdbus::Variant(*options.idle_suspend_s));
 
   const auto [vm_path, op_path] = manager->CreateVM(name, args);
   detail::follow_operation(*connection, op_path, progress, timeout, "the VM to be created");

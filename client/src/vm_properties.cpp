@@ -33,6 +33,7 @@ VmInfo vm_from_properties(const std::string& path, const std::map<std::string, s
   vm.forwards = forwards_from_property(props);
   take<VM::ForwardPorts>(props, vm.forward_ports);
   take<VM::Autostart>(props, vm.autostart);
+  take<VM::IdleSuspendSeconds>(props, vm.idle_suspend_s);
   return vm;
 }
 

@@ -73,7 +73,8 @@ inline constexpr auto table = property_table<VmView>(
       return out;
     }),
     line<ForwardPorts>([](const VmView& v) { return v.vm.forward_ports; }),
-    line<Autostart>([](const VmView& v) { return v.vm.autostart; }));
+    line<Autostart>([](const VmView& v) { return v.vm.autostart; }),
+    line<IdleSuspendSeconds>([](const VmView& v) { return v.vm.idle_suspend_s; }));
 
 static_assert(covers_exactly<decltype(table), All>, "one line per property of the VM XML, in its order");
 

@@ -4,7 +4,11 @@
 
 namespace banger {
 
+// A VM with idle sleep (issue 19) is not polled: each poll is an SSH exec into the guest every
+// interval, tap traffic and guest CPU that would keep it from ever being idle. Its Ports stay
+// as they were (empty after a cold start), and forward_ports has nothing to follow.
 void GuestPorts::post_start(const VmRecord& vm) {
+  if (vm.idle_suspend_s > 0) return;
   if (auto attachment = attachments_.attachment_of(vm)) poller_.watch(vm.id, attachment->address);
 }
 
@@ -24,6 +28,14 @@ void GuestPorts::after_resume(const VmRecord& vm) noexcept {
   } catch (const std::exception& e) {
     log::warn("VM '{}': its ports are not polled after the resume: {}", vm.name, e.what());
   }
+}
+
+void GuestPorts::apply_config_change(const VmRecord& before, const VmRecord& after) {
+  if (after.state != VmState::running || (before.idle_suspend_s > 0) == (after.idle_suspend_s > 0)) return;
+  if (after.idle_suspend_s > 0)
+    poller_.unwatch(after.id, true);  // the list it had stays
+  else
+    post_start(after);
 }
 
 void GuestPorts::watch_running(const std::vector<VmRecord>& vms) {

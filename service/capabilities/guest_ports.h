@@ -19,6 +19,7 @@ class GuestPorts final : public Capability {
   void cleanup(const VmRecord& vm, CleanupReason reason) noexcept override;
   void before_pause(const VmRecord& vm) noexcept override;
   void after_resume(const VmRecord& vm) noexcept override;
+  void apply_config_change(const VmRecord& before, const VmRecord& after) override;
   // At daemon start-up: polls the running VMs that were adopted.
   void watch_running(const std::vector<VmRecord>& vms);
 

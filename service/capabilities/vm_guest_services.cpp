@@ -79,6 +79,7 @@ UniqueFd VmConsoles::open(const std::string& vm_id) {
                                                         vm.name, to_string(vm.state)));
     console = relay.connect(vm.id);
   });
+  if (sessions_ != nullptr) sessions_->begun(vm_id);
   return console;
 }
 

@@ -1,5 +1,6 @@
 #pragma once
 #include "core/vm_guest_services.h"
+#include "core/vm_sessions.h"
 
 namespace banger {
 
@@ -40,12 +41,15 @@ class VmForwards final : public ForwardsService {
 
 class VmConsoles final : public ConsoleService {
  public:
-  VmConsoles(VmManager& vms, const ConsoleRelayCapability* relay) : vms_(vms), relay_(relay) {}
+  // `sessions` (may be null): an opened console is a session begun (idle sleep).
+  VmConsoles(VmManager& vms, const ConsoleRelayCapability* relay, VmSessions* sessions = nullptr)
+      : vms_(vms), relay_(relay), sessions_(sessions) {}
   UniqueFd open(const std::string& vm_id) override;
 
  private:
   VmManager& vms_;
   const ConsoleRelayCapability* relay_;
+  VmSessions* sessions_;
 };
 
 }  // namespace banger

@@ -81,6 +81,14 @@ std::uint32_t checked_memory(const std::string& key, const OptionValue& value, c
   return memory;
 }
 
+std::uint32_t checked_idle_suspend(const std::string& key, const OptionValue& value) {
+  auto seconds = option_as<std::uint32_t>(key, value);
+  if (seconds != 0 && (seconds < min_idle_suspend_s || seconds > max_idle_suspend_s))
+    throw Error(ErrorKind::invalid_args, fmt::format("option '{}' must be 0 (never) or between {} and {} seconds, got {}",
+                                                     key, min_idle_suspend_s, max_idle_suspend_s, seconds));
+  return seconds;
+}
+
 [[noreturn]] void unknown_key(const std::string& key, std::string_view known) {
   throw Error(ErrorKind::invalid_args, fmt::format("unknown option '{}' (known: {})", key, known));
 }
@@ -144,15 +152,20 @@ CreateSpec parse_create_request(std::string name, const OptionMap& options, cons
       spec.forward_ports = option_as<bool>(key, value);
     } else if (key == "autostart") {
       spec.autostart = option_as<bool>(key, value);
+    } else if (key == "idle_suspend") {
+      spec.idle_suspend_s = checked_idle_suspend(key, value);
     } else {
-      unknown_key(key, "vcpus, memory, image, backend, network, disk, work_disk, keep_work_disk, forward_ports, autostart");
+      unknown_key(key,
+                  "vcpus, memory, image, backend, network, disk, work_disk, keep_work_disk, forward_ports, autostart, "
+                  "idle_suspend");
     }
   }
   return spec;
 }
 
 VmChanges parse_changes(const OptionMap& changes, const HostLimits& limits) {
-  constexpr std::string_view known = "name, vcpus, memory, disk, work_disk, keep_work_disk, forward_ports, autostart";
+  constexpr std::string_view known =
+      "name, vcpus, memory, disk, work_disk, keep_work_disk, forward_ports, autostart, idle_suspend";
   if (changes.empty()) throw Error(ErrorKind::invalid_args, fmt::format("no changes given (known: {})", known));
   VmChanges out;
   for (const auto& [key, value] : changes) {
@@ -173,6 +186,8 @@ VmChanges parse_changes(const OptionMap& changes, const HostLimits& limits) {
       out.forward_ports = option_as<bool>(key, value);
     } else if (key == "autostart") {
       out.autostart = option_as<bool>(key, value);
+    } else if (key == "idle_suspend") {
+      out.idle_suspend_s = checked_idle_suspend(key, value);
     } else {
       unknown_key(key, known);
     }

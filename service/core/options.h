@@ -67,6 +67,7 @@ struct CreateSpec {
   bool keep_work_disk = false;
   bool forward_ports = false;
   bool autostart = false;
+  std::uint32_t idle_suspend_s = 0;  // 0: never
 };
 
 struct VmChanges {
@@ -78,12 +79,17 @@ struct VmChanges {
   std::optional<bool> keep_work_disk;
   std::optional<bool> forward_ports;  // may change while the VM runs
   std::optional<bool> autostart;      // any time: it only matters at the next host boot
+  std::optional<std::uint32_t> idle_suspend_s;  // any time: the idle clock of a running VM starts over
   bool touches_hardware() const {
     return vcpus.has_value() || memory_mib.has_value() || disk_mib.has_value() || work_disk_mib.has_value();
   }
 };
 
 inline constexpr std::uint32_t min_memory_mib = 128;
+// idle_suspend (seconds): 0 = never, else at least a few seconds (the idle
+// detector looks every few seconds; less is noise) and at most 30 days.
+inline constexpr std::uint32_t min_idle_suspend_s = 5;
+inline constexpr std::uint32_t max_idle_suspend_s = 30u * 24 * 3600;
 
 // Each throws Error(invalid_args) with a message naming the offending key.
 void validate_vm_name(std::string_view name);

@@ -55,6 +55,9 @@ struct VmRecord {
   bool forward_ports = false;
   // Start the VM once after each host boot (core/autostart.h); a clone starts without it.
   bool autostart = false;
+  // Suspend the VM after this many seconds without a session, tap traffic or
+  // CPU use (core/idle_suspend.h); 0 = never. A clone keeps its source's.
+  std::uint32_t idle_suspend_s = 0;
 
   bool operator==(const VmRecord&) const = default;
 };

@@ -89,6 +89,7 @@ VmRecord VmManager::begin_create(const CreateSpec& spec, std::uint32_t owner_uid
   vm.keep_work_disk = spec.keep_work_disk;
   vm.forward_ports = spec.forward_ports;
   vm.autostart = spec.autostart;
+  vm.idle_suspend_s = spec.idle_suspend_s;
   if (auto why = deps_.backends.get(vm.backend).unavailable(); !why.empty())
     throw Error(ErrorKind::invalid_args, fmt::format("option 'backend': VMM backend '{}' is not available: {}", vm.backend, why));
   deps_.capabilities.check_create(vm);
@@ -272,6 +273,7 @@ VmRecord VmManager::set(const std::string& id, const VmChanges& changes) {
   if (changes.keep_work_disk) after.keep_work_disk = *changes.keep_work_disk;
   if (changes.forward_ports) after.forward_ports = *changes.forward_ports;
   if (changes.autostart) after.autostart = *changes.autostart;
+  if (changes.idle_suspend_s) after.idle_suspend_s = *changes.idle_suspend_s;
   if (after == vm) return vm;
   after.updated_at_us = now_us();
   {

@@ -100,7 +100,9 @@ class VmManager {
   // stay the VM's. Error(not_supported) when its backend cannot save state;
   // when the save fails, the VM is back as it was.
   // `lock_wait`: at most this long for the VM's lock (host shutdown); default lock_timeout.
-  VmRecord suspend(const std::string& id, std::optional<std::chrono::milliseconds> lock_wait = std::nullopt);
+  // `note`: shown as LastError while suspended (the idle detector's "suspended after N s idle").
+  VmRecord suspend(const std::string& id, std::optional<std::chrono::milliseconds> lock_wait = std::nullopt,
+                   std::string note = {});
   // Named checkpoints (vm_manager_snapshot.cpp, issue 19). Snapshot is two
   // steps so the bus can answer at once: plan_snapshot checks the name, the
   // VM's state and the owner's disk quota and picks the id, making nothing;

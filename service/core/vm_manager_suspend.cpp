@@ -37,7 +37,8 @@ SavedStateManifest VmManager::running_manifest(const VmRecord& vm) {
   return manifest_for(vm, machine);
 }
 
-VmRecord VmManager::suspend(const std::string& id, std::optional<std::chrono::milliseconds> lock_wait) {
+VmRecord VmManager::suspend(const std::string& id, std::optional<std::chrono::milliseconds> lock_wait,
+                            std::string note) {
   auto [guard, vm] = lock(id, lock_wait);
   require_allowed(Verb::suspend, vm.state, vm.name);
   VmmBackend& backend = backend_of(vm);
@@ -86,7 +87,7 @@ VmRecord VmManager::suspend(const std::string& id, std::optional<std::chrono::mi
   }
   BANGER_FAULT_POINT("suspend.vmm-ended");
   deps_.capabilities.cleanup(vm, CleanupReason::suspended);
-  commit_state(vm, VmState::suspended, fmt::format("suspended ({} saved)", mib(manifest.bytes)));
+  commit_state(vm, VmState::suspended, fmt::format("suspended ({} saved)", mib(manifest.bytes)), std::move(note));
   return vm;
 }
 

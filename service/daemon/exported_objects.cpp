@@ -43,8 +43,8 @@ ExportedObjects::ExportedObjects(const DaemonLayers& l, const StartUpRecovered&)
       transfer_threads(std::make_unique<WorkerPool>(l.config.max_transfers)),
       guest_keys(l.managers.vms, l.capabilities.authorized_keys.get()),
       forwards(l.managers.vms, l.capabilities.forwards.get()),
-      consoles(l.managers.vms, l.capabilities.console_relay.get()),
-      vm_workspaces(&workspaces, transfer_slots, *transfer_threads),
+      consoles(l.managers.vms, l.capabilities.console_relay.get(), &l.managers.sessions),
+      vm_workspaces(&workspaces, transfer_slots, *transfer_threads, &l.managers.sessions),
       context(context_of(l, *this)),
       manager(context),
       managed_objects(*l.bus.connection, l.bus.registry),
@@ -54,6 +54,7 @@ ExportedObjects::ExportedObjects(const DaemonLayers& l, const StartUpRecovered&)
   for (auto& [vm_id, keys] : l.capabilities.authorized_keys->all()) l.bus.key_properties.show(vm_id, std::move(keys));
   if (l.capabilities.forwards) l.capabilities.forwards->publish_all(vms.list());
   l.managers.autostart_marker.load(vms.list());
+  l.managers.wake.load(vms.list());
   // Last, so no client ever sees a half-exported service.
   l.bus.connection->requestName(bus::service_name);
   log::info("bangerd {} ready (default backend {}, state {}, {} VMs)", BANGER_VERSION, l.backends.default_name(),

@@ -32,9 +32,11 @@ Managers::Managers(const Config& config, VmmBackends& backends, Storage& storage
           settings_of(config)),
       power_control(vms),
       host_power({power_control, host.logind, guest_clock.get(), host.on_host_thread, config.suspend_at_host_shutdown}),
-      images({storage.store, bus.registry}, config.state_dir) {
+      images({storage.store, bus.registry}, config.state_dir),
+      wake(vms, storage, capabilities.taps != nullptr) {
   // Host sleep and shutdown: follows the VMs from here on, before any can change.
   events_.add(host_power);
+  if (auto* wake_events = wake.events()) events_.add(*wake_events);
   // From here on VMMs' exits are handled: recovery watches the VMMs it adopts.
   exits.start([this](const std::string& id, const VmmProcess& process, const VmmExit& exit) {
     vms.vmm_exited(id, process, exit);

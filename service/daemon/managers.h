@@ -11,11 +11,13 @@
 #include "core/vm_events_fanout.h"
 #include "core/vm_manager.h"
 #include "core/vm_manager_power_control.h"
+#include "core/vm_sessions.h"
 #include "core/vmm_backends.h"
 #include "daemon/capability_set.h"
 #include "daemon/daemon_bus.h"
 #include "daemon/host_services.h"
 #include "daemon/storage.h"
+#include "daemon/wake_host.h"
 #include "stats/stats_poller.h"
 #include "vmm/exit_watcher.h"
 #include "core/workspace_locks.h"
@@ -48,6 +50,7 @@ class Managers {
   stats::StatsPoller stats_poller;
   AutostartMarker autostart_marker;  // banger-autostart.service's condition
   HostDiskLedger disk_ledger;  // [quotas] max_disk_mib: image rootfs sizes and kept work disks
+  VmSessions sessions;  // workspace transfers and consoles, for idle sleep
 
  private:
   VmEventsFanout events_;
@@ -59,6 +62,7 @@ class Managers {
   VmManagerPowerControl power_control;
   HostPower host_power;
   ImageManager images;
+  WakeHost wake;  // wake-on-connect: follows the VMs' events, starts suspended ones
 };
 
 }  // namespace banger

@@ -6,9 +6,11 @@
 #include "banger/bus_names.h"
 #include "core/autostart.h"
 #include "core/boot_id.h"
+#include "core/idle_suspend.h"
 #include "core/log.h"
 #include "core/periodic_task.h"
 #include "core/poweroff_requests.h"
+#include "daemon/idle_signals.h"
 #include "vmm/process.h"
 
 namespace banger {
@@ -47,6 +49,15 @@ std::jthread autostart(const DaemonLayers& l) {
       l.config.runtime_dir / "boot_id", vms.list(), [&vms](const std::string& id) { vms.start(id); });
 }
 
+// Idle sleep: suspends the VMs idle for their IdleSuspendSeconds. A VM busy
+// with another verb is not waited for: the detector tries again later.
+IdleSuspender::Deps idle_suspender_of(const DaemonLayers& l, IdleSignals& signals) {
+  auto& vms = l.managers.vms;
+  return {[&vms] { return vms.list(); }, signals, [&vms](const VmRecord& vm, const std::string& note) {
+            vms.suspend(vm.id, std::chrono::milliseconds(100), note);
+          }};
+}
+
 }  // namespace
 
 int run_until_stopped(const DaemonLayers& l, ExportedObjects& exported) {
@@ -60,6 +71,10 @@ int run_until_stopped(const DaemonLayers& l, ExportedObjects& exported) {
     // One timer for every VM's stats.
     std::optional<PeriodicTask> stats_rounds;
     if (l.config.stats_interval.count() > 0) stats_rounds.emplace(l.config.stats_interval, [&stats] { stats.poll(); });
+    HostIdleSignals idle_signals(l.storage, l.managers.sessions);
+    IdleSuspender idle(idle_suspender_of(l, idle_signals));
+    // Every few seconds: the shortest IdleSuspendSeconds is 5 (core/options.h).
+    PeriodicTask idle_looks(std::chrono::seconds(2), [&idle] { idle.tick(); });
     std::jthread boot_starts = autostart(l);
     l.bus.loop.run();
   }

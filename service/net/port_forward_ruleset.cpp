@@ -56,22 +56,34 @@ std::string masquerade_rules(const std::vector<ForwardRule>& rules) {
 
 std::string forward_apply_script(const std::vector<ForwardRule>& rules) {
   check(rules);
-  return forward_remove_script() + "table " + table_ref() + " {\n" +
+  const std::string guard = "type filter hook prerouting priority raw; policy accept;";
+  const std::string prerouting = "type nat hook prerouting priority dstnat; policy accept;";
+  const std::string output = "type nat hook output priority -100; policy accept;";
+  const std::string postrouting = "type nat hook postrouting priority srcnat; policy accept;";
+  // The chains are added (a no-op when there) and flushed, not deleted with the table: a
+  // base chain going away unregisters its hook, which makes the kernel drop every packet
+  // held on a netfilter queue, such as the SYN that wakes a suspended VM (issue 19), whose
+  // start brings its forwards back.
+  std::string out = "add table " + table_ref() + "\n";
+  for (const auto& [chain, spec] : {std::pair{"guard", guard}, std::pair{"prerouting", prerouting},
+                                    std::pair{"output", output}, std::pair{"postrouting", postrouting}})
+    out += "add chain " + table_ref() + " " + chain + " { " + spec + " }\n";
+  return out + "flush table " + table_ref() + "\n" + "table " + table_ref() + " {\n" +
          "\tchain guard {\n"
-         "\t\ttype filter hook prerouting priority raw; policy accept;\n"
+         "\t\t" + guard + "\n"
          "\t\tiifname != \"lo\" ip daddr 127.0.0.0/8 drop\n"
          "\t\tiifname != \"lo\" ip saddr 127.0.0.0/8 drop\n"
          "\t}\n"
          "\tchain prerouting {\n"
-         "\t\ttype nat hook prerouting priority dstnat; policy accept;\n" +
+         "\t\t" + prerouting + "\n" +
          dnat_rules(rules) +
          "\t}\n"
          "\tchain output {\n"
-         "\t\ttype nat hook output priority -100; policy accept;\n" +
+         "\t\t" + output + "\n" +
          dnat_rules(rules) +
          "\t}\n"
          "\tchain postrouting {\n"
-         "\t\ttype nat hook postrouting priority srcnat; policy accept;\n" +
+         "\t\t" + postrouting + "\n" +
          masquerade_rules(rules) + "\t}\n}\n";
 }
 

@@ -21,8 +21,9 @@ struct ForwardRule {
   std::string bridge;
 };
 
-// The nft script that replaces banger's forward table with one holding
-// `rules`, as one batch. Validates every rule first (Error invalid_args, also
+// The nft script that makes banger's forward table hold exactly `rules`, as
+// one batch: its chains flushed and refilled, never deleted (a deleted base
+// chain drops the packets held on netfilter queues: wake-on-connect's SYNs). Validates every rule first (Error invalid_args, also
 // for a host port named twice for one protocol), so no input adds nft syntax.
 //
 // Each rule DNATs connections to any of the host's own addresses on host_port

@@ -156,6 +156,11 @@ CREATE TABLE snapshot_latest (
   snapshot_id TEXT NOT NULL
 );
 )sql"},
+    Migration{12, R"sql(
+-- Idle sleep (issue 19): seconds without activity after which bangerd
+-- suspends a running VM; 0 (never) for every VM that existed before.
+ALTER TABLE vms ADD COLUMN idle_suspend_s INTEGER NOT NULL DEFAULT 0 CHECK (idle_suspend_s >= 0);
+)sql"},
 };
 
 }  // namespace

@@ -19,7 +19,7 @@ DbHandle open_db(const std::filesystem::path& file, std::span<const Migration> s
 inline constexpr std::string_view columns =
     "id, name, owner_uid, state, vcpus, memory_mib, image, last_error, created_at_us, updated_at_us, "
     "backend, handles, network, disk_mib, work_disk_mib, root_disk_strategy, keep_work_disk, forward_ports, "
-    "autostart";
+    "autostart, idle_suspend_s";
 
 inline std::string select_sql(std::string_view tail) {
   return "SELECT " + std::string(columns) + " FROM vms " + std::string(tail);
@@ -59,11 +59,11 @@ struct SqliteStore::Impl {
   sqlite::Statement list{db.get(), sqlite::select_sql("ORDER BY created_at_us, id")};
   sqlite::Statement find{db.get(), sqlite::select_sql("WHERE id = ?1")};
   sqlite::Statement insert{db.get(), "INSERT INTO vms (" + std::string(sqlite::columns) +
-                                         ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19)"};
+                                         ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20)"};
   sqlite::Statement update{db.get(),
                            "UPDATE vms SET name = ?2, owner_uid = ?3, state = ?4, vcpus = ?5, memory_mib = ?6, "
                            "image = ?7, last_error = ?8, updated_at_us = ?10, backend = ?11, handles = ?12, network = ?13, disk_mib = ?14, work_disk_mib = ?15, "
-                           "root_disk_strategy = ?16, keep_work_disk = ?17, forward_ports = ?18, autostart = ?19 "
+                           "root_disk_strategy = ?16, keep_work_disk = ?17, forward_ports = ?18, autostart = ?19, idle_suspend_s = ?20 "
                            "WHERE id = ?1"};
   sqlite::Statement remove{db.get(), "DELETE FROM vms WHERE id = ?1"};
   sqlite::Statement list_images{

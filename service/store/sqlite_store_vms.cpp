@@ -36,7 +36,8 @@ void bind_record(Statement::Cursor& c, const VmRecord& vm) {
       .bind(16, vm.root_disk_strategy)
       .bind(17, std::int64_t{vm.keep_work_disk ? 1 : 0})
       .bind(18, std::int64_t{vm.forward_ports ? 1 : 0})
-      .bind(19, std::int64_t{vm.autostart ? 1 : 0});
+      .bind(19, std::int64_t{vm.autostart ? 1 : 0})
+      .bind(20, static_cast<std::int64_t>(vm.idle_suspend_s));
 }
 
 VmRecord read_record(const Statement::Cursor& c) {
@@ -63,6 +64,7 @@ VmRecord read_record(const Statement::Cursor& c) {
   vm.keep_work_disk = c.int64(16) != 0;
   vm.forward_ports = c.int64(17) != 0;
   vm.autostart = c.int64(18) != 0;
+  vm.idle_suspend_s = static_cast<std::uint32_t>(c.int64(19));
   return vm;
 }
 

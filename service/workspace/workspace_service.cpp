@@ -21,11 +21,12 @@ Options parsed(WorkspaceService::Direction direction, const OptionMap& options) 
 class HeldTransfer final : public WorkspaceService::Transfer {
  public:
   HeldTransfer(Workspaces& workspaces, UniqueFd archive, Options options, TransferSlots::Slot slot,
-               WorkspaceTransfer held)
+               VmSessions::Held session, WorkspaceTransfer held)
       : workspaces_(workspaces),
         archive_(std::move(archive)),
         options_(std::move(options)),
         slot_(std::move(slot)),
+        session_(std::move(session)),
         held_(std::move(held)) {}
 
   void run(ProgressSink& progress) override {
@@ -40,6 +41,7 @@ class HeldTransfer final : public WorkspaceService::Transfer {
   UniqueFd archive_;
   Options options_;
   TransferSlots::Slot slot_;
+  VmSessions::Held session_;
   WorkspaceTransfer held_;
 };
 
@@ -55,8 +57,9 @@ std::unique_ptr<WorkspaceService::Transfer> VmWorkspaces::begin(Direction direct
   // A slot first: past the limits the call is refused (ResourceExhausted), never queued.
   TransferSlots::Slot slot = slots_.acquire(uid);
   WorkspaceTransfer held = workspaces_->begin(vm_id);  // the slot goes with `slot` should this throw
+  VmSessions::Held session = sessions_ != nullptr ? sessions_->hold(vm_id) : nullptr;
   return std::make_unique<HeldTransfer>(*workspaces_, std::move(archive), std::move(checked), std::move(slot),
-                                        std::move(held));
+                                        std::move(session), std::move(held));
 }
 
 }  // namespace banger

@@ -1,5 +1,6 @@
 #pragma once
 #include "core/transfer_slots.h"
+#include "core/vm_sessions.h"
 #include "core/workspace_service.h"
 
 namespace banger {
@@ -11,8 +12,9 @@ class Workspaces;
 // Error(not_supported); options are checked either way.
 class VmWorkspaces final : public WorkspaceService {
  public:
-  VmWorkspaces(Workspaces* workspaces, TransferSlots& slots, WorkerPool& threads)
-      : workspaces_(workspaces), slots_(slots), threads_(threads) {}
+  // `sessions` (may be null): each transfer is a session with its VM while it runs (idle sleep).
+  VmWorkspaces(Workspaces* workspaces, TransferSlots& slots, WorkerPool& threads, VmSessions* sessions = nullptr)
+      : workspaces_(workspaces), slots_(slots), threads_(threads), sessions_(sessions) {}
 
   void check_options(Direction direction, const OptionMap& options) const override;
   std::unique_ptr<Transfer> begin(Direction direction, const std::string& vm_id, std::uint32_t uid, UniqueFd archive,
@@ -23,6 +25,7 @@ class VmWorkspaces final : public WorkspaceService {
   Workspaces* workspaces_;
   TransferSlots& slots_;
   WorkerPool& threads_;
+  VmSessions* sessions_;
 };
 
 }  // namespace banger

@@ -16,7 +16,7 @@ namespace banger::fuzz {
 
 inline constexpr std::array known_option_keys{
     "vcpus",   "memory",  "image",         "backend",       "network", "disk",  "work_disk",
-    "keep_work_disk", "forward_ports", "autostart", "name", "subnet",  "nat",   "dns_domain", "target",
+    "keep_work_disk", "forward_ports", "autostart", "idle_suspend", "name", "subnet",  "nat",   "dns_domain", "target",
     "replace", "size",    "source",        "",
 };
 

@@ -31,4 +31,26 @@ inline std::vector<std::pair<const ScopedNetns*, std::string>> bridged_vm_comman
           {&upstream, "ip link set eth0 up"}};
 }
 
+// Makes the layout, then a TCP server on the vm's port 80 that answers each
+// connection with the address it came from and ends by itself after 120 s
+// should the test crash. Returns the server's pid, or -1 (`failed` set to the
+// command) when a command fails.
+inline int bridged_vm_with_server(const ScopedNetns& host, const ScopedNetns& vm, const ScopedNetns& upstream,
+                                  std::string& failed) {
+  for (const auto& [ns, command] : bridged_vm_commands(host, vm, upstream))
+    if (ns->exec(command + " 2>&1").status != 0) {
+      failed = command;
+      return -1;
+    }
+  const std::string server =
+      "import socket\n"
+      "s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)\n"
+      "s.bind((\"0.0.0.0\", 80)); s.listen(16)\n"
+      "while True:\n"
+      "    c, a = s.accept(); c.sendall(a[0].encode()); c.close()\n";
+  return std::stoi(
+      run_command("ip netns exec " + vm.name() + " timeout 120 python3 -c '" + server + "' >/dev/null 2>&1 & echo $!")
+          .out);
+}
+
 }  // namespace banger::test

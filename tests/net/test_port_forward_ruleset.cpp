@@ -10,11 +10,15 @@ namespace {
 
 const ForwardRule web{"tcp", 8080, "10.201.0.2", 80, "bgr0"};
 
-TEST(PortForwardRuleset, ReplacesItsOwnTableInOneBatch) {
+// Issue 19: flushed and refilled, its chains never deleted (that would drop wake-on-connect's held SYNs).
+TEST(PortForwardRuleset, RefillsItsOwnTableInOneBatchWithoutDeletingAChain) {
   const auto script = forward_apply_script({web});
-  EXPECT_EQ(script.rfind("add table ip banger_forwards\ndelete table ip banger_forwards\ntable ip banger_forwards {\n", 0),
-            0u)
-      << script;
+  EXPECT_EQ(script.rfind("add table ip banger_forwards\n", 0), 0u) << script;
+  EXPECT_EQ(script.find("delete"), std::string::npos) << script;
+  const auto flush = script.find("flush table ip banger_forwards\ntable ip banger_forwards {\n");
+  ASSERT_NE(flush, std::string::npos) << script;
+  for (const char* chain : {"guard", "prerouting", "output", "postrouting"})
+    EXPECT_LT(script.find(std::string("add chain ip banger_forwards ") + chain + " { type "), flush) << chain;
   EXPECT_EQ(forward_remove_script(), "add table ip banger_forwards\ndelete table ip banger_forwards\n");
 }
 
@@ -22,8 +26,8 @@ TEST(PortForwardRuleset, DnatsTheHostsOwnAddressesFromOutsideAndFromTheHost) {
   const auto script = forward_apply_script({web, {"udp", 5353, "10.201.0.3", 53, "bgr0"}});
   const std::string tcp = "fib daddr type local tcp dport 8080 dnat to 10.201.0.2:80\n";
   const std::string udp = "fib daddr type local udp dport 5353 dnat to 10.201.0.3:53\n";
-  const auto prerouting = script.find("type nat hook prerouting");
-  const auto output = script.find("type nat hook output");
+  const auto prerouting = script.find("\t\ttype nat hook prerouting");  // in the table, after the add chain lines
+  const auto output = script.find("\t\ttype nat hook output");
   ASSERT_NE(prerouting, std::string::npos) << script;
   ASSERT_NE(output, std::string::npos) << script;
   EXPECT_NE(script.find(tcp, prerouting), std::string::npos) << script;

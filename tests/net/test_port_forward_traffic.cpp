@@ -8,7 +8,7 @@
 #include "net/nat_forwarding.h"
 #include "net/nat_table.h"
 #include "net/port_forward_table.h"
-#include "bridged_vm.h"
+#include "bridged_vm_test.h"
 #include "netns.h"
 
 namespace banger {
@@ -16,33 +16,8 @@ namespace {
 
 constexpr std::uint16_t host_port = 18080;
 
-class PortForwardTrafficTest : public ::testing::Test {
+class PortForwardTrafficTest : public test::BridgedVmTest {
  protected:
-  void SetUp() override {
-    if (const auto why = test::netns_unavailable({.programs = {"nft", "python3"}})) GTEST_SKIP() << *why;
-    vm_ = std::make_unique<test::ScopedNetns>(false);
-    outside_ = std::make_unique<test::ScopedNetns>(false);
-    host_ = std::make_unique<test::ScopedNetns>();
-    for (const auto& [ns, command] : test::bridged_vm_commands(*host_, *vm_, *outside_))
-      ASSERT_EQ(ns->exec(command + " 2>&1").status, 0) << command;
-    enable_ipv4_forwarding();
-    NatTable().apply({{"bgr0", "10.201.0.0/24", true}});
-    // Answers each connection with the address it came from; dies on its own should the test crash.
-    const std::string server =
-        "import socket\n"
-        "s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)\n"
-        "s.bind((\"0.0.0.0\", 80)); s.listen(16)\n"
-        "while True:\n"
-        "    c, a = s.accept(); c.sendall(a[0].encode()); c.close()\n";
-    const auto started = test::run_command("ip netns exec " + vm_->name() + " timeout 120 python3 -c '" + server +
-                                           "' >/dev/null 2>&1 & echo $!");
-    server_pid_ = std::stoi(started.out);
-  }
-
-  void TearDown() override {
-    if (server_pid_ > 0) kill(server_pid_, SIGTERM);
-  }
-
   // Connects to address:port from `ns` (nullptr: the host); returns what the
   // server said (the client address it saw), or "" when nothing came through.
   std::string fetch(const test::ScopedNetns* ns, const std::string& address, std::uint16_t port = host_port) const {
@@ -60,10 +35,6 @@ class PortForwardTrafficTest : public ::testing::Test {
     return (ns != nullptr ? ns->exec(command) : test::run_command(command)).out;
   }
 
-  std::unique_ptr<test::ScopedNetns> vm_;
-  std::unique_ptr<test::ScopedNetns> outside_;
-  std::unique_ptr<test::ScopedNetns> host_;
-  int server_pid_ = -1;
   PortForwardTable table_;
   const ForwardRule web_{"tcp", host_port, "10.201.0.2", 80, "bgr0"};
 };

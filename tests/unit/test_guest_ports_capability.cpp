@@ -125,6 +125,26 @@ TEST(GuestPortsCapability, AVmWithoutAddressIsNeverPolled) {
   EXPECT_EQ(polled.made(1), std::multiset<std::string>{});
 }
 
+// Issue 19: a poll is SSH traffic and guest CPU every interval, which would keep a VM with
+// idle sleep awake for ever: such a VM is not polled, from its start or from a Set on.
+TEST(GuestPortsCapability, AVmWithIdleSleepIsNotPolled) {
+  testing::FixedAttachments attachments;
+  attachments.attachment = testing::attached_at("10.219.0.7");
+  PolledVms polled;
+  GuestPorts capability(attachments, polled.poller());
+  auto sleepy = vm("a", VmState::starting);
+  sleepy.idle_suspend_s = 60;
+  capability.post_start(sleepy);
+  auto running = vm("b", VmState::running);
+  capability.post_start(running);
+  ASSERT_EQ(polled.made(1), (std::multiset<std::string>{"b@10.219.0.7"}));
+  auto set_on = running;
+  set_on.idle_suspend_s = 60;
+  capability.apply_config_change(running, set_on);  // b's watch ends
+  capability.apply_config_change(set_on, running);  // and starts again: a new probe
+  EXPECT_EQ(polled.made(2), (std::multiset<std::string>{"b@10.219.0.7", "b@10.219.0.7"}));
+}
+
 TEST(GuestPortsCapability, AtStartUpOnlyRunningVmsArePolled) {
   testing::FixedAttachments attachments;
   attachments.attachment = testing::attached_at("10.219.0.7");

@@ -6,6 +6,7 @@
 
 #include "core/errors.h"
 #include "store/sqlite_store.h"
+#include "store/sqlite_store_impl.h"
 #include "store_fixtures.h"
 
 namespace banger {
@@ -87,6 +88,12 @@ TEST(SqliteStore, ConstraintsRejectBadRows) {
   EXPECT_TRUE(store.list_vms().empty());
 }
 
+// A VM row as a database of an older step takes it: only the columns of the
+// first step (the store's own statements name every column of the latest).
+const std::string insert_old_vm =
+    "INSERT INTO vms (id, name, owner_uid, state, vcpus, memory_mib, image, created_at_us, updated_at_us, backend) "
+    "VALUES ('id1', 'web', 1000, 'created', 2, 1024, 'debian-12', 1000, 1000, 'firecracker')";
+
 // Migration 9 (issue 19): a database of the step before takes the state 'paused'
 // afterwards, still refuses a state that is none, and keeps every VM's rows in
 // other tables (a rebuild of vms would have cascaded their deletes).
@@ -95,11 +102,9 @@ TEST(SqliteStore, MigrationNineLetsAVmBePausedAndKeepsItsRows) {
   const auto file = dir.file("banger.db");
   const std::vector<Migration> before_pause(builtin_migrations().begin(), builtin_migrations().begin() + 8);
   ASSERT_EQ(before_pause.back().version, 8);
-  {
-    SqliteStore old(file, before_pause);
-    old.insert_vm(make_vm("id1", "web"));
-  }
+  sqlite::open_db(file, before_pause);  // the store's statements would name columns not there yet
   RawDb raw(file);
+  ASSERT_EQ(raw.exec(insert_old_vm), SQLITE_OK);
   ASSERT_EQ(raw.exec("INSERT INTO authorized_keys VALUES ('id1', 'line', 'blob', 1, 0)"), SQLITE_OK);
   SqliteStore store(file);
   EXPECT_EQ(store.schema_version(), latest);
@@ -118,11 +123,9 @@ TEST(SqliteStore, MigrationTenLetsAVmBeSuspendedAndKeepsItsRows) {
   const auto file = dir.file("banger.db");
   const std::vector<Migration> before_suspend(builtin_migrations().begin(), builtin_migrations().begin() + 9);
   ASSERT_EQ(before_suspend.back().version, 9);
-  {
-    SqliteStore old(file, before_suspend);
-    old.insert_vm(make_vm("id1", "web"));
-  }
+  sqlite::open_db(file, before_suspend);  // the store's statements would name columns not there yet
   RawDb raw(file);
+  ASSERT_EQ(raw.exec(insert_old_vm), SQLITE_OK);
   ASSERT_EQ(raw.exec("INSERT INTO authorized_keys VALUES ('id1', 'line', 'blob', 1, 0)"), SQLITE_OK);
   ASSERT_EQ(raw.exec("UPDATE vms SET state = 'suspended' WHERE id = 'id1'"), SQLITE_CONSTRAINT_CHECK);
   SqliteStore store(file);
@@ -145,11 +148,9 @@ TEST(SqliteStore, MigrationElevenKeepsCheckpointsThatGoWithTheirVm) {
   const auto file = dir.file("banger.db");
   const std::vector<Migration> before_snapshots(builtin_migrations().begin(), builtin_migrations().begin() + 10);
   ASSERT_EQ(before_snapshots.back().version, 10);
-  {
-    SqliteStore old(file, before_snapshots);
-    old.insert_vm(make_vm("id1", "web"));
-  }
+  sqlite::open_db(file, before_snapshots);  // the store's statements name later columns
   RawDb raw(file);
+  ASSERT_EQ(raw.exec(insert_old_vm), SQLITE_OK);
   ASSERT_EQ(raw.exec("INSERT INTO authorized_keys VALUES ('id1', 'line', 'blob', 1, 0)"), SQLITE_OK);
   ASSERT_NE(raw.exec("SELECT * FROM snapshots"), SQLITE_OK);
   SqliteStore store(file);
@@ -164,6 +165,26 @@ TEST(SqliteStore, MigrationElevenKeepsCheckpointsThatGoWithTheirVm) {
   store.delete_vm("id1");
   EXPECT_EQ(raw.scalar("SELECT COUNT(*) FROM snapshots"), "0");
   EXPECT_EQ(raw.scalar("SELECT COUNT(*) FROM snapshot_latest"), "0");
+  EXPECT_EQ(raw.scalar("PRAGMA integrity_check"), "ok");
+}
+
+// Migration 12 (issue 19, idle sleep): a database of the steps before keeps its
+// VMs, which never sleep; the column refuses a negative time.
+TEST(SqliteStore, MigrationTwelveAddsIdleSuspendAsNever) {
+  TempDir dir;
+  const auto file = dir.file("banger.db");
+  std::vector<Migration> before;
+  for (const auto& m : builtin_migrations())
+    if (m.version < 12) before.push_back(m);
+  ASSERT_EQ(before.size() + 1, builtin_migrations().size());
+  sqlite::open_db(file, before);  // the store's statements would name columns not there yet
+  RawDb raw(file);
+  ASSERT_EQ(raw.exec(insert_old_vm), SQLITE_OK);
+  ASSERT_EQ(raw.exec("UPDATE vms SET idle_suspend_s = 60"), SQLITE_ERROR) << "no such column yet";
+  SqliteStore store(file);
+  EXPECT_EQ(store.schema_version(), latest);
+  EXPECT_EQ(store.find_vm("id1")->idle_suspend_s, 0u);
+  EXPECT_EQ(raw.exec("UPDATE vms SET idle_suspend_s = -1 WHERE id = 'id1'"), SQLITE_CONSTRAINT_CHECK);
   EXPECT_EQ(raw.scalar("PRAGMA integrity_check"), "ok");
 }
 

@@ -85,6 +85,7 @@ struct VmInfo {
   std::vector<PortForwardInfo> forwards;  // sorted by protocol, host port
   bool forward_ports = false;             // the guest's listening ports are forwarded automatically
   bool autostart = false;                 // started by bangerd after each host boot
+  std::uint32_t idle_suspend_s = 0;       // suspended after this long idle; 0: never
 };
 
 struct ImageInfo {
@@ -154,6 +155,7 @@ struct CreateOptions {
   std::optional<bool> keep_work_disk;
   std::optional<bool> forward_ports;
   std::optional<bool> autostart;
+  std::optional<std::uint32_t> idle_suspend_s;  // 0: never
 };
 
 // Unset fields stay unchanged; at least one must be set.
@@ -166,6 +168,7 @@ struct VmChanges {
   std::optional<bool> keep_work_disk;
   std::optional<bool> forward_ports;  // any time, also while running
   std::optional<bool> autostart;      // any time: takes effect at the next host boot
+  std::optional<std::uint32_t> idle_suspend_s;  // any time; 0: never
 };
 
 // A piece of a VM's serial console log (VM.ReadConsole).

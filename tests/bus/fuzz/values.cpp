@@ -15,7 +15,7 @@ namespace {
 const std::map<std::string, std::string> known_options = {
     {"vcpus", "u"},      {"memory", "u"},       {"image", "s"},          {"backend", "s"},
     {"network", "s"},    {"disk", "u"},         {"work_disk", "u"},      {"keep_work_disk", "b"},
-    {"forward_ports", "b"}, {"autostart", "b"}, {"name", "s"},      {"subnet", "s"},         {"nat", "b"},
+    {"forward_ports", "b"}, {"autostart", "b"}, {"idle_suspend", "u"}, {"name", "s"},      {"subnet", "s"},         {"nat", "b"},
     {"dns_domain", "s"}, {"target", "s"},       {"source", "s"},         {"rootfs", "h"},
     {"kernel", "h"},     {"vmlinux", "h"},      {"initrd", "h"},
 };
