@@ -145,6 +145,7 @@ constexpr std::array vm_keys{
         [](Config& c, const Field& f) { c.stop_timeout = std::chrono::seconds(f.integer(0, 3600)); }},
     Key{"at_host_shutdown",
         [](Config& c, const Field& f) { c.suspend_at_host_shutdown = f.one_of({"stop", "suspend"}) == "suspend"; }},
+    Key{"idle_cpu_percent", [](Config& c, const Field& f) { c.idle_cpu_percent = static_cast<unsigned>(f.integer(1, 100)); }},
 };
 
 constexpr std::array network_keys{

@@ -64,6 +64,9 @@ struct Config {
   // when the host shuts down (stopped when that fails); autostart VMs come back
   // where they were. "stop" (the default): a graceful stop.
   bool suspend_at_host_shutdown = false;
+  // idle_cpu_percent: a VM with IdleSuspendSeconds counts as idle while its VMM
+  // uses under this share of one CPU (core/idle_suspend.h); 1..100.
+  unsigned idle_cpu_percent = 2;
 
   // [network]
   std::string default_subnet = "10.219.0.0/24";  // the default network's first candidate subnet

@@ -4,7 +4,7 @@
 // two looks: no banger session open or begun (workspace transfers, consoles),
 // no byte through its tap, and its VMM under a CPU threshold.
 //
-// The threshold: 2 % of one CPU. An idle Linux guest costs its VMM well under
+// The threshold ([vm] idle_cpu_percent, default 2): 2 % of one CPU. An idle Linux guest costs its VMM well under
 // 1 % under KVM (timer ticks, the odd RCU or journald wakeup); anything that
 // does work (a build, a server answering, a shell typing) costs several percent
 // at least. 2 % sits between the two with room for both, and a guest that

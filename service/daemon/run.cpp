@@ -72,7 +72,7 @@ int run_until_stopped(const DaemonLayers& l, ExportedObjects& exported) {
     std::optional<PeriodicTask> stats_rounds;
     if (l.config.stats_interval.count() > 0) stats_rounds.emplace(l.config.stats_interval, [&stats] { stats.poll(); });
     HostIdleSignals idle_signals(l.storage, l.managers.sessions);
-    IdleSuspender idle(idle_suspender_of(l, idle_signals));
+    IdleSuspender idle(idle_suspender_of(l, idle_signals), l.config.idle_cpu_percent);
     // Every few seconds: the shortest IdleSuspendSeconds is 5 (core/options.h).
     PeriodicTask idle_looks(std::chrono::seconds(2), [&idle] { idle.tick(); });
     std::jthread boot_starts = autostart(l);

@@ -40,6 +40,7 @@ void expect_same_settings(const Config& a, const Config& b) {
   EXPECT_EQ(a.default_image, b.default_image);
   EXPECT_EQ(a.stop_timeout, b.stop_timeout);
   EXPECT_EQ(a.suspend_at_host_shutdown, b.suspend_at_host_shutdown);
+  EXPECT_EQ(a.idle_cpu_percent, b.idle_cpu_percent);
   EXPECT_EQ(a.default_subnet, b.default_subnet);
   EXPECT_EQ(a.dnsmasq, b.dnsmasq);
   EXPECT_EQ(a.ssh_timeout, b.ssh_timeout);
@@ -161,6 +162,7 @@ TEST(Config, IntegerBoundsAreInclusiveAndEnforced) {
       {"daemon", "operation_linger_s", 0, 86400},
       {"vm", "default_vcpus", 1, 256},        {"vm", "default_memory_mib", 128, 1048576},
       {"vm", "stop_timeout_s", 0, 3600},       {"network", "ssh_timeout_s", 1, 600},
+      {"vm", "idle_cpu_percent", 1, 100},     // issue 19: idle sleep's CPU threshold
       {"daemon", "console_log_max_bytes", 4096, 1LL << 40},
       {"daemon", "max_transfers", 1, 256},    {"daemon", "max_transfers_per_user", 1, 256},
       {"firecracker", "jailer_cgroup_version", 1, 2},
@@ -297,7 +299,7 @@ TEST(Config, ShippedFileDocumentsEveryKeyWithItsDefault) {
                                          // [vmm]
                                          "backend", "firecracker", "jailer", "qemu",
                                          "default_vcpus", "default_memory_mib", "default_image",
-                                         "stop_timeout_s", "at_host_shutdown",
+                                         "stop_timeout_s", "at_host_shutdown", "idle_cpu_percent",
                                          // [network]
                                          "default_subnet", "dnsmasq", "ssh_timeout_s",
                                          // [ports]
