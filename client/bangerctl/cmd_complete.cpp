@@ -77,6 +77,11 @@ void complete(CLI::App& root, const Globals& globals, const std::vector<std::str
     }
     if (positional++ == 0) first_positional = word;
   }
+  // clone REF NEW_NAME --from CHECKPOINT: the checkpoints of REF.
+  if (words.size() >= 2 && words[words.size() - 2] == "--from" && app->get_name() == "clone") {
+    print_names(globals, "snapshot", current, first_positional);
+    return;
+  }
   if (starts_with(current, "-")) {
     auto print_options = [&current](const CLI::App* a) {
       for (const auto* option : a->get_options())

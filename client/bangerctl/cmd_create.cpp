@@ -106,17 +106,21 @@ void add_clone_command(Context& ctx) {
   auto ref = std::make_shared<std::string>();
   auto name = std::make_shared<std::string>();
   auto start = std::make_shared<bool>(false);
-  auto* sub = ctx.app.add_subcommand("clone", "Copy a stopped VM (copy-on-write disks, a new address and identity)");
+  auto from = std::make_shared<std::string>();
+  auto* sub = ctx.app.add_subcommand(
+      "clone", "Copy a stopped VM, or any VM's checkpoint (copy-on-write disks, a new address and identity)");
   sub->add_option("REF", *ref, ref_help)->required();
   sub->add_option("NEW_NAME", *name, "Name of the copy")->required();
+  sub->add_option("--from", *from,
+                  "Copy the disks of the VM's checkpoint of this name (the VM may run meanwhile); the copy boots afresh");
   sub->add_flag("--start", *start, "Start the copy once it is made");
-  select_with(ctx, sub, ref.get(), [ref, name, start, &g = ctx.globals] {
+  select_with(ctx, sub, ref.get(), [ref, name, start, from, &g = ctx.globals] {
     auto client = connect(g);
     banger::client::VmInfo vm;
     {
       ProgressBar bar(!g.no_progress);
-      vm = client.clone_vm(*ref, *name,
-                           [&bar](const std::string& stage, double fraction) { bar.update(stage, fraction); });
+      auto report = [&bar](const std::string& stage, double fraction) { bar.update(stage, fraction); };
+      vm = from->empty() ? client.clone_vm(*ref, *name, report) : client.clone_snapshot(*ref, *from, *name, report);
     }
     finish_new_vm(client, g, vm, *start);
   });

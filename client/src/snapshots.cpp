@@ -83,4 +83,20 @@ void Client::remove_snapshot(const std::string& vm_ref, const std::string& name)
   });
 }
 
+VmInfo Client::clone_snapshot(const std::string& vm_ref, const std::string& name, const std::string& new_name,
+                              const ProgressCallback& progress, std::chrono::milliseconds timeout) {
+  std::lock_guard lock(impl_->mutex);
+  return translate([&] {
+    const auto s = named(*impl_->manager, impl_->resolve(vm_ref), vm_ref, name);
+    auto proxy = sdbus::createProxy(*impl_->connection, bus::service_name, s.path);
+    sdbus::ObjectPath vm_path, op_path;
+    proxy->callMethod("Clone")
+        .onInterface(bus::snapshot_interface)
+        .withArguments(new_name, std::map<std::string, sdbus::Variant>{})
+        .storeResultsTo(vm_path, op_path);
+    detail::follow_operation(*impl_->connection, op_path, progress, timeout, "the clone to be made");
+    return impl_->read_vm(vm_path);
+  });
+}
+
 }  // namespace banger::client

@@ -4,9 +4,11 @@
 
 #include "banger/bus_names.h"
 #include "banger/object_path.h"
+#include "bus/clone_request.h"
 #include "bus/live_object.h"
 #include "bus/object_registry.h"
 #include "bus/removal_signal.h"
+#include "bus/options.h"
 #include "bus/request.h"
 #include "bus/vm_object.h"
 #include "core/errors.h"
@@ -67,6 +69,33 @@ void SnapshotObject::Restore(sdbus::Result<>&& result) {
     NoProgress progress;
     m.restore_snapshot(id, progress);
   });
+}
+
+void SnapshotObject::Clone(sdbus::Result<sdbus::ObjectPath, sdbus::ObjectPath>&& result, std::string new_name,
+                           std::map<std::string, sdbus::Variant> options) {
+  if (!validated(result, [&] {
+        validate_vm_name(new_name);
+        if (!options.empty())
+          throw Error(ErrorKind::invalid_args,
+                      fmt::format("unknown option '{}': Snapshot.Clone takes none yet", options.begin()->first));
+      }))
+    return;
+  const VmObject* vm = ctx_.registry.find_vm(snapshot_.vm_id);
+  if (vm == nullptr) {
+    result.returnError(to_bus_error(std::make_exception_ptr(
+        Error(ErrorKind::no_such_vm, fmt::format("the VM of checkpoint '{}' is gone", snapshot_.name)))));
+    return;
+  }
+  const auto& source = vm->record();
+  authorize_and_clone(
+      ctx_, std::move(result), caller_of(*getObject().getCurrentlyProcessedMessage()), source,
+      {{"vm", source.name}, {"vm_id", source.id}, {"snapshot", snapshot_.name}, {"verb", "clone"}}, new_name,
+      // `self`: the reply goes out on the bus thread after this job; this object must still be there.
+      [&ctx = ctx_, snapshot = snapshot_.id, new_name, self = alive_or_gone(*this, ErrorKind::invalid_args)](
+          std::uint32_t uid) { return ctx.vms.begin_checkpoint_clone(snapshot, new_name, uid).id; },
+      [&ctx = ctx_, snapshot = snapshot_.id](const std::string& id, ProgressSink& progress) {
+        ctx.vms.finish_checkpoint_clone(id, snapshot, progress);
+      });
 }
 
 void SnapshotObject::Delete(sdbus::Result<>&& result) {

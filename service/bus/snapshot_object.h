@@ -34,6 +34,9 @@ class SnapshotObject final
  private:
   void Restore(sdbus::Result<>&& result) override;
   void Delete(sdbus::Result<>&& result) override;
+  // Cold: a created VM from the checkpoint's disks (VmManager::begin_checkpoint_clone).
+  void Clone(sdbus::Result<sdbus::ObjectPath, sdbus::ObjectPath>&& result, std::string new_name,
+             std::map<std::string, sdbus::Variant> options) override;
   // Authorized as the VM's verbs (VmObject::action_for), then `work` on a worker.
   void act(sdbus::Result<>&& result, const char* verb, std::function<void(VmManager&)> work);
 

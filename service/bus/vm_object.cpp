@@ -5,6 +5,7 @@
 #include "core/errors.h"
 
 #include "banger/bus_names.h"
+#include "bus/clone_request.h"
 #include "bus/live_object.h"
 #include "bus/removal_signal.h"
 #include "banger/object_path.h"
@@ -155,46 +156,15 @@ void VmObject::Set(sdbus::Result<>&& result, std::map<std::string, sdbus::Varian
 }
 
 void VmObject::Clone(sdbus::Result<sdbus::ObjectPath, sdbus::ObjectPath>&& result, std::string new_name) {
-  const auto caller = current_caller();
   if (!validated(result, [&] { validate_vm_name(new_name); })) return;
-  using Reply = sdbus::Result<sdbus::ObjectPath, sdbus::ObjectPath>;
-  auto create = [&ctx = ctx_, caller, source = shown_.vm.id, new_name,
-                 self = alive_or_gone(*this, ErrorKind::no_such_vm)](Reply&& reply) {
-    auto id = std::make_shared<std::string>();
-    authorize_and_start_operation(
-        ctx, std::move(reply), caller, bus::action::create_vm, {{"vm", new_name}, {"verb", "clone"}}, "clone-vm",
-        // `self`: the reply goes out on the bus thread after this job; the source's object must still be there.
-        [&ctx, source, new_name, uid = caller.uid, id, self] {
-          *id = ctx.vms.begin_clone(source, new_name, uid).id;
-          return bus::vm_path(*id);
-        },
-        [&ctx, source, id](ProgressSink& progress) { ctx.vms.finish_clone(*id, source, progress); });
-  };
-  // The copy joins the source's network: a network other than "default" needs
-  // use-network for the copy, as CreateVM asks it (issue 17, extra B).
-  auto network_then_create = [&ctx = ctx_, caller, network = shown_.vm.network, new_name, create](Reply&& reply) {
-    if (network.empty() || network == default_network_name) {
-      create(std::move(reply));
-      return;
-    }
-    auto held = std::make_shared<Reply>(std::move(reply));
-    ctx.authorizer.check(caller, bus::action::use_network, {{"network", network}, {"vm", new_name}},
-                         [held, create](std::exception_ptr denied) {
-                           if (denied)
-                             held->returnError(to_bus_error(denied));
-                           else
-                             create(std::move(*held));
-                         });
-  };
-  // First the right to this VM (as for its other verbs), then to its network, then to create one.
-  auto reply = std::make_shared<Reply>(std::move(result));
-  ctx_.authorizer.check(caller, action_for(caller), details("clone"),
-                        [reply, network_then_create](std::exception_ptr denied) {
-                          if (denied)
-                            reply->returnError(to_bus_error(denied));
-                          else
-                            network_then_create(std::move(*reply));
-                        });
+  authorize_and_clone(
+      ctx_, std::move(result), current_caller(), shown_.vm, details("clone"), new_name,
+      // `self`: the reply goes out on the bus thread after this job; the source's object must still be there.
+      [&ctx = ctx_, source = shown_.vm.id, new_name, self = alive_or_gone(*this, ErrorKind::no_such_vm)](
+          std::uint32_t uid) { return ctx.vms.begin_clone(source, new_name, uid).id; },
+      [&ctx = ctx_, source = shown_.vm.id](const std::string& id, ProgressSink& progress) {
+        ctx.vms.finish_clone(id, source, progress);
+      });
 }
 
 void VmObject::Snapshot(sdbus::Result<sdbus::ObjectPath, sdbus::ObjectPath>&& result, std::string name,

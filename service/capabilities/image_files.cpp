@@ -127,12 +127,27 @@ void ImageFiles::provision(VmRecord& vm, ProgressSink& progress) {
 }
 
 void ImageFiles::provision_clone(const VmRecord& source, VmRecord& clone, ProgressSink& progress) {
+  const auto from = root_disk(source);
+  if (!fs::exists(from))
+    throw Error(ErrorKind::backend_failed, fmt::format("VM '{}' has no root disk at {}", source.name, from.string()));
+  clone_root_disk(source, from, clone, progress);
+}
+
+void ImageFiles::provision_from_checkpoint(const VmRecord& source, const fs::path& dir, VmRecord& clone,
+                                           ProgressSink& progress) {
+  // save_disks named the copy after the source's own file.
+  const auto from = dir / root_disk(source).filename();
+  if (!fs::exists(from))
+    throw Error(ErrorKind::backend_failed,
+                fmt::format("the checkpoint of VM '{}' has no root disk at {}", source.name, from.string()));
+  clone_root_disk(source, from, clone, progress);
+}
+
+void ImageFiles::clone_root_disk(const VmRecord& source, const fs::path& from, VmRecord& clone,
+                                 ProgressSink& progress) {
   auto image = bootable_image(clone);
   progress.report("cloning the root disk", 0.3);
   const auto strategy = strategy_of(source);
-  const auto from = root_disks_.file(source.id, strategy);
-  if (!fs::exists(from))
-    throw Error(ErrorKind::backend_failed, fmt::format("VM '{}' has no root disk at {}", source.name, from.string()));
   try {
     if (strategy == disks::RootDiskStrategy::dm_snapshot) {
       // The snapshot's COW file holds the source's changes; over the same image it is the same disk.

@@ -32,6 +32,9 @@ class ImageFiles : public Capability {
   // reflink or copy of its file, or of its COW file over the same image),
   // without the source guest's SSH host keys, and with a host key of its own.
   void provision_clone(const VmRecord& source, VmRecord& clone, ProgressSink& progress) override;
+  // Clone from a checkpoint: the same, from the checkpoint's copy of the root disk.
+  void provision_from_checkpoint(const VmRecord& source, const std::filesystem::path& dir, VmRecord& clone,
+                                 ProgressSink& progress) override;
   void add_start_preflight(const VmRecord& vm, std::vector<PreflightCheck>& checks) override;
   void prepare_host(const VmRecord& vm) override;
   void contribute_machine(const VmRecord& vm, MachineConfig& machine) override;
@@ -51,6 +54,9 @@ class ImageFiles : public Capability {
   // naming the fix.
   ImageRecord bootable_image(const VmRecord& vm);
   void add_root_disk_check(std::vector<DoctorCheck>& checks);
+  // A clone's root disk from `from`: the source's disk file or a checkpoint's copy of it.
+  void clone_root_disk(const VmRecord& source, const std::filesystem::path& from, VmRecord& clone,
+                       ProgressSink& progress);
   // Before the first boot (issue 17, finding 6): writes a new SSH host key of
   // bangerd's making where the image's dropbear reads it and pins its public
   // half (GuestHostKeys). An image without dropbear's directory gets no key,

@@ -109,8 +109,17 @@ void WorkDisk::provision(VmRecord& vm, ProgressSink& progress) {
 }
 
 void WorkDisk::provision_clone(const VmRecord& source, VmRecord& clone, ProgressSink& progress) {
+  copy_disk(source, disk_of(source), clone, progress);
+}
+
+void WorkDisk::provision_from_checkpoint(const VmRecord& source, const fs::path& dir, VmRecord& clone,
+                                         ProgressSink& progress) {
+  // save_disks named the copy after the source's own file; a checkpoint without one: a new disk.
+  copy_disk(source, dir / disk_of(source).filename(), clone, progress);
+}
+
+void WorkDisk::copy_disk(const VmRecord& source, const fs::path& from, VmRecord& clone, ProgressSink& progress) {
   if (clone.work_disk_mib == 0) return;
-  const auto from = disk_of(source);
   if (source.work_disk_mib == 0 || !fs::exists(from)) {
     provision(clone, progress);
     return;
@@ -120,6 +129,8 @@ void WorkDisk::provision_clone(const VmRecord& source, VmRecord& clone, Progress
   const auto to = disk_of(clone);
   try {
     copy_sparse(from, to);
+    // A checkpoint's copy is as big as the disk was then; the VM's may have grown since.
+    if (disks::size_mib(to) < clone.work_disk_mib) disks::grow_ext4(to, clone.work_disk_mib);
   } catch (...) {
     std::error_code ignored;
     fs::remove(to, ignored);

@@ -29,6 +29,9 @@ class WorkDisk : public Capability {
   // Clone: the source's work disk, copied with its files (a reflink where the
   // file system shares extents, else a sparse copy); a source without one: a new one.
   void provision_clone(const VmRecord& source, VmRecord& clone, ProgressSink& progress) override;
+  // Clone from a checkpoint: the same, from the checkpoint's copy of the work disk.
+  void provision_from_checkpoint(const VmRecord& source, const std::filesystem::path& dir, VmRecord& clone,
+                                 ProgressSink& progress) override;
 
   // Checkpoints: the work disk copied as the file system best can. A checkpoint
   // taken without one leaves the VM's current work disk as it is on restore.
@@ -48,6 +51,8 @@ class WorkDisk : public Capability {
   static std::uint64_t metadata_bytes(std::uint64_t mib);
 
  private:
+  // A clone's work disk copied from `from` (the source's or a checkpoint's copy), or a new one.
+  void copy_disk(const VmRecord& source, const std::filesystem::path& from, VmRecord& clone, ProgressSink& progress);
   // Refuses a size the host can never hold, and a host without room for the metadata.
   void check_room(const VmRecord& vm, std::uint64_t new_metadata_bytes) const;
   void make(const VmRecord& vm);

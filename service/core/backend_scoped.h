@@ -20,6 +20,10 @@ class BackendScoped final : public Capability {
   void provision_clone(const VmRecord& source, VmRecord& clone, ProgressSink& progress) override {
     if (mine(clone)) inner_->provision_clone(source, clone, progress);
   }
+  void provision_from_checkpoint(const VmRecord& source, const std::filesystem::path& dir, VmRecord& clone,
+                                 ProgressSink& progress) override {
+    if (mine(clone)) inner_->provision_from_checkpoint(source, dir, clone, progress);
+  }
   void provision(VmRecord& vm, ProgressSink& progress) override {
     if (mine(vm)) inner_->provision(vm, progress);
   }

@@ -23,11 +23,10 @@ void Capabilities::check_create(const VmRecord& vm) {
   for (auto& c : capabilities_) c->check_create(vm);
 }
 
-void Capabilities::provision(VmRecord& vm, ProgressSink& progress) {
+void Capabilities::provision_each(VmRecord& vm, const std::function<void(Capability&)>& hook) {
   for (std::size_t i = 0; i < capabilities_.size(); ++i) {
     try {
-      capabilities_[i]->provision(vm, progress);
-      BANGER_FAULT_POINT("create.capability-provisioned");
+      hook(*capabilities_[i]);
     } catch (...) {
       cleanup_from(i, vm, CleanupReason::create_failed);
       throw;
@@ -35,16 +34,23 @@ void Capabilities::provision(VmRecord& vm, ProgressSink& progress) {
   }
 }
 
+void Capabilities::provision(VmRecord& vm, ProgressSink& progress) {
+  provision_each(vm, [&](Capability& c) {
+    c.provision(vm, progress);
+    BANGER_FAULT_POINT("create.capability-provisioned");
+  });
+}
+
 void Capabilities::provision_clone(const VmRecord& source, VmRecord& clone, ProgressSink& progress) {
-  for (std::size_t i = 0; i < capabilities_.size(); ++i) {
-    try {
-      capabilities_[i]->provision_clone(source, clone, progress);
-      BANGER_FAULT_POINT("clone.capability-provisioned");
-    } catch (...) {
-      cleanup_from(i, clone, CleanupReason::create_failed);
-      throw;
-    }
-  }
+  provision_each(clone, [&](Capability& c) {
+    c.provision_clone(source, clone, progress);
+    BANGER_FAULT_POINT("clone.capability-provisioned");
+  });
+}
+
+void Capabilities::provision_from_checkpoint(const VmRecord& source, const std::filesystem::path& dir,
+                                             VmRecord& clone, ProgressSink& progress) {
+  provision_each(clone, [&](Capability& c) { c.provision_from_checkpoint(source, dir, clone, progress); });
 }
 
 void Capabilities::run_preflight(const VmRecord& vm) {

@@ -1,4 +1,5 @@
 #pragma once
+#include <functional>
 #include <memory>
 #include <vector>
 
@@ -17,6 +18,8 @@ class Capabilities {
   void check_create(const VmRecord& vm);
   void provision(VmRecord& vm, ProgressSink& progress);
   void provision_clone(const VmRecord& source, VmRecord& clone, ProgressSink& progress);
+  void provision_from_checkpoint(const VmRecord& source, const std::filesystem::path& dir, VmRecord& clone,
+                                 ProgressSink& progress);
   void run_preflight(const VmRecord& vm);
   void prepare_host(const VmRecord& vm);
   void contribute(const VmRecord& vm, GuestConfig& guest, MachineConfig& machine);
@@ -33,6 +36,8 @@ class Capabilities {
 
  private:
   void cleanup_from(std::size_t last, const VmRecord& vm, CleanupReason reason) noexcept;
+  // Runs `hook` on each capability for a VM being made; on a failure, cleans up after all run so far.
+  void provision_each(VmRecord& vm, const std::function<void(Capability&)>& hook);
 
   std::vector<std::shared_ptr<Capability>> capabilities_;
 };

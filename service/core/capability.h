@@ -52,6 +52,14 @@ class Capability {
   virtual void provision_clone(const VmRecord& source, VmRecord& clone, ProgressSink& progress) {
     provision(clone, progress);
   }
+  // Snapshot.Clone (issue 19): make `clone`'s lasting resources from a
+  // checkpoint of `source`, whose disks save_disks put in `dir` (the source
+  // itself may run meanwhile: its own disks are not read). By default like a
+  // new VM; disks override this.
+  virtual void provision_from_checkpoint(const VmRecord& source, const std::filesystem::path& dir, VmRecord& clone,
+                                         ProgressSink& progress) {
+    provision(clone, progress);
+  }
   // start, before anything is touched: register checks that may refuse the start.
   virtual void add_start_preflight(const VmRecord& vm, std::vector<PreflightCheck>& checks) {}
   // start: make per-run host resources (runtime dir, tap, NAT rule).

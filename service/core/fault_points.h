@@ -73,6 +73,8 @@ inline constexpr std::string_view points[] = {
     "clone.root-disk-copied",
     "clone.work-disk-copied",
     "clone.before-commit",
+    // Snapshot.Clone, cold: a new VM from a checkpoint's disks (the clone.* points above on the way)
+    "checkpoint-clone.provisioned",
     // PushWorkspace into a stopped VM's work disk
     "workspace.disk-mounted",
     "workspace.staged",

@@ -141,6 +141,10 @@ VmRecord VmManager::begin_clone(const std::string& source_id, const std::string&
   validate_vm_name(new_name);
   auto [guard, source] = lock(source_id);
   require_allowed(Verb::clone, source.state, source.name);
+  return insert_clone(source, new_name, owner_uid);
+}
+
+VmRecord VmManager::insert_clone(const VmRecord& source, const std::string& new_name, std::uint32_t owner_uid) {
   VmRecord vm = source;
   vm.id = new_vm_id();
   vm.name = new_name;

@@ -81,6 +81,12 @@ class VmManager {
   // start meanwhile. Error(invalid_state) unless the source is created or stopped.
   VmRecord begin_clone(const std::string& source_id, const std::string& new_name, std::uint32_t owner_uid);
   VmRecord finish_clone(const std::string& id, const std::string& source_id, ProgressSink& progress);
+  // Snapshot.Clone, cold (vm_manager_snapshot_clone.cpp): the same two steps, from a
+  // checkpoint's disks instead of the VM's own, so its VM may be in any state
+  // (it stays locked while they are copied, which keeps the checkpoint from going).
+  // The copy has the VM's settings as they are now and is left created, to boot afresh.
+  VmRecord begin_checkpoint_clone(const std::string& snapshot_id, const std::string& new_name, std::uint32_t owner_uid);
+  VmRecord finish_checkpoint_clone(const std::string& id, const std::string& snapshot_id, ProgressSink& progress);
 
   // A suspended VM starts from its saved state (vm_manager_suspend.cpp): running
   // again where it was suspended. A state that can no longer load (another VMM
@@ -173,8 +179,14 @@ class VmManager {
   SnapshotStore& snapshot_store() const;  // Error(not_supported) without one
   std::filesystem::path snapshots_root() const;
   SavedStates snapshot_files(const std::string& vm_id) const;  // <snapshots dir>/<vm id>/<snapshot id>/
+  // Where the checkpoint's disks are (the capabilities' save_disks wrote them there).
+  std::filesystem::path snapshot_disks_dir(const std::string& vm_id, const std::string& snapshot_id) const;
   SnapshotRecord snapshot_of(const VmRecord& vm, const std::string& snapshot_id) const;
-  void require_snapshot_room(const VmRecord& vm, bool with_memory, const std::string& name);
+  // Refuses a checkpoint whose name the VM has or that its owner's quota has no room for.
+  // Returns what it may come to (MiB); with `hold`, that much stays held in the owner's
+  // quota (snapshot_room_held_) until a SnapshotRoom gives it back.
+  std::uint64_t require_snapshot_room(const VmRecord& vm, bool with_memory, const std::string& name,
+                                      bool hold = false);
   // take_snapshot of a running or paused VM: its memory, then its disks while still paused.
   // Returns why its VMM would not run on afterwards ("" when it did).
   std::string save_running_snapshot(const VmRecord& vm, SnapshotRecord& s, SavedStates& files, ProgressSink& progress);
@@ -227,6 +239,10 @@ class VmManager {
   // Serialises record creation and every quota check with the write it guards,
   // so two calls of one owner cannot both take the last of a quota.
   std::mutex create_mutex_;
+  // Room that checkpoints being taken hold in their owners' disk quota (MiB by
+  // owner, under create_mutex_) until their rows count it: two taken at once
+  // cannot both have the last of a quota.
+  std::map<std::uint32_t, std::uint64_t> snapshot_room_held_;
   std::mutex exits_mutex_;
   std::condition_variable exit_noted_;
   std::map<std::string, std::pair<VmmProcess, VmmExit>> noted_exits_;
@@ -236,6 +252,8 @@ class VmManager {
   std::vector<std::future<void>> clock_sets_;
   // Error(exists) when the name is taken, Error(resource_exhausted) over the owner's quota.
   void insert_new(const VmRecord& vm);
+  // A clone's record (a new id and name, `source`'s settings, owned by `owner_uid`), inserted in state creating.
+  VmRecord insert_clone(const VmRecord& source, const std::string& new_name, std::uint32_t owner_uid);
   // Runs `provision` on a record in state creating, then commits it as created;
   // on failure the record goes (capabilities cleaned up after themselves).
   VmRecord provisioned(VmRecord vm, ProgressSink& progress, std::string_view what,

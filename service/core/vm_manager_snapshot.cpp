@@ -78,6 +78,10 @@ SavedStates VmManager::snapshot_files(const std::string& vm_id) const {
   return SavedStates(snapshots_root() / vm_id);
 }
 
+fs::path VmManager::snapshot_disks_dir(const std::string& vm_id, const std::string& snapshot_id) const {
+  return snapshot_files(vm_id).files(snapshot_id).parent_path() / disks_name;
+}
+
 SnapshotRecord VmManager::snapshot_of(const VmRecord& vm, const std::string& snapshot_id) const {
   auto found = snapshot_store().find_snapshot(snapshot_id);
   if (!found || found->vm_id != vm.id)
@@ -85,7 +89,33 @@ SnapshotRecord VmManager::snapshot_of(const VmRecord& vm, const std::string& sna
   return *found;
 }
 
-void VmManager::require_snapshot_room(const VmRecord& vm, bool with_memory, const std::string& name) {
+namespace {
+
+// Gives back the room require_snapshot_room(…, hold = true) took in the owner's quota,
+// once the checkpoint's row counts it (or it failed).
+class SnapshotRoom {
+ public:
+  SnapshotRoom(std::mutex& mutex, std::map<std::uint32_t, std::uint64_t>& held, std::uint32_t owner,
+               std::uint64_t mib)
+      : mutex_(mutex), held_(held), owner_(owner), mib_(mib) {}
+  ~SnapshotRoom() {
+    std::lock_guard lock(mutex_);
+    if ((held_[owner_] -= mib_) == 0) held_.erase(owner_);
+  }
+  SnapshotRoom(const SnapshotRoom&) = delete;
+  SnapshotRoom& operator=(const SnapshotRoom&) = delete;
+
+ private:
+  std::mutex& mutex_;
+  std::map<std::uint32_t, std::uint64_t>& held_;
+  std::uint32_t owner_;
+  std::uint64_t mib_;
+};
+
+}  // namespace
+
+std::uint64_t VmManager::require_snapshot_room(const VmRecord& vm, bool with_memory, const std::string& name,
+                                               bool hold) {
   for (const auto& s : snapshot_store().list_snapshots(vm.id))
     if (s.name == name)
       throw Error(ErrorKind::exists, fmt::format("VM '{}' already has a checkpoint named '{}'", vm.name, name));
@@ -98,7 +128,11 @@ void VmManager::require_snapshot_room(const VmRecord& vm, bool with_memory, cons
   const std::uint64_t mib = (deps_.disks != nullptr ? deps_.disks->root_disk_mib(vm) : 0) + vm.work_disk_mib +
                             (with_memory ? vm.memory_mib : 0);
   std::lock_guard serialise(create_mutex_);
-  enforce_snapshot_quota(settings_.quota, deps_.store.list_vms(), vm, mib, deps_.disks);
+  const auto held = snapshot_room_held_.find(vm.owner_uid);
+  enforce_snapshot_quota(settings_.quota, deps_.store.list_vms(), vm,
+                         mib + (held == snapshot_room_held_.end() ? 0 : held->second), deps_.disks);
+  if (hold) snapshot_room_held_[vm.owner_uid] += mib;  // in the same critical section as the check
+  return mib;
 }
 
 SnapshotRecord VmManager::plan_snapshot(const std::string& vm_id, const std::string& name) {
@@ -172,7 +206,10 @@ SnapshotRecord VmManager::take_snapshot(const SnapshotRecord& planned, ProgressS
   require_allowed(Verb::snapshot, vm.state, vm.name);
   SnapshotRecord s = planned;
   s.has_memory = holds_vmm_resources(vm.state);
-  require_snapshot_room(vm, s.has_memory, s.name);
+  // Held until the row counts it (or it failed): a checkpoint of another VM of the owner checks against it.
+  std::optional<SnapshotRoom> room;
+  room.emplace(create_mutex_, snapshot_room_held_, vm.owner_uid,
+               require_snapshot_room(vm, s.has_memory, s.name, true));
   s.parent = store.latest_snapshot(vm.id);
   SavedStates files = snapshot_files(vm.id);
   make_private_dir(snapshots_root());
@@ -196,6 +233,7 @@ SnapshotRecord VmManager::take_snapshot(const SnapshotRecord& planned, ProgressS
     files.drop(s.id);
     throw;
   }
+  room.reset();
   BANGER_FAULT_POINT("snapshot.recorded");
   if (deps_.snapshot_events != nullptr) deps_.snapshot_events->snapshot_added(s);
   if (!resume_failure.empty()) {
@@ -244,11 +282,10 @@ VmRecord VmManager::restore_snapshot_locked(VmRecord vm, const SnapshotRecord& s
 
 void VmManager::install_snapshot(VmRecord& vm, const SnapshotRecord& snapshot, const SavedStateManifest* memory) {
   SavedStates files = snapshot_files(vm.id);
-  const fs::path dir = files.files(snapshot.id).parent_path();
   const fs::path intent = snapshots_root() / vm.id / restoring_name;
   // From here on a restarted bangerd finishes the restore (finish_snapshot_restores).
   write_file_atomically(intent, snapshot.id);
-  deps_.capabilities.restore_disks(vm, dir / disks_name);
+  deps_.capabilities.restore_disks(vm, snapshot_disks_dir(vm.id, snapshot.id));
   BANGER_FAULT_POINT("restore.disks-copied");
   const auto reason = fmt::format("restored checkpoint '{}'", snapshot.name);
   if (memory != nullptr) {

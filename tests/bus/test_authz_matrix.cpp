@@ -101,6 +101,8 @@ const std::vector<Row> kMatrix = {
   // A checkpoint of alice's VM (taken by root): authorized as the VM's verbs.
   {"Snapshot", "Restore", "manage-own-vms, manage-vms", Who::vm_owner, On::snapshot, {}},
   {"Snapshot", "Delete", "manage-own-vms, manage-vms", Who::vm_owner, On::snapshot, {}},
+  // As VM.Clone: the VM's action (verb clone), then create-vm.
+  {"Snapshot", "Clone", "create-vm, use-network", Who::vm_owner, On::snapshot, {"sa{sv}", "{fresh}", "0"}},
 };
 // clang-format on
 

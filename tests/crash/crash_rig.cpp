@@ -231,6 +231,18 @@ void CrashRig::delete_snapshot(const std::string& name, const std::string& check
   });
 }
 
+void CrashRig::clone_snapshot(const std::string& name, const std::string& checkpoint, const std::string& copy) {
+  swallowing_bus_errors([&] {
+    auto snapshot = sdbus::createProxy(*connection_, service, snapshot_path(name, checkpoint));
+    sdbus::ObjectPath path, op;
+    snapshot->callMethod("Clone")
+        .onInterface("dev.banger.banger1.Snapshot")
+        .withArguments(copy, std::map<std::string, sdbus::Variant>{})
+        .withTimeout(call_timeout)
+        .storeResultsTo(path, op);
+  });
+}
+
 bool CrashRig::network_exists(const std::string& name) {
   try {
     sdbus::ObjectPath path;

@@ -40,6 +40,8 @@ class CrashRig {
   void snapshot(const std::string& name, const std::string& checkpoint);
   void restore_snapshot(const std::string& name, const std::string& checkpoint);
   void delete_snapshot(const std::string& name, const std::string& checkpoint);
+  // Snapshot.Clone of the VM's checkpoint `checkpoint` into a new VM `copy`.
+  void clone_snapshot(const std::string& name, const std::string& checkpoint, const std::string& copy);
   // The object path of the VM's checkpoint of that name; "" when there is none.
   std::string snapshot_path(const std::string& name, const std::string& checkpoint);
   // Fire-and-forget: runs in a thread, for kills at a random moment.

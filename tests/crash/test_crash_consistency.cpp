@@ -74,6 +74,9 @@ Scenario scenario_for(std::string_view point) {
             },
             [answered](CrashRig&) { return answered->load(); }};
   }
+  if (op(point) == "checkpoint-clone")
+    return {checkpointed, [](CrashRig& r) { r.clone_snapshot("victim", "cp", "copy"); },
+            [](CrashRig& r) { return r.state("copy") == "created"; }};
   if (op(point) == "create")
     return {none, [](CrashRig& r) { r.create("victim"); }, [](CrashRig& r) { return r.state("victim") == "created"; }};
   if (op(point) == "start")
@@ -217,8 +220,9 @@ TEST_F(CrashConsistency, RandomKillsLeaveAWholeDaemon) {
   const int runs = runs_text ? std::atoi(runs_text) : 20;
   std::cout << "random kills: seed " << seed << " (BANGER_CRASH_SEED), " << runs << " runs\n";
   std::mt19937_64 random(seed);
-  const std::vector<std::string> operations{"create",    "start",   "stop",   "delete", "clone",
-                                            "workspace", "network", "suspend", "restore", "snapshot"};
+  const std::vector<std::string> operations{"create",  "start",   "stop",     "delete",          "clone",
+                                            "workspace", "network", "suspend", "restore", "snapshot",
+                                            "checkpoint-clone"};
   for (int i = 0; i < runs; ++i) {
     const auto& operation = operations[random() % operations.size()];
     const auto delay = std::chrono::milliseconds(random() % 301);

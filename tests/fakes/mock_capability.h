@@ -11,6 +11,8 @@ class MockCapability : public Capability {
   MOCK_METHOD(void, check_create, (const VmRecord&), (override));
   MOCK_METHOD(void, provision, (VmRecord&, ProgressSink&), (override));
   MOCK_METHOD(void, provision_clone, (const VmRecord&, VmRecord&, ProgressSink&), (override));
+  MOCK_METHOD(void, provision_from_checkpoint, (const VmRecord&, const std::filesystem::path&, VmRecord&, ProgressSink&),
+              (override));
   MOCK_METHOD(void, add_start_preflight, (const VmRecord&, std::vector<PreflightCheck>&), (override));
   MOCK_METHOD(void, prepare_host, (const VmRecord&), (override));
   MOCK_METHOD(void, contribute_guest, (const VmRecord&, GuestConfig&), (override));

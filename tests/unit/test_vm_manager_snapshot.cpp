@@ -2,39 +2,19 @@
 // running, paused or stopped VM, restoring it, deleting it, what a VM's delete
 // and the owner's disk quota do with them, and how recovery settles them.
 #include <fstream>
+#include <future>
 
 #include "core/errors.h"
 #include "core/saved_states.h"
 #include "error_kind.h"
-#include "vm_manager_fixture.h"
+#include "vm_manager_snapshot_fixture.h"
 
 namespace banger {
 namespace {
 
-namespace fs = std::filesystem;
 using ::testing::InSequence;
-using ::testing::Invoke;
 using ::testing::Throw;
 using testing::kind_of;
-
-struct SnapshotTest : VmManagerTest {
-  SnapshotTest() {
-    ON_CALL(backend, saved_state_format(_)).WillByDefault(Return("vmm 1.0, tcg"));
-    ON_CALL(backend, save_state(_, _)).WillByDefault(Invoke([](const std::string&, const fs::path& dir) {
-      std::ofstream(dir / "memory") << "state";
-      return std::uint64_t{5};
-    }));
-    // The disks capability's part: a disk file in the checkpoint, and back.
-    ON_CALL(*cap, save_disks(_, _)).WillByDefault(Invoke([](const VmRecord& vm, const fs::path& dir) {
-      std::ofstream(dir / "rootfs.ext4") << "disk of " << vm.name;
-    }));
-  }
-  fs::path snapshot_dir(const VmRecord& vm, const SnapshotRecord& s) { return runtime / "snapshots" / vm.id / s.id; }
-  fs::path saved_dir(const std::string& id) { return runtime / "saved-states" / id; }
-  SnapshotRecord take(const VmRecord& vm, const std::string& name) {
-    return manager.take_snapshot(manager.plan_snapshot(vm.id, name), progress);
-  }
-};
 
 TEST_F(SnapshotTest, ACheckpointOfAStoppedVmHoldsItsDisksOnly) {
   auto vm = created();
@@ -293,6 +273,37 @@ TEST_F(SnapshotTest, CheckpointsCountInTheOwnersDiskQuota) {
   more.work_disk_mib = 16500;  // would fit without the checkpoint
   EXPECT_EQ(kind_of([&] { limited.set(vm.id, more); }), ErrorKind::resource_exhausted)
       << "and they count when a VM grows";
+}
+
+TEST_F(SnapshotTest, TwoCheckpointsTakenAtOnceCannotBothHaveTheLastOfAQuota) {
+  FixedLedger ledger(store);
+  UserQuota quota;
+  // Two VMs of 100 + 8192 MiB; a disk checkpoint may come to 8292 and takes 100: room for one
+  // under way, and for a second once the first is counted at its size.
+  quota.max_disk_mib = 3 * 8292 + 150;
+  std::promise<void> copying, go_on;
+  auto released = go_on.get_future().share();
+  ON_CALL(*cap, save_disks(_, _)).WillByDefault(Invoke([&](const VmRecord& vm, const fs::path& dir) {
+    std::ofstream(dir / "rootfs.ext4").close();
+    fs::resize_file(dir / "rootfs.ext4", 100 << 20);
+    if (vm.name == "web") {
+      copying.set_value();
+      released.wait();
+    }
+  }));
+  VmManager limited{{store, backends, caps, events, handles_files, &watch, nullptr, &ledger, nullptr, &store},
+                    {200ms, 1500ms, runtime, {}, quota}};
+  auto web = created("web");
+  auto db = created("db");
+  auto first = std::async(std::launch::async, [&] { return limited.take_snapshot(limited.plan_snapshot(web.id, "a"), progress); });
+  copying.get_future().wait();
+  auto why = testing::error_message_of(ErrorKind::resource_exhausted,
+                                       [&] { limited.take_snapshot(limited.plan_snapshot(db.id, "b"), progress); });
+  EXPECT_NE(why.find("max_disk_mib"), std::string::npos) << why;
+  go_on.set_value();
+  first.get();
+  EXPECT_NO_THROW(limited.take_snapshot(limited.plan_snapshot(db.id, "b"), progress))
+      << "the first one now counts at its size";
 }
 
 struct SnapshotRecoverTest : SnapshotTest {

@@ -353,6 +353,10 @@ class BANGER_CLIENT_API Client {
   void restore_snapshot(const std::string& vm_ref, const std::string& name,
                         std::chrono::milliseconds timeout = std::chrono::minutes(10));
   void remove_snapshot(const std::string& vm_ref, const std::string& name);
+  // Snapshot.Clone: a new VM from the VM's checkpoint named `name` (its disks); blocks like create_vm.
+  VmInfo clone_snapshot(const std::string& vm_ref, const std::string& name, const std::string& new_name,
+                        const ProgressCallback& progress = {},
+                        std::chrono::milliseconds timeout = std::chrono::minutes(10));
 
   std::vector<NetworkInfo> list_networks();  // sorted by name
   NetworkInfo get_network(const std::string& name);
