@@ -51,7 +51,8 @@ TEST_F(Completion, VerbsOptionsAndLiveNames) {
   EXPECT_TRUE(complete({ctl, "__comp"}).empty()) << "the back end itself stays hidden";
 }
 
-// Issue 19: snapshot's verbs, the VM, then that VM's checkpoint names (not for a name to be made).
+// Issue 19: snapshot's verbs, the VM, then that VM's checkpoint names (not for a name to be made);
+// clone --from takes them too.
 TEST_F(Completion, SnapshotVerbsVmsAndCheckpointNames) {
   const std::string ctl = env().bangerctl();
   const auto vm = client_->create_ready(*recorder_, "gamma");
@@ -65,6 +66,11 @@ TEST_F(Completion, SnapshotVerbsVmsAndCheckpointNames) {
   EXPECT_EQ(complete({ctl, "snapshot", "rm", "gamma", "bef"}), (std::set<std::string>{"before-upgrade"}));
   EXPECT_TRUE(complete({ctl, "snapshot", "rm", "delta", ""}).empty()) << "delta has none";
   EXPECT_TRUE(complete({ctl, "snapshot", "create", "gamma", "b"}).empty());
+  // clone VM NEW_NAME --from CHECKPOINT: that VM's checkpoint names; the copy is then made of one.
+  EXPECT_EQ(complete({ctl, "clone", "gamma", "copy", "--from", "bef"}), (std::set<std::string>{"before-upgrade"}));
+  EXPECT_TRUE(complete({ctl, "clone", "delta", "copy", "--from", ""}).empty()) << "delta has none";
+  ASSERT_TRUE(env().run_as("", {ctl, "--no-progress", "clone", "gamma", "gamma-copy", "--from", "baseline"}).ok());
+  EXPECT_EQ(client_->vm_string(client_->get_vm("gamma-copy"), "State"), "created");
 }
 
 }  // namespace
