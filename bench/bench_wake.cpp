@@ -62,8 +62,8 @@ std::string list(const std::vector<double>& v, int decimals = 3) {
 // Whether the kernel takes nft's queue statement (a scratch table in the namespace).
 bool nft_queue(GuestBench& bench) {
   const auto probe = bench.netns().exec(
-      "nft -f - <<'EOF'\ntable ip wake_probe { chain c { type filter hook output priority raw; queue num 1 bypass; "
-      "}; }\nEOF\n2>&1");
+      "nft -f - 2>&1 <<'EOF'\ntable ip wake_probe { chain c { type filter hook output priority raw; queue num 1 "
+      "bypass; }; }\nEOF");
   bench.netns().exec("nft delete table ip wake_probe 2>/dev/null");
   return probe.status == 0;
 }
@@ -141,7 +141,7 @@ int main() {
       const auto logged = daemon_account(env.dir() / "bangerd.log").wake_ms.size();
       const auto answer = bench.netns().exec(connect);
       if (answer.status != 0 || answer.out.rfind("awake ", 0) != 0)
-        throw std::runtime_error("the connect to the suspended guest: " + answer.out);
+        throw std::runtime_error("the connect to the suspended guest: " + answer.out + "\n" + env.logs());
       wake_s.push_back(std::stod(answer.out.substr(6)));
       expect_state("running", "the connect to the suspended guest");
       if (daemon_account(env.dir() / "bangerd.log").wake_ms.size() != logged + 1)
