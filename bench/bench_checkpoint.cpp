@@ -22,6 +22,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cstdlib>
 #include <filesystem>
 #include <iostream>
 #include <random>
@@ -108,6 +109,10 @@ int check_disk_copies(const fs::path& state, const std::string& vm_id, const std
 int main() {
   if (auto why = banger::testing::enter_private_mount_namespace(); !why.empty()) {
     std::cout << "bench-checkpoint: skipped: " << why << "\n";
+    return 77;
+  }
+  if (std::system("command -v mkfs.xfs >/dev/null 2>&1") != 0) {
+    std::cout << "bench-checkpoint: skipped: no mkfs.xfs (the disk-only figure needs a reflink xfs)\n";
     return 77;
   }
   return run_guest_bench("bench-checkpoint", {"nft", "ssh", "ping"}, [](GuestBench& bench) {
