@@ -33,6 +33,8 @@ BENCHES = [
     ("bench-disks", []),
     ("bench-workspace", []),
     ("bench-suspend", []),
+    ("bench-checkpoint", []),
+    ("bench-wake", []),
 ]
 SKIPPED = 77
 
