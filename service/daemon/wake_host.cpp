@@ -3,6 +3,17 @@
 #include "core/log.h"
 
 namespace banger {
+namespace {
+
+void remove_logged(WakeTable& table) {
+  try {
+    table.remove();
+  } catch (const std::exception& e) {
+    log::warn("cannot remove the wake table: {}", e.what());
+  }
+}
+
+}  // namespace
 
 WakeHost::WakeHost(VmManager& vms, Storage& storage, bool host_networking) : host_networking_(host_networking) {
   if (!host_networking_) return;
@@ -26,18 +37,15 @@ WakeHost::~WakeHost() {
   if (queue_) queue_->stop_reading();  // no new wakes
   workers_.reset();                     // the running ones end, letting their packets go
   logic_.reset();
-  queue_.reset();
+  queue_.reset();  // nothing held any more: the table may go (deleting a chain drops held packets)
+  if (host_networking_) remove_logged(table_);  // the next bangerd makes it again when a VM needs it
 }
 
 void WakeHost::load(const std::vector<VmRecord>& vms) {
   if (logic_)
     logic_->load(vms);
   else if (host_networking_)
-    try {
-      table_.remove();  // none left from a bangerd that had a queue
-    } catch (const std::exception& e) {
-      log::warn("cannot remove the wake table: {}", e.what());
-    }
+    remove_logged(table_);  // none left from a bangerd that had a queue
 }
 
 }  // namespace banger

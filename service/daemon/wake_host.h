@@ -16,6 +16,8 @@ namespace banger {
 // without it, logged once: idle VMs still sleep, only bangerctl wakes them.
 // Nor without host networking (`host_networking` false: the bus tests'
 // bangerd, which must leave the host's nftables alone): no VM has a tap then.
+// The wake table exists only while bangerd runs and a VM has needed it
+// (net/wake_table.h); this removes it when bangerd stops.
 class WakeHost {
  public:
   WakeHost(VmManager& vms, Storage& storage, bool host_networking);

@@ -28,8 +28,9 @@ struct WakeRule {
 // invalid_args), so no input adds nft syntax.
 std::string wake_apply_script(const std::vector<WakeRule>& rules, std::uint16_t queue_num);
 
-// Deletes the wake table whether it exists or not, in one batch (bangerd
-// without a queue, at start-up: never while a packet may be held).
+// Deletes the wake table whether it exists or not, in one batch: at start-up
+// when no VM needs it (a killed bangerd's), and at shutdown once the queue is
+// closed; never while bangerd may hold a packet.
 std::string wake_remove_script();
 
 }  // namespace banger

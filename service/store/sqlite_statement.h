@@ -71,6 +71,9 @@ class Statement {
       return rc == SQLITE_ROW;
     }
     std::int64_t int64(int col) const { return sqlite3_column_int64(s_.stmt_, col); }
+    // Sizes and instants, stored as INTEGER (SQLite has no unsigned type).
+    std::uint64_t uint64(int col) const { return static_cast<std::uint64_t>(int64(col)); }
+    bool flag(int col) const { return int64(col) != 0; }  // 0 or 1
     std::string text(int col) const {
       const auto* p = reinterpret_cast<const char*>(sqlite3_column_text(s_.stmt_, col));
       return p ? std::string(p, static_cast<std::size_t>(sqlite3_column_bytes(s_.stmt_, col)))
@@ -110,12 +113,17 @@ class Transaction {
   sqlite3* db_;
 };
 
-// Every row the cursor yields, each made a record by `read`.
+// Every row the cursor yields, each made a record by `read`; the cursor as
+// run() or bind() returns it: read_rows(find.run().bind(1, id), read_x).
 template <class Read>
-auto read_rows(Statement::Cursor&& c, Read read) {
+auto read_rows(Statement::Cursor& c, Read read) {
   std::vector<std::invoke_result_t<Read, const Statement::Cursor&>> rows;
   while (c.step()) rows.push_back(read(c));
   return rows;
+}
+template <class Read>
+auto read_rows(Statement::Cursor&& c, Read read) {
+  return read_rows(c, read);
 }
 
 // The first row the cursor yields, made a record by `read`, if there is one.

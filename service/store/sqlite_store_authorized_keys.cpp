@@ -23,7 +23,7 @@ StoredAuthorizedKey read_key(const Statement::Cursor& c) {
   StoredAuthorizedKey key;
   key.line = c.text(1);
   key.blob = c.text(2);
-  key.added_at_us = static_cast<std::uint64_t>(c.int64(3));
+  key.added_at_us = c.uint64(3);
   key.added_by_uid = static_cast<std::uint32_t>(c.int64(4));
   return key;
 }
@@ -37,9 +37,7 @@ std::string select_keys(std::string_view tail) {
 std::vector<StoredAuthorizedKey> SqliteStore::list_authorized_keys(const std::string& vm_id) {
   std::lock_guard lock(impl_->mutex);
   Statement list(impl_->db.get(), select_keys("WHERE vm_id = ?1"));
-  auto c = list.run();
-  c.bind(1, vm_id);
-  return read_rows(std::move(c), read_key);
+  return read_rows(list.run().bind(1, vm_id), read_key);
 }
 
 std::map<std::string, std::vector<StoredAuthorizedKey>> SqliteStore::all_authorized_keys() {

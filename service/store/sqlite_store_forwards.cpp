@@ -20,7 +20,7 @@ constexpr const char* forward_columns = "vm_id, protocol, host_port, guest_port,
 VmForward read_forward(const Statement::Cursor& c) {
   return {c.text(0),
           {c.text(1), static_cast<std::uint16_t>(c.int64(2)), static_cast<std::uint16_t>(c.int64(3)),
-           c.int64(4) != 0}};
+           c.flag(4)}};
 }
 
 }  // namespace
@@ -30,10 +30,8 @@ std::vector<PortForward> SqliteStore::list_forwards(const std::string& vm_id) {
   std::lock_guard lock(impl_->mutex);
   Statement s(impl_->db.get(), fmt::format("SELECT {} FROM forwards WHERE vm_id = ?1 ORDER BY protocol, host_port",
                                            forward_columns));
-  auto c = s.run();
-  c.bind(1, vm_id);
   std::vector<PortForward> out;
-  for (auto& row : read_rows(std::move(c), read_forward)) out.push_back(std::move(row.forward));
+  for (auto& row : read_rows(s.run().bind(1, vm_id), read_forward)) out.push_back(std::move(row.forward));
   return out;
 }
 

@@ -22,9 +22,9 @@ ImageRecord read_image(const Statement::Cursor& c) {
   image.vmlinux = c.text(3);
   image.initrd = c.text(4);
   image.rootfs = c.text(5);
-  image.size_bytes = static_cast<std::uint64_t>(c.int64(6));
-  image.created_at_us = static_cast<std::uint64_t>(c.int64(7));
-  image.is_default = c.int64(8) != 0;
+  image.size_bytes = c.uint64(6);
+  image.created_at_us = c.uint64(7);
+  image.is_default = c.flag(8);
   return image;
 }
 

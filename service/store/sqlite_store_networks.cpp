@@ -20,9 +20,9 @@ NetworkRecord read_network(const Statement::Cursor& c) {
   network.bridge = c.text(1);
   network.subnet = c.text(2);
   network.gateway = c.text(3);
-  network.nat = c.int64(4) != 0;
+  network.nat = c.flag(4);
   network.dns_domain = c.text(5);
-  network.created_at_us = static_cast<std::uint64_t>(c.int64(6));
+  network.created_at_us = c.uint64(6);
   return network;
 }
 

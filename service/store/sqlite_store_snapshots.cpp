@@ -24,15 +24,27 @@ SnapshotRecord read_snapshot(const Statement::Cursor& c) {
   s.id = c.text(0);
   s.vm_id = c.text(1);
   s.name = c.text(2);
-  s.created_at_us = static_cast<std::uint64_t>(c.int64(3));
-  s.size_bytes = static_cast<std::uint64_t>(c.int64(4));
-  s.has_memory = c.int64(5) != 0;
+  s.created_at_us = c.uint64(3);
+  s.size_bytes = c.uint64(4);
+  s.has_memory = c.flag(5);
   s.parent = c.text(6);
   return s;
 }
 
 std::string select_snapshots(std::string_view tail) {
   return fmt::format("SELECT {} FROM snapshots {} ORDER BY created_at_us, id", snapshot_columns, tail);
+}
+
+// The checkpoints whose `column` (vm_id, id or parent: this file's names, never input) is `value`.
+std::vector<SnapshotRecord> snapshots_where(sqlite3* db, std::string_view column, const std::string& value) {
+  Statement list(db, select_snapshots(fmt::format("WHERE {} = ?1", column)));
+  return read_rows(list.run().bind(1, value), read_snapshot);
+}
+
+std::optional<SnapshotRecord> snapshot_of_id(sqlite3* db, const std::string& id) {
+  auto found = snapshots_where(db, "id", id);
+  if (found.empty()) return std::nullopt;
+  return std::move(found.front());
 }
 
 void upsert_latest(sqlite3* db, const std::string& vm_id, const std::string& snapshot_id) {
@@ -49,10 +61,7 @@ void upsert_latest(sqlite3* db, const std::string& vm_id, const std::string& sna
 
 std::vector<SnapshotRecord> SqliteStore::list_snapshots(const std::string& vm_id) {
   std::lock_guard lock(impl_->mutex);
-  Statement list(impl_->db.get(), select_snapshots("WHERE vm_id = ?1"));
-  auto c = list.run();
-  c.bind(1, vm_id);
-  return read_rows(std::move(c), read_snapshot);
+  return snapshots_where(impl_->db.get(), "vm_id", vm_id);
 }
 
 std::vector<SnapshotRecord> SqliteStore::list_all_snapshots() {
@@ -63,10 +72,7 @@ std::vector<SnapshotRecord> SqliteStore::list_all_snapshots() {
 
 std::optional<SnapshotRecord> SqliteStore::find_snapshot(const std::string& id) {
   std::lock_guard lock(impl_->mutex);
-  Statement find(impl_->db.get(), select_snapshots("WHERE id = ?1"));
-  auto c = find.run();
-  c.bind(1, id);
-  return read_first(c, read_snapshot);
+  return snapshot_of_id(impl_->db.get(), id);
 }
 
 void SqliteStore::insert_snapshot(const SnapshotRecord& s) {
@@ -96,21 +102,9 @@ std::vector<SnapshotRecord> SqliteStore::delete_snapshot(const std::string& id) 
   std::lock_guard lock(impl_->mutex);
   sqlite3* db = impl_->db.get();
   Transaction tx(db);
-  std::optional<SnapshotRecord> gone;
-  {
-    Statement find(db, select_snapshots("WHERE id = ?1"));
-    auto c = find.run();
-    c.bind(1, id);
-    gone = read_first(c, read_snapshot);
-  }
+  const auto gone = snapshot_of_id(db, id);
   if (!gone) return {};
-  std::vector<SnapshotRecord> children;
-  {
-    Statement list(db, select_snapshots("WHERE parent = ?1"));
-    auto c = list.run();
-    c.bind(1, id);
-    children = read_rows(std::move(c), read_snapshot);
-  }
+  auto children = snapshots_where(db, "parent", id);
   // The tree stays whole: its children (and a VM at it) move up to its parent.
   for (auto& child : children) child.parent = gone->parent;
   Statement reparent(db, "UPDATE snapshots SET parent = ?2 WHERE parent = ?1");
@@ -150,7 +144,7 @@ std::uint64_t SqliteStore::snapshot_bytes_of_owner(std::uint32_t owner_uid) {
                 "WHERE vms.owner_uid = ?1");
   auto c = sum.run();
   c.bind(1, std::int64_t{owner_uid});
-  return c.step() ? static_cast<std::uint64_t>(c.int64(0)) : 0;
+  return c.step() ? c.uint64(0) : 0;
 }
 
 }  // namespace banger

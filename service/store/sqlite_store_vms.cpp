@@ -53,17 +53,17 @@ VmRecord read_record(const Statement::Cursor& c) {
   vm.memory_mib = static_cast<std::uint32_t>(c.int64(5));
   vm.image = c.text(6);
   vm.last_error = c.text(7);
-  vm.created_at_us = static_cast<std::uint64_t>(c.int64(8));
-  vm.updated_at_us = static_cast<std::uint64_t>(c.int64(9));
+  vm.created_at_us = c.uint64(8);
+  vm.updated_at_us = c.uint64(9);
   vm.backend = c.text(10);
   vm.handles = c.text(11);
   vm.network = c.text(12);
-  vm.disk_mib = static_cast<std::uint64_t>(c.int64(13));
-  vm.work_disk_mib = static_cast<std::uint64_t>(c.int64(14));
+  vm.disk_mib = c.uint64(13);
+  vm.work_disk_mib = c.uint64(14);
   vm.root_disk_strategy = c.text(15);
-  vm.keep_work_disk = c.int64(16) != 0;
-  vm.forward_ports = c.int64(17) != 0;
-  vm.autostart = c.int64(18) != 0;
+  vm.keep_work_disk = c.flag(16);
+  vm.forward_ports = c.flag(17);
+  vm.autostart = c.flag(18);
   vm.idle_suspend_s = static_cast<std::uint32_t>(c.int64(19));
   return vm;
 }

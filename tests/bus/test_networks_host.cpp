@@ -56,6 +56,16 @@ class HostNetworks : public BusTest {
   }
 
   static json link(const std::string& name) { return link_in(*netns_, name); }
+  static bool has_wake_table() { return netns_->exec("nft list table ip banger_wake >/dev/null 2>&1").status == 0; }
+  // A wake table as a killed bangerd leaves it: its chains, and a rule for a VM long gone.
+  static void leave_wake_table() {
+    // One nft command line: exec() runs only its first program in the namespace.
+    const auto made = netns_->exec(
+        "nft 'add table ip banger_wake; "
+        "add chain ip banger_wake prerouting { type filter hook prerouting priority raw; }; "
+        "add rule ip banger_wake prerouting ip daddr 10.219.0.9 drop'");
+    ASSERT_EQ(made.status, 0) << made.out;
+  }
   static std::optional<std::set<std::string>> masqueraded() { return banger::test::masqueraded(*netns_); }
 
   static inline std::unique_ptr<ScopedNetns> netns_;
@@ -121,6 +131,25 @@ TEST_F(HostNetworks, WithoutASubnetCreateStepsAroundTheNamespacesRoutes) {
       << "10.219.0.0/24 is the default's, 10.219.1.0/24 bt-foreign2's route\n" << link("bg-auto").dump();
   delete_network("auto");
   EXPECT_TRUE(link("bg-auto").is_null());
+}
+
+// Wake-on-connect's table (issue 19) is made when a VM with idle sleep is suspended
+// (net-wake's WakeTableLifecycle shows that): no such VM, no table, even one a
+// killed bangerd left; and bangerd removes it when it stops.
+TEST_F(HostNetworks, NoWakeTableWithoutASleepingVmNorOneLeftByAKilledDaemon) {
+  EXPECT_FALSE(has_wake_table()) << env().logs();
+
+  env().kill_daemon();
+  leave_wake_table();
+  env().start_daemon();
+  connect();
+  EXPECT_FALSE(has_wake_table()) << "the killed bangerd's table is removed at start\n" << env().logs();
+
+  leave_wake_table();  // as if a VM had needed it meanwhile
+  env().stop_daemon();
+  EXPECT_FALSE(has_wake_table()) << "bangerd removes it when it stops\n" << env().logs();
+  env().start_daemon();
+  connect();
 }
 
 }  // namespace

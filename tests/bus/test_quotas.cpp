@@ -16,11 +16,6 @@ namespace err = banger::bus::error;
 
 class Quotas : public ClientTest {
  protected:
-  ProbeResult as(const std::string& user, const std::string& path, const std::string& interface,
-                 std::vector<std::string> call) {
-    call.insert(call.begin(), {"--no-interactive", path, interface});
-    return parse_probe(env().probe_as(user, call));
-  }
   std::string create(const std::string& user, const std::string& name, const std::string& vcpus,
                      const std::string& memory) {
     auto r = as(user, kRoot, kManager, {"CreateVM", "sa{sv}", name, "2", "vcpus", "u", vcpus, "memory", "u", memory});
@@ -112,8 +107,7 @@ TEST_F(Quotas, CheckpointsCountInTheDiskQuota) {
   ASSERT_TRUE(client_->wait_state(*recorder_, vm, "created"));
   auto first = as("banger-alice", vm, kVm, {"Snapshot", "sa{sv}", "first", "0"});
   ASSERT_EQ(first.error_name, "") << "8192 + 8192 fits in 20480: " << first.error_message;
-  ASSERT_TRUE(recorder_->wait_for(
-      [&](const Signal& s) { return s.member == "InterfacesAdded" && s.object == first.values[0]; }, 15s));
+  ASSERT_TRUE(wait_added(first.values[0]));
   expect_exhausted(as("banger-alice", vm, kVm, {"Snapshot", "sa{sv}", "second", "0"}), "max_disk_mib = 20480",
                    "already uses 16384 MiB of disks");
   // 12289 MiB would fit but for the checkpoint's 8192.

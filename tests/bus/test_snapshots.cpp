@@ -24,11 +24,6 @@ const std::string kSnapshot = "dev.banger.banger1.Snapshot";
 
 class Snapshots : public ClientTest {
  protected:
-  ProbeResult as(const std::string& user, const std::string& path, const std::string& interface,
-                 std::vector<std::string> call) {
-    call.insert(call.begin(), {"--no-interactive", path, interface});
-    return parse_probe(env().probe_as(user, call));
-  }
   // VM.Snapshot as root; the checkpoint's path once its Operation finished (empty on failure).
   std::string snapshot(const std::string& vm, const std::string& name) {
     auto r = as("", vm, kVm, {"Snapshot", "sa{sv}", name, "0"});
@@ -37,8 +32,7 @@ class Snapshots : public ClientTest {
     const std::string op = r.values[1];
     auto finished = recorder_->wait_for([&](const Signal& s) { return s.path == op && s.member == "Finished"; }, 15s);
     EXPECT_TRUE(finished && finished->success) << (finished ? finished->args.at(0) : "no Finished signal");
-    EXPECT_TRUE(recorder_->wait_for(
-        [&](const Signal& s) { return s.member == "InterfacesAdded" && s.object == r.values[0]; }, 5s));
+    EXPECT_TRUE(wait_added(r.values[0], 5s));
     return r.values[0];
   }
   sdbus::IConnection& connection() {
@@ -168,8 +162,7 @@ TEST_F(Snapshots, AnotherUserMayNeitherTakeNorRestoreNorDelete) {
   ASSERT_TRUE(client_->wait_state(*recorder_, vm, "created"));
   auto own = as("banger-alice", vm, kVm, {"Snapshot", "sa{sv}", "mine", "0"});
   ASSERT_EQ(own.error_name, "") << "the owner may: " << own.error_message;
-  ASSERT_TRUE(recorder_->wait_for(
-      [&](const Signal& s) { return s.member == "InterfacesAdded" && s.object == own.values[0]; }, 15s));
+  ASSERT_TRUE(wait_added(own.values[0]));
   // Without interaction, polkit's answer to a user it would ask for a password.
   const auto denied = [](const ProbeResult& r) {
     return r.error_name == err::access_denied || r.error_name == err::interactive_authorization_required;

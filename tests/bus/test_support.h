@@ -110,6 +110,21 @@ class ClientTest : public BusTest {
     return vm;
   }
 
+  // `call` (method, signature, arguments) on `path`'s `interface` through bus-probe as `user`
+  // (root when empty), never asking for a password.
+  ProbeResult as(const std::string& user, const std::string& path, const std::string& interface,
+                 std::vector<std::string> call) {
+    call.insert(call.begin(), {"--no-interactive", path, interface});
+    return parse_probe(env().probe_as(user, call));
+  }
+
+  // Whether the object manager announces `object` within `timeout` (an Operation's result, say).
+  bool wait_added(const std::string& object, std::chrono::milliseconds timeout = std::chrono::seconds(15)) {
+    return recorder_
+        ->wait_for([&](const Signal& s) { return s.member == "InterfacesAdded" && s.object == object; }, timeout)
+        .has_value();
+  }
+
   // The VMM's pid as the VM's runtime handles file records it; 0 when there is none.
   // Never hand that 0 to kill(): it would signal the whole process group, the test runner too.
   pid_t vmm_pid(const std::string& vm) {

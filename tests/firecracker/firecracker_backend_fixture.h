@@ -1,7 +1,8 @@
 #pragma once
 // The fixture of the Firecracker backend's tests (test_firecracker_backend.cpp,
-// test_firecracker_saved_state.cpp): a backend on fake-firecracker (path in
-// $FAKE_FIRECRACKER), which records every API request it gets, and a machine to run.
+// and the saved state's through firecracker_saved_state_fixture.h): a backend
+// on fake-firecracker (path in $FAKE_FIRECRACKER), which records every API
+// request it gets, and a machine to run.
 #include <fcntl.h>
 #include <gtest/gtest.h>
 #include <stdlib.h>

@@ -32,6 +32,19 @@ inline VmRecord make_vm(const std::string& id, const std::string& name, std::uin
   return vm;
 }
 
+// An in-memory store with two VMs, for the tables whose rows belong to VMs
+// (forwards, checkpoints): web (owner 1000) and db (owner 1001).
+struct StoreWithTwoVmsTest : ::testing::Test {
+  SqliteStore store{":memory:"};
+  VmRecord web = make_vm("id-web", "web", 1);
+  VmRecord db = make_vm("id-db", "db", 2);
+  void SetUp() override {
+    db.owner_uid = 1001;
+    store.insert_vm(web);
+    store.insert_vm(db);
+  }
+};
+
 // A private directory for database files, removed with everything in it.
 class TempDir {
  public:

@@ -10,17 +10,8 @@ namespace {
 
 using testing::error_message_of;
 using testing::kind_of;
-using testing::make_vm;
 
-struct StoreForwardsTest : ::testing::Test {
-  SqliteStore store{":memory:"};
-  VmRecord web = make_vm("id-web", "web", 1);
-  VmRecord db = make_vm("id-db", "db", 2);
-  void SetUp() override {
-    store.insert_vm(web);
-    store.insert_vm(db);
-  }
-};
+using StoreForwardsTest = testing::StoreWithTwoVmsTest;
 
 TEST_F(StoreForwardsTest, ListsAreSortedByProtocolThenHostPort) {
   store.insert_forward(web.id, {"udp", 5000, 53, false});

@@ -9,18 +9,8 @@ namespace banger {
 namespace {
 
 using testing::kind_of;
-using testing::make_vm;
 
-struct StoreSnapshotsTest : ::testing::Test {
-  SqliteStore store{":memory:"};
-  VmRecord web = make_vm("id-web", "web", 1);
-  VmRecord db = make_vm("id-db", "db", 2);
-  void SetUp() override {
-    web.owner_uid = 1000;
-    db.owner_uid = 1001;
-    store.insert_vm(web);
-    store.insert_vm(db);
-  }
+struct StoreSnapshotsTest : testing::StoreWithTwoVmsTest {
   SnapshotRecord snap(const std::string& id, const std::string& vm, const std::string& name, std::uint64_t at,
                       std::string parent = {}) {
     return {id, name, vm, at, 1 << 20, false, std::move(parent)};

@@ -1,94 +1,24 @@
 // The work disk capability against real e2fsprogs: sparse ext4 images made,
-// attached, grown, kept or deleted; full host disks on small tmpfs mounts.
-#include <gtest/gtest.h>
-#include <sys/mount.h>
+// attached, grown, kept or deleted, and the host disk ledger. Checkpoints and
+// clones: test_work_disk_copies.cpp; full host disks: test_work_disk_full_host.cpp.
+#include "work_disk_fixture.h"
+
 #include <sys/stat.h>
 
-#include <cstdio>
 #include <cstdlib>
-#include <filesystem>
 #include <fstream>
 #include <map>
-#include <sstream>
-#include <memory>
-#include <string>
 
 #include "capabilities/disk_ledger.h"
-#include "capabilities/vm_directories.h"
-#include "capabilities/work_disk.h"
-#include "core/capabilities.h"
 #include "core/options.h"
-#include "disks/ext4_image.h"
-#include "error_kind.h"
-#include "recording_events.h"
 #include "store/sqlite_store.h"
-#include "store_fixtures.h"
 
 namespace banger {
 namespace {
 
-namespace fs = std::filesystem;
+using namespace work_disk_test;
 using testing::error_message_of;
 using testing::kind_of;
-
-constexpr std::uint64_t mib = 1024 * 1024;
-
-std::string run(const std::string& command) {
-  std::string out;
-  FILE* p = popen(command.c_str(), "r");
-  char buf[4096];
-  for (std::size_t n; p != nullptr && (n = fread(buf, 1, sizeof buf, p)) > 0;) out.append(buf, n);
-  if (p != nullptr) pclose(p);
-  return out;
-}
-
-// dumpe2fs -h's "Name: value" lines.
-std::map<std::string, std::string> superblock(const fs::path& image) {
-  std::map<std::string, std::string> fields;
-  std::istringstream lines(run("dumpe2fs -h " + image.string() + " 2>/dev/null"));
-  for (std::string line; std::getline(lines, line);) {
-    const auto colon = line.find(':');
-    if (colon == std::string::npos) continue;
-    const auto value = line.find_first_not_of(' ', colon + 1);
-    fields[line.substr(0, colon)] = value == std::string::npos ? "" : line.substr(value);
-  }
-  return fields;
-}
-
-std::uint64_t filesystem_mib(const fs::path& image) {
-  const auto fields = superblock(image);
-  if (!fields.contains("Block count") || !fields.contains("Block size")) return 0;
-  return std::stoull(fields.at("Block count")) * std::stoull(fields.at("Block size")) / mib;
-}
-
-std::uint64_t allocated_bytes(const fs::path& file) {
-  struct stat st {};
-  return ::stat(file.c_str(), &st) == 0 ? static_cast<std::uint64_t>(st.st_blocks) * 512 : 0;
-}
-
-// A file in the image's root directory, written and read with debugfs (no mount needed).
-void put_file(const fs::path& image, const std::string& name, const std::string& text) {
-  testing::TempDir tmp;
-  std::ofstream(tmp.file("src")) << text;
-  run("debugfs -w -R 'write " + tmp.file("src").string() + " " + name + "' " + image.string() + " 2>&1");
-}
-std::string read_file_in(const fs::path& image, const std::string& name) {
-  return run("debugfs -R 'cat /" + name + "' " + image.string() + " 2>/dev/null");
-}
-
-struct WorkDiskTest : ::testing::Test {
-  testing::TempDir dir;
-  fs::path state = dir.file("state");
-  WorkDisk disk{state};
-  testing::NullProgress progress;
-  VmRecord vm = testing::make_vm("0123456789abcdef0123456789abcdef", "web");
-
-  void SetUp() override {
-    vm.work_disk_mib = 256;
-    fs::create_directories(state / "vms" / vm.id);
-  }
-  fs::path file() const { return disk.disk_of(vm); }
-};
 
 TEST_F(WorkDiskTest, ProvisionMakesASparseExt4OfTheSize) {
   vm.work_disk_mib = 8192;  // the default
@@ -101,35 +31,6 @@ TEST_F(WorkDiskTest, ProvisionMakesASparseExt4OfTheSize) {
   const auto fields = superblock(file());
   EXPECT_EQ(fields.count("Filesystem volume name") ? fields.at("Filesystem volume name") : "", "banger-work");
   EXPECT_EQ(filesystem_mib(file()), 8192u);
-}
-
-// Issue 19: a checkpoint holds the disk as it was, sparse; restore brings it back whole.
-TEST_F(WorkDiskTest, ACheckpointCopiesTheDiskAndRestoreReplacesIt) {
-  disk.provision(vm, progress);
-  put_file(file(), "note", "before");
-  const auto checkpoint = dir.file("checkpoint");
-  fs::create_directories(checkpoint);
-  disk.save_disks(vm, checkpoint);
-  ASSERT_TRUE(fs::exists(checkpoint / "work.ext4"));
-  EXPECT_EQ(fs::file_size(checkpoint / "work.ext4"), fs::file_size(file()));
-  EXPECT_LT(allocated_bytes(checkpoint / "work.ext4"), 16 * mib) << "holes stay holes";
-  put_file(file(), "note2", "after");
-  disk.restore_disks(vm, checkpoint);
-  EXPECT_EQ(read_file_in(file(), "note"), "before");
-  EXPECT_EQ(read_file_in(file(), "note2"), "") << "what came after the checkpoint is gone";
-  EXPECT_FALSE(fs::exists(file().string() + ".partial"));
-  EXPECT_EQ(read_file_in(checkpoint / "work.ext4", "note"), "before") << "the checkpoint stays";
-}
-
-TEST_F(WorkDiskTest, ACheckpointWithoutAWorkDiskLeavesTheVmsOnRestore) {
-  const auto checkpoint = dir.file("checkpoint");
-  fs::create_directories(checkpoint);
-  disk.save_disks(vm, checkpoint);  // no disk made yet
-  EXPECT_TRUE(fs::is_empty(checkpoint));
-  disk.provision(vm, progress);
-  put_file(file(), "note", "kept");
-  disk.restore_disks(vm, checkpoint);
-  EXPECT_EQ(read_file_in(file(), "note"), "kept");
 }
 
 TEST_F(WorkDiskTest, TheDiskIsTheSecondDriveAndTheGuestMountsIt) {
@@ -316,100 +217,6 @@ TEST_F(WorkDiskTest, DoctorNamesTheMissingTools) {
   EXPECT_EQ(checks[0].status, "fail");
   EXPECT_NE(checks[0].summary.find("mkfs.ext4, resize2fs, e2fsck"), std::string::npos) << checks[0].summary;
   EXPECT_NE(checks[0].fix.find("e2fsprogs"), std::string::npos);
-}
-
-TEST_F(WorkDiskTest, AnMkfsThatFindsTheDiskFullIsResourceExhausted) {
-  // The free-space check passed, then the room went (another VM's disk filled up).
-  const auto bin = dir.file("bin");
-  fs::create_directory(bin);
-  std::ofstream(bin / "mkfs.ext4") << "#!/bin/sh\necho 'mkfs.ext4: No space left on device while writing out' >&2\nexit 1\n";
-  fs::permissions(bin / "mkfs.ext4", fs::perms::owner_all);
-  const std::string saved = std::getenv("PATH");
-  setenv("PATH", (bin.string() + ":" + saved).c_str(), 1);
-  const auto message = error_message_of(ErrorKind::resource_exhausted, [&] { disk.provision(vm, progress); });
-  setenv("PATH", saved.c_str(), 1);
-  EXPECT_NE(message.find("full"), std::string::npos) << message;
-  EXPECT_FALSE(fs::exists(file()));
-}
-
-// A state directory on a tmpfs of `size_mib` MiB: a host disk that fills up.
-class SmallHostDisk {
- public:
-  explicit SmallHostDisk(int size_mib) {
-    fs::create_directories(dir_.file("mnt"));
-    const std::string options = "size=" + std::to_string(size_mib) + "m,mode=0700";
-    mounted_ = ::mount("tmpfs", dir_.file("mnt").c_str(), "tmpfs", 0, options.c_str()) == 0;
-  }
-  ~SmallHostDisk() {
-    if (mounted_) ::umount2(dir_.file("mnt").c_str(), MNT_DETACH);
-  }
-  bool mounted() const { return mounted_; }
-  fs::path path() const { return dir_.file("mnt"); }
-
- private:
-  testing::TempDir dir_;
-  bool mounted_ = false;
-};
-
-TEST_F(WorkDiskTest, AFullHostDiskRefusesTheCreateAndLeavesNothing) {
-  SmallHostDisk host(80);
-  if (!host.mounted()) GTEST_SKIP() << "cannot mount a tmpfs here (needs root)";
-  run("fallocate -l 70M " + (host.path() / "filler").string());
-  vm.work_disk_mib = 64;  // fits the host disk, but mkfs needs more than is left
-  const auto small_state = host.path() / "state";
-  auto directories = std::make_shared<VmDirectories>(small_state, host.path() / "run");
-  auto work = std::make_shared<WorkDisk>(small_state);
-  Capabilities capabilities({directories, work});
-
-  const auto message = error_message_of(ErrorKind::resource_exhausted, [&] { capabilities.check_create(vm); });
-  EXPECT_NE(message.find("free"), std::string::npos) << message;
-  // Provision checks again (the room may have gone since) and cleans up after itself.
-  EXPECT_EQ(kind_of([&] { capabilities.provision(vm, progress); }), ErrorKind::resource_exhausted);
-  EXPECT_FALSE(fs::exists(directories->state_dir_of(vm)));
-  EXPECT_FALSE(fs::exists(work->disk_of(vm)));
-}
-
-TEST_F(WorkDiskTest, GrowingOnAFullHostDiskIsRefusedAndTheDiskStaysUsable) {
-  SmallHostDisk host(100);
-  if (!host.mounted()) GTEST_SKIP() << "cannot mount a tmpfs here (needs root)";
-  WorkDisk small(host.path() / "state");
-  fs::create_directories(host.path() / "state" / "vms" / vm.id);
-  vm.work_disk_mib = 64;
-  small.provision(vm, progress);
-  // Fill the host disk but for a few MiB: too little for the new metadata.
-  run("fallocate -l 90M " + (host.path() / "filler").string());
-  VmRecord after = vm;
-  after.work_disk_mib = 96;
-  EXPECT_EQ(kind_of([&] { small.apply_config_change(vm, after); }), ErrorKind::resource_exhausted);
-  EXPECT_EQ(filesystem_mib(small.disk_of(vm)), 64u);
-  EXPECT_EQ(fs::file_size(small.disk_of(vm)), 64 * mib);
-}
-
-}  // namespace
-}  // namespace banger
-
-namespace banger {
-namespace {
-
-TEST_F(WorkDiskTest, ACloneGetsACopyOfTheSourcesFiles) {
-  disk.provision(vm, progress);
-  put_file(file(), "notes.txt", "from the source");
-  VmRecord copy = testing::make_vm("fedcba9876543210fedcba9876543210", "web-2");
-  copy.work_disk_mib = vm.work_disk_mib;
-  fs::create_directories(state / "vms" / copy.id);
-  disk.provision_clone(vm, copy, progress);
-  EXPECT_EQ(read_file_in(disk.disk_of(copy), "notes.txt"), "from the source");
-  EXPECT_EQ(fs::file_size(disk.disk_of(copy)), fs::file_size(file()));
-  put_file(disk.disk_of(copy), "notes.txt", "changed in the copy");
-  EXPECT_EQ(read_file_in(file(), "notes.txt"), "from the source") << "the copy is the clone's own";
-
-  // A source without a work disk: the clone gets a new, empty one.
-  VmRecord bare = testing::make_vm("00000000000000000000000000000001", "bare");
-  VmRecord bare_copy = testing::make_vm("00000000000000000000000000000002", "bare-2");
-  bare_copy.work_disk_mib = 128;
-  fs::create_directories(state / "vms" / bare_copy.id);
-  disk.provision_clone(bare, bare_copy, progress);
-  EXPECT_EQ(filesystem_mib(disk.disk_of(bare_copy)), 128u);
 }
 
 }  // namespace
