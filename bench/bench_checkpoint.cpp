@@ -49,20 +49,6 @@ constexpr unsigned kMemoryMiB = 256;
 constexpr std::uint64_t kXfsMiB = 32768;  // sparse: holds the image, the VM's disks (8 GiB work disk, sparse) and checkpoints
 const int kRounds = count(5, 1);
 
-double best(const std::vector<double>& v) { return *std::min_element(v.begin(), v.end()); }
-
-double median(std::vector<double> v) {
-  std::sort(v.begin(), v.end());
-  const auto n = v.size();
-  return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
-}
-
-std::string list(const std::vector<double>& v, int decimals = 3) {
-  std::string out;
-  for (double x : v) out += fmt::format("{}{:.{}f}", out.empty() ? "" : " ", x, decimals);
-  return out;
-}
-
 // What a checkpoint's saved VM state (its vmm/ directory) occupies on disk: allocated blocks.
 double memory_part_mib(const fs::path& state, const std::string& vm_id, const std::string& snapshot_id) {
   std::uint64_t bytes = 0;

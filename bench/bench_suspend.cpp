@@ -46,14 +46,6 @@ namespace {
 constexpr unsigned kMemoryMiB = 256;
 const int kRounds = banger::bench::count(5, 1);
 
-double best(const std::vector<double>& v) { return *std::min_element(v.begin(), v.end()); }
-
-double median(std::vector<double> v) {
-  std::sort(v.begin(), v.end());
-  const auto n = v.size();
-  return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
-}
-
 struct DiskUse {
   std::uint64_t allocated = 0;  // st_blocks × 512: what the disk really holds
   std::uint64_t apparent = 0;   // st_size: what the files claim
@@ -73,12 +65,6 @@ DiskUse disk_use(const fs::path& dir) {
 }
 
 double mib(std::uint64_t bytes) { return static_cast<double>(bytes) / (1 << 20); }
-
-std::string list(const std::vector<double>& v, int decimals = 3) {
-  std::string out;
-  for (double x : v) out += fmt::format("{}{:.{}f}", out.empty() ? "" : " ", x, decimals);
-  return out;
-}
 
 // bangerd's own account of each operation, from its log: "vm.start NAME by uid 0: ok
 // in N ms" and, before each start's, "… answered with SSH-… after N ms" (the SSH wait

@@ -45,20 +45,6 @@ constexpr int kGuestPort = 9000;
 constexpr int kQueueNum = 2990;  // bangerd's (net/wake_queue.h)
 const int kRounds = count(5, 1);
 
-double best(const std::vector<double>& v) { return *std::min_element(v.begin(), v.end()); }
-
-double median(std::vector<double> v) {
-  std::sort(v.begin(), v.end());
-  const auto n = v.size();
-  return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
-}
-
-std::string list(const std::vector<double>& v, int decimals = 3) {
-  std::string out;
-  for (double x : v) out += fmt::format("{}{:.{}f}", out.empty() ? "" : " ", x, decimals);
-  return out;
-}
-
 // Whether the kernel takes nft's queue statement (a scratch table in the namespace).
 bool nft_queue(GuestBench& bench) {
   const auto probe = bench.netns().exec(

@@ -2,9 +2,12 @@
 
 #include <stdlib.h>
 
+#include <algorithm>
 #include <chrono>
 #include <iostream>
 #include <stdexcept>
+
+#include <fmt/format.h>
 
 #include "bangerd_netns.h"
 #include "../tests/qemu/default_image.h"
@@ -76,6 +79,20 @@ int run_guest_bench(const std::string& name, const std::vector<std::string>& pro
     return 1;
   }
   return 0;
+}
+
+double best(const std::vector<double>& v) { return *std::min_element(v.begin(), v.end()); }
+
+double median(std::vector<double> v) {
+  std::sort(v.begin(), v.end());
+  const auto n = v.size();
+  return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+}
+
+std::string list(const std::vector<double>& v, int decimals) {
+  std::string out;
+  for (double x : v) out += fmt::format("{}{:.{}f}", out.empty() ? "" : " ", x, decimals);
+  return out;
 }
 
 }  // namespace banger::bench

@@ -41,4 +41,9 @@ class GuestBench {
 int run_guest_bench(const std::string& name, const std::vector<std::string>& programs,
                     const std::function<void(GuestBench&)>& body);
 
+// The rounds' figures: the best, the median, and all of them ("0.512 0.498 …").
+double best(const std::vector<double>& v);
+double median(std::vector<double> v);
+std::string list(const std::vector<double>& v, int decimals = 3);
+
 }  // namespace banger::bench

@@ -44,19 +44,25 @@ void SnapshotObject::update(const SnapshotRecord& snapshot) {
   if (!changed.empty()) getObject().emitPropertiesChangedSignal(bus::snapshot_interface, changed);
 }
 
+template <typename... Out>
+const VmRecord* SnapshotObject::vm_or_answer(sdbus::Result<Out...>& result) const {
+  if (const VmObject* vm = ctx_.registry.find_vm(snapshot_.vm_id)) return &vm->record();
+  result.returnError(to_bus_error(std::make_exception_ptr(
+      Error(ErrorKind::no_such_vm, fmt::format("the VM of checkpoint '{}' is gone", snapshot_.name)))));
+  return nullptr;
+}
+
+std::map<std::string, std::string> SnapshotObject::details(const VmRecord& vm, const char* verb) const {
+  return {{"vm", vm.name}, {"vm_id", vm.id}, {"snapshot", snapshot_.name}, {"verb", verb}};
+}
+
 void SnapshotObject::act(sdbus::Result<>&& result, const char* verb, std::function<void(VmManager&)> work) {
   const auto caller = caller_of(*getObject().getCurrentlyProcessedMessage());
-  const VmObject* vm = ctx_.registry.find_vm(snapshot_.vm_id);
-  if (vm == nullptr) {
-    result.returnError(to_bus_error(std::make_exception_ptr(
-        Error(ErrorKind::no_such_vm, fmt::format("the VM of checkpoint '{}' is gone", snapshot_.name)))));
-    return;
-  }
+  const VmRecord* owner = vm_or_answer(result);
+  if (owner == nullptr) return;
   // As the VM's own verbs: its owner under manage-own-vms, anyone else under manage-vms.
-  const auto& owner = vm->record();
-  const char* action = caller.uid == owner.owner_uid ? bus::action::manage_own_vms : bus::action::manage_vms;
-  authorize_and_run(ctx_, std::move(result), caller, action,
-                    {{"vm", owner.name}, {"vm_id", owner.id}, {"snapshot", snapshot_.name}, {"verb", verb}},
+  const char* action = caller.uid == owner->owner_uid ? bus::action::manage_own_vms : bus::action::manage_vms;
+  authorize_and_run(ctx_, std::move(result), caller, action, details(*owner, verb),
                     [&vms = ctx_.vms, work] {
                       work(vms);
                       return std::tuple<>();
@@ -80,16 +86,11 @@ void SnapshotObject::Clone(sdbus::Result<sdbus::ObjectPath, sdbus::ObjectPath>&&
                       fmt::format("unknown option '{}': Snapshot.Clone takes none yet", options.begin()->first));
       }))
     return;
-  const VmObject* vm = ctx_.registry.find_vm(snapshot_.vm_id);
-  if (vm == nullptr) {
-    result.returnError(to_bus_error(std::make_exception_ptr(
-        Error(ErrorKind::no_such_vm, fmt::format("the VM of checkpoint '{}' is gone", snapshot_.name)))));
-    return;
-  }
-  const auto& source = vm->record();
+  const VmRecord* source = vm_or_answer(result);
+  if (source == nullptr) return;
   authorize_and_clone(
-      ctx_, std::move(result), caller_of(*getObject().getCurrentlyProcessedMessage()), source,
-      {{"vm", source.name}, {"vm_id", source.id}, {"snapshot", snapshot_.name}, {"verb", "clone"}}, new_name,
+      ctx_, std::move(result), caller_of(*getObject().getCurrentlyProcessedMessage()), *source,
+      details(*source, "clone"), new_name,
       // `self`: the reply goes out on the bus thread after this job; this object must still be there.
       [&ctx = ctx_, snapshot = snapshot_.id, new_name, self = alive_or_gone(*this, ErrorKind::invalid_args)](
           std::uint32_t uid) { return ctx.vms.begin_checkpoint_clone(snapshot, new_name, uid).id; },

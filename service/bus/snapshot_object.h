@@ -8,6 +8,7 @@
 #include "bus/caller.h"
 #include "bus/snapshot_properties.h"
 #include "core/snapshot.h"
+#include "core/vm.h"
 #include "dev.banger.banger1.Snapshot_table_adaptor.h"
 
 namespace banger {
@@ -37,6 +38,11 @@ class SnapshotObject final
   // Cold: a created VM from the checkpoint's disks (VmManager::begin_checkpoint_clone).
   void Clone(sdbus::Result<sdbus::ObjectPath, sdbus::ObjectPath>&& result, std::string new_name,
              std::map<std::string, sdbus::Variant> options) override;
+  // The record of the checkpoint's VM; nullptr, with `result` answered (UnknownObject), when it is gone.
+  template <typename... Out>
+  const VmRecord* vm_or_answer(sdbus::Result<Out...>& result) const;  // snapshot_object.cpp
+  // polkit's details for `verb` on this checkpoint of `vm`.
+  std::map<std::string, std::string> details(const VmRecord& vm, const char* verb) const;
   // Authorized as the VM's verbs (VmObject::action_for), then `work` on a worker.
   void act(sdbus::Result<>&& result, const char* verb, std::function<void(VmManager&)> work);
 
